@@ -1,0 +1,62 @@
+/**
+ * Production: one service per process. `node dist/bin/serve.js <gateway|order|product|account|app-management>`
+ * with DATABASE_URL (subgraphs), PORT, HOST, KEYS_DIR, and for the gateway the four *_URL variables.
+ * Each subgraph applies its own migrations at start (serialized across replicas).
+ */
+import { SUBGRAPH_NAMES, loadConfig, type SubgraphName } from '../core/config.js';
+import { loadPlatformKeys } from '../core/keys.js';
+import { createLogger } from '../core/logger.js';
+import { startSubgraph } from '../core/subgraph.js';
+import { createContextVerifier } from '../core/tokens.js';
+import { DEFAULT_SUBGRAPH_PORTS } from '../core/composition.js';
+import { startGateway } from '../gateway/server.js';
+import { openDatabase, prepareDatabase } from '../platform/index.js';
+import { defineSubgraph } from '../platform/services.js';
+
+const service = process.argv[2];
+const config = loadConfig();
+const logger = createLogger(config.logLevel);
+const subgraphUrl = (name: SubgraphName) => config.subgraphUrls[name] ?? `http://127.0.0.1:${DEFAULT_SUBGRAPH_PORTS[name]}/graphql`;
+
+async function main(): Promise<{ stop(): Promise<void> }> {
+  if (service === 'gateway') {
+    const keys = await loadPlatformKeys(config.keysDir, { create: false });
+    const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, subgraphUrl(name)])) as Record<SubgraphName, string>;
+    return startGateway({ config, keys, logger, subgraphUrls: urls, port: config.port, host: config.host });
+  }
+  if (!SUBGRAPH_NAMES.includes(service as SubgraphName)) {
+    throw new Error(`usage: serve <gateway|${SUBGRAPH_NAMES.join('|')}>`);
+  }
+  const name = service as SubgraphName;
+  if (!config.databaseUrl) throw new Error('A subgraph on its own needs DATABASE_URL (embedded PGlite serves one process: use npm start)');
+  const keys = await loadPlatformKeys(config.keysDir, { create: false });
+  const database = await openDatabase(config, `portico-${name}`);
+  await prepareDatabase(database, [name]);
+  const running = await startSubgraph(defineSubgraph(name, { database, logger, subgraphUrl }), {
+    port: config.port,
+    host: config.host,
+    database,
+    verifyContext: createContextVerifier(keys.context.publicKey),
+    logger,
+    development: config.development,
+  });
+  return {
+    stop: async () => {
+      await running.stop();
+      await database.close();
+    },
+  };
+}
+
+const running = await main().catch((error: unknown) => {
+  logger.fatal({ err: error }, `${service ?? 'service'} could not start`);
+  process.exit(1);
+});
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}

@@ -1,0 +1,41 @@
+/** `npm start`: the whole platform in one process on its embedded default (or DATABASE_URL). */
+import { startPlatform } from '../platform/index.js';
+
+const platform = await startPlatform().catch((error: unknown) => {
+  console.error(`Portico could not start: ${(error as Error).message}`);
+  process.exit(1);
+});
+
+const { config, demo } = platform;
+const lines = [
+  '',
+  `Portico is running: ${config.publicUrl}/graphql  (health: ${config.publicUrl}/healthz)`,
+  `Data: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}`,
+];
+if (demo) {
+  lines.push(
+    `Demo app ${demo.appKey} acting for merchant "${demo.merchantName}"; credentials in ${config.dataDir}/demo.json`,
+    '',
+    'Try it:',
+    `  TOKEN=$(node -p "require('${config.dataDir}/demo.json').accessToken")`,
+    `  curl -s ${config.publicUrl}/graphql -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
+    `    -d '{"query":"{ orders(first: 3) { nodes { number status total { amount currency } lines { quantity product { title } } } } }"}'`,
+  );
+}
+lines.push('');
+console.log(lines.join('\n'));
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    platform.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  });
+}

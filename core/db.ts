@@ -1,0 +1,138 @@
+/**
+ * PostgreSQL access through Drizzle, one code path for both run modes:
+ * - embedded: one PGlite (real Postgres compiled to WASM) persisted under DATA_DIR, shared by the
+ *   services running in this process;
+ * - server: a pg connection pool per service against DATABASE_URL.
+ * Each subgraph owns one Postgres schema and its checked-in migrations.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { Logger as DrizzleLogger } from 'drizzle-orm';
+import pg from 'pg';
+import { subgraphDir } from './paths.js';
+
+export type Db = PgDatabase<PgQueryResultHKT>;
+/** A transaction, or the database itself: store functions accept either. */
+export type Executor = Parameters<Parameters<Db['transaction']>[0]>[0] | Db;
+
+/** Counts SQL statements per database handle; read by /metrics and by the N+1 tests. */
+export class StatementCounter implements DrizzleLogger {
+  count = 0;
+  logQuery(): void {
+    this.count += 1;
+  }
+}
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly db: Db;
+  readonly statements: StatementCounter;
+  /** Applies the migrations of one subgraph (its own schema), serialized across processes. */
+  migrate(subgraph: string): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The checked-in migrations folder of a subgraph. */
+export function migrationsFolder(subgraph: string): string {
+  const dir = path.join(subgraphDir(subgraph), 'migrations');
+  if (!fs.existsSync(path.join(dir, 'meta', '_journal.json'))) throw new Error(`No migrations found for subgraph ${subgraph}`);
+  return dir;
+}
+
+/** Postgres schema that a subgraph's tables live in. */
+export const pgSchemaName = (subgraph: string) => subgraph.replace(/-/g, '_');
+
+/** Applied migrations are recorded in `portico_migrations.<subgraph>`, outside the schema the migrations create. */
+function migrationConfig(subgraph: string) {
+  return { migrationsFolder: migrationsFolder(subgraph), migrationsSchema: 'portico_migrations', migrationsTable: pgSchemaName(subgraph) };
+}
+
+/** Opens the embedded PGlite database under `dataDir` (or in memory when dataDir is null). */
+export async function openPglite(dataDir: string | null): Promise<Database> {
+  let client: PGlite;
+  if (dataDir) {
+    const dir = path.join(dataDir, 'pglite');
+    fs.mkdirSync(dir, { recursive: true });
+    client = new PGlite(dir);
+  } else {
+    client = new PGlite();
+  }
+  await client.waitReady;
+  const statements = new StatementCounter();
+  const db = drizzlePglite({ client, logger: statements }) as unknown as Db;
+  return {
+    kind: 'pglite',
+    db,
+    statements,
+    // PGlite is a single connection in this process: migrations are already serialized.
+    migrate: async (subgraph) => migratePglite(drizzlePglite({ client }), migrationConfig(subgraph)),
+    ping: async () => {
+      await client.query('select 1');
+    },
+    close: async () => {
+      if (!client.closed) await client.close();
+    },
+  };
+}
+
+/** Opens a pool against a PostgreSQL server. */
+export async function openPostgres(url: string, poolSize: number, applicationName: string): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: applicationName });
+  pool.on('error', () => {
+    /* an idle client died (server restart); the pool replaces it */
+  });
+  const statements = new StatementCounter();
+  const db = drizzlePg({ client: pool, logger: statements }) as unknown as Db;
+  return {
+    kind: 'postgres',
+    db,
+    statements,
+    migrate: async (subgraph) => {
+      // Several replicas may start at once: one applies the migrations, the others wait for it.
+      const client = new pg.Client({ connectionString: url, application_name: `${applicationName}-migrate` });
+      await client.connect();
+      try {
+        await client.query('select pg_advisory_lock(hashtext($1))', [`portico:migrate:${subgraph}`]);
+        await migratePg(drizzlePg({ client }), migrationConfig(subgraph));
+      } finally {
+        await client.query('select pg_advisory_unlock(hashtext($1))', [`portico:migrate:${subgraph}`]).catch(() => {});
+        await client.end();
+      }
+    },
+    ping: async () => {
+      await pool.query('select 1');
+    },
+    close: async () => {
+      await pool.end();
+    },
+  };
+}
+
+/** True when a database error is a unique violation (SQLSTATE 23505), optionally on a named constraint. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const e = findPgError(error);
+  return !!e && e.code === '23505' && (!constraint || e.constraint === constraint);
+}
+
+/** True when a check constraint failed (SQLSTATE 23514). */
+export function isCheckViolation(error: unknown, constraint?: string): boolean {
+  const e = findPgError(error);
+  return !!e && e.code === '23514' && (!constraint || e.constraint === constraint);
+}
+
+function findPgError(error: unknown): { code?: string; constraint?: string } | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const candidate = current as { code?: unknown; constraint?: string; cause?: unknown };
+    if (typeof candidate.code === 'string' && /^[0-9A-Z]{5}$/.test(candidate.code)) return candidate as { code: string; constraint?: string };
+    current = candidate.cause;
+  }
+  return undefined;
+}

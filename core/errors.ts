@@ -1,0 +1,69 @@
+/**
+ * Errors clients may see. Every error a client receives carries a stable `extensions.code`;
+ * anything unexpected is masked to INTERNAL_SERVER_ERROR so no stack, SQL or internal address leaks.
+ */
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  FORBIDDEN: 'FORBIDDEN',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  CONFLICT: 'CONFLICT',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Codes whose messages are written for clients and pass through as they are. */
+const PUBLIC_CODES = new Set<string>([
+  ErrorCode.BAD_USER_INPUT,
+  ErrorCode.NOT_FOUND,
+  ErrorCode.FORBIDDEN,
+  ErrorCode.UNAUTHENTICATED,
+  ErrorCode.CONFLICT,
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
+]);
+
+export class PorticoError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extensions, code } });
+  }
+}
+
+export const badInput = (message: string, field?: string) =>
+  new PorticoError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
+export const notFound = (what: string, id: string) => new PorticoError(ErrorCode.NOT_FOUND, `${what} ${id} was not found`, { id });
+export const forbidden = (message: string, extensions: Record<string, unknown> = {}) =>
+  new PorticoError(ErrorCode.FORBIDDEN, message, extensions);
+export const conflict = (message: string, extensions: Record<string, unknown> = {}) =>
+  new PorticoError(ErrorCode.CONFLICT, message, extensions);
+export const unauthenticated = (message: string) => new PorticoError(ErrorCode.UNAUTHENTICATED, message);
+
+/**
+ * Apollo `formatError`: keeps errors with a public code, masks the rest. In development the original
+ * message and stack stay visible to help whoever runs the platform locally.
+ */
+export function createErrorFormatter(options: { development: boolean; onInternalError?: (error: unknown) => void }) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && PUBLIC_CODES.has(code)) {
+      if (options.development) return formatted;
+      // serviceName is how the gateway names the subgraph an error came from: internal, not for clients.
+      const { stacktrace: _stack, exception: _exception, serviceName: _service, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    options.onInternalError?.(error);
+    if (options.development) return formatted;
+    return {
+      message: 'Internal server error',
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}

@@ -1,0 +1,121 @@
+/** The small HTTP layer every service shares: body reading with a limit, JSON replies, Apollo adapter. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
+
+/** Largest request body accepted, in bytes. GraphQL documents and variables are small; anything larger is refused. */
+export const MAX_BODY_BYTES = 1_000_000;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code = 'BAD_REQUEST',
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function readBody(req: http.IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      reject(new HttpError(413, 'Request body too large'));
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new HttpError(413, 'Request body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...headers });
+  res.end(payload);
+}
+
+/** A GraphQL-shaped error reply for failures before GraphQL execution starts (auth, body, routing). */
+export function sendGraphQLError(res: http.ServerResponse, error: HttpError) {
+  sendJson(res, error.status, { errors: [{ message: error.message, extensions: { code: error.code } }] }, error.headers);
+}
+
+/** Runs one HTTP request through an ApolloServer, with the given per-request context. */
+export async function executeGraphQL<TContext extends BaseContext>(
+  server: ApolloServer<TContext>,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  context: () => Promise<TContext>,
+): Promise<void> {
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  const url = req.url ?? '/';
+  const queryStart = url.indexOf('?');
+  let body: unknown = undefined;
+  if (req.method === 'POST') {
+    const raw = await readBody(req);
+    const contentType = headers.get('content-type') ?? '';
+    if (contentType.includes('application/json') || contentType.includes('application/graphql-response+json')) {
+      try {
+        body = raw.length ? JSON.parse(raw) : {};
+      } catch {
+        throw new HttpError(400, 'The request body is not valid JSON');
+      }
+    } else {
+      body = raw;
+    }
+  }
+  const httpGraphQLRequest: HTTPGraphQLRequest = {
+    method: (req.method ?? 'GET').toUpperCase(),
+    headers,
+    search: queryStart >= 0 ? url.slice(queryStart) : '',
+    body,
+  };
+  const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context });
+  for (const [key, value] of response.headers) res.setHeader(key, value);
+  res.statusCode = response.status ?? 200;
+  if (response.body.kind === 'complete') {
+    res.end(response.body.string);
+    return;
+  }
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+/** Starts an HTTP server and resolves with the port it listens on (port 0 picks a free one). */
+export function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Closes a server, ending idle keep-alive connections so shutdown does not hang. */
+export function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 2000).unref();
+  });
+}
+
+/** The request path without its query string. */
+export const pathOf = (req: http.IncomingMessage) => (req.url ?? '/').split('?')[0];

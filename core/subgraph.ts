@@ -1,0 +1,116 @@
+/**
+ * One subgraph service: a Federation 2 schema from `schema/<name>.graphql`, served over HTTP, that
+ * refuses every request without a valid gateway-signed context token (zero trust between gateway and
+ * subgraphs: reaching a subgraph directly, even its `_service` or `_entities`, yields nothing).
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import { parse, type DocumentNode } from 'graphql';
+import type { Caller } from './caller.js';
+import type { Database } from './db.js';
+import { createErrorFormatter, forbidden } from './errors.js';
+import { HttpError, closeServer, executeGraphQL, listen, pathOf, sendGraphQLError, sendJson } from './http.js';
+import type { Logger } from './logger.js';
+import { schemaDir } from './paths.js';
+import { CONTEXT_TOKEN_HEADER, InvalidTokenError } from './tokens.js';
+
+export interface SubgraphContext<Loaders> extends BaseContext {
+  caller: Caller;
+  loaders: Loaders;
+  requestId: string;
+  /** The context token this request came with, for calls this subgraph makes to another on the caller's behalf. */
+  contextToken: string;
+}
+
+export interface SubgraphDefinition<Loaders> {
+  name: string;
+  /** Resolver map; checked against the SDL when the schema is built. */
+  resolvers: object;
+  /** Per-request DataLoaders: every entity reference and child list goes through one. */
+  createLoaders(caller: Caller): Loaders;
+}
+
+export interface SubgraphOptions {
+  port: number;
+  host: string;
+  database: Database;
+  verifyContext: (token: string) => Promise<Caller>;
+  logger: Logger;
+  development: boolean;
+}
+
+export interface RunningSubgraph {
+  name: string;
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export function loadSubgraphSdl(name: string): DocumentNode {
+  return parse(fs.readFileSync(path.join(schemaDir, `${name}.graphql`), 'utf8'));
+}
+
+/** The merchant the caller acts for; app-level tokens (no merchant) may not touch merchant data. */
+export function requireMerchant(caller: Caller): string {
+  if (!caller.merchantId) throw forbidden('This operation needs a token issued for a merchant');
+  return caller.merchantId;
+}
+
+export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Loaders>, options: SubgraphOptions): Promise<RunningSubgraph> {
+  const logger = options.logger.child({ service: definition.name });
+  const schema = buildSubgraphSchema({ typeDefs: loadSubgraphSdl(definition.name), resolvers: definition.resolvers as GraphQLResolverMap<unknown> });
+  const apollo = new ApolloServer<SubgraphContext<Loaders>>({
+    schema,
+    introspection: true,
+    includeStacktraceInErrorResponses: options.development,
+    formatError: createErrorFormatter({
+      development: options.development,
+      onInternalError: (error) => logger.error({ err: error }, 'unexpected error in resolver'),
+    }),
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+  });
+  await apollo.start();
+
+  const server = http.createServer(async (req, res) => {
+    const requestId = (req.headers['x-request-id'] as string | undefined) ?? crypto.randomUUID();
+    try {
+      const route = pathOf(req);
+      if (route === '/healthz') {
+        await options.database.ping();
+        return sendJson(res, 200, { status: 'ok', service: definition.name });
+      }
+      if (route !== '/graphql' && route !== '/') throw new HttpError(404, 'Not found', 'NOT_FOUND');
+      const token = req.headers[CONTEXT_TOKEN_HEADER];
+      if (typeof token !== 'string') throw new HttpError(401, 'Missing context token', 'UNAUTHENTICATED');
+      const caller = await options.verifyContext(token).catch((error: unknown) => {
+        if (error instanceof InvalidTokenError) throw new HttpError(401, error.message, 'UNAUTHENTICATED');
+        throw error;
+      });
+      await executeGraphQL(apollo, req, res, async () => ({ caller, loaders: definition.createLoaders(caller), requestId, contextToken: token }));
+    } catch (error) {
+      if (error instanceof HttpError) return sendGraphQLError(res, error);
+      logger.error({ err: error, requestId }, 'request failed');
+      if (!res.headersSent) sendGraphQLError(res, new HttpError(500, 'Internal server error', 'INTERNAL_SERVER_ERROR'));
+      else res.destroy();
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  const port = await listen(server, options.port, options.host);
+  const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}/graphql`;
+  logger.info({ url }, 'subgraph listening');
+  return {
+    name: definition.name,
+    url,
+    port,
+    stop: async () => {
+      await closeServer(server);
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * The deterministic demo data set, seeded on the first start of an empty embedded database:
+ * 3 merchants, 72 products with SKUs, 40 buyers, 330 orders across every status with their history,
+ * 1 developer with 1 app, and a catalog of permission packages. Ids, names, prices and times come
+ * from a fixed seed, so every fresh start produces the same data.
+ * Each subgraph's rows are written through that subgraph's own store (with its outbox events).
+ */
+import { v5 as uuidv5 } from 'uuid';
+import type { Database } from '../core/db.js';
+import type { Logger } from '../core/logger.js';
+import { createAccountStore } from '../subgraphs/account/store.js';
+import { createAppManagementStore, readScopeCatalog } from '../subgraphs/app-management/store.js';
+import { createOrderStore, type NewOrderLine } from '../subgraphs/order/store.js';
+import type { OrderStatus } from '../subgraphs/order/tables.js';
+import { createProductStore, type ProductStatus } from '../subgraphs/product/store.js';
+
+export interface DemoSeed {
+  appKey: string;
+  merchantIds: string[];
+  merchantNames: string[];
+  scopes: string[];
+}
+
+const NAMESPACE = '8f9d2c4e-5b1a-4c3e-9a7d-2f6b8e1c0d3a';
+const demoId = (name: string) => uuidv5(name, NAMESPACE);
+export const DEMO_APP_KEY = 'app_demo_erp_sync';
+/** Demo times are laid out before this instant so the data set is the same whatever the date. */
+const EPOCH = Date.parse('2026-11-01T00:00:00.000Z');
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** mulberry32: a small, well-known seeded PRNG. */
+function random(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
+    pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!,
+  };
+}
+
+const MERCHANTS = [
+  { name: 'Northwind Outfitters', email: 'ops@northwind.example', phone: '+1-415-555-0101', currency: 'USD' },
+  { name: 'Lotus Home & Kitchen', email: 'service@lotushome.example', phone: '+86-21-5555-0102', currency: 'CNY' },
+  { name: 'Alpine Gear Co.', email: 'hello@alpinegear.example', phone: null, currency: 'EUR' },
+];
+const CATEGORIES = ['Apparel', 'Shoes', 'Kitchen', 'Electronics', 'Outdoor', 'Home'];
+const ADJECTIVES = ['Classic', 'Everyday', 'Premium', 'Lightweight', 'Organic', 'Travel', 'Compact', 'Heritage', 'Urban', 'Trail', 'Cozy', 'Pro'];
+const NOUNS: Record<string, string[]> = {
+  Apparel: ['Cotton Tee', 'Wool Sweater', 'Rain Jacket', 'Linen Shirt'],
+  Shoes: ['Running Shoe', 'Canvas Sneaker', 'Hiking Boot', 'Slip-on'],
+  Kitchen: ['Chef Knife', 'Cast Iron Pan', 'Tea Kettle', 'Cutting Board'],
+  Electronics: ['Wireless Earbuds', 'Power Bank', 'USB-C Hub', 'Desk Lamp'],
+  Outdoor: ['Daypack', 'Trekking Poles', 'Sleeping Bag', 'Water Bottle'],
+  Home: ['Throw Blanket', 'Scented Candle', 'Ceramic Vase', 'Storage Basket'],
+};
+const COLORS = ['Black', 'White', 'Navy', 'Olive', 'Sand', 'Red'];
+const SIZES = ['S', 'M', 'L', 'XL'];
+const NICKNAMES = ['maple', 'river', 'kite', 'ember', 'pebble', 'sparrow', 'juniper', 'cobalt', 'willow', 'quartz'];
+const CITIES = [
+  { city: 'Seattle', region: 'WA', postalCode: '98101', country: 'US' },
+  { city: 'Shanghai', region: 'SH', postalCode: '200000', country: 'CN' },
+  { city: 'Munich', region: 'BY', postalCode: '80331', country: 'DE' },
+  { city: 'Lyon', region: null, postalCode: '69001', country: 'FR' },
+];
+const CARRIERS = ['UPS', 'DHL', 'SF Express', 'FedEx'];
+
+/** Status paths after PENDING_PAYMENT, with how many orders out of 100 end in each. */
+const STATUS_PATHS: { weight: number; path: OrderStatus[] }[] = [
+  { weight: 10, path: [] },
+  { weight: 20, path: ['PAID'] },
+  { weight: 18, path: ['PAID', 'SHIPPED'] },
+  { weight: 14, path: ['PAID', 'SHIPPED', 'DELIVERED'] },
+  { weight: 20, path: ['PAID', 'SHIPPED', 'DELIVERED', 'COMPLETED'] },
+  { weight: 5, path: ['CANCELLED'] },
+  { weight: 4, path: ['PAID', 'CANCELLED'] },
+  { weight: 5, path: ['PAID', 'SHIPPED', 'REFUNDING'] },
+  { weight: 4, path: ['PAID', 'SHIPPED', 'DELIVERED', 'REFUNDING', 'REFUNDED'] },
+];
+
+const PACKAGES = [
+  { name: 'Order management', tier: 'FREE', scopes: ['orders:read', 'orders:write', 'merchant:read'], description: 'Read and fulfil the merchant\'s orders.' },
+  { name: 'Buyer details', tier: 'PAID', scopes: ['orders:read_pii', 'users:read'], description: 'Buyers\' shipping contact and profile, for fulfilment and CRM apps.' },
+  { name: 'Catalog management', tier: 'FREE', scopes: ['products:read', 'products:write', 'inventory:write'], description: 'Manage products, SKUs and stock.' },
+  { name: 'Order messages', tier: 'FREE', scopes: ['messages:orders', 'messages:products'], description: 'Subscribe to order, product and stock events instead of polling.' },
+  { name: 'Reports', tier: 'FREE', scopes: ['reports:read'], description: 'The app\'s own call reports and quotas.' },
+] as const;
+
+const ORDERS_PER_MERCHANT = 110;
+const PRODUCTS_PER_MERCHANT = 24;
+
+/** Seeds the demo once; on later starts returns what it seeded without writing anything. */
+export async function seedDemo(database: Database, logger: Logger): Promise<DemoSeed> {
+  const apps = createAppManagementStore(database.db);
+  const seed: DemoSeed = {
+    appKey: DEMO_APP_KEY,
+    merchantIds: MERCHANTS.map((m) => demoId(`merchant:${m.name}`)),
+    merchantNames: MERCHANTS.map((m) => m.name),
+    scopes: readScopeCatalog().map((s) => s.name),
+  };
+  if (await apps.appByKey(DEMO_APP_KEY)) return seed;
+
+  const started = Date.now();
+  const rng = random(20261101);
+  const accounts = createAccountStore(database.db);
+  const productStore = createProductStore(database.db);
+  const orderStore = createOrderStore(database.db);
+
+  const buyers = await accounts.createUsers(
+    Array.from({ length: 40 }, (_, i) => ({ id: demoId(`user:${i}`), nickname: `${NICKNAMES[i % NICKNAMES.length]}_${100 + i}`, createdAt: new Date(EPOCH - 200 * DAY + i * DAY) })),
+  );
+
+  let orderCount = 0;
+  for (const [m, merchant] of MERCHANTS.entries()) {
+    const merchantId = seed.merchantIds[m]!;
+    await accounts.createMerchant({ id: merchantId, name: merchant.name, contactEmail: merchant.email, contactPhone: merchant.phone, createdAt: new Date(EPOCH - 365 * DAY) });
+
+    const onShelf: NewOrderLine[][] = [];
+    for (let p = 0; p < PRODUCTS_PER_MERCHANT; p++) {
+      const category = CATEGORIES[p % CATEGORIES.length]!;
+      const title = `${rng.pick(ADJECTIVES)} ${rng.pick(NOUNS[category]!)}`;
+      const status: ProductStatus = p % 8 === 6 ? 'DRAFT' : p % 8 === 7 ? 'OFF_SHELF' : 'ON_SHELF';
+      const basePrice = rng.int(8, 400) * 100 - 1;
+      const colors = COLORS.slice(0, rng.int(1, 3));
+      const skuInputs = colors.flatMap((color, c) =>
+        (category === 'Apparel' || category === 'Shoes' ? SIZES.slice(0, 2) : ['']).map((size) => ({
+          code: `${merchant.name.slice(0, 2).toUpperCase()}-${String(p + 1).padStart(3, '0')}-${c + 1}${size}`,
+          attributes: [{ name: 'color', value: color }, ...(size ? [{ name: 'size', value: size }] : [])],
+          price: { amount: basePrice + c * 500, currency: merchant.currency },
+          stock: rng.int(0, 400),
+        })),
+      );
+      const product = await productStore.createProduct(merchantId, {
+        id: demoId(`product:${m}:${p}`),
+        title,
+        description: `${title} from ${merchant.name}.`,
+        category,
+        skus: skuInputs,
+        status,
+        createdAt: new Date(EPOCH - 180 * DAY + p * 3 * DAY),
+      });
+      if (status === 'ON_SHELF') {
+        const skuRows = await productStore.skusByProductIds(merchantId, [product.id]);
+        onShelf.push(
+          skuRows.map((s) => ({ productId: product.id, skuId: s.id, productTitle: product.title, skuCode: s.code, quantity: 1, unitPrice: { amount: s.priceAmount, currency: s.currency } })),
+        );
+      }
+    }
+
+    const totalWeight = STATUS_PATHS.reduce((a, s) => a + s.weight, 0);
+    for (let o = 0; o < ORDERS_PER_MERCHANT; o++) {
+      let roll = rng.int(1, totalWeight);
+      const { path } = STATUS_PATHS.find((s) => (roll -= s.weight) <= 0)!;
+      const lines = Array.from({ length: rng.int(1, 3) }, () => ({ ...rng.pick(rng.pick(onShelf)), quantity: rng.int(1, 3) }));
+      const uniqueLines = [...new Map(lines.map((l) => [l.skuId, l])).values()];
+      const place = rng.pick(CITIES);
+      const createdAt = new Date(EPOCH - 90 * DAY + Math.floor(((o + rng.next()) / ORDERS_PER_MERCHANT) * 88 * DAY));
+      const buyer = buyers[rng.int(0, buyers.length - 1)]!;
+      const order = await orderStore.insertOrder(merchantId, {
+        id: demoId(`order:${m}:${o}`),
+        buyerId: buyer.id,
+        lines: uniqueLines,
+        shippingAddress: { name: `Buyer ${buyer.nickname}`, phone: `+1-555-01${String(o % 100).padStart(2, '0')}`, line1: `${rng.int(1, 999)} Market Street`, line2: null, ...place },
+        createdAt,
+      });
+      let at = createdAt.getTime();
+      for (const status of path) {
+        at += rng.int(1, 48) * HOUR;
+        await orderStore.transition(merchantId, order.id, status, {
+          at: new Date(at),
+          ...(status === 'SHIPPED' ? { shipment: { carrier: rng.pick(CARRIERS), trackingNumber: `TRK${rng.int(100000000, 999999999)}` } } : {}),
+          ...(status === 'CANCELLED' ? { reason: 'Buyer changed their mind' } : {}),
+          ...(status === 'REFUNDING' ? { reason: 'Item arrived damaged' } : {}),
+        });
+      }
+      orderCount++;
+    }
+  }
+
+  const developer = await apps.createDeveloper({ id: demoId('developer:acme'), kind: 'COMPANY', name: 'Acme ERP Ltd.', email: 'dev@acme-erp.example', verificationStatus: 'VERIFIED' });
+  await apps.createApp({ id: demoId('app:demo'), key: DEMO_APP_KEY, name: 'Acme ERP Sync', developerId: developer.id, status: 'SANDBOX', redirectUris: ['http://127.0.0.1/callback'] });
+  for (const [i, pkg] of PACKAGES.entries()) await apps.createPackage({ id: demoId(`package:${i}`), ...pkg, scopes: [...pkg.scopes] });
+
+  logger.info(
+    { merchants: MERCHANTS.length, products: MERCHANTS.length * PRODUCTS_PER_MERCHANT, orders: orderCount, buyers: buyers.length, ms: Date.now() - started },
+    'seeded the demo data set',
+  );
+  return seed;
+}

@@ -1,0 +1,22 @@
+/** The shape of a gateway pipeline concern: HTTP-stage hooks plus, optionally, an Apollo plugin. */
+import type http from 'node:http';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { Caller } from '../../core/caller.js';
+
+/** Per-request state, created by the pipeline and handed to each hook in order. */
+export interface RequestState {
+  requestId: string;
+  caller?: Caller;
+}
+
+export interface GatewayContext extends BaseContext {
+  caller: Caller;
+  requestId: string;
+}
+
+export interface GatewayPlugin {
+  name: string;
+  /** Runs before GraphQL execution; throw an HttpError to refuse the request. */
+  onRequest?(req: http.IncomingMessage, state: RequestState): void | Promise<void>;
+  apollo?: ApolloServerPlugin<GatewayContext>;
+}

@@ -1,0 +1,113 @@
+/**
+ * The gateway: the platform's only public entry. Serves /graphql (the supergraph, planned and
+ * executed by @apollo/gateway from the checked-in schema/supergraph.graphql, never introspected at run
+ * time), the JWKS at /.well-known/jwks.json, and /healthz.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloGateway } from '@apollo/gateway';
+import type { Config, SubgraphName } from '../core/config.js';
+import { createErrorFormatter } from '../core/errors.js';
+import { HttpError, closeServer, executeGraphQL, listen, pathOf, sendGraphQLError, sendJson } from '../core/http.js';
+import type { PlatformKeys } from '../core/keys.js';
+import type { Logger } from '../core/logger.js';
+import { schemaDir } from '../core/paths.js';
+import { createAccessTokenVerifier, createContextSigner } from '../core/tokens.js';
+import { createPipeline } from './pipeline.js';
+import { ContextForwardingDataSource } from './plugins/forward-context.js';
+import type { GatewayContext, RequestState } from './plugins/types.js';
+
+export interface GatewayOptions {
+  config: Config;
+  keys: PlatformKeys;
+  subgraphUrls: Record<SubgraphName, string>;
+  logger: Logger;
+  port: number;
+  host: string;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const { config, keys, logger } = options;
+  const verifyAccessToken = createAccessTokenVerifier({ jwks: keys.jwks, issuer: config.publicUrl, audience: config.apiAudience });
+  const signContext = createContextSigner(keys.context, config.contextTokenTtlSeconds);
+  const pipeline = createPipeline({ verifyAccessToken });
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: fs.readFileSync(path.join(schemaDir, 'supergraph.graphql'), 'utf8'),
+    buildService: ({ name }) => {
+      const url = options.subgraphUrls[name as SubgraphName];
+      if (!url) throw new Error(`No URL configured for subgraph ${name}`);
+      return new ContextForwardingDataSource(url, signContext);
+    },
+    logger: logger.child({ service: 'gateway' }) as never,
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: true,
+    includeStacktraceInErrorResponses: config.development,
+    formatError: createErrorFormatter({
+      development: config.development,
+      onInternalError: (error) => logger.error({ err: error }, 'unexpected error'),
+    }),
+    plugins: [
+      ...(config.development ? [] : [ApolloServerPluginLandingPageDisabled()]),
+      ...pipeline.flatMap((p) => (p.apollo ? [p.apollo] : [])),
+    ],
+  });
+  await apollo.start();
+
+  async function health(res: http.ServerResponse) {
+    const checks = await Promise.all(
+      Object.entries(options.subgraphUrls).map(async ([name, url]) => {
+        try {
+          const response = await fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(2000) });
+          return [name, response.ok ? 'ok' : `http ${response.status}`] as const;
+        } catch {
+          return [name, 'unreachable'] as const;
+        }
+      }),
+    );
+    const healthy = checks.every(([, status]) => status === 'ok');
+    sendJson(res, healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', subgraphs: Object.fromEntries(checks) });
+  }
+
+  const server = http.createServer(async (req, res) => {
+    const state: RequestState = { requestId: '' };
+    try {
+      const route = pathOf(req);
+      if (route === '/healthz') return await health(res);
+      if (route === '/.well-known/jwks.json') return sendJson(res, 200, keys.jwks, { 'cache-control': 'public, max-age=300' });
+      if (route !== '/graphql') throw new HttpError(404, 'Not found: the API is at /graphql', 'NOT_FOUND');
+      for (const plugin of pipeline) await plugin.onRequest?.(req, state);
+      res.setHeader('x-request-id', state.requestId);
+      const caller = state.caller!;
+      await executeGraphQL(apollo, req, res, async () => ({ caller, requestId: state.requestId }));
+    } catch (error) {
+      if (error instanceof HttpError) return sendGraphQLError(res, error);
+      logger.error({ err: error, requestId: state.requestId }, 'request failed');
+      if (!res.headersSent) sendGraphQLError(res, new HttpError(500, 'Internal server error', 'INTERNAL_SERVER_ERROR'));
+      else res.destroy();
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  const port = await listen(server, options.port, options.host);
+  const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}/graphql`;
+  logger.info({ url }, 'gateway listening');
+  return {
+    url,
+    port,
+    stop: async () => {
+      await closeServer(server);
+      await apollo.stop();
+    },
+  };
+}

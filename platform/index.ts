@@ -1,0 +1,126 @@
+/**
+ * Starting the platform.
+ * - `startPlatform`: everything in one process (what `npm start` runs): migrations, demo seed on
+ *   first start, the four subgraphs on free loopback ports, the gateway on PORT. Embedded PGlite by
+ *   default, a PostgreSQL server with DATABASE_URL. Gateway and subgraphs still talk over real HTTP.
+ * - `startService`: one service per process (production), see bin/serve.ts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { SUBGRAPH_NAMES, loadConfig, type Config, type SubgraphName } from '../core/config.js';
+import { openPglite, openPostgres, type Database } from '../core/db.js';
+import { loadPlatformKeys, type PlatformKeys } from '../core/keys.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { startSubgraph, type RunningSubgraph } from '../core/subgraph.js';
+import { createContextVerifier, mintAccessToken } from '../core/tokens.js';
+import { createAppManagementStore } from '../subgraphs/app-management/store.js';
+import { seedDemo, type DemoSeed } from '../demo/seed.js';
+import { startGateway, type RunningGateway } from '../gateway/server.js';
+import { defineSubgraph } from './services.js';
+
+export interface RunningPlatform {
+  config: Config;
+  database: Database;
+  keys: PlatformKeys;
+  gateway: RunningGateway;
+  subgraphs: Record<SubgraphName, RunningSubgraph>;
+  /** The demo data set (when seeded), with a fresh access token. */
+  demo?: DemoInfo;
+  stop(): Promise<void>;
+}
+
+export interface DemoInfo {
+  graphqlUrl: string;
+  appKey: string;
+  merchantId: string;
+  merchantName: string;
+  otherMerchantIds: string[];
+  scope: string;
+  accessToken: string;
+  accessTokenExpiresAt: string;
+}
+
+export async function openDatabase(config: Config, applicationName: string): Promise<Database> {
+  return config.databaseUrl ? openPostgres(config.databaseUrl, config.dbPoolSize, applicationName) : openPglite(config.dataDir);
+}
+
+/** Applies every subgraph's migrations and brings the scope catalog in step with schema/scopes.json. */
+export async function prepareDatabase(database: Database, names: readonly SubgraphName[] = SUBGRAPH_NAMES): Promise<void> {
+  for (const name of names) await database.migrate(name);
+  if (names.includes('app-management')) await createAppManagementStore(database.db).syncScopeCatalog();
+}
+
+export async function startPlatform(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = process.env): Promise<RunningPlatform> {
+  const config = loadConfig(env, overrides);
+  const logger = createLogger(config.logLevel);
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const keys = await loadPlatformKeys(config.keysDir, { create: true });
+  const database = await openDatabase(config, 'portico');
+  const started: { stop(): Promise<void> }[] = [];
+  try {
+    await prepareDatabase(database);
+    const seed = config.seedDemo ? await seedDemo(database, logger) : undefined;
+
+    const urls: Partial<Record<SubgraphName, string>> = {};
+    const verifyContext = createContextVerifier(keys.context.publicKey);
+    const subgraphs = {} as Record<SubgraphName, RunningSubgraph>;
+    for (const name of SUBGRAPH_NAMES) {
+      const definition = defineSubgraph(name, { database, logger, subgraphUrl: (other) => urls[other]! });
+      const running = await startSubgraph(definition, { port: 0, host: '127.0.0.1', database, verifyContext, logger, development: config.development });
+      urls[name] = running.url;
+      subgraphs[name] = running;
+      started.push(running);
+    }
+    const gateway = await startGateway({ config, keys, logger, subgraphUrls: urls as Record<SubgraphName, string>, port: config.port, host: config.host });
+    started.push(gateway);
+    const actualConfig = config.port === 0 && !overrides.publicUrl ? { ...config, port: gateway.port } : config;
+    const demo = seed ? await writeDemoFile(actualConfig, keys, seed) : undefined;
+    let stopping: Promise<void> | undefined;
+    return {
+      config: actualConfig,
+      database,
+      keys,
+      gateway,
+      subgraphs,
+      ...(demo ? { demo } : {}),
+      stop: () =>
+        (stopping ??= (async () => {
+          for (const service of started.reverse()) await service.stop();
+          await database.close();
+        })()),
+    };
+  } catch (error) {
+    for (const service of started.reverse()) await service.stop().catch(() => {});
+    await database.close().catch(() => {});
+    throw error;
+  }
+}
+
+/** Writes DATA_DIR/demo.json with what a newcomer needs for a first call, and a fresh access token. */
+async function writeDemoFile(config: Config, keys: PlatformKeys, seed: DemoSeed): Promise<DemoInfo> {
+  const ttlSeconds = 7200;
+  const scope = seed.scopes.join(' ');
+  const accessToken = await mintAccessToken(keys, {
+    issuer: config.publicUrl,
+    audience: config.apiAudience,
+    appKey: seed.appKey,
+    merchantId: seed.merchantIds[0]!,
+    scope,
+    ttlSeconds,
+  });
+  const demo: DemoInfo = {
+    graphqlUrl: `${config.publicUrl}/graphql`,
+    appKey: seed.appKey,
+    merchantId: seed.merchantIds[0]!,
+    merchantName: seed.merchantNames[0]!,
+    otherMerchantIds: seed.merchantIds.slice(1),
+    scope,
+    accessToken,
+    accessTokenExpiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
+  };
+  const file = path.join(config.dataDir, 'demo.json');
+  fs.writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
+  return demo;
+}
+
+export { createLogger, type Logger };

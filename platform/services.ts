@@ -1,0 +1,29 @@
+/** The four subgraph definitions by name, so the embedded runner and `serve <name>` build them alike. */
+import type { SubgraphName } from '../core/config.js';
+import type { Database } from '../core/db.js';
+import type { Logger } from '../core/logger.js';
+import type { SubgraphDefinition } from '../core/subgraph.js';
+import { createAccountSubgraph } from '../subgraphs/account/service.js';
+import { createAppManagementSubgraph } from '../subgraphs/app-management/service.js';
+import { createOrderSubgraph } from '../subgraphs/order/service.js';
+import { createProductSubgraph } from '../subgraphs/product/service.js';
+
+export interface ServiceDependencies {
+  database: Database;
+  logger: Logger;
+  /** Where the other subgraphs are, for the few calls one makes to another. */
+  subgraphUrl(name: SubgraphName): string;
+}
+
+export function defineSubgraph(name: SubgraphName, deps: ServiceDependencies): SubgraphDefinition<unknown> {
+  switch (name) {
+    case 'product':
+      return createProductSubgraph(deps.database) as SubgraphDefinition<unknown>;
+    case 'order':
+      return createOrderSubgraph(deps.database, { productUrl: () => deps.subgraphUrl('product'), logger: deps.logger }) as SubgraphDefinition<unknown>;
+    case 'account':
+      return createAccountSubgraph(deps.database) as SubgraphDefinition<unknown>;
+    case 'app-management':
+      return createAppManagementSubgraph(deps.database) as SubgraphDefinition<unknown>;
+  }
+}

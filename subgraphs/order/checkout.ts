@@ -1,0 +1,91 @@
+/**
+ * Placing and cancelling orders, where the order service and the product service must agree on
+ * stock. Placing: reserve stock first (idempotent per key), then commit the order; if the commit
+ * fails, give the stock back. Cancelling: commit the cancellation together with a "stock owed" row,
+ * then release; the row stays until the product service confirmed, so a failed release is retried
+ * with the merchant's next cancellation instead of being lost.
+ */
+import crypto from 'node:crypto';
+import { isUniqueViolation } from '../../core/db.js';
+import { badInput, conflict } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import * as v from '../../core/validate.js';
+import type { ProductClient } from './product-client.js';
+import { validateAddress, type OrderStore } from './store.js';
+import type { Address, OrderRow } from './tables.js';
+
+export interface PlaceOrderInput {
+  idempotencyKey: string;
+  lines: { skuId: string; quantity: number }[];
+  shippingAddress: Address;
+}
+
+export function createCheckout(store: OrderStore, products: ProductClient, logger: Logger) {
+  function sameLines(lines: { skuId: string; quantity: number }[], stored: { skuId: string; quantity: number }[]) {
+    const key = (l: { skuId: string; quantity: number }) => `${l.skuId.toLowerCase()}:${l.quantity}`;
+    return lines.map(key).sort().join() === stored.map(key).sort().join();
+  }
+
+  async function replay(merchantId: string, key: string, lines: PlaceOrderInput['lines']): Promise<OrderRow | undefined> {
+    const existing = await store.findByIdempotencyKey(merchantId, key);
+    if (!existing) return undefined;
+    const stored = await store.linesByOrderIds(merchantId, [existing.id]);
+    const merged = new Map<string, number>();
+    for (const l of lines) merged.set(l.skuId.toLowerCase(), (merged.get(l.skuId.toLowerCase()) ?? 0) + l.quantity);
+    if (!sameLines([...merged].map(([skuId, quantity]) => ({ skuId, quantity })), stored)) {
+      throw conflict('This idempotency key was already used for a different order', { field: 'idempotencyKey', orderId: existing.id });
+    }
+    return existing;
+  }
+
+  async function releaseOwedStock(merchantId: string, contextToken: string) {
+    for (const owed of await store.pendingStockReleases(merchantId)) {
+      try {
+        await products.releaseStock(contextToken, owed.reservationKey);
+        await store.stockReleaseDone(merchantId, owed.orderId);
+      } catch (error) {
+        await store.stockReleaseFailed(merchantId, owed.orderId, String((error as Error).message));
+        logger.warn({ err: error, orderId: owed.orderId }, 'stock release failed; kept for retry');
+      }
+    }
+  }
+
+  return {
+    async placeOrder(merchantId: string, contextToken: string, input: PlaceOrderInput): Promise<OrderRow> {
+      const key = v.idempotencyKey(input.idempotencyKey);
+      if (input.lines.length < 1 || input.lines.length > 100) throw badInput('An order has 1 to 100 lines', 'lines');
+      input.lines.forEach((line, i) => {
+        v.id(line.skuId, `lines[${i}].skuId`);
+        v.intInRange(line.quantity, `lines[${i}].quantity`, 1, 10_000);
+      });
+      const shippingAddress = validateAddress(input.shippingAddress);
+      const replayed = await replay(merchantId, key, input.lines);
+      if (replayed) return replayed;
+
+      const reservationKey = `order:${crypto.createHash('sha256').update(key).digest('base64url')}`;
+      const reserved = await products.reserveStock(contextToken, reservationKey, input.lines);
+      try {
+        return await store.insertOrder(merchantId, { lines: reserved, shippingAddress, idempotencyKey: key, stockReservationKey: reservationKey });
+      } catch (error) {
+        // Same key placed concurrently: that order holds the (idempotent) reservation; answer with it.
+        if (isUniqueViolation(error, 'orders_merchant_idempotency_key')) {
+          const winner = await replay(merchantId, key, input.lines);
+          if (winner) return winner;
+        }
+        await products.releaseStock(contextToken, reservationKey).catch((releaseError: unknown) =>
+          logger.error({ err: releaseError, reservationKey }, 'could not give back stock of an order that failed to commit'),
+        );
+        throw error;
+      }
+    },
+
+    async cancelOrder(merchantId: string, contextToken: string, input: { orderId: string; reason?: string | null }): Promise<OrderRow> {
+      const reason = v.optionalText(input.reason, 'reason', 500);
+      const order = await store.transition(merchantId, input.orderId, 'CANCELLED', { reason });
+      await releaseOwedStock(merchantId, contextToken);
+      return order;
+    },
+  };
+}
+
+export type Checkout = ReturnType<typeof createCheckout>;

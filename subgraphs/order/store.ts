@@ -1,0 +1,284 @@
+/**
+ * Queries and changes of the order subgraph. Every function takes the merchant the caller acts for
+ * and filters by it. Status changes follow one transition table; an invalid change is refused
+ * inside the transaction that would have made it, so nothing is half-written.
+ */
+import crypto from 'node:crypto';
+import { and, asc, count, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../core/db.js';
+import { badInput, conflict, notFound } from '../../core/errors.js';
+import { recordEvents } from '../../core/outbox.js';
+import { afterRow, decodeTimeCursor, encodeCursor } from '../../core/pagination.js';
+import * as v from '../../core/validate.js';
+import { orderEvent } from './events.js';
+import {
+  orderLines,
+  orderStatusHistory,
+  orders,
+  outboxEvents,
+  pendingStockReleases,
+  type Address,
+  type OrderLineRow,
+  type OrderRow,
+  type OrderStatus,
+  type OrderStatusChangeRow,
+} from './tables.js';
+
+export type OrderSort = 'CREATED_AT_DESC' | 'CREATED_AT_ASC' | 'UPDATED_AT_ASC';
+
+export interface OrderFilter {
+  status?: OrderStatus[] | null;
+  createdFrom?: Date | null;
+  createdTo?: Date | null;
+  updatedSince?: Date | null;
+}
+
+/** Which status an order may move to from each status. */
+export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
+  PENDING_PAYMENT: ['PAID', 'CANCELLED'],
+  PAID: ['SHIPPED', 'CANCELLED', 'REFUNDING'],
+  SHIPPED: ['DELIVERED', 'REFUNDING'],
+  DELIVERED: ['COMPLETED', 'REFUNDING'],
+  COMPLETED: [],
+  CANCELLED: [],
+  REFUNDING: ['REFUNDED'],
+  REFUNDED: [],
+};
+
+export interface NewOrderLine {
+  productId: string;
+  skuId: string;
+  productTitle: string;
+  skuCode: string;
+  quantity: number;
+  unitPrice: { amount: number; currency: string };
+}
+
+export interface NewOrder {
+  id?: string;
+  buyerId?: string | null;
+  lines: NewOrderLine[];
+  shippingAddress: Address;
+  idempotencyKey?: string | null;
+  stockReservationKey?: string | null;
+  createdAt?: Date;
+}
+
+const sortSpec = {
+  CREATED_AT_DESC: { column: orders.createdAt, direction: 'desc', cursorOf: (o: OrderRow) => o.createdAt },
+  CREATED_AT_ASC: { column: orders.createdAt, direction: 'asc', cursorOf: (o: OrderRow) => o.createdAt },
+  UPDATED_AT_ASC: { column: orders.updatedAt, direction: 'asc', cursorOf: (o: OrderRow) => o.updatedAt },
+} as const;
+
+export function orderCursor(sort: OrderSort, row: OrderRow): string {
+  return encodeCursor(sort, [sortSpec[sort].cursorOf(row).toISOString(), row.id]);
+}
+
+function filterConditions(merchantId: string, filter: OrderFilter | null | undefined): SQL[] {
+  const conditions: SQL[] = [eq(orders.merchantId, merchantId)];
+  if (filter?.status?.length) conditions.push(inArray(orders.status, filter.status));
+  if (filter?.createdFrom) conditions.push(gte(orders.createdAt, filter.createdFrom));
+  if (filter?.createdTo) conditions.push(lt(orders.createdAt, filter.createdTo));
+  if (filter?.updatedSince) conditions.push(gte(orders.updatedAt, filter.updatedSince));
+  return conditions;
+}
+
+export function validateAddress(input: Partial<Address> & { name: string; line1: string; city: string; country: string }): Address {
+  const country = input.country.trim().toUpperCase();
+  if (!/^[A-Z]{2}$/.test(country)) throw badInput('shippingAddress.country must be an ISO-3166 alpha-2 code such as US', 'shippingAddress.country');
+  return {
+    name: v.text(input.name, 'shippingAddress.name', { max: 200 }),
+    phone: v.optionalText(input.phone, 'shippingAddress.phone', 40),
+    line1: v.text(input.line1, 'shippingAddress.line1', { max: 200 }),
+    line2: v.optionalText(input.line2, 'shippingAddress.line2', 200),
+    city: v.text(input.city, 'shippingAddress.city', { max: 100 }),
+    region: v.optionalText(input.region, 'shippingAddress.region', 100),
+    postalCode: v.optionalText(input.postalCode, 'shippingAddress.postalCode', 20),
+    country,
+  };
+}
+
+export function createOrderStore(db: Db) {
+  return {
+    async ordersByIds(merchantId: string, ids: readonly string[]): Promise<OrderRow[]> {
+      const wellFormed = ids.filter(v.isWellFormedId);
+      if (!wellFormed.length) return [];
+      return db
+        .select()
+        .from(orders)
+        .where(and(eq(orders.merchantId, merchantId), inArray(orders.id, wellFormed)));
+    },
+
+    async linesByOrderIds(merchantId: string, orderIds: readonly string[]): Promise<OrderLineRow[]> {
+      if (!orderIds.length) return [];
+      return db
+        .select()
+        .from(orderLines)
+        .where(and(eq(orderLines.merchantId, merchantId), inArray(orderLines.orderId, [...orderIds])))
+        .orderBy(asc(orderLines.orderId), asc(orderLines.lineNo));
+    },
+
+    async historyByOrderIds(merchantId: string, orderIds: readonly string[]): Promise<OrderStatusChangeRow[]> {
+      if (!orderIds.length) return [];
+      return db
+        .select()
+        .from(orderStatusHistory)
+        .where(and(eq(orderStatusHistory.merchantId, merchantId), inArray(orderStatusHistory.orderId, [...orderIds])))
+        .orderBy(asc(orderStatusHistory.orderId), asc(orderStatusHistory.id));
+    },
+
+    async listOrders(merchantId: string, args: { filter?: OrderFilter | null; sort: OrderSort; limit: number; after?: string | null }): Promise<OrderRow[]> {
+      const spec = sortSpec[args.sort];
+      const conditions = filterConditions(merchantId, args.filter);
+      if (args.after) {
+        const { at, id } = decodeTimeCursor(args.after, args.sort);
+        conditions.push(afterRow(spec.column, orders.id, spec.direction, at, id));
+      }
+      const order = spec.direction === 'desc' ? [desc(spec.column), desc(orders.id)] : [asc(spec.column), asc(orders.id)];
+      return db
+        .select()
+        .from(orders)
+        .where(and(...conditions))
+        .orderBy(...order)
+        .limit(args.limit + 1);
+    },
+
+    async countOrders(merchantId: string, filter?: OrderFilter | null): Promise<number> {
+      const [row] = await db
+        .select({ n: count() })
+        .from(orders)
+        .where(and(...filterConditions(merchantId, filter)));
+      return row?.n ?? 0;
+    },
+
+    async findByIdempotencyKey(merchantId: string, key: string): Promise<OrderRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(orders)
+        .where(and(eq(orders.merchantId, merchantId), eq(orders.idempotencyKey, key)));
+      return row;
+    },
+
+    /**
+     * Inserts an order in PENDING_PAYMENT with its lines, first history entry and `order.created`
+     * event, in one transaction. A concurrent insert with the same idempotency key fails with a
+     * unique violation the caller turns into a replay.
+     */
+    async insertOrder(merchantId: string, input: NewOrder): Promise<OrderRow> {
+      const currencies = new Set(input.lines.map((l) => l.unitPrice.currency));
+      if (currencies.size !== 1) throw conflict('All lines of an order must be in one currency', { field: 'lines' });
+      const currency = input.lines[0]!.unitPrice.currency;
+      const lineTotals = input.lines.map((l) => l.unitPrice.amount * l.quantity);
+      const total = lineTotals.reduce((a, b) => a + b, 0);
+      if (!Number.isSafeInteger(total)) throw conflict('The order total is too large', { field: 'lines' });
+      const id = input.id ?? crypto.randomUUID();
+      const now = input.createdAt ?? new Date();
+      return db.transaction(async (tx) => {
+        const { rows } = (await tx.execute(sql`select nextval('"order".order_number_seq')::text as next`)) as unknown as { rows: { next: string }[] };
+        const next = rows[0]!.next;
+        const [order] = await tx
+          .insert(orders)
+          .values({
+            id,
+            merchantId,
+            number: `SO${next}`,
+            buyerId: input.buyerId ?? null,
+            status: 'PENDING_PAYMENT',
+            currency,
+            totalAmount: total,
+            shippingAddress: input.shippingAddress,
+            idempotencyKey: input.idempotencyKey ?? null,
+            stockReservationKey: input.stockReservationKey ?? null,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .returning();
+        await tx.insert(orderLines).values(
+          input.lines.map((line, i) => ({
+            id: crypto.randomUUID(),
+            orderId: id,
+            merchantId,
+            lineNo: i + 1,
+            productId: line.productId,
+            skuId: line.skuId,
+            productTitle: line.productTitle,
+            skuCode: line.skuCode,
+            quantity: line.quantity,
+            unitPriceAmount: line.unitPrice.amount,
+            totalAmount: lineTotals[i]!,
+            currency,
+          })),
+        );
+        await tx.insert(orderStatusHistory).values({ orderId: id, merchantId, fromStatus: null, toStatus: 'PENDING_PAYMENT', occurredAt: now });
+        await recordEvents(tx, outboxEvents, [orderEvent(order!, null, now, { total: { amount: total, currency } })]);
+        return order!;
+      });
+    },
+
+    /**
+     * Moves an order to `to` if the transition table allows it from its current status, with its
+     * history entry and event, in one transaction. Cancelling an order that holds stock also records
+     * the stock release it owes.
+     */
+    async transition(
+      merchantId: string,
+      orderId: string,
+      to: OrderStatus,
+      options: { reason?: string | null; shipment?: { carrier: string; trackingNumber: string }; at?: Date } = {},
+    ): Promise<OrderRow> {
+      const id = v.id(orderId, 'orderId');
+      return db.transaction(async (tx) => {
+        const [current] = await tx
+          .select()
+          .from(orders)
+          .where(and(eq(orders.merchantId, merchantId), eq(orders.id, id)))
+          .for('update');
+        if (!current) throw notFound('Order', orderId);
+        if (!ORDER_TRANSITIONS[current.status].includes(to)) {
+          throw conflict(`Order ${current.number} is ${current.status} and cannot become ${to}`, {
+            currentStatus: current.status,
+            allowed: ORDER_TRANSITIONS[current.status],
+          });
+        }
+        const now = options.at ?? new Date();
+        const [updated] = await tx
+          .update(orders)
+          .set({
+            status: to,
+            updatedAt: now,
+            ...(options.shipment ? { carrier: options.shipment.carrier, trackingNumber: options.shipment.trackingNumber, shippedAt: now } : {}),
+          })
+          .where(eq(orders.id, id))
+          .returning();
+        await tx.insert(orderStatusHistory).values({ orderId: id, merchantId, fromStatus: current.status, toStatus: to, reason: options.reason ?? null, occurredAt: now });
+        if (to === 'CANCELLED' && current.stockReservationKey) {
+          await tx.insert(pendingStockReleases).values({ orderId: id, merchantId, reservationKey: current.stockReservationKey, createdAt: now });
+        }
+        await recordEvents(tx, outboxEvents, [
+          orderEvent(updated!, current.status, now, {
+            ...(options.reason ? { reason: options.reason } : {}),
+            ...(options.shipment ? { shipment: options.shipment } : {}),
+          }),
+        ]);
+        return updated!;
+      });
+    },
+
+    async pendingStockReleases(merchantId: string) {
+      return db.select().from(pendingStockReleases).where(eq(pendingStockReleases.merchantId, merchantId)).orderBy(asc(pendingStockReleases.createdAt)).limit(50);
+    },
+
+    async stockReleaseDone(merchantId: string, orderId: string) {
+      await db.delete(pendingStockReleases).where(and(eq(pendingStockReleases.merchantId, merchantId), eq(pendingStockReleases.orderId, orderId)));
+    },
+
+    async stockReleaseFailed(merchantId: string, orderId: string, error: string) {
+      await db
+        .update(pendingStockReleases)
+        .set({ attempts: sql`${pendingStockReleases.attempts} + 1`, lastError: error.slice(0, 500) })
+        .where(and(eq(pendingStockReleases.merchantId, merchantId), eq(pendingStockReleases.orderId, orderId)));
+    },
+  };
+}
+
+export type OrderStore = ReturnType<typeof createOrderStore>;

@@ -1,0 +1,111 @@
+/** Tables of the order subgraph, in its own Postgres schema `order`. */
+import { sql } from 'drizzle-orm';
+import { bigint, bigserial, check, index, integer, jsonb, pgSchema, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { outboxTable } from '../../core/outbox.js';
+
+export const orderSchema = pgSchema('order');
+
+export const ORDER_STATUSES = ['PENDING_PAYMENT', 'PAID', 'SHIPPED', 'DELIVERED', 'COMPLETED', 'CANCELLED', 'REFUNDING', 'REFUNDED'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const orderNumberSequence = orderSchema.sequence('order_number_seq', { startWith: 100001 });
+
+export interface Address {
+  name: string;
+  phone: string | null;
+  line1: string;
+  line2: string | null;
+  city: string;
+  region: string | null;
+  postalCode: string | null;
+  country: string;
+}
+
+export const orders = orderSchema.table(
+  'orders',
+  {
+    id: uuid('id').primaryKey(),
+    merchantId: uuid('merchant_id').notNull(),
+    number: text('number').notNull().unique(),
+    buyerId: uuid('buyer_id'),
+    status: text('status', { enum: ORDER_STATUSES }).notNull(),
+    currency: text('currency').notNull(),
+    totalAmount: bigint('total_amount', { mode: 'number' }).notNull(),
+    shippingAddress: jsonb('shipping_address').$type<Address>(),
+    carrier: text('carrier'),
+    trackingNumber: text('tracking_number'),
+    shippedAt: timestamp('shipped_at', { withTimezone: true, precision: 3 }),
+    /** The caller's key for placeOrder: a retry returns the same order. */
+    idempotencyKey: text('idempotency_key'),
+    /** The product service's stock reservation this order holds, given back on cancellation. */
+    stockReservationKey: text('stock_reservation_key'),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('orders_merchant_idempotency_key').on(t.merchantId, t.idempotencyKey),
+    index('orders_merchant_created_idx').on(t.merchantId, t.createdAt, t.id),
+    index('orders_merchant_updated_idx').on(t.merchantId, t.updatedAt, t.id),
+    index('orders_merchant_status_created_idx').on(t.merchantId, t.status, t.createdAt),
+    check('orders_status_check', sql.raw(`status in (${ORDER_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
+    check('orders_total_nonnegative', sql`${t.totalAmount} >= 0`),
+  ],
+);
+
+export const orderLines = orderSchema.table(
+  'order_lines',
+  {
+    id: uuid('id').primaryKey(),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id),
+    merchantId: uuid('merchant_id').notNull(),
+    lineNo: integer('line_no').notNull(),
+    productId: uuid('product_id').notNull(),
+    skuId: uuid('sku_id').notNull(),
+    productTitle: text('product_title').notNull(),
+    skuCode: text('sku_code').notNull(),
+    quantity: integer('quantity').notNull(),
+    unitPriceAmount: bigint('unit_price_amount', { mode: 'number' }).notNull(),
+    totalAmount: bigint('total_amount', { mode: 'number' }).notNull(),
+    currency: text('currency').notNull(),
+  },
+  (t) => [index('order_lines_order_idx').on(t.orderId, t.lineNo), check('order_lines_quantity_positive', sql`${t.quantity} > 0`)],
+);
+
+export const orderStatusHistory = orderSchema.table(
+  'order_status_history',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id),
+    merchantId: uuid('merchant_id').notNull(),
+    fromStatus: text('from_status', { enum: ORDER_STATUSES }),
+    toStatus: text('to_status', { enum: ORDER_STATUSES }).notNull(),
+    reason: text('reason'),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [index('order_status_history_order_idx').on(t.orderId, t.id)],
+);
+
+/**
+ * Stock a cancelled order still has to give back. Written in the cancellation's transaction and
+ * removed once the product service confirmed the release, so a failed call is never forgotten.
+ */
+export const pendingStockReleases = orderSchema.table('pending_stock_releases', {
+  orderId: uuid('order_id')
+    .primaryKey()
+    .references(() => orders.id),
+  merchantId: uuid('merchant_id').notNull(),
+  reservationKey: text('reservation_key').notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});
+
+export const outboxEvents = outboxTable(orderSchema);
+
+export type OrderRow = typeof orders.$inferSelect;
+export type OrderLineRow = typeof orderLines.$inferSelect;
+export type OrderStatusChangeRow = typeof orderStatusHistory.$inferSelect;
