@@ -61,7 +61,7 @@ export interface Config {
 }
 
 /** Parses an environment (default: this process's) into a Config, or throws listing every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -71,7 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const dataDir = path.resolve(e.DATA_DIR);
   const host = e.HOST;
   const publicHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  const config: Config = {
+  return {
     nodeEnv: e.NODE_ENV,
     development: e.NODE_ENV === 'development',
     port: e.PORT,
@@ -92,5 +92,4 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: e.LOG_LEVEL,
     seedDemo: e.SEED_DEMO ? e.SEED_DEMO === 'true' : !e.DATABASE_URL,
   };
-  return { ...config, ...overrides };
 }

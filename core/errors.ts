@@ -53,8 +53,8 @@ export function createErrorFormatter(options: { development: boolean; onInternal
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && PUBLIC_CODES.has(code)) {
       if (options.development) return formatted;
-      // serviceName is how the gateway names the subgraph an error came from: internal, not for clients.
-      const { stacktrace: _stack, exception: _exception, serviceName: _service, ...extensions } = formatted.extensions ?? {};
+      // serviceName and response are how the gateway describes the subgraph an error came from: internal.
+      const { stacktrace: _stack, exception: _exception, serviceName: _service, response: _response, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
     options.onInternalError?.(error);

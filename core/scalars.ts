@@ -1,5 +1,5 @@
 /** Scalars shared by every subgraph. */
-import { GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLScalarType, Kind, type GraphQLSchema } from 'graphql';
 
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -45,3 +45,18 @@ export const Long = new GraphQLScalarType({
 });
 
 export const scalarResolvers = { DateTime, Long };
+
+/**
+ * The gateway builds its API schema from the supergraph, where custom scalars accept anything.
+ * Giving them the real input parsing lets the gateway refuse a bad DateTime or Long itself (a
+ * validation error for a literal, BAD_USER_INPUT for a variable) before any subgraph is called.
+ */
+export function applyScalarParsing(schema: GraphQLSchema): void {
+  for (const scalar of [DateTime, Long]) {
+    const type = schema.getType(scalar.name);
+    if (type instanceof GraphQLScalarType) {
+      type.parseValue = scalar.parseValue;
+      type.parseLiteral = scalar.parseLiteral;
+    }
+  }
+}

@@ -11,6 +11,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloGateway } from '@apollo/gateway';
 import type { Config, SubgraphName } from '../core/config.js';
 import { createErrorFormatter } from '../core/errors.js';
+import { applyScalarParsing } from '../core/scalars.js';
 import { HttpError, closeServer, executeGraphQL, listen, pathOf, sendGraphQLError, sendJson } from '../core/http.js';
 import type { PlatformKeys } from '../core/keys.js';
 import type { Logger } from '../core/logger.js';
@@ -50,6 +51,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
     logger: logger.child({ service: 'gateway' }) as never,
   });
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => applyScalarParsing(apiSchema));
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: true,

@@ -6,6 +6,7 @@
  * - `startService`: one service per process (production), see bin/serve.ts.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { SUBGRAPH_NAMES, loadConfig, type Config, type SubgraphName } from '../core/config.js';
 import { openPglite, openPostgres, type Database } from '../core/db.js';
@@ -50,8 +51,21 @@ export async function prepareDatabase(database: Database, names: readonly Subgra
   if (names.includes('app-management')) await createAppManagementStore(database.db).syncScopeCatalog();
 }
 
-export async function startPlatform(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = process.env): Promise<RunningPlatform> {
-  const config = loadConfig(env, overrides);
+/** A free port on the interface, for PORT=0: the issuer and demo URLs must name the real port. */
+async function freePort(host: string): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, host, resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+export async function startPlatform(env: NodeJS.ProcessEnv = process.env): Promise<RunningPlatform> {
+  let config = loadConfig(env);
+  if (config.port === 0) {
+    const port = await freePort(config.host);
+    config = loadConfig({ ...env, PORT: String(port) });
+  }
   const logger = createLogger(config.logLevel);
   fs.mkdirSync(config.dataDir, { recursive: true });
   const keys = await loadPlatformKeys(config.keysDir, { create: true });
@@ -73,11 +87,10 @@ export async function startPlatform(overrides: Partial<Config> = {}, env: NodeJS
     }
     const gateway = await startGateway({ config, keys, logger, subgraphUrls: urls as Record<SubgraphName, string>, port: config.port, host: config.host });
     started.push(gateway);
-    const actualConfig = config.port === 0 && !overrides.publicUrl ? { ...config, port: gateway.port } : config;
-    const demo = seed ? await writeDemoFile(actualConfig, keys, seed) : undefined;
+    const demo = seed ? await writeDemoFile(config, keys, seed) : undefined;
     let stopping: Promise<void> | undefined;
     return {
-      config: actualConfig,
+      config,
       database,
       keys,
       gateway,

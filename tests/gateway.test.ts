@@ -1,0 +1,146 @@
+import { SignJWT, generateKeyPair } from 'jose';
+import { CONTEXT_TOKEN_HEADER } from '../core/tokens.js';
+import { createMerchant } from './helpers/factories.js';
+import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
+
+let t: TestPlatform;
+let merchant: Awaited<ReturnType<typeof createMerchant>>;
+
+beforeAll(async () => {
+  t = await startTestPlatform();
+  merchant = await createMerchant(t, 'Gateway Shop');
+});
+afterAll(() => t.stop());
+
+const QUERY = '{ merchant { id name } }';
+
+describe('authentication at the gateway', () => {
+  test('a request without a token gets HTTP 401 UNAUTHENTICATED with a WWW-Authenticate challenge', async () => {
+    const res = await t.gql(null, QUERY);
+    expect(res.status).toBe(401);
+    expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(res.data).toBeUndefined();
+  });
+
+  test('a valid platform token reads the merchant it was issued for', async () => {
+    const res = await t.gql(merchant.token, QUERY);
+    expect(res.status).toBe(200);
+    expect(res.data).toEqual({ merchant: { id: merchant.id, name: 'Gateway Shop' } });
+  });
+
+  test.each([
+    ['garbage', 'not-a-jwt'],
+    ['a tampered signature', 'TAMPER'],
+  ])('%s is refused with 401 invalid_token', async (_label, kind) => {
+    const token = kind === 'TAMPER' ? `${merchant.token.slice(0, -4)}AAAA` : kind;
+    const res = await t.gql(token, QUERY);
+    expect(res.status).toBe(401);
+    expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+  });
+
+  test('a token signed by another key with the same kid is refused', async () => {
+    const { privateKey } = await generateKeyPair('ES256');
+    const forged = await new SignJWT({ client_id: 'app_test', scope: 'orders:read' })
+      .setProtectedHeader({ alg: 'ES256', kid: t.platform.keys.accessToken.kid, typ: 'at+jwt' })
+      .setIssuer(t.platform.config.publicUrl)
+      .setAudience(t.platform.config.apiAudience)
+      .setSubject(merchant.id)
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    const res = await t.gql(forged, QUERY);
+    expect(res.status).toBe(401);
+  });
+
+  test('an expired token is refused and says it expired', async () => {
+    const expired = await new SignJWT({ client_id: 'app_test', scope: 'orders:read' })
+      .setProtectedHeader({ alg: 'ES256', kid: t.platform.keys.accessToken.kid, typ: 'at+jwt' })
+      .setIssuer(t.platform.config.publicUrl)
+      .setAudience(t.platform.config.apiAudience)
+      .setSubject(merchant.id)
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 3600)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(t.platform.keys.accessToken.privateKey);
+    const res = await t.gql(expired, QUERY);
+    expect(res.status).toBe(401);
+    expect(res.errors?.[0]?.message).toMatch(/expired/);
+  });
+
+  test('a token for another audience is refused', async () => {
+    const other = await new SignJWT({ client_id: 'app_test', scope: 'orders:read' })
+      .setProtectedHeader({ alg: 'ES256', kid: t.platform.keys.accessToken.kid, typ: 'at+jwt' })
+      .setIssuer(t.platform.config.publicUrl)
+      .setAudience('https://some-other-api.example')
+      .setSubject(merchant.id)
+      .setExpirationTime('5m')
+      .sign(t.platform.keys.accessToken.privateKey);
+    expect((await t.gql(other, QUERY)).status).toBe(401);
+  });
+
+  test('the JWKS publishes the public signing key and nothing private', async () => {
+    const res = await fetch(new URL('/.well-known/jwks.json', t.url));
+    expect(res.status).toBe(200);
+    const jwks = (await res.json()) as { keys: Record<string, string>[] };
+    expect(jwks.keys[0]).toMatchObject({ kid: t.platform.keys.accessToken.kid, kty: 'EC', crv: 'P-256', alg: 'ES256' });
+    for (const key of jwks.keys) expect(key.d).toBeUndefined();
+  });
+
+  test('/healthz reports every subgraph', async () => {
+    const res = await fetch(new URL('/healthz', t.url));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', subgraphs: { order: 'ok', product: 'ok', account: 'ok', 'app-management': 'ok' } });
+  });
+});
+
+describe('subgraphs trust only the gateway', () => {
+  const direct = (url: string, headers: Record<string, string>, query: string) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
+
+  test.each(['order', 'product', 'account', 'app-management'] as const)('the %s subgraph refuses a request without a context token, even _service', async (name) => {
+    const res = await direct(t.platform.subgraphs[name].url, {}, '{ _service { sdl } }');
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as { data?: unknown; errors: { extensions: { code: string } }[] };
+    expect(body.data).toBeUndefined();
+    expect(body.errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  test('a subgraph refuses the access token itself, or a context token signed by anyone but the gateway', async () => {
+    const url = t.platform.subgraphs.order.url;
+    const query = '{ _entities(representations: [{ __typename: "Merchant", id: "x" }]) { __typename } }';
+    expect((await direct(url, { [CONTEXT_TOKEN_HEADER]: merchant.token }, query)).status).toBe(401);
+    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const forged = await new SignJWT({ client_id: 'app_test', scope: 'orders:read' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: t.platform.keys.context.kid })
+      .setIssuer('portico-gateway')
+      .setAudience('portico-subgraph')
+      .setSubject(merchant.id)
+      .setExpirationTime('1m')
+      .sign(privateKey);
+    expect((await direct(url, { [CONTEXT_TOKEN_HEADER]: forged }, query)).status).toBe(401);
+  });
+});
+
+describe('the public API hides internals', () => {
+  test('buyer ids are not part of the API', async () => {
+    const res = await t.gql(merchant.token, '{ orders(first: 1) { nodes { buyer { id } } } }');
+    expect(res.status).toBe(400);
+    expect(res.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  test('internal stock operations cannot be called through the gateway', async () => {
+    const res = await t.gql(merchant.token, 'mutation { releaseStock(reservationKey: "x") }');
+    expect(res.status).toBe(400);
+    expect(res.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  test('an unknown path is 404, a malformed body is 400, neither leaks internals', async () => {
+    const notFound = await fetch(new URL('/admin', t.url));
+    expect(notFound.status).toBe(404);
+    const malformed = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${merchant.token}` }, body: '{"query": ' });
+    expect(malformed.status).toBe(400);
+    const body = await malformed.text();
+    expect(body).toContain('BAD_REQUEST');
+    expect(body).not.toMatch(/at .*\.(ts|js):\d+/);
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * A real platform per test file, on real HTTP and a real database: embedded PGlite in a temporary
+ * DATA_DIR, or, when DATABASE_URL is set, a fresh database created on that PostgreSQL server and
+ * dropped afterwards.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { mintAccessToken } from '../../core/tokens.js';
+import { startPlatform, type RunningPlatform } from '../../platform/index.js';
+
+export const ALL_SCOPES = [
+  'orders:read',
+  'orders:read_pii',
+  'orders:write',
+  'products:read',
+  'products:write',
+  'inventory:write',
+  'merchant:read',
+  'users:read',
+  'messages:orders',
+  'messages:products',
+  'reports:read',
+];
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
+  headers: Headers;
+}
+
+export interface TestPlatform {
+  platform: RunningPlatform;
+  url: string;
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+  token(input: { merchantId: string | null; appKey?: string; scopes?: string[]; ttlSeconds?: number }): Promise<string>;
+  gql<T = Record<string, any>>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  stop(): Promise<void>;
+}
+
+/** A fresh empty database on the server named by DATABASE_URL, or undefined for embedded PGlite. */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+  const adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) return undefined;
+  const name = `portico_test_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+export async function postGraphQL<T>(url: string, token: string | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: T; errors?: GraphQLResponse['errors'] };
+  return { status: response.status, headers: response.headers, ...body };
+}
+
+export async function startTestPlatform(options: { seed?: boolean; dataDir?: string; databaseUrl?: string; extraEnv?: NodeJS.ProcessEnv } = {}): Promise<TestPlatform> {
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'portico-test-'));
+  const database = options.databaseUrl ? undefined : await createTestDatabase();
+  const databaseUrl = options.databaseUrl ?? database?.url;
+  const env: NodeJS.ProcessEnv = {
+    DATA_DIR: dataDir,
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    SEED_DEMO: options.seed ? 'true' : 'false',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...options.extraEnv,
+  };
+  const platform = await startPlatform(env);
+  const url = platform.gateway.url;
+  return {
+    platform,
+    url,
+    dataDir,
+    env,
+    token: ({ merchantId, appKey = 'app_test', scopes = ALL_SCOPES, ttlSeconds = 600 }) =>
+      mintAccessToken(platform.keys, {
+        issuer: platform.config.publicUrl,
+        audience: platform.config.apiAudience,
+        appKey,
+        merchantId,
+        scope: scopes.join(' '),
+        ttlSeconds,
+      }),
+    gql: (token, query, variables) => postGraphQL(url, token, query, variables),
+    stop: async () => {
+      await platform.stop();
+      if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      await database?.drop();
+    },
+  };
+}
