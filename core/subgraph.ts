@@ -68,6 +68,8 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   const apollo = new ApolloServer<SubgraphContext<Loaders>>({
     schema,
     introspection: true,
+    // Shutdown is ours (SIGTERM stops the gateway first, then subgraphs, then the database).
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: options.development,
     formatError: createErrorFormatter({
       development: options.development,

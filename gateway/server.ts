@@ -55,6 +55,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: true,
+    // Shutdown is ours (SIGTERM stops the gateway first, then subgraphs, then the database).
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: config.development,
     formatError: createErrorFormatter({
       development: config.development,

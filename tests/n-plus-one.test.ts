@@ -1,0 +1,39 @@
+/**
+ * No N+1: the statements one order page costs must not grow with the page size. The count is read
+ * from the database handle's statement counter (every SQL statement any subgraph sends).
+ */
+import { DEMO_APP_KEY } from '../demo/seed.js';
+import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
+
+let t: TestPlatform;
+let token: string;
+
+beforeAll(async () => {
+  t = await startTestPlatform({ seed: true });
+  token = await t.token({ merchantId: t.platform.demo!.merchantId, appKey: DEMO_APP_KEY });
+}, 120_000);
+afterAll(() => t.stop());
+
+const PAGE = `query($first: Int!) { orders(first: $first) { edges { node {
+  number status total { amount currency } createdAt
+  lines { quantity unitPrice { amount } product { title status skus { code } } sku { code stock price { amount } } }
+  buyer { nickname } merchant { name } statusHistory { to at }
+} } } }`;
+
+async function statementsFor(first: number) {
+  const before = t.platform.database.statements.count;
+  const res = await t.gql<{ orders: { edges: unknown[] } }>(token, PAGE, { first });
+  expect(res.errors).toBeUndefined();
+  expect(res.data!.orders.edges).toHaveLength(first);
+  return t.platform.database.statements.count - before;
+}
+
+test('an order page of 100 costs the same number of SQL statements as a page of 10', async () => {
+  await statementsFor(10); // warm-up: nothing is cached across requests, this only settles start-up work
+  const ten = await statementsFor(10);
+  const hundred = await statementsFor(100);
+  expect(ten).toBeGreaterThan(0);
+  expect(hundred).toBe(ten);
+  // orders, lines, history (order); products, skus, skus-of-product (product); merchant, users (account)
+  expect(ten).toBeLessThanOrEqual(8);
+});

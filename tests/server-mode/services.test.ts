@@ -1,0 +1,68 @@
+/**
+ * Production shape: each service its own process (bin/serve.ts), one PostgreSQL server, the gateway
+ * reaching subgraphs by URL. Runs when DATABASE_URL names a PostgreSQL server (see jest.config.js).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SUBGRAPH_NAMES } from '../../core/config.js';
+import { openPostgres } from '../../core/db.js';
+import { loadPlatformKeys } from '../../core/keys.js';
+import { mintAccessToken } from '../../core/tokens.js';
+import { createAccountStore } from '../../subgraphs/account/store.js';
+import { ADDRESS, CREATE_PRODUCT } from '../helpers/factories.js';
+import { ALL_SCOPES, createTestDatabase, postGraphQL } from '../helpers/platform.js';
+import { freePort, runScript, waitForHttp, type Child } from '../helpers/processes.js';
+
+test('gateway and four subgraphs as five processes serve a full order flow', async () => {
+  const database = (await createTestDatabase())!;
+  const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-keys-'));
+  const children: Child[] = [];
+  try {
+    const keys = await loadPlatformKeys(keysDir, { create: true });
+    const ports = Object.fromEntries(await Promise.all(SUBGRAPH_NAMES.map(async (n) => [n, await freePort()] as const)));
+    const urls = {
+      ORDER_URL: `http://127.0.0.1:${ports.order}/graphql`,
+      PRODUCT_URL: `http://127.0.0.1:${ports.product}/graphql`,
+      ACCOUNT_URL: `http://127.0.0.1:${ports.account}/graphql`,
+      APP_MANAGEMENT_URL: `http://127.0.0.1:${ports['app-management']}/graphql`,
+    };
+    const gatewayPort = await freePort();
+    const common = { KEYS_DIR: keysDir, LOG_LEVEL: 'warn', PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`, ...urls };
+    for (const name of SUBGRAPH_NAMES) {
+      const child = runScript('bin/serve.ts', [name], { ...common, DATABASE_URL: database.url, PORT: String(ports[name]) });
+      children.push(child);
+      await waitForHttp(`http://127.0.0.1:${ports[name]}/healthz`, child);
+    }
+    const gateway = runScript('bin/serve.ts', ['gateway'], { ...common, PORT: String(gatewayPort) });
+    children.push(gateway);
+    await waitForHttp(`http://127.0.0.1:${gatewayPort}/healthz`, gateway);
+
+    // Merchants are onboarded by the platform (no public mutation yet): straight into the account store.
+    const db = await openPostgres(database.url, 2, 'test');
+    const merchant = await createAccountStore(db.db).createMerchant({ name: 'Split Shop', contactEmail: 'split@example.com' });
+    await db.close();
+
+    const token = await mintAccessToken(keys, { issuer: common.PUBLIC_URL, audience: 'urn:portico:api', appKey: 'app_split', merchantId: merchant.id, scope: ALL_SCOPES.join(' ') });
+    const api = `http://127.0.0.1:${gatewayPort}/graphql`;
+    const created = await postGraphQL<any>(api, token, CREATE_PRODUCT, { input: { title: 'Kettle', skus: [{ code: 'K-1', price: { amount: 2500, currency: 'EUR' }, stock: 4 }] } });
+    expect(created.errors).toBeUndefined();
+    const product = created.data.createProduct.product;
+    await postGraphQL(api, token, 'mutation($id: ID!) { changeProductStatus(input: { id: $id, status: ON_SHELF }) { product { id } } }', { id: product.id });
+    const placed = await postGraphQL<any>(api, token, 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id total { amount currency } } } }', {
+      input: { idempotencyKey: 'split-1', lines: [{ skuId: product.skus[0].id, quantity: 3 }], shippingAddress: ADDRESS },
+    });
+    expect(placed.errors).toBeUndefined();
+    expect(placed.data.placeOrder.order.total).toEqual({ amount: 7500, currency: 'EUR' });
+
+    const page = await postGraphQL<any>(api, token, '{ merchant { name orders { nodes { lines { quantity sku { stock } product { title } } merchant { name } } } } }');
+    expect(page.data).toEqual({ merchant: { name: 'Split Shop', orders: { nodes: [{ lines: [{ quantity: 3, sku: { stock: 1 }, product: { title: 'Kettle' } }], merchant: { name: 'Split Shop' } }] } } });
+
+    for (const child of children) child.process.kill('SIGTERM');
+    expect(await Promise.all(children.map((c) => c.exited))).toEqual(children.map(() => 0));
+  } finally {
+    for (const child of children) if (child.process.exitCode === null) child.process.kill('SIGKILL');
+    fs.rmSync(keysDir, { recursive: true, force: true });
+    await database.drop();
+  }
+}, 180_000);
