@@ -3,6 +3,7 @@
  * with DATABASE_URL (subgraphs), PORT, HOST, KEYS_DIR, and for the gateway the four *_URL variables.
  * Each subgraph applies its own migrations at start (serialized across replicas).
  */
+import './production-default.js';
 import { SUBGRAPH_NAMES, loadConfig, type SubgraphName } from '../core/config.js';
 import { loadPlatformKeys } from '../core/keys.js';
 import { createLogger } from '../core/logger.js';

@@ -1,4 +1,5 @@
 /** `npm start`: the whole platform in one process on its embedded default (or DATABASE_URL). */
+import './production-default.js';
 import { startPlatform } from '../platform/index.js';
 
 const platform = await startPlatform().catch((error: unknown) => {

@@ -43,7 +43,8 @@ export function decodeCursor(cursor: string, sort: string, arity: number): Curso
 }
 
 export interface Connection<T> {
-  edges: { cursor: string; node: T }[];
+  /** `cursor` is computed only when a query selects it (GraphQL calls function-valued fields). */
+  edges: { cursor: () => string; node: T }[];
   nodes: T[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null; startCursor: string | null; hasPreviousPage: boolean };
 }
@@ -51,15 +52,16 @@ export interface Connection<T> {
 /** Builds a connection from `limit + 1` fetched rows. */
 export function toConnection<T>(rows: T[], limit: number, cursorOf: (row: T) => string, hasPrevious: boolean): Connection<T> {
   const page = rows.slice(0, limit);
-  const edges = page.map((node) => ({ cursor: cursorOf(node), node }));
+  const first = page[0];
+  const last = page[page.length - 1];
   return {
-    edges,
+    edges: page.map((node) => ({ cursor: () => cursorOf(node), node })),
     nodes: page,
     pageInfo: {
       hasNextPage: rows.length > limit,
       hasPreviousPage: hasPrevious,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      startCursor: first ? cursorOf(first) : null,
+      endCursor: last ? cursorOf(last) : null,
     },
   };
 }

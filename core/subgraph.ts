@@ -8,7 +8,7 @@ import http from 'node:http';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { ApolloServer, type BaseContext } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import { parse, type DocumentNode } from 'graphql';
@@ -75,7 +75,8 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
       development: options.development,
       onInternalError: (error) => logger.error({ err: error }, 'unexpected error in resolver'),
     }),
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    // No HTTP caching of merchant data, so no per-field cache-policy bookkeeping (it hooks every resolved field).
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
   });
   await apollo.start();
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
 import type { Config, SubgraphName } from '../core/config.js';
 import { createErrorFormatter } from '../core/errors.js';
@@ -19,6 +19,7 @@ import { schemaDir } from '../core/paths.js';
 import { createAccessTokenVerifier, createContextSigner } from '../core/tokens.js';
 import { createPipeline } from './pipeline.js';
 import { ContextForwardingDataSource } from './plugins/forward-context.js';
+import { createSubgraphFetcher } from './plugins/subgraph-fetcher.js';
 import type { GatewayContext, RequestState } from './plugins/types.js';
 
 export interface GatewayOptions {
@@ -42,12 +43,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const signContext = createContextSigner(keys.context, config.contextTokenTtlSeconds);
   const pipeline = createPipeline({ verifyAccessToken });
 
+  const fetcher = createSubgraphFetcher();
   const gateway = new ApolloGateway({
     supergraphSdl: fs.readFileSync(path.join(schemaDir, 'supergraph.graphql'), 'utf8'),
     buildService: ({ name }) => {
       const url = options.subgraphUrls[name as SubgraphName];
       if (!url) throw new Error(`No URL configured for subgraph ${name}`);
-      return new ContextForwardingDataSource(url, signContext);
+      return new ContextForwardingDataSource(url, signContext, fetcher);
     },
     logger: logger.child({ service: 'gateway' }) as never,
   });
@@ -63,6 +65,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       onInternalError: (error) => logger.error({ err: error }, 'unexpected error'),
     }),
     plugins: [
+      ApolloServerPluginCacheControlDisabled(),
       ...(config.development ? [] : [ApolloServerPluginLandingPageDisabled()]),
       ...pipeline.flatMap((p) => (p.apollo ? [p.apollo] : [])),
     ],
@@ -112,6 +115,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     stop: async () => {
       await closeServer(server);
       await apollo.stop();
+      await fetcher.close();
     },
   };
 }

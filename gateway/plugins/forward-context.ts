@@ -6,14 +6,17 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import { GraphQLError } from 'graphql';
 import type { Caller } from '../../core/caller.js';
 import { CONTEXT_TOKEN_HEADER } from '../../core/tokens.js';
+import type { SubgraphFetcher } from './subgraph-fetcher.js';
 import type { GatewayContext } from './types.js';
 
 export class ContextForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
     url: string,
     private readonly signContext: (caller: Caller) => Promise<string>,
+    fetcher: SubgraphFetcher,
   ) {
-    super({ url });
+    // Merchant data is never cached over HTTP, so subgraph cache-control headers are not read either.
+    super({ url, fetcher: fetcher.fetch as unknown as RemoteGraphQLDataSource['fetcher'], honorSubgraphCacheControlHeader: false });
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {

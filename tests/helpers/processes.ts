@@ -12,9 +12,10 @@ export interface Child {
   exited: Promise<number | null>;
 }
 
-/** Runs `node --import tsx <script>` from the project root. */
-export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+/** Runs `node [nodeFlags] --import tsx <script>` (or plain `node` for built JavaScript) from the project root. */
+export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv, nodeFlags: string[] = [], options = { typescript: true }): Child {
+  const loader = options.typescript ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...nodeFlags, ...loader, script, ...args], {
     cwd: projectRoot,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,197 @@
+/**
+ * `npm run bench`: load scenarios against the platform in its production shape (gateway and four
+ * subgraphs, one process each) on the PostgreSQL server, with the demo data set.
+ * Prints one JSON line per scenario and keeps the whole report in bench/report.json.
+ *
+ * Database: BENCH_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres;
+ * a fresh database is created for the run and dropped after it.
+ * BENCH_DURATION (seconds per scenario, default 10) and BENCH_CONNECTIONS (default 10) tune it.
+ * BENCH_PROFILE=<gateway|order|product|account|app-management> writes a V8 CPU profile of that
+ * service to bench/.tmp/ (open it in Chrome DevTools) to see where its time goes.
+ */
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { SUBGRAPH_NAMES, type SubgraphName } from '../core/config.js';
+import { openPostgres } from '../core/db.js';
+import { loadPlatformKeys } from '../core/keys.js';
+import { createLogger } from '../core/logger.js';
+import { CONTEXT_TOKEN_HEADER, createContextSigner, mintAccessToken } from '../core/tokens.js';
+import { DEMO_APP_KEY, seedDemo } from '../demo/seed.js';
+import { prepareDatabase } from '../platform/index.js';
+import { freePort, runScript, waitForHttp, type Child } from '../tests/helpers/processes.js';
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const duration = Number(process.env.BENCH_DURATION ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const profiled = process.env.BENCH_PROFILE;
+/** BENCH_NODE_FLAGS: extra node flags for every service, to try runtime settings side by side. */
+const extraFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+const profileFlags = (service: string) => [...extraFlags, ...(service === profiled ? ['--cpu-prof', `--cpu-prof-dir=${path.join(benchDir, '.tmp')}`] : [])];
+const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface ScenarioResult {
+  scenario: string;
+  target: string;
+  connections: number;
+  durationSeconds: number;
+  requests: number;
+  errors: number;
+  non2xx: number;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  [extra: string]: unknown;
+}
+
+/** Runs autocannon against one URL with a fixed GraphQL body; fails the run if any response is not a clean 200. */
+export async function load(scenario: string, target: string, url: string, headers: Record<string, string>, body: string, seconds = duration): Promise<ScenarioResult> {
+  const options = { url, method: 'POST' as const, headers: { 'content-type': 'application/json', ...headers }, body, connections, pipelining: 1 };
+  await autocannon({ ...options, duration: Math.min(3, seconds) }); // warm-up: JIT, pools, plan cache
+  const result = await autocannon({ ...options, duration: seconds, expectBody: undefined });
+  return {
+    scenario,
+    target,
+    connections,
+    durationSeconds: seconds,
+    requests: result.requests.total,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+  };
+}
+
+async function checkedQuery(url: string, headers: Record<string, string>, body: string) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const json = (await response.json()) as { errors?: unknown; data?: unknown };
+  if (!response.ok || json.errors) throw new Error(`bench query failed before load: ${JSON.stringify(json).slice(0, 500)}`);
+  return json;
+}
+
+/** The node flags `npm run serve` uses (package.json): a larger young generation, fewer GC pauses. */
+const SERVE_NODE_FLAGS = ['--max-semi-space-size=64'];
+
+/** Services run from the build, as in production (not through tsx). */
+function serve(service: string, env: NodeJS.ProcessEnv): Child {
+  return runScript('dist/bin/serve.js', [service], env, [...SERVE_NODE_FLAGS, ...profileFlags(service)], { typescript: false });
+}
+
+async function main() {
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: path.join(benchDir, '..'), stdio: 'inherit' });
+  const dbName = `portico_bench_${crypto.randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${dbName}`);
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = `/${dbName}`;
+  const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-bench-keys-'));
+  const children: Child[] = [];
+  try {
+    const database = await openPostgres(dbUrl.toString(), 4, 'bench-seed');
+    await prepareDatabase(database);
+    const seed = await seedDemo(database, createLogger('warn'));
+    await database.close();
+
+    const keys = await loadPlatformKeys(keysDir, { create: true });
+    const ports = Object.fromEntries(await Promise.all(SUBGRAPH_NAMES.map(async (n) => [n, await freePort()] as const))) as Record<SubgraphName, number>;
+    const gatewayPort = await freePort();
+    const publicUrl = `http://127.0.0.1:${gatewayPort}`;
+    const common = {
+      KEYS_DIR: keysDir,
+      LOG_LEVEL: 'warn',
+      PUBLIC_URL: publicUrl,
+      ORDER_URL: `http://127.0.0.1:${ports.order}/graphql`,
+      PRODUCT_URL: `http://127.0.0.1:${ports.product}/graphql`,
+      ACCOUNT_URL: `http://127.0.0.1:${ports.account}/graphql`,
+      APP_MANAGEMENT_URL: `http://127.0.0.1:${ports['app-management']}/graphql`,
+    };
+    for (const name of SUBGRAPH_NAMES) {
+      const child = serve(name, { ...common, DATABASE_URL: dbUrl.toString(), PORT: String(ports[name]) });
+      children.push(child);
+      await waitForHttp(`http://127.0.0.1:${ports[name]}/healthz`, child);
+    }
+    const gateway = serve('gateway', { ...common, PORT: String(gatewayPort) });
+    children.push(gateway);
+    await waitForHttp(`${publicUrl}/healthz`, gateway);
+
+    const merchantId = seed.merchantIds[0]!;
+    const accessToken = await mintAccessToken(keys, { issuer: publicUrl, audience: 'urn:portico:api', appKey: DEMO_APP_KEY, merchantId, scope: seed.scopes.join(' '), ttlSeconds: 7200 });
+    // What the gateway would forward: the direct scenario pays no authentication, as a subgraph behind it would.
+    const contextToken = await createContextSigner(keys.context, 600)({ merchantId, appKey: DEMO_APP_KEY, scopes: seed.scopes });
+    const gatewayUrl = `${publicUrl}/graphql`;
+    const auth = { authorization: `Bearer ${accessToken}` };
+
+    const singleSubgraph = JSON.stringify({ query: '{ products(first: 20) { nodes { id title status category skus { code stock price { amount currency } } } } }' });
+    const orderPage = JSON.stringify({
+      query: '{ orders(first: 50) { edges { node { number status total { amount currency } lines { quantity product { title } } buyer { nickname } merchant { name } } } } }',
+    });
+    await checkedQuery(`http://127.0.0.1:${ports.product}/graphql`, { [CONTEXT_TOKEN_HEADER]: contextToken }, singleSubgraph);
+    await checkedQuery(gatewayUrl, auth, singleSubgraph);
+    await checkedQuery(gatewayUrl, auth, orderPage);
+
+    const results: ScenarioResult[] = [];
+    const services = [...SUBGRAPH_NAMES, 'gateway'] as const;
+    const pids = Object.fromEntries(services.map((s, i) => [s, children[i]!.process.pid]));
+    /** Runs a scenario and adds how many CPU milliseconds each service spent per request. */
+    const measured = async (run: () => Promise<ScenarioResult>) => {
+      const before = Object.fromEntries(services.map((s) => [s, cpuMs(pids[s])]));
+      const result = await run();
+      const total = result.requests + result.requests * (Math.min(3, duration) / duration); // warm-up requests counted approximately
+      const cpuPerRequestMs = Object.fromEntries(services.map((s) => [s, round((cpuMs(pids[s]) - before[s]!) / total)]));
+      return { ...result, cpuPerRequestMs };
+    };
+    const report = (r: ScenarioResult) => {
+      results.push(r);
+      console.log(JSON.stringify(r));
+    };
+    const only = process.env.BENCH_ONLY;
+    if (only === 'b') {
+      report(await measured(() => load('b-isv-order-page', 'gateway', gatewayUrl, auth, orderPage)));
+      return;
+    }
+    const direct = await measured(() => load('a-single-subgraph', 'direct', `http://127.0.0.1:${ports.product}/graphql`, { [CONTEXT_TOKEN_HEADER]: contextToken }, singleSubgraph));
+    report(direct);
+    const viaGateway = await measured(() => load('a-single-subgraph', 'gateway', gatewayUrl, auth, singleSubgraph));
+    report({ ...viaGateway, gatewayToDirectP50: round(viaGateway.p50 / direct.p50), gatewayToDirectRps: round(viaGateway.rps / direct.rps), targetP50Ratio: 1.5 });
+    const page = await measured(() => load('b-isv-order-page', 'gateway', gatewayUrl, auth, orderPage));
+    report({ ...page, targetP99Ms: 100 });
+
+    for (const r of results) if (r.errors || r.non2xx) throw new Error(`${r.scenario}/${r.target}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
+    fs.writeFileSync(
+      path.join(benchDir, 'report.json'),
+      `${JSON.stringify({ measuredAt: new Date().toISOString(), machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version }, database: 'postgresql', results }, null, 2)}\n`,
+    );
+  } finally {
+    for (const child of children) child.process.kill('SIGTERM');
+    await Promise.all(children.map((c) => c.exited));
+    fs.rmSync(keysDir, { recursive: true, force: true });
+    await admin.query(`drop database if exists ${dbName} with (force)`);
+    await admin.end();
+  }
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
+await main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
