@@ -110,7 +110,7 @@ export async function openPostgres(url: string, poolSize: number, applicationNam
       await pool.query('select 1');
     },
     close: async () => {
-      await pool.end();
+      if (!pool.ended) await pool.end();
     },
   };
 }

@@ -1,0 +1,53 @@
+/** What a client sees when something fails inside the platform: a stable code, never internals. */
+import { createMerchant, createProduct } from './helpers/factories.js';
+import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
+
+const INTERNALS = /127\.0\.0\.1|localhost|:\d{4,5}\/|\bselect\b|\bfrom "|at .+\.(ts|js):\d+|ECONNREFUSED|pglite|postgres/i;
+
+describe('internal failures are masked', () => {
+  let t: TestPlatform;
+  beforeAll(async () => {
+    t = await startTestPlatform();
+  });
+  afterAll(() => t.stop());
+
+  test('a subgraph that is down yields INTERNAL_SERVER_ERROR without its address, and the rest of the data', async () => {
+    const shop = await createMerchant(t, 'Partial Shop');
+    const product = await createProduct(t, shop.token);
+    await t.platform.subgraphs.product.stop();
+    const res = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${shop.token}` },
+      body: JSON.stringify({ query: `{ merchant { name } product(id: "${product.id}") { title } }` }),
+    });
+    const text = await res.text();
+    const body = JSON.parse(text);
+    expect(body.data).toEqual({ merchant: { name: 'Partial Shop' }, product: null });
+    expect(body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['INTERNAL_SERVER_ERROR']);
+    expect(body.errors[0].message).toBe('Internal server error');
+    expect(text).not.toMatch(INTERNALS);
+  });
+
+  test('a database failure under a resolver yields INTERNAL_SERVER_ERROR without SQL or stack', async () => {
+    const shop = await createMerchant(t, 'Broken Shop');
+    await t.platform.database.close();
+    const res = await t.gql(shop.token, '{ orders { totalCount } }');
+    expect(res.errors?.[0]).toEqual({ message: 'Internal server error', path: ['orders'], extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(JSON.stringify(res)).not.toMatch(INTERNALS);
+  });
+});
+
+describe('NODE_ENV=development', () => {
+  test('shows the original error to whoever runs the platform locally', async () => {
+    const t = await startTestPlatform({ extraEnv: { NODE_ENV: 'development' } });
+    try {
+      const shop = await createMerchant(t, 'Dev Shop');
+      await t.platform.database.close();
+      const res = await t.gql(shop.token, '{ orders { totalCount } }');
+      expect(res.errors?.[0]?.message).not.toBe('Internal server error');
+      expect(res.errors?.[0]?.extensions?.stacktrace).toBeDefined();
+    } finally {
+      await t.stop();
+    }
+  });
+});
