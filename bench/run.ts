@@ -126,7 +126,7 @@ async function main() {
     const merchantId = seed.merchantIds[0]!;
     const accessToken = await mintAccessToken(keys, { issuer: publicUrl, audience: 'urn:portico:api', appKey: DEMO_APP_KEY, merchantId, scope: seed.scopes.join(' '), ttlSeconds: 7200 });
     // What the gateway would forward: the direct scenario pays no authentication, as a subgraph behind it would.
-    const contextToken = await createContextSigner(keys.context, 600)({ merchantId, appKey: DEMO_APP_KEY, scopes: seed.scopes });
+    const contextToken = await createContextSigner(keys.context, 600)({ kind: 'app', merchantId, appKey: DEMO_APP_KEY, scopes: seed.scopes });
     const gatewayUrl = `${publicUrl}/graphql`;
     const auth = { authorization: `Bearer ${accessToken}` };
 

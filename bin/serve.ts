@@ -40,6 +40,7 @@ async function main(): Promise<{ stop(): Promise<void> }> {
     verifyContext: createContextVerifier(keys.context.publicKey),
     logger,
     development: config.development,
+    fieldAuthorization: config.fieldAuthorization,
   });
   return {
     stop: async () => {

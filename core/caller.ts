@@ -1,11 +1,32 @@
 /** Who is calling: verified by the gateway from the access token, carried to subgraphs in the context token. */
+export type CallerKind =
+  /** An ISV or merchant app, for a merchant (authorization code) or for itself (client credentials). */
+  | 'app'
+  /** Platform staff in the operator console. */
+  | 'operator'
+  /** The gateway itself, asking a subgraph what it needs to authorize a request. */
+  | 'system';
+
 export interface Caller {
-  /** Merchant the app acts for (token `sub`); null for app-level (client credentials) tokens. */
+  kind: CallerKind;
+  /** Merchant the app acts for (token `sub`); null for app-level tokens, operators and the system. */
   merchantId: string | null;
-  /** App key (token `client_id`). */
+  /** App key (token `client_id`); the console's client id for operators. */
   appKey: string;
-  /** Scopes the token carries. */
+  /** The operator, for operator callers. */
+  operatorId?: string;
+  /**
+   * Effective scopes: at the gateway, what the token carries; from the context token on, what the
+   * token carries and the app's currently granted permission packages still cover.
+   */
   scopes: readonly string[];
   /** Access token id (`jti`), for audit and revocation. */
   tokenId?: string;
 }
+
+/** Client id operator tokens carry; app keys always start with `app_`, so none can take it. */
+export const OPERATOR_CLIENT_ID = 'portico-console';
+/** Scope operator tokens carry; never part of the app scope catalog, so no app can hold it. */
+export const OPERATOR_SCOPE = 'operator';
+/** Scope only the gateway's own context tokens carry, for the internal fields it calls. */
+export const INTERNAL_SCOPE = 'internal';

@@ -39,6 +39,14 @@ const schema = z.object({
   APP_MANAGEMENT_URL: optionalUrl,
   /** pino level: fatal, error, warn, info, debug, trace, silent. Default info. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * `off` skips field authorization in subgraphs. Only for measuring its cost (npm run bench), and
+   * refused unless PORTICO_BENCHMARK=1 is set too. Default `enforce`.
+   */
+  FIELD_AUTHORIZATION: z.enum(['enforce', 'off']).default('enforce'),
+  PORTICO_BENCHMARK: z.enum(['1']).optional(),
+  /** How long the gateway trusts an app's status and granted scopes before asking again, in ms. Default 2000. */
+  APP_ACCESS_CACHE_MS: z.coerce.number().int().min(0).max(5000).default(2000),
   /** Seed the demo data set on first start of an empty database. Default true in embedded mode, false with DATABASE_URL. */
   SEED_DEMO: z.enum(['true', 'false']).optional(),
 });
@@ -58,6 +66,8 @@ export interface Config {
   subgraphUrls: Partial<Record<SubgraphName, string>>;
   logLevel: string;
   seedDemo: boolean;
+  fieldAuthorization: boolean;
+  appAccessCacheMs: number;
 }
 
 /** Parses an environment (default: this process's) into a Config, or throws listing every bad variable. */
@@ -68,6 +78,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  if (e.FIELD_AUTHORIZATION === 'off' && e.PORTICO_BENCHMARK !== '1') {
+    throw new Error('Invalid configuration: FIELD_AUTHORIZATION=off is only for benchmarks (set PORTICO_BENCHMARK=1 as well)');
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   const host = e.HOST;
   const publicHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
@@ -91,5 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     logLevel: e.LOG_LEVEL,
     seedDemo: e.SEED_DEMO ? e.SEED_DEMO === 'true' : !e.DATABASE_URL,
+    fieldAuthorization: e.FIELD_AUTHORIZATION === 'enforce',
+    appAccessCacheMs: e.APP_ACCESS_CACHE_MS,
   };
 }

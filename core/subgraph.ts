@@ -15,6 +15,7 @@ import { parse, type DocumentNode } from 'graphql';
 import type { Caller } from './caller.js';
 import type { Database } from './db.js';
 import { createErrorFormatter, forbidden } from './errors.js';
+import { applyPermissions } from './permissions.js';
 import { HttpError, closeServer, executeGraphQL, listen, pathOf, sendGraphQLError, sendJson } from './http.js';
 import type { Logger } from './logger.js';
 import { schemaDir } from './paths.js';
@@ -37,6 +38,8 @@ export interface SubgraphDefinition<Loaders> {
 }
 
 export interface SubgraphOptions {
+  /** Field authorization from the SDL's directives; false only when benchmarking its cost. */
+  fieldAuthorization: boolean;
   port: number;
   host: string;
   database: Database;
@@ -64,7 +67,10 @@ export function requireMerchant(caller: Caller): string {
 
 export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Loaders>, options: SubgraphOptions): Promise<RunningSubgraph> {
   const logger = options.logger.child({ service: definition.name });
-  const schema = buildSubgraphSchema({ typeDefs: loadSubgraphSdl(definition.name), resolvers: definition.resolvers as GraphQLResolverMap<unknown> });
+  const sdl = loadSubgraphSdl(definition.name);
+  const built = buildSubgraphSchema({ typeDefs: sdl, resolvers: definition.resolvers as GraphQLResolverMap<unknown> });
+  if (!options.fieldAuthorization) logger.error('FIELD AUTHORIZATION IS OFF: every field is open to every caller (benchmark mode)');
+  const schema = options.fieldAuthorization ? applyPermissions(built, sdl) : built;
   const apollo = new ApolloServer<SubgraphContext<Loaders>>({
     schema,
     introspection: true,

@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { SignJWT, jwtVerify, createLocalJWKSet, errors as joseErrors, type CryptoKey, type JWTPayload, type JSONWebKeySet } from 'jose';
-import type { Caller } from './caller.js';
+import { OPERATOR_CLIENT_ID, type Caller, type CallerKind } from './caller.js';
 import type { PlatformKeys } from './keys.js';
 
 export const CONTEXT_TOKEN_HEADER = 'x-portico-context';
@@ -43,17 +43,29 @@ export interface MintAccessTokenInput {
   ttlSeconds?: number;
 }
 
+/** Claim that marks an operator token (platform staff); app tokens never carry it. */
+const ROLE_CLAIM = 'portico_role';
+
 /** Signs an access token the way the passport does (typ at+jwt, RFC 9068). */
 export async function mintAccessToken(keys: PlatformKeys, input: MintAccessTokenInput): Promise<string> {
+  return signAccessToken(keys, { client_id: input.appKey, scope: input.scope }, input.merchantId, input);
+}
+
+/** Signs an operator token: `sub` is the operator, `client_id` the console, scope `operator`. */
+export async function mintOperatorToken(keys: PlatformKeys, input: { issuer: string; audience: string; operatorId: string; ttlSeconds?: number }): Promise<string> {
+  return signAccessToken(keys, { client_id: OPERATOR_CLIENT_ID, scope: 'operator', [ROLE_CLAIM]: 'operator' }, input.operatorId, input);
+}
+
+async function signAccessToken(keys: PlatformKeys, claims: Record<string, string>, subject: string | null, input: { issuer: string; audience: string; ttlSeconds?: number }) {
   const ttl = Math.min(input.ttlSeconds ?? 3600, 7200);
-  const jwt = new SignJWT({ client_id: input.appKey, scope: input.scope })
+  const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: keys.accessToken.alg, kid: keys.accessToken.kid, typ: 'at+jwt' })
     .setIssuer(input.issuer)
     .setAudience(input.audience)
     .setIssuedAt()
     .setJti(crypto.randomUUID())
     .setExpirationTime(`${ttl}s`);
-  if (input.merchantId) jwt.setSubject(input.merchantId);
+  if (subject) jwt.setSubject(subject);
   return jwt.sign(keys.accessToken.privateKey);
 }
 
@@ -83,12 +95,16 @@ export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; issuer
     if (typeof payload.client_id !== 'string' || typeof payload.scope !== 'string' || typeof payload.exp !== 'number') {
       throw new InvalidTokenError('The access token lacks client_id or scope');
     }
-    const caller: Caller = {
-      merchantId: typeof payload.sub === 'string' ? payload.sub : null,
-      appKey: payload.client_id,
-      scopes: payload.scope.split(' ').filter(Boolean),
-      ...(payload.jti ? { tokenId: payload.jti } : {}),
-    };
+    const scopes = payload.scope.split(' ').filter(Boolean);
+    const tokenId = payload.jti ? { tokenId: payload.jti } : {};
+    let caller: Caller;
+    if (payload[ROLE_CLAIM] === 'operator') {
+      if (typeof payload.sub !== 'string' || payload.client_id !== OPERATOR_CLIENT_ID) throw new InvalidTokenError('The operator token is malformed');
+      caller = { kind: 'operator', merchantId: null, appKey: OPERATOR_CLIENT_ID, operatorId: payload.sub, scopes, ...tokenId };
+    } else {
+      if (payload.client_id === OPERATOR_CLIENT_ID) throw new InvalidTokenError('The access token is not valid');
+      caller = { kind: 'app', merchantId: typeof payload.sub === 'string' ? payload.sub : null, appKey: payload.client_id, scopes, ...tokenId };
+    }
     cache.set(token, caller, payload.exp * 1000);
     return caller;
   };
@@ -98,11 +114,17 @@ export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; issuer
 export function createContextSigner(key: { privateKey: CryptoKey; kid: string }, ttlSeconds: number) {
   const cache = new ExpiringCache<Promise<string>>(50_000);
   return function signContext(caller: Caller): Promise<string> {
-    const cacheKey = `${caller.appKey}\u0000${caller.merchantId ?? ''}\u0000${caller.scopes.join(' ')}\u0000${caller.tokenId ?? ''}`;
+    const cacheKey = [caller.kind, caller.appKey, caller.merchantId ?? '', caller.operatorId ?? '', caller.scopes.join(' '), caller.tokenId ?? ''].join('\u0000');
     const now = Date.now();
     const cached = cache.get(cacheKey, now);
     if (cached) return cached;
-    const token = new SignJWT({ client_id: caller.appKey, scope: caller.scopes.join(' '), ...(caller.tokenId ? { at_jti: caller.tokenId } : {}) })
+    const token = new SignJWT({
+      kind: caller.kind,
+      client_id: caller.appKey,
+      scope: caller.scopes.join(' '),
+      ...(caller.operatorId ? { op: caller.operatorId } : {}),
+      ...(caller.tokenId ? { at_jti: caller.tokenId } : {}),
+    })
       .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
       .setIssuer(CONTEXT_ISSUER)
       .setAudience(CONTEXT_AUDIENCE)
@@ -128,9 +150,13 @@ export function createContextVerifier(publicKey: CryptoKey) {
     } catch {
       throw new InvalidTokenError('Missing or invalid context token');
     }
+    const kind = payload.kind;
+    if (kind !== 'app' && kind !== 'operator' && kind !== 'system') throw new InvalidTokenError('Missing or invalid context token');
     const caller: Caller = {
+      kind: kind as CallerKind,
       merchantId: payload.sub ? payload.sub : null,
       appKey: String(payload.client_id ?? ''),
+      ...(typeof payload.op === 'string' ? { operatorId: payload.op } : {}),
       scopes: String(payload.scope ?? '').split(' ').filter(Boolean),
       ...(typeof payload.at_jti === 'string' ? { tokenId: payload.at_jti } : {}),
     };

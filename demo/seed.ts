@@ -5,6 +5,7 @@
  * from a fixed seed, so every fresh start produces the same data.
  * Each subgraph's rows are written through that subgraph's own store (with its outbox events).
  */
+import crypto from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import type { Database } from '../core/db.js';
 import type { Logger } from '../core/logger.js';
@@ -19,7 +20,12 @@ export interface DemoSeed {
   merchantIds: string[];
   merchantNames: string[];
   scopes: string[];
+  operatorEmail: string;
+  /** Only on the start that seeded: the demo operator's password, shown once (kept in demo.json). */
+  operatorPassword?: string;
 }
+
+export const DEMO_OPERATOR_EMAIL = 'operator@portico.example';
 
 const NAMESPACE = '8f9d2c4e-5b1a-4c3e-9a7d-2f6b8e1c0d3a';
 const demoId = (name: string) => uuidv5(name, NAMESPACE);
@@ -104,6 +110,7 @@ export async function seedDemo(database: Database, logger: Logger): Promise<Demo
     merchantIds: MERCHANTS.map((m) => demoId(`merchant:${m.name}`)),
     merchantNames: MERCHANTS.map((m) => m.name),
     scopes: readScopeCatalog().map((s) => s.name),
+    operatorEmail: DEMO_OPERATOR_EMAIL,
   };
   if (await apps.appByKey(DEMO_APP_KEY)) return seed;
 
@@ -186,7 +193,13 @@ export async function seedDemo(database: Database, logger: Logger): Promise<Demo
 
   const developer = await apps.createDeveloper({ id: demoId('developer:acme'), kind: 'COMPANY', name: 'Acme ERP Ltd.', email: 'dev@acme-erp.example', verificationStatus: 'VERIFIED' });
   await apps.createApp({ id: demoId('app:demo'), key: DEMO_APP_KEY, name: 'Acme ERP Sync', developerId: developer.id, status: 'SANDBOX', redirectUris: ['http://127.0.0.1/callback'] });
-  for (const [i, pkg] of PACKAGES.entries()) await apps.createPackage({ id: demoId(`package:${i}`), ...pkg, scopes: [...pkg.scopes] });
+  for (const [i, pkg] of PACKAGES.entries()) {
+    const created = await apps.createPackage({ id: demoId(`package:${i}`), ...pkg, scopes: [...pkg.scopes] });
+    await apps.grantPackage('system:demo-seed', { appKey: DEMO_APP_KEY, packageId: created.id, reason: 'Demo app holds every package' });
+  }
+  const operatorPassword = crypto.randomBytes(12).toString('base64url');
+  await apps.createOperator({ id: demoId('operator:demo'), email: DEMO_OPERATOR_EMAIL, name: 'Demo Operator', password: operatorPassword });
+  seed.operatorPassword = operatorPassword;
 
   logger.info(
     { merchants: MERCHANTS.length, products: MERCHANTS.length * PRODUCTS_PER_MERCHANT, orders: orderCount, buyers: buyers.length, ms: Date.now() - started },

@@ -3,17 +3,22 @@
  * Later concerns (app status, signature, IP allow list, flow control, call report) slot in here.
  */
 import type { Caller } from '../core/caller.js';
+import { useAppAuthorization, type AppAccess } from './plugins/app-authorization.js';
 import { useAuthenticate } from './plugins/authenticate.js';
 import { useRequestId } from './plugins/request-id.js';
 import type { GatewayPlugin } from './plugins/types.js';
 
 export interface PipelineDependencies {
   verifyAccessToken(token: string): Promise<Caller>;
+  loadAppAccess(appKey: string): Promise<AppAccess | null>;
+  appAccessCacheMs: number;
 }
 
 export function createPipeline(deps: PipelineDependencies): GatewayPlugin[] {
   return [
     useRequestId(),
+    // Who is calling (the token), then whether that app may call and with which scopes.
     useAuthenticate({ verifyAccessToken: deps.verifyAccessToken }),
+    useAppAuthorization({ loadAppAccess: deps.loadAppAccess, cacheMs: deps.appAccessCacheMs }),
   ];
 }

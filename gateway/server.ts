@@ -20,7 +20,21 @@ import { createAccessTokenVerifier, createContextSigner } from '../core/tokens.j
 import { createPipeline } from './pipeline.js';
 import { ContextForwardingDataSource } from './plugins/forward-context.js';
 import { createSubgraphFetcher } from './plugins/subgraph-fetcher.js';
+import type { AppAccess } from './plugins/app-authorization.js';
+import { createInternalClient } from './internal-client.js';
+import { createOperatorSignIn } from './operator-sign-in.js';
 import type { GatewayContext, RequestState } from './plugins/types.js';
+
+/**
+ * The supergraph as @apollo/gateway loads it. The composed file links `authenticated` and
+ * `requiresScopes` `for: SECURITY`, which tells a gateway to refuse the schema unless it enforces
+ * them itself. @apollo/gateway does not (Apollo's Router does); here the subgraphs enforce them with
+ * graphql-shield, field by field, so the gateway may take these two links as documentation only.
+ */
+export function supergraphForGateway(sdl: string): string {
+  const enforcedBySubgraphs = /@link\(url: "https:\/\/specs\.apollo\.dev\/(authenticated|requiresScopes)\/v[0-9.]+", for: SECURITY\)/g;
+  return sdl.replace(enforcedBySubgraphs, (link) => link.replace(', for: SECURITY', ''));
+}
 
 export interface GatewayOptions {
   config: Config;
@@ -41,11 +55,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const { config, keys, logger } = options;
   const verifyAccessToken = createAccessTokenVerifier({ jwks: keys.jwks, issuer: config.publicUrl, audience: config.apiAudience });
   const signContext = createContextSigner(keys.context, config.contextTokenTtlSeconds);
-  const pipeline = createPipeline({ verifyAccessToken });
-
   const fetcher = createSubgraphFetcher();
+  const callSubgraph = createInternalClient(fetcher, signContext);
+  const appManagementUrl = options.subgraphUrls['app-management'];
+  const pipeline = createPipeline({
+    verifyAccessToken,
+    appAccessCacheMs: config.appAccessCacheMs,
+    loadAppAccess: async (key) =>
+      (await callSubgraph<{ appAccess: AppAccess | null }>(appManagementUrl, 'query Access($key: String!) { appAccess(key: $key) { status grantedScopes } }', { key })).appAccess,
+  });
+  const operatorSignIn = createOperatorSignIn({ callSubgraph, appManagementUrl, keys, issuer: config.publicUrl, audience: config.apiAudience });
+
   const gateway = new ApolloGateway({
-    supergraphSdl: fs.readFileSync(path.join(schemaDir, 'supergraph.graphql'), 'utf8'),
+    supergraphSdl: supergraphForGateway(fs.readFileSync(path.join(schemaDir, 'supergraph.graphql'), 'utf8')),
     buildService: ({ name }) => {
       const url = options.subgraphUrls[name as SubgraphName];
       if (!url) throw new Error(`No URL configured for subgraph ${name}`);
@@ -93,6 +115,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const route = pathOf(req);
       if (route === '/healthz') return await health(res);
       if (route === '/.well-known/jwks.json') return sendJson(res, 200, keys.jwks, { 'cache-control': 'public, max-age=300' });
+      if (route === '/auth/operator/token') return await operatorSignIn(req, res);
       if (route !== '/graphql') throw new HttpError(404, 'Not found: the API is at /graphql', 'NOT_FOUND');
       for (const plugin of pipeline) await plugin.onRequest?.(req, state);
       res.setHeader('x-request-id', state.requestId);
@@ -101,7 +124,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     } catch (error) {
       if (error instanceof HttpError) return sendGraphQLError(res, error);
       logger.error({ err: error, requestId: state.requestId }, 'request failed');
-      if (!res.headersSent) sendGraphQLError(res, new HttpError(500, 'Internal server error', 'INTERNAL_SERVER_ERROR'));
+      const message = config.development ? `Internal server error: ${(error as Error).message}` : 'Internal server error';
+      if (!res.headersSent) sendGraphQLError(res, new HttpError(500, message, 'INTERNAL_SERVER_ERROR'));
       else res.destroy();
     }
   });

@@ -39,6 +39,8 @@ export interface DemoInfo {
   scope: string;
   accessToken: string;
   accessTokenExpiresAt: string;
+  /** The demo operator (POST /auth/operator/token); its password is generated when the demo is seeded. */
+  operator: { email: string; password: string | null };
 }
 
 export async function openDatabase(config: Config, applicationName: string): Promise<Database> {
@@ -80,7 +82,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = process.env): Promi
     const subgraphs = {} as Record<SubgraphName, RunningSubgraph>;
     for (const name of SUBGRAPH_NAMES) {
       const definition = defineSubgraph(name, { database, logger, subgraphUrl: (other) => urls[other]! });
-      const running = await startSubgraph(definition, { port: 0, host: '127.0.0.1', database, verifyContext, logger, development: config.development });
+      const running = await startSubgraph(definition, { port: 0, host: '127.0.0.1', database, verifyContext, logger, development: config.development, fieldAuthorization: config.fieldAuthorization });
       urls[name] = running.url;
       subgraphs[name] = running;
       started.push(running);
@@ -121,6 +123,9 @@ async function writeDemoFile(config: Config, keys: PlatformKeys, seed: DemoSeed)
     scope,
     ttlSeconds,
   });
+  const file = path.join(config.dataDir, 'demo.json');
+  // The operator password exists only once, when seeded: carry it over from the previous demo.json.
+  const previous = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<DemoInfo>) : {};
   const demo: DemoInfo = {
     graphqlUrl: `${config.publicUrl}/graphql`,
     appKey: seed.appKey,
@@ -130,8 +135,8 @@ async function writeDemoFile(config: Config, keys: PlatformKeys, seed: DemoSeed)
     scope,
     accessToken,
     accessTokenExpiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
+    operator: { email: seed.operatorEmail, password: seed.operatorPassword ?? previous.operator?.password ?? null },
   };
-  const file = path.join(config.dataDir, 'demo.json');
   fs.writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
   return demo;
 }

@@ -26,7 +26,7 @@ test('start seeds the demo, writes demo.json, serves the order page, honours min
     expect(page.data!.orders.edges).toHaveLength(50);
 
     // The operator token tool reads the key from DATA_DIR; its token works against the running instance.
-    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'bin/token.ts', '--app', demo.appKey, '--merchant', demo.otherMerchantIds[0], '--scope', 'orders:read'], {
+    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'bin/token.ts', '--app', demo.appKey, '--merchant', demo.otherMerchantIds[0], '--scope', 'merchant:read'], {
       cwd: projectRoot,
       env: { ...process.env, ...env },
     });

@@ -1,27 +1,49 @@
-/** Per-request DataLoaders of the app-management subgraph. */
+/**
+ * Per-request DataLoaders of the app-management subgraph. Visibility is enforced here: an app sees
+ * itself, its developer, its grants and requests; operators see every app.
+ */
 import DataLoader from 'dataloader';
 import type { Caller } from '../../core/caller.js';
 import type { AppManagementStore } from './store.js';
-import type { AppRow, DeveloperRow, PermissionPackageRow, ScopeRow } from './tables.js';
+import type { AppRow, DeveloperRow, PackageGrantRow, PackageRequestRow, PermissionPackageRow, ScopeRow } from './tables.js';
+
+function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) groups.set(key(row), [...(groups.get(key(row)) ?? []), row]);
+  return groups;
+}
 
 export function createAppManagementLoaders(store: AppManagementStore, caller: Caller) {
+  const isOperator = caller.kind === 'operator';
+  const visible = (app: AppRow | undefined) => (app && (isOperator || (caller.kind === 'app' && app.key === caller.appKey)) ? app : null);
   /** The calling app, loaded at most once per request. */
   const ownApp = new DataLoader<string, AppRow | null>(async (keys) => {
     const byKey = new Map((await store.appsByKeys(keys)).map((a) => [a.key, a]));
     return keys.map((k) => byKey.get(k) ?? null);
   });
   return {
-    /** An app sees only itself. */
     app: new DataLoader<string, AppRow | null>(async (keys) => {
-      const own = await ownApp.load(caller.appKey);
-      return keys.map((k) => (own && k === own.key ? own : null));
+      const byKey = new Map((await store.appsByKeys(keys)).map((a) => [a.key, a]));
+      return keys.map((k) => visible(byKey.get(k)));
     }),
-    /** A developer is visible to that developer's own app only. */
+    appById: new DataLoader<string, AppRow | null>(async (ids) => {
+      const byId = new Map((await store.appsByIds(ids)).map((a) => [a.id, a]));
+      return ids.map((id) => visible(byId.get(id)));
+    }),
     developer: new DataLoader<string, DeveloperRow | null>(async (ids) => {
-      const own = await ownApp.load(caller.appKey);
-      const visible = own ? ids.filter((id) => id === own.developerId) : [];
-      const byId = new Map((await store.developersByIds(visible)).map((d) => [d.id, d]));
+      const own = isOperator ? undefined : await ownApp.load(caller.appKey);
+      const allowed = isOperator ? ids : ids.filter((id) => id === own?.developerId);
+      const byId = new Map((await store.developersByIds(allowed)).map((d) => [d.id, d]));
       return ids.map((id) => byId.get(id) ?? null);
+    }),
+    /** Callers reach these only through an app they may see. */
+    grantsOfApp: new DataLoader<string, PackageGrantRow[]>(async (appIds) => {
+      const groups = groupBy(await store.activeGrantsOfApps(appIds), (g) => g.appId);
+      return appIds.map((id) => groups.get(id) ?? []);
+    }),
+    requestsOfApp: new DataLoader<string, PackageRequestRow[]>(async (appIds) => {
+      const groups = groupBy(await store.requestsOfApps(appIds), (r) => r.appId);
+      return appIds.map((id) => groups.get(id) ?? []);
     }),
     /** The public catalog of permission packages. */
     permissionPackage: new DataLoader<string, PermissionPackageRow | null>(async (ids) => {

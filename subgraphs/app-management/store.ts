@@ -2,13 +2,52 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { asc, eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../../core/db.js';
+import { and, asc, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import type { Db, Executor } from '../../core/db.js';
+import { isUniqueViolation } from '../../core/db.js';
+import { badInput, conflict, notFound, unauthenticated } from '../../core/errors.js';
 import { recordEvents } from '../../core/outbox.js';
+import { decodeCursor, encodeCursor } from '../../core/pagination.js';
 import { schemaDir } from '../../core/paths.js';
-import { hashSecret } from '../../core/secrets.js';
+import { hashSecret, verifySecret } from '../../core/secrets.js';
 import * as v from '../../core/validate.js';
-import { apps, developers, outboxEvents, permissionPackages, scopes, type AppRow, type DeveloperRow, type PermissionPackageRow, type ScopeRow } from './tables.js';
+import {
+  apps,
+  auditLog,
+  developers,
+  operators,
+  outboxEvents,
+  packageGrants,
+  packageRequests,
+  permissionPackages,
+  scopes,
+  type AppRow,
+  type AuditLogRow,
+  type DeveloperRow,
+  type PackageGrantRow,
+  type PackageRequestRow,
+  type PermissionPackageRow,
+  type ScopeRow,
+} from './tables.js';
+
+/** Consecutive failed sign-ins after which an operator account locks, and for how long. */
+const MAX_FAILED_SIGN_INS = 5;
+const LOCK_MINUTES = 15;
+/** A password hash nobody has, so an unknown email costs the same time as a wrong password. */
+let decoyHash: Promise<string> | undefined;
+
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  targetType: string;
+  targetId: string;
+  reason?: string | null;
+  details: Record<string, unknown>;
+}
+
+async function audit(tx: Executor, entry: AuditEntry) {
+  await tx.insert(auditLog).values({ ...entry, reason: entry.reason ?? null });
+}
 
 export interface ScopeDefinition {
   name: string;
@@ -21,7 +60,7 @@ export function readScopeCatalog(): ScopeDefinition[] {
 }
 
 export function createAppManagementStore(db: Db) {
-  return {
+  const store = {
     async appsByKeys(keys: readonly string[]): Promise<AppRow[]> {
       return keys.length ? db.select().from(apps).where(inArray(apps.key, [...keys])) : [];
     },
@@ -105,7 +144,266 @@ export function createAppManagementStore(db: Db) {
       const [row] = await db.select().from(apps).where(eq(apps.key, key));
       return row;
     },
+
+    async listApps(args: { limit: number; after?: string | null }): Promise<AppRow[]> {
+      const conditions = [];
+      if (args.after) {
+        const [at, id] = decodeCursor(args.after, 'APPS', 2) as [string, string];
+        if (Number.isNaN(Date.parse(at)) || !v.isWellFormedId(id)) throw badInput('after is not a cursor of this list', 'after');
+        conditions.push(or(lt(apps.createdAt, new Date(at)), and(eq(apps.createdAt, new Date(at)), lt(apps.id, id))));
+      }
+      return db
+        .select()
+        .from(apps)
+        .where(and(...conditions))
+        .orderBy(desc(apps.createdAt), desc(apps.id))
+        .limit(args.limit + 1);
+    },
+
+    /** What the gateway needs per request: the app's status and the scopes its active grants give. */
+    async appAccess(key: string): Promise<{ status: AppRow['status']; grantedScopes: string[] } | undefined> {
+      const [app] = await db.select({ id: apps.id, status: apps.status }).from(apps).where(eq(apps.key, key));
+      if (!app) return undefined;
+      const rows = await db
+        .select({ scopes: permissionPackages.scopes })
+        .from(packageGrants)
+        .innerJoin(permissionPackages, eq(permissionPackages.id, packageGrants.packageId))
+        .where(and(eq(packageGrants.appId, app.id), isNull(packageGrants.revokedAt)));
+      return { status: app.status, grantedScopes: [...new Set(rows.flatMap((r) => r.scopes))].sort() };
+    },
+
+    async activeGrantsOfApps(appIds: readonly string[]): Promise<PackageGrantRow[]> {
+      if (!appIds.length) return [];
+      return db
+        .select()
+        .from(packageGrants)
+        .where(and(inArray(packageGrants.appId, [...appIds]), isNull(packageGrants.revokedAt)))
+        .orderBy(asc(packageGrants.grantedAt));
+    },
+
+    async requestsOfApps(appIds: readonly string[]): Promise<PackageRequestRow[]> {
+      if (!appIds.length) return [];
+      return db
+        .select()
+        .from(packageRequests)
+        .where(inArray(packageRequests.appId, [...appIds]))
+        .orderBy(desc(packageRequests.createdAt));
+    },
+
+    async appsByIds(ids: readonly string[]): Promise<AppRow[]> {
+      return ids.length ? db.select().from(apps).where(inArray(apps.id, [...ids])) : [];
+    },
+
+    async listRequests(status: PackageRequestRow['status']): Promise<PackageRequestRow[]> {
+      return db.select().from(packageRequests).where(eq(packageRequests.status, status)).orderBy(asc(packageRequests.createdAt)).limit(500);
+    },
+
+    async listAudit(args: { limit: number; after?: string | null }): Promise<AuditLogRow[]> {
+      const conditions = [];
+      if (args.after) {
+        const [id] = decodeCursor(args.after, 'AUDIT', 1);
+        if (typeof id !== 'number') throw badInput('after is not a cursor of this list', 'after');
+        conditions.push(lt(auditLog.id, id));
+      }
+      return db
+        .select()
+        .from(auditLog)
+        .where(and(...conditions))
+        .orderBy(desc(auditLog.id))
+        .limit(args.limit + 1);
+    },
+
+    async createPermissionPackage(actor: string, input: { name: string; description: string; tier: PermissionPackageRow['tier']; scopes: string[] }) {
+      const values = await validatePackage(db, input);
+      try {
+        return await db.transaction(async (tx) => {
+          const [row] = await tx.insert(permissionPackages).values({ id: crypto.randomUUID(), ...values }).returning();
+          await audit(tx, { actor, action: 'package.created', targetType: 'permission_package', targetId: row!.id, details: values });
+          return row!;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict(`A package named ${values.name} already exists`, { field: 'name' });
+        throw error;
+      }
+    },
+
+    async updatePermissionPackage(
+      actor: string,
+      input: { id: string; name?: string | null; description?: string | null; tier?: PermissionPackageRow['tier'] | null; scopes?: string[] | null; reason: string },
+    ) {
+      const id = v.id(input.id, 'id');
+      const reason = v.text(input.reason, 'reason', { max: 500 });
+      try {
+        return await db.transaction(async (tx) => {
+          const [current] = await tx.select().from(permissionPackages).where(eq(permissionPackages.id, id)).for('update');
+          if (!current) throw notFound('Permission package', input.id);
+          const next = await validatePackage(tx, {
+            name: input.name ?? current.name,
+            description: input.description ?? current.description,
+            tier: input.tier ?? current.tier,
+            scopes: input.scopes ?? current.scopes,
+          });
+          const [row] = await tx
+            .update(permissionPackages)
+            .set({ ...next, updatedAt: new Date() })
+            .where(eq(permissionPackages.id, id))
+            .returning();
+          await audit(tx, {
+            actor,
+            action: 'package.updated',
+            targetType: 'permission_package',
+            targetId: id,
+            reason,
+            details: { before: { name: current.name, description: current.description, tier: current.tier, scopes: current.scopes }, after: next },
+          });
+          return row!;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict('Another package has that name', { field: 'name' });
+        throw error;
+      }
+    },
+
+    async grantPackage(actor: string, input: { appKey: string; packageId: string; reason: string }, tx: Executor = db): Promise<PackageGrantRow> {
+      const reason = v.text(input.reason, 'reason', { max: 500 });
+      const packageId = v.id(input.packageId, 'packageId');
+      const run = async (t: Executor) => {
+        const [app] = await t.select().from(apps).where(eq(apps.key, input.appKey));
+        if (!app) throw notFound('App', input.appKey);
+        const [pkg] = await t.select().from(permissionPackages).where(eq(permissionPackages.id, packageId));
+        if (!pkg) throw notFound('Permission package', input.packageId);
+        const [grant] = await t
+          .insert(packageGrants)
+          .values({ id: crypto.randomUUID(), appId: app.id, packageId, grantedBy: actor, reason })
+          .returning();
+        await audit(t, { actor, action: 'package.granted', targetType: 'app', targetId: app.key, reason, details: { packageId, packageName: pkg.name, scopes: pkg.scopes } });
+        return grant!;
+      };
+      try {
+        return tx === db ? await db.transaction(run) : await run(tx);
+      } catch (error) {
+        if (isUniqueViolation(error, 'package_grants_active_key')) throw conflict('The app already holds this package', { field: 'packageId' });
+        throw error;
+      }
+    },
+
+    async revokePackage(actor: string, input: { appKey: string; packageId: string; reason: string }): Promise<PackageGrantRow> {
+      const reason = v.text(input.reason, 'reason', { max: 500 });
+      const packageId = v.id(input.packageId, 'packageId');
+      return db.transaction(async (tx) => {
+        const [app] = await tx.select().from(apps).where(eq(apps.key, input.appKey));
+        if (!app) throw notFound('App', input.appKey);
+        const [grant] = await tx
+          .update(packageGrants)
+          .set({ revokedAt: new Date(), revokedBy: actor, revokeReason: reason })
+          .where(and(eq(packageGrants.appId, app.id), eq(packageGrants.packageId, packageId), isNull(packageGrants.revokedAt)))
+          .returning();
+        if (!grant) throw notFound('Active grant of package', input.packageId);
+        await audit(tx, { actor, action: 'package.revoked', targetType: 'app', targetId: app.key, reason, details: { packageId, grantId: grant.id } });
+        return grant;
+      });
+    },
+
+    async requestPackage(appKey: string, input: { packageId: string; message?: string | null }): Promise<PackageRequestRow> {
+      const packageId = v.id(input.packageId, 'packageId');
+      const message = v.optionalText(input.message, 'message', 2000);
+      try {
+        return await db.transaction(async (tx) => {
+          const [app] = await tx.select().from(apps).where(eq(apps.key, appKey));
+          if (!app) throw notFound('App', appKey);
+          const [pkg] = await tx.select().from(permissionPackages).where(eq(permissionPackages.id, packageId));
+          if (!pkg) throw notFound('Permission package', input.packageId);
+          const [held] = await tx
+            .select({ id: packageGrants.id })
+            .from(packageGrants)
+            .where(and(eq(packageGrants.appId, app.id), eq(packageGrants.packageId, packageId), isNull(packageGrants.revokedAt)));
+          if (held) throw conflict('The app already holds this package', { field: 'packageId' });
+          const [request] = await tx.insert(packageRequests).values({ id: crypto.randomUUID(), appId: app.id, packageId, message }).returning();
+          await audit(tx, { actor: `app:${appKey}`, action: 'request.created', targetType: 'package_request', targetId: request!.id, details: { packageId, packageName: pkg.name } });
+          return request!;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error, 'package_requests_pending_key')) throw conflict('A request for this package is already pending', { field: 'packageId' });
+        throw error;
+      }
+    },
+
+    async decideRequest(actor: string, input: { requestId: string; reason: string }, decision: 'APPROVED' | 'REJECTED'): Promise<PackageRequestRow> {
+      const requestId = v.id(input.requestId, 'requestId');
+      const reason = v.text(input.reason, 'reason', { max: 500 });
+      return db.transaction(async (tx) => {
+        const [request] = await tx.select().from(packageRequests).where(eq(packageRequests.id, requestId)).for('update');
+        if (!request) throw notFound('Package request', input.requestId);
+        if (request.status !== 'PENDING') throw conflict(`The request was already ${request.status.toLowerCase()}`, { status: request.status });
+        const [decided] = await tx
+          .update(packageRequests)
+          .set({ status: decision, decidedAt: new Date(), decidedBy: actor, decisionReason: reason })
+          .where(eq(packageRequests.id, requestId))
+          .returning();
+        await audit(tx, { actor, action: decision === 'APPROVED' ? 'request.approved' : 'request.rejected', targetType: 'package_request', targetId: requestId, reason, details: { packageId: request.packageId } });
+        if (decision === 'APPROVED') {
+          const [app] = await tx.select({ key: apps.key }).from(apps).where(eq(apps.id, request.appId));
+          await store.grantPackage(actor, { appKey: app!.key, packageId: request.packageId, reason: `request ${requestId}: ${reason}` }, tx);
+        }
+        return decided!;
+      });
+    },
+
+    async createOperator(input: { id?: string; email: string; name: string; password: string }) {
+      if (input.password.length < 12) throw badInput('An operator password has at least 12 characters', 'password');
+      const [row] = await db
+        .insert(operators)
+        .values({ id: input.id ?? crypto.randomUUID(), email: v.text(input.email, 'email', { max: 320 }), name: v.text(input.name, 'name', { max: 200 }), passwordHash: await hashSecret(input.password) })
+        .returning();
+      return row!;
+    },
+
+    /**
+     * Checks an operator's password. Every attempt costs one scrypt (an unknown email too); after
+     * MAX_FAILED_SIGN_INS consecutive failures the account is locked for LOCK_MINUTES.
+     */
+    async operatorSignIn(email: string, password: string): Promise<{ operatorId: string; email: string }> {
+      const [operator] = await db.select().from(operators).where(sql`lower(${operators.email}) = lower(${email})`);
+      const valid = await verifySecret(password, operator?.passwordHash ?? (await (decoyHash ??= hashSecret(crypto.randomBytes(16).toString('hex')))));
+      if (!operator) throw unauthenticated('Wrong email or password');
+      if (operator.lockedUntil && operator.lockedUntil > new Date()) {
+        throw unauthenticated(`Too many failed sign-ins; try again after ${operator.lockedUntil.toISOString()}`);
+      }
+      if (!valid) {
+        const failures = operator.failedSignIns + 1;
+        await db
+          .update(operators)
+          .set({ failedSignIns: failures >= MAX_FAILED_SIGN_INS ? 0 : failures, lockedUntil: failures >= MAX_FAILED_SIGN_INS ? new Date(Date.now() + LOCK_MINUTES * 60_000) : null })
+          .where(eq(operators.id, operator.id));
+        throw unauthenticated('Wrong email or password');
+      }
+      if (operator.failedSignIns) await db.update(operators).set({ failedSignIns: 0, lockedUntil: null }).where(eq(operators.id, operator.id));
+      return { operatorId: operator.id, email: operator.email };
+    },
   };
+  return store;
+}
+
+async function validatePackage(db: Executor, input: { name: string; description: string; tier: PermissionPackageRow['tier']; scopes: string[] }) {
+  const scopeNames = [...new Set(input.scopes)];
+  if (!scopeNames.length) throw badInput('A package grants at least one scope', 'scopes');
+  const known = new Set((await db.select({ name: scopes.name }).from(scopes).where(inArray(scopes.name, scopeNames))).map((r) => r.name));
+  const unknown = scopeNames.filter((s) => !known.has(s));
+  if (unknown.length) throw badInput(`Unknown scope(s): ${unknown.join(', ')}`, 'scopes');
+  return {
+    name: v.text(input.name, 'name', { max: 100 }),
+    description: v.text(input.description, 'description', { max: 2000 }),
+    tier: input.tier,
+    scopes: scopeNames.sort(),
+  };
+}
+
+export function appsCursor(app: AppRow) {
+  return encodeCursor('APPS', [app.createdAt.toISOString(), app.id]);
+}
+
+export function auditCursor(entry: AuditLogRow) {
+  return encodeCursor('AUDIT', [entry.id]);
 }
 
 export type AppManagementStore = ReturnType<typeof createAppManagementStore>;

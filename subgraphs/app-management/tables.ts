@@ -1,6 +1,6 @@
 /** Tables of the app-management subgraph, in its own Postgres schema `app_management`. */
 import { sql } from 'drizzle-orm';
-import { check, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, check, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { outboxTable } from '../../core/outbox.js';
 
 export const appManagementSchema = pgSchema('app_management');
@@ -63,9 +63,92 @@ export const permissionPackages = appManagementSchema.table(
   (t) => [check('permission_packages_tier_check', sql`${t.tier} in ('FREE', 'PAID')`)],
 );
 
+/** A package held by an app. At most one active (unrevoked) grant per app and package. */
+export const packageGrants = appManagementSchema.table(
+  'package_grants',
+  {
+    id: uuid('id').primaryKey(),
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id),
+    packageId: uuid('package_id')
+      .notNull()
+      .references(() => permissionPackages.id),
+    grantedAt: timestamp('granted_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    grantedBy: text('granted_by').notNull(),
+    reason: text('reason').notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 3 }),
+    revokedBy: text('revoked_by'),
+    revokeReason: text('revoke_reason'),
+  },
+  (t) => [
+    uniqueIndex('package_grants_active_key').on(t.appId, t.packageId).where(sql`${t.revokedAt} is null`),
+    index('package_grants_app_idx').on(t.appId),
+  ],
+);
+
+/** A developer's request for a package for their app; pending until an operator decides. */
+export const packageRequests = appManagementSchema.table(
+  'package_requests',
+  {
+    id: uuid('id').primaryKey(),
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id),
+    packageId: uuid('package_id')
+      .notNull()
+      .references(() => permissionPackages.id),
+    message: text('message'),
+    status: text('status', { enum: ['PENDING', 'APPROVED', 'REJECTED'] }).notNull().default('PENDING'),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    decidedAt: timestamp('decided_at', { withTimezone: true, precision: 3 }),
+    decidedBy: text('decided_by'),
+    decisionReason: text('decision_reason'),
+  },
+  (t) => [
+    uniqueIndex('package_requests_pending_key').on(t.appId, t.packageId).where(sql`${t.status} = 'PENDING'`),
+    check('package_requests_status_check', sql`${t.status} in ('PENDING', 'APPROVED', 'REJECTED')`),
+  ],
+);
+
+/** Platform staff. Passwords are scrypt hashes; repeated failures lock the account for a while. */
+export const operators = appManagementSchema.table(
+  'operators',
+  {
+    id: uuid('id').primaryKey(),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    failedSignIns: integer('failed_sign_ins').notNull().default(0),
+    lockedUntil: timestamp('locked_until', { withTimezone: true, precision: 3 }),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('operators_email_key').on(sql`lower(${t.email})`)],
+);
+
+/** Every change to packages and grants: who, what, why. Append-only. */
+export const auditLog = appManagementSchema.table(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    targetType: text('target_type').notNull(),
+    targetId: text('target_id').notNull(),
+    reason: text('reason'),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [index('audit_log_target_idx').on(t.targetType, t.targetId)],
+);
+
 export const outboxEvents = outboxTable(appManagementSchema);
 
 export type DeveloperRow = typeof developers.$inferSelect;
 export type AppRow = typeof apps.$inferSelect;
 export type ScopeRow = typeof scopes.$inferSelect;
 export type PermissionPackageRow = typeof permissionPackages.$inferSelect;
+export type PackageGrantRow = typeof packageGrants.$inferSelect;
+export type PackageRequestRow = typeof packageRequests.$inferSelect;
+export type OperatorRow = typeof operators.$inferSelect;
+export type AuditLogRow = typeof auditLog.$inferSelect;

@@ -10,6 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { mintAccessToken } from '../../core/tokens.js';
 import { startPlatform, type RunningPlatform } from '../../platform/index.js';
+import { createAppManagementStore } from '../../subgraphs/app-management/store.js';
 
 export const ALL_SCOPES = [
   'orders:read',
@@ -74,6 +75,18 @@ export async function postGraphQL<T>(url: string, token: string | null, query: s
   return { status: response.status, headers: response.headers, ...body };
 }
 
+export const TEST_APP_KEY = 'app_test';
+
+/** The app tokens default to: registered, holding one package with every scope (once per database). */
+async function registerTestApp(platform: RunningPlatform) {
+  const apps = createAppManagementStore(platform.database.db);
+  if (await apps.appByKey(TEST_APP_KEY)) return;
+  const developer = await apps.createDeveloper({ kind: 'COMPANY', name: 'Test ISV', email: `dev-${crypto.randomUUID()}@example.com`, verificationStatus: 'VERIFIED' });
+  await apps.createApp({ key: TEST_APP_KEY, name: 'Test app', developerId: developer.id, status: 'LIVE' });
+  const everything = await apps.createPackage({ name: `Every scope ${crypto.randomUUID()}`, description: 'All scopes, for tests', tier: 'FREE', scopes: ALL_SCOPES });
+  await apps.grantPackage('system:tests', { appKey: TEST_APP_KEY, packageId: everything.id, reason: 'tests' });
+}
+
 export async function startTestPlatform(options: { seed?: boolean; dataDir?: string; databaseUrl?: string; extraEnv?: NodeJS.ProcessEnv } = {}): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'portico-test-'));
   const database = options.databaseUrl ? undefined : await createTestDatabase();
@@ -87,13 +100,14 @@ export async function startTestPlatform(options: { seed?: boolean; dataDir?: str
     ...options.extraEnv,
   };
   const platform = await startPlatform(env);
+  await registerTestApp(platform);
   const url = platform.gateway.url;
   return {
     platform,
     url,
     dataDir,
     env,
-    token: ({ merchantId, appKey = 'app_test', scopes = ALL_SCOPES, ttlSeconds = 600 }) =>
+    token: ({ merchantId, appKey = TEST_APP_KEY, scopes = ALL_SCOPES, ttlSeconds = 600 }) =>
       mintAccessToken(platform.keys, {
         issuer: platform.config.publicUrl,
         audience: platform.config.apiAudience,

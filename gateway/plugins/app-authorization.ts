@@ -1,0 +1,54 @@
+/**
+ * App authorization and effective scopes. An app token works only while its app exists and is not
+ * suspended, and only with the scopes its currently granted permission packages still cover: the
+ * effective scopes are the token's scopes ∩ the granted ones, so revoking a package bites within
+ * the cache lifetime (APP_ACCESS_CACHE_MS, 2 s by default) on every gateway, before tokens expire.
+ * Operator tokens keep only the operator scope.
+ */
+import { OPERATOR_SCOPE } from '../../core/caller.js';
+import { HttpError } from '../../core/http.js';
+import type { GatewayPlugin } from './types.js';
+
+export interface AppAccess {
+  status: 'SANDBOX' | 'LIVE' | 'SUSPENDED';
+  grantedScopes: string[];
+}
+
+export interface AppAuthorizationOptions {
+  /** Asks app-management; null for an unknown app. */
+  loadAppAccess(appKey: string): Promise<AppAccess | null>;
+  cacheMs: number;
+}
+
+const MAX_CACHED_APPS = 10_000;
+
+export function useAppAuthorization(options: AppAuthorizationOptions): GatewayPlugin {
+  const cache = new Map<string, { access: Promise<AppAccess | null>; expiresAt: number }>();
+  function accessOf(appKey: string): Promise<AppAccess | null> {
+    const now = Date.now();
+    const hit = cache.get(appKey);
+    if (hit && hit.expiresAt > now) return hit.access;
+    if (cache.size >= MAX_CACHED_APPS) cache.delete(cache.keys().next().value!);
+    // Concurrent requests of one app share a single lookup; a failed lookup is not cached.
+    const access = options.loadAppAccess(appKey);
+    cache.set(appKey, { access, expiresAt: now + options.cacheMs });
+    access.catch(() => cache.delete(appKey));
+    return access;
+  }
+
+  return {
+    name: 'app-authorization',
+    async onRequest(_req, state) {
+      const caller = state.caller!;
+      if (caller.kind === 'operator') {
+        state.caller = { ...caller, scopes: caller.scopes.filter((s) => s === OPERATOR_SCOPE) };
+        return;
+      }
+      const access = await accessOf(caller.appKey);
+      if (!access) throw new HttpError(403, `App ${caller.appKey} is not registered`, 'FORBIDDEN');
+      if (access.status === 'SUSPENDED') throw new HttpError(403, `App ${caller.appKey} is suspended`, 'FORBIDDEN');
+      const granted = new Set(access.grantedScopes);
+      state.caller = { ...caller, scopes: caller.scopes.filter((s) => granted.has(s)) };
+    },
+  };
+}
