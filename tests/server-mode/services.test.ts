@@ -10,6 +10,7 @@ import { openPostgres } from '../../core/db.js';
 import { loadPlatformKeys } from '../../core/keys.js';
 import { mintAccessToken } from '../../core/tokens.js';
 import { createAccountStore } from '../../subgraphs/account/store.js';
+import { createAppManagementStore } from '../../subgraphs/app-management/store.js';
 import { ADDRESS, CREATE_PRODUCT } from '../helpers/factories.js';
 import { ALL_SCOPES, createTestDatabase, postGraphQL } from '../helpers/platform.js';
 import { freePort, runScript, waitForHttp, type Child } from '../helpers/processes.js';
@@ -38,9 +39,14 @@ test('gateway and four subgraphs as five processes serve a full order flow', asy
     children.push(gateway);
     await waitForHttp(`http://127.0.0.1:${gatewayPort}/healthz`, gateway);
 
-    // Merchants are onboarded by the platform (no public mutation yet): straight into the account store.
+    // Merchants and apps are onboarded by the platform (no public mutation for either yet): straight into their stores.
     const db = await openPostgres(database.url, 2, 'test');
     const merchant = await createAccountStore(db.db).createMerchant({ name: 'Split Shop', contactEmail: 'split@example.com' });
+    const apps = createAppManagementStore(db.db);
+    const developer = await apps.createDeveloper({ kind: 'COMPANY', name: 'Split ISV', email: 'isv@example.com' });
+    await apps.createApp({ key: 'app_split', name: 'Split', developerId: developer.id, status: 'LIVE' });
+    const pkg = await apps.createPackage({ name: 'Everything', description: 'test', tier: 'FREE', scopes: ALL_SCOPES });
+    await apps.grantPackage('system:tests', { appKey: 'app_split', packageId: pkg.id, reason: 'test' });
     await db.close();
 
     const token = await mintAccessToken(keys, { issuer: common.PUBLIC_URL, audience: 'urn:portico:api', appKey: 'app_split', merchantId: merchant.id, scope: ALL_SCOPES.join(' ') });

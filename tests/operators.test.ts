@@ -1,0 +1,163 @@
+/** Operators: their own sign-in and tokens, permission packages, grants, requests and the audit log. */
+import crypto from 'node:crypto';
+import { createAppManagementStore } from '../subgraphs/app-management/store.js';
+import { createMerchant } from './helpers/factories.js';
+import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
+
+let t: TestPlatform;
+let store: ReturnType<typeof createAppManagementStore>;
+const password = 'correct horse battery staple';
+
+beforeAll(async () => {
+  t = await startTestPlatform();
+  store = createAppManagementStore(t.platform.database.db);
+  await store.createOperator({ email: 'ops@portico.example', name: 'Olga Ops', password });
+});
+afterAll(() => t.stop());
+
+function signIn(email: string, pass: string) {
+  return fetch(new URL('/auth/operator/token', t.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: pass }) });
+}
+
+async function operatorToken(): Promise<string> {
+  const res = await signIn('ops@portico.example', password);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+describe('operator sign-in', () => {
+  test('right credentials give an operator token; wrong ones an OAuth-style invalid_grant', async () => {
+    const ok = await signIn('OPS@portico.example', password);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('cache-control')).toBe('no-store');
+    expect(await ok.json()).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
+    for (const [email, pass] of [['ops@portico.example', 'wrong password'], ['nobody@portico.example', password]] as const) {
+      const res = await signIn(email, pass);
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ error: 'invalid_grant', error_description: 'Wrong email or password' });
+    }
+    const malformed = await fetch(new URL('/auth/operator/token', t.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
+    expect(malformed.status).toBe(400);
+  });
+
+  test('five failures in a row lock the account, even against the right password', async () => {
+    await store.createOperator({ email: 'lock@portico.example', name: 'Locked', password });
+    for (let i = 0; i < 5; i++) expect((await signIn('lock@portico.example', `guess ${i}`)).status).toBe(401);
+    const locked = await signIn('lock@portico.example', password);
+    expect(locked.status).toBe(401);
+    expect(((await locked.json()) as { error_description: string }).error_description).toMatch(/Too many failed sign-ins/);
+  });
+
+  test('an operator token reads no merchant data', async () => {
+    const token = await operatorToken();
+    const res = await t.gql(token, '{ orders { totalCount } }');
+    expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('permission packages', () => {
+  test('create, grant, request, approve, reject, revoke: each takes effect and is in the audit log', async () => {
+    const op = await operatorToken();
+    const key = `app_${crypto.randomBytes(5).toString('hex')}`;
+    const developer = await store.createDeveloper({ kind: 'COMPANY', name: 'ERP Co', email: `${key}@example.com` });
+    await store.createApp({ key, name: 'ERP', developerId: developer.id, status: 'LIVE' });
+    const merchant = await createMerchant(t);
+    const appToken = await t.token({ merchantId: merchant.id, appKey: key, scopes: ['orders:read', 'products:read'] });
+
+    const created = await t.gql(op, 'mutation($in: CreatePermissionPackageInput!) { createPermissionPackage(input: $in) { id name tier scopes { name } } }', {
+      in: { name: `Orders ${key}`, description: 'Read orders', tier: 'FREE', scopes: ['orders:read'] },
+    });
+    expect(created.errors).toBeUndefined();
+    const ordersPkg = created.data!.createPermissionPackage;
+    const badScope = await t.gql(op, 'mutation($in: CreatePermissionPackageInput!) { createPermissionPackage(input: $in) { id } }', {
+      in: { name: `Bad ${key}`, description: 'x', tier: 'PAID', scopes: ['orders:everything'] },
+    });
+    expect(badScope.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'scopes' });
+
+    // Nothing granted yet: the app can read nothing.
+    expect((await t.gql(appToken, '{ orders { totalCount } }')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    const grant = await t.gql(op, 'mutation($in: PackageGrantInput!) { grantPermissionPackage(input: $in) { id reason package { name } } }', {
+      in: { appKey: key, packageId: ordersPkg.id, reason: 'Signed contract #42' },
+    });
+    expect(grant.data?.grantPermissionPackage).toMatchObject({ reason: 'Signed contract #42', package: { name: `Orders ${key}` } });
+    const twice = await t.gql(op, 'mutation($in: PackageGrantInput!) { grantPermissionPackage(input: $in) { id } }', { in: { appKey: key, packageId: ordersPkg.id, reason: 'again' } });
+    expect(twice.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    await new Promise((r) => setTimeout(r, 2100)); // the gateway's access cache
+    expect((await t.gql(appToken, '{ orders { totalCount } }')).errors).toBeUndefined();
+
+    // The developer asks for a catalog package with the app's own token; operators decide.
+    const catalogPkg = (await t.gql(op, 'mutation($in: CreatePermissionPackageInput!) { createPermissionPackage(input: $in) { id } }', {
+      in: { name: `Catalog ${key}`, description: 'Read products', tier: 'PAID', scopes: ['products:read'] },
+    })).data!.createPermissionPackage;
+    const requested = await t.gql(appToken, 'mutation($in: RequestPermissionPackageInput!) { requestPermissionPackage(input: $in) { id status app { key } } }', {
+      in: { packageId: catalogPkg.id, message: 'We sync stock' },
+    });
+    expect(requested.data?.requestPermissionPackage).toMatchObject({ status: 'PENDING', app: { key } });
+    const duplicate = await t.gql(appToken, 'mutation($in: RequestPermissionPackageInput!) { requestPermissionPackage(input: $in) { id } }', { in: { packageId: catalogPkg.id } });
+    expect(duplicate.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    const pending = await t.gql(op, '{ packageRequests { id message app { key } package { name } } }');
+    expect(pending.data?.packageRequests).toEqual(expect.arrayContaining([{ id: requested.data!.requestPermissionPackage.id, message: 'We sync stock', app: { key }, package: { name: `Catalog ${key}` } }]));
+    expect((await t.gql(appToken, '{ products { totalCount } }')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const approved = await t.gql(op, 'mutation($in: DecidePackageRequestInput!) { approvePackageRequest(input: $in) { status decisionReason } }', {
+      in: { requestId: requested.data!.requestPermissionPackage.id, reason: 'Verified ISV' },
+    });
+    expect(approved.data?.approvePackageRequest).toEqual({ status: 'APPROVED', decisionReason: 'Verified ISV' });
+    const decideAgain = await t.gql(op, 'mutation($in: DecidePackageRequestInput!) { rejectPackageRequest(input: $in) { status } }', {
+      in: { requestId: requested.data!.requestPermissionPackage.id, reason: 'changed my mind' },
+    });
+    expect(decideAgain.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    await new Promise((r) => setTimeout(r, 2100));
+    expect((await t.gql(appToken, '{ products { totalCount } }')).errors).toBeUndefined();
+
+    const seen = await t.gql(appToken, '{ viewerApp { grantedScopes grantedPackages { package { name } } packageRequests { status } } }');
+    expect(seen.data?.viewerApp).toEqual({
+      grantedScopes: ['orders:read', 'products:read'],
+      grantedPackages: [{ package: { name: `Orders ${key}` } }, { package: { name: `Catalog ${key}` } }],
+      packageRequests: [{ status: 'APPROVED' }],
+    });
+
+    const revoked = await t.gql(op, 'mutation($in: PackageGrantInput!) { revokePermissionPackage(input: $in) { revokedAt revokeReason } }', {
+      in: { appKey: key, packageId: ordersPkg.id, reason: 'Contract ended' },
+    });
+    expect(revoked.data?.revokePermissionPackage.revokeReason).toBe('Contract ended');
+
+    const log = await t.gql<{ auditLog: { nodes: { actor: string; action: string; targetId: string; reason: string | null; details: string }[] } }>(
+      op,
+      '{ auditLog(first: 100) { nodes { actor action targetId reason details } } }',
+    );
+    const mine = log.data!.auditLog.nodes.filter((e) => e.targetId === key || e.details.includes(key) || e.details.includes(ordersPkg.id) || e.details.includes(catalogPkg.id));
+    expect(mine.map((e) => e.action).reverse()).toEqual(['package.created', 'package.granted', 'package.created', 'request.created', 'request.approved', 'package.granted', 'package.revoked']);
+    const operatorActions = mine.filter((e) => e.action !== 'request.created');
+    for (const entry of operatorActions) expect(entry.actor).toMatch(/^operator:[0-9a-f-]{36}$/);
+    expect(mine.find((e) => e.action === 'package.revoked')?.reason).toBe('Contract ended');
+  });
+
+  test('updating a package changes what every app holding it may do, with the reason audited', async () => {
+    const op = await operatorToken();
+    const key = `app_${crypto.randomBytes(5).toString('hex')}`;
+    const developer = await store.createDeveloper({ kind: 'INDIVIDUAL', name: 'Solo', email: `${key}@example.com` });
+    await store.createApp({ key, name: 'Solo', developerId: developer.id });
+    const pkg = await store.createPackage({ name: `Growing ${key}`, description: 'x', tier: 'FREE', scopes: ['orders:read'] });
+    await store.grantPackage('operator:seed', { appKey: key, packageId: pkg.id, reason: 'start' });
+    const merchant = await createMerchant(t);
+    const appToken = await t.token({ merchantId: merchant.id, appKey: key, scopes: ['orders:read', 'merchant:read'] });
+    expect((await t.gql(appToken, '{ merchant { name } }')).data).toEqual({ merchant: null });
+    const updated = await t.gql(op, 'mutation($in: UpdatePermissionPackageInput!) { updatePermissionPackage(input: $in) { scopes { name } } }', {
+      in: { id: pkg.id, scopes: ['orders:read', 'merchant:read'], reason: 'Shop profile is free now' },
+    });
+    expect(updated.data?.updatePermissionPackage.scopes.map((s: { name: string }) => s.name)).toEqual(['merchant:read', 'orders:read']);
+    await new Promise((r) => setTimeout(r, 2100));
+    expect((await t.gql(appToken, '{ merchant { name } }')).data?.merchant?.name).toBe(merchant.name);
+  });
+
+  test('operators see any app; an app sees only itself', async () => {
+    const op = await operatorToken();
+    const list = await t.gql(op, '{ apps(first: 100) { nodes { key developer { name } } } }');
+    expect(list.errors).toBeUndefined();
+    expect(list.data!.apps.nodes.map((a: { key: string }) => a.key)).toContain('app_test');
+    const appToken = await t.token({ merchantId: null });
+    const other = await t.gql(appToken, '{ app(key: "app_test") { key } }');
+    expect(other.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});
