@@ -102,32 +102,43 @@ async function main() {
     await database.close();
 
     const keys = await loadPlatformKeys(keysDir, { create: true });
-    const ports = Object.fromEntries(await Promise.all(SUBGRAPH_NAMES.map(async (n) => [n, await freePort()] as const))) as Record<SubgraphName, number>;
-    const gatewayPort = await freePort();
-    const publicUrl = `http://127.0.0.1:${gatewayPort}`;
-    const common = {
-      KEYS_DIR: keysDir,
-      LOG_LEVEL: 'warn',
-      PUBLIC_URL: publicUrl,
-      ORDER_URL: `http://127.0.0.1:${ports.order}/graphql`,
-      PRODUCT_URL: `http://127.0.0.1:${ports.product}/graphql`,
-      ACCOUNT_URL: `http://127.0.0.1:${ports.account}/graphql`,
-      APP_MANAGEMENT_URL: `http://127.0.0.1:${ports['app-management']}/graphql`,
-    };
-    for (const name of SUBGRAPH_NAMES) {
-      const child = serve(name, { ...common, DATABASE_URL: dbUrl.toString(), PORT: String(ports[name]) });
-      children.push(child);
-      await waitForHttp(`http://127.0.0.1:${ports[name]}/healthz`, child);
+    const services = [...SUBGRAPH_NAMES, 'gateway'] as const;
+    /** Starts gateway and four subgraphs, one process each, on free ports. */
+    async function startStack(extraEnv: NodeJS.ProcessEnv = {}) {
+      const ports = Object.fromEntries(await Promise.all(SUBGRAPH_NAMES.map(async (n) => [n, await freePort()] as const))) as Record<SubgraphName, number>;
+      const gatewayPort = await freePort();
+      const publicUrl = `http://127.0.0.1:${gatewayPort}`;
+      const common = {
+        KEYS_DIR: keysDir,
+        LOG_LEVEL: 'warn',
+        PUBLIC_URL: publicUrl,
+        ORDER_URL: `http://127.0.0.1:${ports.order}/graphql`,
+        PRODUCT_URL: `http://127.0.0.1:${ports.product}/graphql`,
+        ACCOUNT_URL: `http://127.0.0.1:${ports.account}/graphql`,
+        APP_MANAGEMENT_URL: `http://127.0.0.1:${ports['app-management']}/graphql`,
+        ...extraEnv,
+      };
+      const started: Child[] = [];
+      for (const name of SUBGRAPH_NAMES) {
+        const child = serve(name, { ...common, DATABASE_URL: dbUrl.toString(), PORT: String(ports[name]) });
+        children.push(child);
+        started.push(child);
+        await waitForHttp(`http://127.0.0.1:${ports[name]}/healthz`, child);
+      }
+      const gateway = serve('gateway', { ...common, PORT: String(gatewayPort) });
+      children.push(gateway);
+      started.push(gateway);
+      await waitForHttp(`${publicUrl}/healthz`, gateway);
+      const pids = Object.fromEntries(services.map((s, i) => [s, started[i]!.process.pid]));
+      return { ports, publicUrl, gatewayUrl: `${publicUrl}/graphql`, pids };
     }
-    const gateway = serve('gateway', { ...common, PORT: String(gatewayPort) });
-    children.push(gateway);
-    await waitForHttp(`${publicUrl}/healthz`, gateway);
+    const stack = await startStack();
+    const { ports, publicUrl, gatewayUrl, pids } = stack;
 
     const merchantId = seed.merchantIds[0]!;
     const accessToken = await mintAccessToken(keys, { issuer: publicUrl, audience: 'urn:portico:api', appKey: DEMO_APP_KEY, merchantId, scope: seed.scopes.join(' '), ttlSeconds: 7200 });
     // What the gateway would forward: the direct scenario pays no authentication, as a subgraph behind it would.
     const contextToken = await createContextSigner(keys.context, 600)({ kind: 'app', merchantId, appKey: DEMO_APP_KEY, scopes: seed.scopes });
-    const gatewayUrl = `${publicUrl}/graphql`;
     const auth = { authorization: `Bearer ${accessToken}` };
 
     const singleSubgraph = JSON.stringify({ query: '{ products(first: 20) { nodes { id title status category skus { code stock price { amount currency } } } } }' });
@@ -139,14 +150,12 @@ async function main() {
     await checkedQuery(gatewayUrl, auth, orderPage);
 
     const results: ScenarioResult[] = [];
-    const services = [...SUBGRAPH_NAMES, 'gateway'] as const;
-    const pids = Object.fromEntries(services.map((s, i) => [s, children[i]!.process.pid]));
     /** Runs a scenario and adds how many CPU milliseconds each service spent per request. */
-    const measured = async (run: () => Promise<ScenarioResult>) => {
-      const before = Object.fromEntries(services.map((s) => [s, cpuMs(pids[s])]));
+    const measured = async (run: () => Promise<ScenarioResult>, stackPids: Record<string, number | undefined> = pids) => {
+      const before = Object.fromEntries(services.map((s) => [s, cpuMs(stackPids[s])]));
       const result = await run();
       const total = result.requests + result.requests * (Math.min(3, duration) / duration); // warm-up requests counted approximately
-      const cpuPerRequestMs = Object.fromEntries(services.map((s) => [s, round((cpuMs(pids[s]) - before[s]!) / total)]));
+      const cpuPerRequestMs = Object.fromEntries(services.map((s) => [s, round((cpuMs(stackPids[s]) - before[s]!) / total)]));
       return { ...result, cpuPerRequestMs };
     };
     const report = (r: ScenarioResult) => {
@@ -165,6 +174,39 @@ async function main() {
     const page = await measured(() => load('b-isv-order-page', 'gateway', gatewayUrl, auth, orderPage));
     report({ ...page, targetP99Ms: 100 });
 
+    // c: what field authorization costs. A second stack on the same data with FIELD_AUTHORIZATION=off
+    // (benchmark-only), alternated with the first so drift on this shared machine hits both alike.
+    const open = await startStack({ FIELD_AUTHORIZATION: 'off', PORTICO_BENCHMARK: '1' });
+    const openToken = await mintAccessToken(keys, { issuer: open.publicUrl, audience: 'urn:portico:api', appKey: DEMO_APP_KEY, merchantId, scope: seed.scopes.join(' '), ttlSeconds: 7200 });
+    const openAuth = { authorization: `Bearer ${openToken}` };
+    await checkedQuery(open.gatewayUrl, openAuth, orderPage);
+    const rounds: { on: ScenarioResult; off: ScenarioResult }[] = [];
+    for (let round = 0; round < 2; round++) {
+      const on = await measured(() => load('c-authorization-cost', 'authorization-on', gatewayUrl, auth, orderPage));
+      const off = await measured(() => load('c-authorization-cost', 'authorization-off', open.gatewayUrl, openAuth, orderPage), open.pids);
+      rounds.push({ on, off });
+      report(on);
+      report(off);
+    }
+    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+    const p50On = mean(rounds.map((r) => r.on.p50));
+    const p50Off = mean(rounds.map((r) => r.off.p50));
+    const cpuOn = mean(rounds.map((r) => sumCpu(r.on)));
+    const cpuOff = mean(rounds.map((r) => sumCpu(r.off)));
+    const summary = {
+      scenario: 'c-authorization-cost',
+      target: 'summary',
+      p50On: round(p50On),
+      p50Off: round(p50Off),
+      p50Overhead: round(p50On / p50Off - 1),
+      cpuPerRequestOnMs: round(cpuOn),
+      cpuPerRequestOffMs: round(cpuOff),
+      cpuOverhead: round(cpuOn / cpuOff - 1),
+      targetP50Overhead: 0.15,
+    };
+    console.log(JSON.stringify(summary));
+    results.push(summary as unknown as ScenarioResult);
+
     for (const r of results) if (r.errors || r.non2xx) throw new Error(`${r.scenario}/${r.target}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
     fs.writeFileSync(
       path.join(benchDir, 'report.json'),
@@ -180,6 +222,7 @@ async function main() {
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
+const sumCpu = (r: ScenarioResult) => Object.values((r.cpuPerRequestMs ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0);
 
 /** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
 function cpuMs(pid: number | undefined): number {

@@ -351,11 +351,16 @@ export function createAppManagementStore(db: Db) {
 
     async createOperator(input: { id?: string; email: string; name: string; password: string }) {
       if (input.password.length < 12) throw badInput('An operator password has at least 12 characters', 'password');
-      const [row] = await db
-        .insert(operators)
-        .values({ id: input.id ?? crypto.randomUUID(), email: v.text(input.email, 'email', { max: 320 }), name: v.text(input.name, 'name', { max: 200 }), passwordHash: await hashSecret(input.password) })
-        .returning();
-      return row!;
+      try {
+        const [row] = await db
+          .insert(operators)
+          .values({ id: input.id ?? crypto.randomUUID(), email: v.text(input.email, 'email', { max: 320 }), name: v.text(input.name, 'name', { max: 200 }), passwordHash: await hashSecret(input.password) })
+          .returning();
+        return row!;
+      } catch (error) {
+        if (isUniqueViolation(error, 'operators_email_key')) throw conflict('An operator with this email already exists', { field: 'email' });
+        throw error;
+      }
     },
 
     /**
