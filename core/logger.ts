@@ -24,8 +24,9 @@ function redactQueryParameters(error: unknown): Record<string, unknown> {
 
 export type { Logger };
 
-export function createLogger(level: string, name = 'portico'): Logger {
-  return pino({
+/** A logger writing JSON lines to stdout (or to `destination`, for tests). */
+export function createLogger(level: string, name = 'portico', destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name,
     level,
     serializers: { err: redactQueryParameters },
@@ -33,5 +34,6 @@ export function createLogger(level: string, name = 'portico'): Logger {
       paths: ['token', 'accessToken', 'secret', 'password', 'authorization', 'headers.authorization', '*.authorization'],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

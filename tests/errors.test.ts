@@ -67,3 +67,27 @@ describe('NODE_ENV=development', () => {
     }
   });
 });
+
+test('a failed SQL statement is logged without its parameters (personal data, secret hashes)', async () => {
+  const { createLogger } = await import('../core/logger.js');
+  const { openPglite } = await import('../core/db.js');
+  const { createAccountStore } = await import('../subgraphs/account/store.js');
+  const database = await openPglite(null);
+  try {
+    await database.migrate('account');
+    const accounts = createAccountStore(database.db);
+    const merchant = await accounts.createMerchant({ name: 'Private Shop', contactEmail: 'first@example.com' });
+    const failure = await accounts.createMerchant({ id: merchant.id, name: 'Private Shop', contactEmail: 'very-private@example.com' }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(Error);
+    expect(String((failure as Error).message)).toContain('very-private@example.com'); // the raw error does carry it
+    const lines: string[] = [];
+    const logger = createLogger('info', 'test', { write: (line: string) => void lines.push(line) });
+    logger.error({ err: failure }, 'insert failed');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('Failed query');
+    expect(lines[0]).not.toContain('very-private@example.com');
+    expect(lines[0]).toContain('[redacted]');
+  } finally {
+    await database.close();
+  }
+});

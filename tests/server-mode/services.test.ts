@@ -15,7 +15,7 @@ import { ADDRESS, CREATE_PRODUCT } from '../helpers/factories.js';
 import { ALL_SCOPES, createTestDatabase, postGraphQL } from '../helpers/platform.js';
 import { freePort, runScript, waitForHttp, type Child } from '../helpers/processes.js';
 
-test('gateway and four subgraphs as five processes serve a full order flow', async () => {
+test('gateway and four subgraphs as separate processes serve a full order flow; a revoked package bites on every gateway', async () => {
   const database = (await createTestDatabase())!;
   const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-keys-'));
   const children: Child[] = [];
@@ -29,15 +29,19 @@ test('gateway and four subgraphs as five processes serve a full order flow', asy
       APP_MANAGEMENT_URL: `http://127.0.0.1:${ports['app-management']}/graphql`,
     };
     const gatewayPort = await freePort();
+    const secondGatewayPort = await freePort();
     const common = { KEYS_DIR: keysDir, LOG_LEVEL: 'warn', PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`, ...urls };
     for (const name of SUBGRAPH_NAMES) {
       const child = runScript('bin/serve.ts', [name], { ...common, DATABASE_URL: database.url, PORT: String(ports[name]) });
       children.push(child);
       await waitForHttp(`http://127.0.0.1:${ports[name]}/healthz`, child);
     }
-    const gateway = runScript('bin/serve.ts', ['gateway'], { ...common, PORT: String(gatewayPort) });
-    children.push(gateway);
-    await waitForHttp(`http://127.0.0.1:${gatewayPort}/healthz`, gateway);
+    // Two gateway replicas behind one public URL, as a load balancer would run them.
+    for (const port of [gatewayPort, secondGatewayPort]) {
+      const gateway = runScript('bin/serve.ts', ['gateway'], { ...common, PORT: String(port) });
+      children.push(gateway);
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`, gateway);
+    }
 
     // Merchants and apps are onboarded by the platform (no public mutation for either yet): straight into their stores.
     const db = await openPostgres(database.url, 2, 'test');
@@ -47,7 +51,6 @@ test('gateway and four subgraphs as five processes serve a full order flow', asy
     await apps.createApp({ key: 'app_split', name: 'Split', developerId: developer.id, status: 'LIVE' });
     const pkg = await apps.createPackage({ name: 'Everything', description: 'test', tier: 'FREE', scopes: ALL_SCOPES });
     await apps.grantPackage('system:tests', { appKey: 'app_split', packageId: pkg.id, reason: 'test' });
-    await db.close();
 
     const token = await mintAccessToken(keys, { issuer: common.PUBLIC_URL, audience: 'urn:portico:api', appKey: 'app_split', merchantId: merchant.id, scope: ALL_SCOPES.join(' ') });
     const api = `http://127.0.0.1:${gatewayPort}/graphql`;
@@ -63,6 +66,24 @@ test('gateway and four subgraphs as five processes serve a full order flow', asy
 
     const page = await postGraphQL<any>(api, token, '{ merchant { name orders { nodes { lines { quantity sku { stock } product { title } } merchant { name } } } } }');
     expect(page.data).toEqual({ merchant: { name: 'Split Shop', orders: { nodes: [{ lines: [{ quantity: 3, sku: { stock: 1 }, product: { title: 'Kettle' } }], merchant: { name: 'Split Shop' } }] } } });
+
+    // Revoke the package: both gateways stop honouring the still-valid token within 5 s.
+    const both = [api, `http://127.0.0.1:${secondGatewayPort}/graphql`];
+    for (const url of both) expect((await postGraphQL<any>(url, token, '{ orders { totalCount } }')).data).toEqual({ orders: { totalCount: 1 } });
+    await apps.revokePackage('operator:test', { appKey: 'app_split', packageId: pkg.id, reason: 'test' });
+    await db.close();
+    const revokedAt = Date.now();
+    const deniedAfter = await Promise.all(
+      both.map(async (url) => {
+        while (Date.now() - revokedAt < 6000) {
+          const res = await postGraphQL<any>(url, token, '{ orders { totalCount } }');
+          if (res.errors?.[0]?.extensions?.code === 'FORBIDDEN') return Date.now() - revokedAt;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return Infinity;
+      }),
+    );
+    for (const ms of deniedAfter) expect(ms).toBeLessThan(5000);
 
     for (const child of children) child.process.kill('SIGTERM');
     expect(await Promise.all(children.map((c) => c.exited))).toEqual(children.map(() => 0));
