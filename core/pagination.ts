@@ -2,7 +2,7 @@
  * Cursor connections with keyset pagination: a cursor names the sort and the last row's sort key, so
  * pages stay stable while rows are inserted, and a cursor from another sort is refused.
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { asc, desc, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { badInput } from './errors.js';
 
@@ -66,11 +66,32 @@ export function toConnection<T>(rows: T[], limit: number, cursorOf: (row: T) => 
   };
 }
 
-/** The keyset condition "after this row" for a (sort column, id) ordering. */
-export function afterRow(column: AnyPgColumn, idColumn: AnyPgColumn, direction: 'asc' | 'desc', at: string, id: string): SQL {
-  return direction === 'desc'
-    ? sql`(${column}, ${idColumn}) < (${at}::timestamptz, ${id}::uuid)`
-    : sql`(${column}, ${idColumn}) > (${at}::timestamptz, ${id}::uuid)`;
+/** A sort order of a list: a timestamp column, tie-broken by the row's uuid id. */
+export interface TimeSort<Row> {
+  column: AnyPgColumn;
+  direction: 'asc' | 'desc';
+  /** The row's value of `column`. */
+  valueOf(row: Row): Date;
+}
+
+/**
+ * Keyset paging over a (timestamp, id) order: the ORDER BY, and the condition "after the row the
+ * cursor names" when there is one. Callers fetch `limit + 1` rows to learn whether a next page exists.
+ */
+export function timeKeyset<Row>(sort: TimeSort<Row>, idColumn: AnyPgColumn, sortName: string, after: string | null | undefined) {
+  const orderBy = sort.direction === 'desc' ? [desc(sort.column), desc(idColumn)] : [asc(sort.column), asc(idColumn)];
+  if (!after) return { orderBy, after: undefined };
+  const { at, id } = decodeTimeCursor(after, sortName);
+  const condition =
+    sort.direction === 'desc'
+      ? sql`(${sort.column}, ${idColumn}) < (${at}::timestamptz, ${id}::uuid)`
+      : sql`(${sort.column}, ${idColumn}) > (${at}::timestamptz, ${id}::uuid)`;
+  return { orderBy, after: condition };
+}
+
+/** The cursor of a row in a (timestamp, id) order. */
+export function timeCursor<Row extends { id: string }>(sort: TimeSort<Row>, sortName: string, row: Row): string {
+  return encodeCursor(sortName, [sort.valueOf(row).toISOString(), row.id]);
 }
 
 /** Decodes a (timestamp, id) cursor, checking both parts so no malformed value reaches SQL. */

@@ -4,11 +4,11 @@
  * inside the transaction that would have made it, so nothing is half-written.
  */
 import crypto from 'node:crypto';
-import { and, asc, count, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import { badInput, conflict, notFound } from '../../core/errors.js';
 import { recordEvents } from '../../core/outbox.js';
-import { afterRow, decodeTimeCursor, encodeCursor } from '../../core/pagination.js';
+import { timeCursor, timeKeyset, type TimeSort } from '../../core/pagination.js';
 import * as v from '../../core/validate.js';
 import { orderEvent } from './events.js';
 import {
@@ -64,14 +64,14 @@ export interface NewOrder {
   createdAt?: Date;
 }
 
-const sortSpec = {
-  CREATED_AT_DESC: { column: orders.createdAt, direction: 'desc', cursorOf: (o: OrderRow) => o.createdAt },
-  CREATED_AT_ASC: { column: orders.createdAt, direction: 'asc', cursorOf: (o: OrderRow) => o.createdAt },
-  UPDATED_AT_ASC: { column: orders.updatedAt, direction: 'asc', cursorOf: (o: OrderRow) => o.updatedAt },
-} as const;
+const sortSpec: Record<OrderSort, TimeSort<OrderRow>> = {
+  CREATED_AT_DESC: { column: orders.createdAt, direction: 'desc', valueOf: (row) => row.createdAt },
+  CREATED_AT_ASC: { column: orders.createdAt, direction: 'asc', valueOf: (row) => row.createdAt },
+  UPDATED_AT_ASC: { column: orders.updatedAt, direction: 'asc', valueOf: (row) => row.updatedAt },
+};
 
 export function orderCursor(sort: OrderSort, row: OrderRow): string {
-  return encodeCursor(sort, [sortSpec[sort].cursorOf(row).toISOString(), row.id]);
+  return timeCursor(sortSpec[sort], sort, row);
 }
 
 function filterConditions(merchantId: string, filter: OrderFilter | null | undefined): SQL[] {
@@ -128,18 +128,14 @@ export function createOrderStore(db: Db) {
     },
 
     async listOrders(merchantId: string, args: { filter?: OrderFilter | null; sort: OrderSort; limit: number; after?: string | null }): Promise<OrderRow[]> {
-      const spec = sortSpec[args.sort];
+      const page = timeKeyset(sortSpec[args.sort], orders.id, args.sort, args.after);
       const conditions = filterConditions(merchantId, args.filter);
-      if (args.after) {
-        const { at, id } = decodeTimeCursor(args.after, args.sort);
-        conditions.push(afterRow(spec.column, orders.id, spec.direction, at, id));
-      }
-      const order = spec.direction === 'desc' ? [desc(spec.column), desc(orders.id)] : [asc(spec.column), asc(orders.id)];
+      if (page.after) conditions.push(page.after);
       return db
         .select()
         .from(orders)
         .where(and(...conditions))
-        .orderBy(...order)
+        .orderBy(...page.orderBy)
         .limit(args.limit + 1);
     },
 

@@ -3,12 +3,12 @@
  * and filters by it: another merchant's rows are never read or changed (object-level isolation).
  */
 import crypto from 'node:crypto';
-import { and, asc, count, desc, eq, gte, ilike, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, gte, ilike, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Db, Executor } from '../../core/db.js';
 import { isCheckViolation, isUniqueViolation } from '../../core/db.js';
 import { badInput, conflict, notFound } from '../../core/errors.js';
 import { recordEvents } from '../../core/outbox.js';
-import { afterRow, decodeTimeCursor, encodeCursor } from '../../core/pagination.js';
+import { timeCursor, timeKeyset, type TimeSort } from '../../core/pagination.js';
 import * as v from '../../core/validate.js';
 import { productEvent, stockChanged } from './events.js';
 import { outboxEvents, products, skus, stockAdjustments, stockReservations, type ProductRow, type SkuAttribute, type SkuRow } from './tables.js';
@@ -49,14 +49,14 @@ const STATUS_TRANSITIONS: Record<ProductStatus, ProductStatus[]> = {
 
 const MAX_STOCK = 1_000_000_000;
 
-const sortSpec = {
-  CREATED_AT_DESC: { column: products.createdAt, direction: 'desc', cursorOf: (p: ProductRow) => p.createdAt },
-  CREATED_AT_ASC: { column: products.createdAt, direction: 'asc', cursorOf: (p: ProductRow) => p.createdAt },
-  UPDATED_AT_ASC: { column: products.updatedAt, direction: 'asc', cursorOf: (p: ProductRow) => p.updatedAt },
-} as const;
+const sortSpec: Record<ProductSort, TimeSort<ProductRow>> = {
+  CREATED_AT_DESC: { column: products.createdAt, direction: 'desc', valueOf: (row) => row.createdAt },
+  CREATED_AT_ASC: { column: products.createdAt, direction: 'asc', valueOf: (row) => row.createdAt },
+  UPDATED_AT_ASC: { column: products.updatedAt, direction: 'asc', valueOf: (row) => row.updatedAt },
+};
 
 export function productCursor(sort: ProductSort, row: ProductRow): string {
-  return encodeCursor(sort, [sortSpec[sort].cursorOf(row).toISOString(), row.id]);
+  return timeCursor(sortSpec[sort], sort, row);
 }
 
 function filterConditions(merchantId: string, filter: ProductFilter | null | undefined): SQL[] {
@@ -148,18 +148,14 @@ export function createProductStore(db: Db) {
       merchantId: string,
       args: { filter?: ProductFilter | null; sort: ProductSort; limit: number; after?: string | null },
     ): Promise<ProductRow[]> {
-      const spec = sortSpec[args.sort];
+      const page = timeKeyset(sortSpec[args.sort], products.id, args.sort, args.after);
       const conditions = filterConditions(merchantId, args.filter);
-      if (args.after) {
-        const { at, id } = decodeTimeCursor(args.after, args.sort);
-        conditions.push(afterRow(spec.column, products.id, spec.direction, at, id));
-      }
-      const order = spec.direction === 'desc' ? [desc(spec.column), desc(products.id)] : [asc(spec.column), asc(products.id)];
+      if (page.after) conditions.push(page.after);
       return db
         .select()
         .from(products)
         .where(and(...conditions))
-        .orderBy(...order)
+        .orderBy(...page.orderBy)
         .limit(args.limit + 1);
     },
 
