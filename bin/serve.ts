@@ -33,7 +33,7 @@ async function main(): Promise<{ stop(): Promise<void> }> {
   const keys = await loadPlatformKeys(config.keysDir, { create: false });
   const database = await openDatabase(config, `portico-${name}`);
   await prepareDatabase(database, [name]);
-  const running = await startSubgraph(defineSubgraph(name, { database, logger, subgraphUrl }), {
+  const running = await startSubgraph(defineSubgraph(name, { database, logger, keys, config, subgraphUrl }), {
     port: config.port,
     host: config.host,
     database,

@@ -22,6 +22,8 @@ export interface Caller {
   scopes: readonly string[];
   /** Access token id (`jti`), for audit and revocation. */
   tokenId?: string;
+  /** The passport grant (merchant authorization) an access token came from; revoking it ends the token. */
+  grantId?: string;
 }
 
 /** Client id operator tokens carry; app keys always start with `app_`, so none can take it. */

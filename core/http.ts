@@ -118,4 +118,4 @@ export function closeServer(server: http.Server): Promise<void> {
 }
 
 /** The request path without its query string. */
-export const pathOf = (req: http.IncomingMessage) => (req.url ?? '/').split('?')[0];
+export const pathOf = (req: http.IncomingMessage): string => (req.url ?? '/').split('?')[0] ?? '/';

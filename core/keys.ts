@@ -22,11 +22,16 @@ export interface PlatformKeys {
   accessToken: SigningKey;
   /** Public access-token keys, newest first, as served at /.well-known/jwks.json. */
   jwks: { keys: JWK[] };
+  /** The same keys with their private parts, newest first: for the passport (oidc-provider) to sign with. */
+  privateJwks: JWK[];
   context: { privateKey: CryptoKey; publicKey: CryptoKey; kid: string };
+  /** Keys that sign the passport's cookies (newest first). */
+  cookieKeys: string[];
 }
 
 const ACCESS_TOKEN_FILE = 'access-token-keys.json';
 const CONTEXT_FILE = 'context-key.json';
+const COOKIE_FILE = 'passport-cookie-keys.json';
 
 async function newPrivateJwk(alg: 'ES256' | 'EdDSA'): Promise<JWK> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
@@ -85,6 +90,16 @@ export async function loadPlatformKeys(keysDir: string, options: { create: boole
       context = readJson<JWK>(contextFile)!;
     }
   }
+  let cookieKeys = readJson<string[]>(path.join(keysDir, COOKIE_FILE));
+  if (!cookieKeys) {
+    if (!options.create) throw new Error(`Signing keys are missing in ${keysDir}; run npm run keys -- init`);
+    try {
+      fs.writeFileSync(path.join(keysDir, COOKIE_FILE), JSON.stringify([crypto.randomBytes(32).toString('base64url')]), { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    cookieKeys = readJson<string[]>(path.join(keysDir, COOKIE_FILE))!;
+  }
   const newest = access.keys[0];
   if (!newest?.kid) throw new Error(`${accessFile} holds no usable key`);
   return {
@@ -95,6 +110,8 @@ export async function loadPlatformKeys(keysDir: string, options: { create: boole
       publicJwk: publicPart(newest),
     },
     jwks: { keys: access.keys.map(publicPart) },
+    privateJwks: access.keys,
+    cookieKeys,
     context: {
       kid: context.kid ?? 'context',
       privateKey: (await importJWK(context, 'EdDSA')) as CryptoKey,

@@ -35,6 +35,12 @@ export interface SubgraphDefinition<Loaders> {
   resolvers: object;
   /** Per-request DataLoaders: every entity reference and child list goes through one. */
   createLoaders(caller: Caller): Loaders;
+  /**
+   * Other HTTP routes the subgraph serves (the passport's). Reached only through the gateway: the
+   * request must carry a valid context token of the gateway itself, which the handler may reuse for
+   * the internal calls that request needs. Returns false for a path it does not serve.
+   */
+  handleHttp?(req: http.IncomingMessage, res: http.ServerResponse, route: string, contextToken: string): Promise<boolean>;
 }
 
 export interface SubgraphOptions {
@@ -94,13 +100,16 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
         await options.database.ping();
         return sendJson(res, 200, { status: 'ok', service: definition.name });
       }
-      if (route !== '/graphql' && route !== '/') throw new HttpError(404, 'Not found', 'NOT_FOUND');
       const token = req.headers[CONTEXT_TOKEN_HEADER];
       if (typeof token !== 'string') throw new HttpError(401, 'Missing context token', 'UNAUTHENTICATED');
       const caller = await options.verifyContext(token).catch((error: unknown) => {
         if (error instanceof InvalidTokenError) throw new HttpError(401, error.message, 'UNAUTHENTICATED');
         throw error;
       });
+      if (route !== '/graphql' && route !== '/') {
+        if (definition.handleHttp && caller.kind === 'system' && (await definition.handleHttp(req, res, route, token))) return;
+        throw new HttpError(404, 'Not found', 'NOT_FOUND');
+      }
       await executeGraphQL(apollo, req, res, async () => ({ caller, loaders: definition.createLoaders(caller), requestId, contextToken: token }));
     } catch (error) {
       if (error instanceof HttpError) return sendGraphQLError(res, error);

@@ -103,7 +103,10 @@ export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; issuer
       caller = { kind: 'operator', merchantId: null, appKey: OPERATOR_CLIENT_ID, operatorId: payload.sub, scopes, ...tokenId };
     } else {
       if (payload.client_id === OPERATOR_CLIENT_ID) throw new InvalidTokenError('The access token is not valid');
-      caller = { kind: 'app', merchantId: typeof payload.sub === 'string' ? payload.sub : null, appKey: payload.client_id, scopes, ...tokenId };
+      // Client credentials: the passport sets sub to the client itself; such a token acts for no merchant.
+      const merchantId = typeof payload.sub === 'string' && payload.sub !== payload.client_id ? payload.sub : null;
+      const grantId = typeof payload.portico_grant === 'string' ? { grantId: payload.portico_grant } : {};
+      caller = { kind: 'app', merchantId, appKey: payload.client_id, scopes, ...tokenId, ...grantId };
     }
     cache.set(token, caller, payload.exp * 1000);
     return caller;

@@ -23,7 +23,16 @@ export interface DemoSeed {
   operatorEmail: string;
   /** Only on the start that seeded: the demo operator's password, shown once (kept in demo.json). */
   operatorPassword?: string;
+  staffEmail: string;
+  /** Only on the start that seeded, like the operator password. */
+  staffPassword?: string;
+  /** Only on the start that seeded: the demo app's secret (stored as a hash only). */
+  appSecret?: string;
+  redirectUri: string;
 }
+
+export const DEMO_STAFF_EMAIL = 'staff@northwind.example';
+export const DEMO_REDIRECT_URI = 'http://127.0.0.1/callback';
 
 export const DEMO_OPERATOR_EMAIL = 'operator@portico.example';
 
@@ -111,6 +120,8 @@ export async function seedDemo(database: Database, logger: Logger): Promise<Demo
     merchantNames: MERCHANTS.map((m) => m.name),
     scopes: readScopeCatalog().map((s) => s.name),
     operatorEmail: DEMO_OPERATOR_EMAIL,
+    staffEmail: DEMO_STAFF_EMAIL,
+    redirectUri: DEMO_REDIRECT_URI,
   };
   if (await apps.appByKey(DEMO_APP_KEY)) return seed;
 
@@ -192,7 +203,11 @@ export async function seedDemo(database: Database, logger: Logger): Promise<Demo
   }
 
   const developer = await apps.createDeveloper({ id: demoId('developer:acme'), kind: 'COMPANY', name: 'Acme ERP Ltd.', email: 'dev@acme-erp.example', verificationStatus: 'VERIFIED' });
-  await apps.createApp({ id: demoId('app:demo'), key: DEMO_APP_KEY, name: 'Acme ERP Sync', developerId: developer.id, status: 'SANDBOX', redirectUris: ['http://127.0.0.1/callback'] });
+  const { secret: appSecret } = await apps.createApp({ id: demoId('app:demo'), key: DEMO_APP_KEY, name: 'Acme ERP Sync', developerId: developer.id, status: 'SANDBOX', redirectUris: [DEMO_REDIRECT_URI] });
+  seed.appSecret = appSecret;
+  const staffPassword = crypto.randomBytes(12).toString('base64url');
+  await accounts.createStaff({ id: demoId('staff:demo'), merchantId: seed.merchantIds[0]!, email: DEMO_STAFF_EMAIL, name: 'Nora Northwind', password: staffPassword });
+  seed.staffPassword = staffPassword;
   for (const [i, pkg] of PACKAGES.entries()) {
     const created = await apps.createPackage({ id: demoId(`package:${i}`), ...pkg, scopes: [...pkg.scopes] });
     await apps.grantPackage('system:demo-seed', { appKey: DEMO_APP_KEY, packageId: created.id, reason: 'Demo app holds every package' });

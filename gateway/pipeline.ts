@@ -5,12 +5,14 @@
 import type { Caller } from '../core/caller.js';
 import { useAppAuthorization, type AppAccess } from './plugins/app-authorization.js';
 import { useAuthenticate } from './plugins/authenticate.js';
+import { useAuthorizationRevocation } from './plugins/authorization-revocation.js';
 import { useRequestId } from './plugins/request-id.js';
 import type { GatewayPlugin } from './plugins/types.js';
 
 export interface PipelineDependencies {
   verifyAccessToken(token: string): Promise<Caller>;
   loadAppAccess(appKey: string): Promise<AppAccess | null>;
+  authorizationActive(grantId: string): Promise<boolean>;
   appAccessCacheMs: number;
 }
 
@@ -19,6 +21,7 @@ export function createPipeline(deps: PipelineDependencies): GatewayPlugin[] {
     useRequestId(),
     // Who is calling (the token), then whether that app may call and with which scopes.
     useAuthenticate({ verifyAccessToken: deps.verifyAccessToken }),
+    useAuthorizationRevocation({ isActive: deps.authorizationActive, cacheMs: deps.appAccessCacheMs }),
     useAppAuthorization({ loadAppAccess: deps.loadAppAccess, cacheMs: deps.appAccessCacheMs }),
   ];
 }

@@ -23,6 +23,7 @@ import { createSubgraphFetcher } from './plugins/subgraph-fetcher.js';
 import type { AppAccess } from './plugins/app-authorization.js';
 import { createInternalClient } from './internal-client.js';
 import { createOperatorSignIn } from './operator-sign-in.js';
+import { PASSPORT_PATHS, createPassportProxy } from './passport-proxy.js';
 import type { GatewayContext, RequestState } from './plugins/types.js';
 
 /**
@@ -61,9 +62,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const pipeline = createPipeline({
     verifyAccessToken,
     appAccessCacheMs: config.appAccessCacheMs,
+    authorizationActive: async (grantId) =>
+      (await callSubgraph<{ authorizationActive: boolean }>(options.subgraphUrls.account, 'query Active($id: String!) { authorizationActive(grantId: $id) }', { id: grantId }))
+        .authorizationActive,
     loadAppAccess: async (key) =>
       (await callSubgraph<{ appAccess: AppAccess | null }>(appManagementUrl, 'query Access($key: String!) { appAccess(key: $key) { status grantedScopes } }', { key })).appAccess,
   });
+  const proxyPassport = createPassportProxy({ accountUrl: options.subgraphUrls.account, publicUrl: config.publicUrl, signContext });
   const operatorSignIn = createOperatorSignIn({ callSubgraph, appManagementUrl, keys, issuer: config.publicUrl, audience: config.apiAudience });
 
   const gateway = new ApolloGateway({
@@ -116,6 +121,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (route === '/healthz') return await health(res);
       if (route === '/.well-known/jwks.json') return sendJson(res, 200, keys.jwks, { 'cache-control': 'public, max-age=300' });
       if (route === '/auth/operator/token') return await operatorSignIn(req, res);
+      if (PASSPORT_PATHS.test(route)) return await proxyPassport(req, res);
       if (route !== '/graphql') throw new HttpError(404, 'Not found: the API is at /graphql', 'NOT_FOUND');
       for (const plugin of pipeline) await plugin.onRequest?.(req, state);
       res.setHeader('x-request-id', state.requestId);

@@ -41,6 +41,11 @@ export interface DemoInfo {
   accessTokenExpiresAt: string;
   /** The demo operator (POST /auth/operator/token); its password is generated when the demo is seeded. */
   operator: { email: string; password: string | null };
+  /** For the OAuth walkthrough (README): the app's secret, a merchant staff login, the registered redirect URI. */
+  appSecret: string | null;
+  staffLogin: { email: string; password: string | null };
+  redirectUri: string;
+  authorizeUrlExample: string;
 }
 
 export async function openDatabase(config: Config, applicationName: string): Promise<Database> {
@@ -81,7 +86,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = process.env): Promi
     const verifyContext = createContextVerifier(keys.context.publicKey);
     const subgraphs = {} as Record<SubgraphName, RunningSubgraph>;
     for (const name of SUBGRAPH_NAMES) {
-      const definition = defineSubgraph(name, { database, logger, subgraphUrl: (other) => urls[other]! });
+      const definition = defineSubgraph(name, { database, logger, keys, config, subgraphUrl: (other) => urls[other]! });
       const running = await startSubgraph(definition, { port: 0, host: '127.0.0.1', database, verifyContext, logger, development: config.development, fieldAuthorization: config.fieldAuthorization });
       urls[name] = running.url;
       subgraphs[name] = running;
@@ -136,6 +141,12 @@ async function writeDemoFile(config: Config, keys: PlatformKeys, seed: DemoSeed)
     accessToken,
     accessTokenExpiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
     operator: { email: seed.operatorEmail, password: seed.operatorPassword ?? previous.operator?.password ?? null },
+    appSecret: seed.appSecret ?? previous.appSecret ?? null,
+    staffLogin: { email: seed.staffEmail, password: seed.staffPassword ?? previous.staffLogin?.password ?? null },
+    redirectUri: seed.redirectUri,
+    authorizeUrlExample:
+      `${config.publicUrl}/oauth/authorize?response_type=code&client_id=${seed.appKey}&redirect_uri=${encodeURIComponent('http://127.0.0.1:8976/callback')}` +
+      `&scope=${encodeURIComponent('orders:read products:read merchant:read')}&code_challenge=<S256 challenge>&code_challenge_method=S256&state=<random>`,
   };
   fs.writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
   return demo;

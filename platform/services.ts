@@ -1,5 +1,6 @@
 /** The four subgraph definitions by name, so the embedded runner and `serve <name>` build them alike. */
-import type { SubgraphName } from '../core/config.js';
+import type { Config, SubgraphName } from '../core/config.js';
+import type { PlatformKeys } from '../core/keys.js';
 import type { Database } from '../core/db.js';
 import type { Logger } from '../core/logger.js';
 import type { SubgraphDefinition } from '../core/subgraph.js';
@@ -11,6 +12,8 @@ import { createProductSubgraph } from '../subgraphs/product/service.js';
 export interface ServiceDependencies {
   database: Database;
   logger: Logger;
+  keys: PlatformKeys;
+  config: Config;
   /** Where the other subgraphs are, for the few calls one makes to another. */
   subgraphUrl(name: SubgraphName): string;
 }
@@ -22,7 +25,12 @@ export function defineSubgraph(name: SubgraphName, deps: ServiceDependencies): S
     case 'order':
       return createOrderSubgraph(deps.database, { productUrl: () => deps.subgraphUrl('product'), logger: deps.logger }) as SubgraphDefinition<unknown>;
     case 'account':
-      return createAccountSubgraph(deps.database) as SubgraphDefinition<unknown>;
+      return createAccountSubgraph(deps.database, {
+        keys: deps.keys,
+        issuer: deps.config.publicUrl,
+        audience: deps.config.apiAudience,
+        appManagementUrl: () => deps.subgraphUrl('app-management'),
+      }) as SubgraphDefinition<unknown>;
     case 'app-management':
       return createAppManagementSubgraph(deps.database) as SubgraphDefinition<unknown>;
   }

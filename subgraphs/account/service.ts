@@ -1,15 +1,30 @@
-/** The account subgraph: merchants and buyers (and, with the passport work, staff logins and OAuth). */
+/** The account subgraph: merchants, their staff and buyers, and the passport (OAuth 2.0 authorization server). */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Database } from '../../core/db.js';
+import type { PlatformKeys } from '../../core/keys.js';
+import { schemaDir } from '../../core/paths.js';
 import type { SubgraphDefinition } from '../../core/subgraph.js';
 import { createAccountLoaders, type AccountLoaders } from './loaders.js';
+import { createPassportRoutes } from './passport/index.js';
 import { createAccountResolvers } from './resolvers.js';
 import { createAccountStore } from './store.js';
 
-export function createAccountSubgraph(database: Database): SubgraphDefinition<AccountLoaders> {
+export interface AccountSubgraphOptions {
+  keys: PlatformKeys;
+  /** The platform's public origin: the passport's issuer. */
+  issuer: string;
+  audience: string;
+  appManagementUrl(): string;
+}
+
+export function createAccountSubgraph(database: Database, options: AccountSubgraphOptions): SubgraphDefinition<AccountLoaders> {
   const store = createAccountStore(database.db);
+  const scopes = (JSON.parse(fs.readFileSync(path.join(schemaDir, 'scopes.json'), 'utf8')) as { name: string }[]).map((s) => s.name);
   return {
     name: 'account',
-    resolvers: createAccountResolvers(),
+    resolvers: createAccountResolvers(store),
     createLoaders: (caller) => createAccountLoaders(store, caller),
+    handleHttp: createPassportRoutes({ db: database.db, accounts: store, keys: options.keys, issuer: options.issuer, audience: options.audience, scopes, appManagementUrl: options.appManagementUrl }),
   };
 }

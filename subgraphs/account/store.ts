@@ -1,10 +1,19 @@
 /** Queries and changes of the account subgraph. */
 import crypto from 'node:crypto';
-import { inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
+import { badInput } from '../../core/errors.js';
 import { recordEvents } from '../../core/outbox.js';
+import { hashSecret, verifySecret } from '../../core/secrets.js';
 import * as v from '../../core/validate.js';
-import { merchants, outboxEvents, users, type MerchantRow, type UserRow } from './tables.js';
+import { merchantAuthorizations, merchantStaff, merchants, outboxEvents, users, type MerchantRow, type UserRow } from './tables.js';
+
+/** Consecutive failed staff sign-ins after which the account locks, and for how long. */
+const MAX_FAILED_SIGN_INS = 5;
+const LOCK_MINUTES = 15;
+let decoyHash: Promise<string> | undefined;
+
+export type StaffSignIn = { ok: true; staffId: string; merchantId: string } | { ok: false; reason: 'invalid' | 'locked'; lockedUntil?: Date };
 
 export function createAccountStore(db: Db) {
   return {
@@ -37,6 +46,51 @@ export function createAccountStore(db: Db) {
         ]);
         return merchant!;
       });
+    },
+
+    async createStaff(input: { id?: string; merchantId: string; email: string; name: string; password: string }) {
+      if (input.password.length < 10) throw badInput('A staff password has at least 10 characters', 'password');
+      const [row] = await db
+        .insert(merchantStaff)
+        .values({ id: input.id ?? crypto.randomUUID(), merchantId: input.merchantId, email: v.text(input.email, 'email', { max: 320 }), name: v.text(input.name, 'name', { max: 200 }), passwordHash: await hashSecret(input.password) })
+        .returning();
+      return row!;
+    },
+
+    /** Checks a staff password: one scrypt per attempt (unknown emails too); locks after repeated failures. */
+    async staffSignIn(email: string, password: string): Promise<StaffSignIn> {
+      const [staff] = await db.select().from(merchantStaff).where(sql`lower(${merchantStaff.email}) = lower(${email})`);
+      const valid = await verifySecret(password, staff?.passwordHash ?? (await (decoyHash ??= hashSecret(crypto.randomBytes(16).toString('hex')))));
+      if (!staff) return { ok: false, reason: 'invalid' };
+      if (staff.lockedUntil && staff.lockedUntil > new Date()) return { ok: false, reason: 'locked', lockedUntil: staff.lockedUntil };
+      if (!valid) {
+        const failures = staff.failedSignIns + 1;
+        const locks = failures >= MAX_FAILED_SIGN_INS;
+        await db
+          .update(merchantStaff)
+          .set({ failedSignIns: locks ? 0 : failures, lockedUntil: locks ? new Date(Date.now() + LOCK_MINUTES * 60_000) : null })
+          .where(eq(merchantStaff.id, staff.id));
+        return { ok: false, reason: 'invalid' };
+      }
+      if (staff.failedSignIns) await db.update(merchantStaff).set({ failedSignIns: 0, lockedUntil: null }).where(eq(merchantStaff.id, staff.id));
+      return { ok: true, staffId: staff.id, merchantId: staff.merchantId };
+    },
+
+    /** Records a merchant's consent: the passport grant, the app and what it may do. */
+    async recordAuthorization(input: { grantId: string; merchantId: string; appKey: string; scopes: string[]; authorizedBy: string | null }) {
+      await db
+        .insert(merchantAuthorizations)
+        .values(input)
+        .onConflictDoUpdate({ target: merchantAuthorizations.grantId, set: { scopes: input.scopes, authorizedAt: new Date(), revokedAt: null, revokedBy: null } });
+    },
+
+    /** Whether the authorization behind a grant is still in force (the gateway asks, cached briefly). */
+    async authorizationActive(grantId: string): Promise<boolean> {
+      const [row] = await db
+        .select({ grantId: merchantAuthorizations.grantId })
+        .from(merchantAuthorizations)
+        .where(and(eq(merchantAuthorizations.grantId, grantId), isNull(merchantAuthorizations.revokedAt)));
+      return !!row;
     },
 
     async createUsers(input: { id?: string; nickname: string; createdAt?: Date }[]): Promise<UserRow[]> {

@@ -1,5 +1,6 @@
 /** Tables of the account subgraph, in its own Postgres schema `account`. */
-import { pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { outboxTable } from '../../core/outbox.js';
 
 export const accountSchema = pgSchema('account');
@@ -20,7 +21,61 @@ export const users = accountSchema.table('users', {
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 });
 
+/** Merchant staff who sign in on the passport's pages. Passwords are scrypt hashes; failures lock. */
+export const merchantStaff = accountSchema.table(
+  'merchant_staff',
+  {
+    id: uuid('id').primaryKey(),
+    merchantId: uuid('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    failedSignIns: integer('failed_sign_ins').notNull().default(0),
+    lockedUntil: timestamp('locked_until', { withTimezone: true, precision: 3 }),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('merchant_staff_email_key').on(sql`lower(${t.email})`)],
+);
+
+/** oidc-provider's storage (codes, refresh tokens, grants, sessions, interactions), one row per model and id. */
+export const oauthStore = accountSchema.table(
+  'oauth_store',
+  {
+    model: text('model').notNull(),
+    id: text('id').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    grantId: text('grant_id'),
+    uid: text('uid'),
+    userCode: text('user_code'),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }),
+    consumedAt: timestamp('consumed_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [primaryKey({ columns: [t.model, t.id] }), index('oauth_store_grant_idx').on(t.grantId), index('oauth_store_uid_idx').on(t.uid)],
+);
+
+/** A merchant's consent to an app: what it may do, since when, until revoked. One grant of the passport each. */
+export const merchantAuthorizations = accountSchema.table(
+  'merchant_authorizations',
+  {
+    grantId: text('grant_id').primaryKey(),
+    merchantId: uuid('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    appKey: text('app_key').notNull(),
+    scopes: text('scopes').array().notNull(),
+    authorizedBy: uuid('authorized_by'),
+    authorizedAt: timestamp('authorized_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 3 }),
+    revokedBy: text('revoked_by'),
+  },
+  (t) => [index('merchant_authorizations_merchant_idx').on(t.merchantId, t.appKey)],
+);
+
 export const outboxEvents = outboxTable(accountSchema);
 
 export type MerchantRow = typeof merchants.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
+export type MerchantStaffRow = typeof merchantStaff.$inferSelect;
+export type MerchantAuthorizationRow = typeof merchantAuthorizations.$inferSelect;

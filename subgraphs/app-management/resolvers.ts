@@ -52,11 +52,19 @@ export function createAppManagementResolvers(store: AppManagementStore, catalog:
         if (ctx.caller.kind !== 'system') throw forbidden('Internal');
         return store.appAccess(args.key);
       },
+      oauthClient: (_: unknown, args: { key: string }, ctx: Context) => {
+        if (ctx.caller.kind !== 'system') throw forbidden('Internal');
+        return store.oauthClient(args.key);
+      },
     },
     Mutation: {
       requestPermissionPackage: (_: unknown, { input }: { input: { packageId: string; message?: string | null } }, ctx: Context) => {
         if (ctx.caller.kind !== 'app') throw forbidden('Packages are requested by an app, with its own token');
         return store.requestPackage(ctx.caller.appKey, input);
+      },
+      rotateAppSecret: (_: unknown, args: { graceHours: number }, ctx: Context) => {
+        if (ctx.caller.kind !== 'app') throw forbidden('An app rotates its own secret, with its own token');
+        return store.rotateSecret(ctx.caller.appKey, args.graceHours);
       },
       createPermissionPackage: (_: unknown, { input }: { input: Parameters<AppManagementStore['createPermissionPackage']>[1] }, ctx: Context) =>
         store.createPermissionPackage(operatorActor(ctx.caller), input),

@@ -145,6 +145,48 @@ export function createAppManagementStore(db: Db) {
       return row;
     },
 
+    /** An app as the passport needs it: metadata, granted packages, secret hashes. */
+    async oauthClient(key: string) {
+      const [app] = await db.select().from(apps).where(eq(apps.key, key));
+      if (!app) return undefined;
+      const [developer] = await db.select({ name: developers.name }).from(developers).where(eq(developers.id, app.developerId));
+      const packages = await db
+        .select({ name: permissionPackages.name, scopes: permissionPackages.scopes })
+        .from(packageGrants)
+        .innerJoin(permissionPackages, eq(permissionPackages.id, packageGrants.packageId))
+        .where(and(eq(packageGrants.appId, app.id), isNull(packageGrants.revokedAt)));
+      return {
+        key: app.key,
+        name: app.name,
+        status: app.status,
+        redirectUris: app.redirectUris,
+        developerName: developer?.name ?? '',
+        grantedScopes: [...new Set(packages.flatMap((p) => p.scopes))].sort(),
+        packages,
+        secretHash: app.secretHash,
+        previousSecretHash: app.previousSecretExpiresAt && app.previousSecretExpiresAt > new Date() ? app.previousSecretHash : null,
+        previousSecretExpiresAt: app.previousSecretExpiresAt && app.previousSecretExpiresAt > new Date() ? app.previousSecretExpiresAt : null,
+      };
+    },
+
+    /** A new secret for the app; the previous one stays valid for `graceHours` (0 to 24). */
+    async rotateSecret(appKey: string, graceHours: number) {
+      const hours = v.intInRange(graceHours, 'graceHours', 0, 24);
+      const secret = crypto.randomBytes(32).toString('base64url');
+      const secretHash = await hashSecret(secret);
+      return db.transaction(async (tx) => {
+        const [app] = await tx.select().from(apps).where(eq(apps.key, appKey)).for('update');
+        if (!app) throw notFound('App', appKey);
+        const previousSecretExpiresAt = hours ? new Date(Date.now() + hours * 3_600_000) : null;
+        await tx
+          .update(apps)
+          .set({ secretHash, previousSecretHash: hours ? app.secretHash : null, previousSecretExpiresAt, updatedAt: new Date() })
+          .where(eq(apps.id, app.id));
+        await audit(tx, { actor: `app:${appKey}`, action: 'app.secret_rotated', targetType: 'app', targetId: appKey, details: { graceHours: hours } });
+        return { appKey, secret, previousSecretExpiresAt };
+      });
+    },
+
     async listApps(args: { limit: number; after?: string | null }): Promise<AppRow[]> {
       const conditions = [];
       if (args.after) {

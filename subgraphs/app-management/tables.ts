@@ -37,6 +37,9 @@ export const apps = appManagementSchema.table(
     ipAllowList: text('ip_allow_list').array().notNull().default(sql`'{}'::text[]`),
     /** scrypt hash of the app secret; the secret itself is shown once and never stored. */
     secretHash: text('secret_hash').notNull(),
+    /** After a rotation, the previous secret keeps working until this time (a grace of at most 24 h). */
+    previousSecretHash: text('previous_secret_hash'),
+    previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true, precision: 3 }),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },

@@ -1,0 +1,46 @@
+/**
+ * The passport lives in the account service; clients reach it on the platform's public origin.
+ * The gateway forwards its routes (discovery, /oauth/*, /interaction/*) as they are, adding the
+ * forwarded host and protocol (so oidc-provider builds public URLs) and its own context token (the
+ * account service serves these routes to the gateway only).
+ */
+import http from 'node:http';
+import type { Caller } from '../core/caller.js';
+import { INTERNAL_SCOPE } from '../core/caller.js';
+import { CONTEXT_TOKEN_HEADER } from '../core/tokens.js';
+
+export const PASSPORT_PATHS = /^\/(oauth\/|interaction\/|\.well-known\/(openid-configuration|oauth-authorization-server)$)/;
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+const SYSTEM_CALLER: Caller = { kind: 'system', merchantId: null, appKey: 'portico-gateway', scopes: [INTERNAL_SCOPE] };
+
+export function createPassportProxy(options: { accountUrl: string; publicUrl: string; signContext(caller: Caller): Promise<string> }) {
+  const target = new URL(options.accountUrl);
+  const publicOrigin = new URL(options.publicUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+  return async function proxyPassport(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (!HOP_BY_HOP.has(name) && name !== CONTEXT_TOKEN_HEADER && !name.startsWith('x-forwarded-')) headers[name] = value;
+    }
+    headers['x-forwarded-host'] = publicOrigin.host;
+    headers['x-forwarded-proto'] = publicOrigin.protocol.replace(':', '');
+    headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
+    headers[CONTEXT_TOKEN_HEADER] = await options.signContext(SYSTEM_CALLER);
+    await new Promise<void>((resolve, reject) => {
+      const upstream = http.request(
+        { protocol: target.protocol, hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent },
+        (response) => {
+          const out: http.OutgoingHttpHeaders = {};
+          for (const [name, value] of Object.entries(response.headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) out[name] = value;
+          res.writeHead(response.statusCode ?? 502, out);
+          response.pipe(res);
+          response.on('end', resolve);
+          response.on('error', reject);
+        },
+      );
+      upstream.on('error', reject);
+      req.pipe(upstream);
+    });
+  };
+}

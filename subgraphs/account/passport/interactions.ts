@@ -1,0 +1,185 @@
+/**
+ * The passport's pages: merchant staff sign in, then review what the app asks for and approve or
+ * deny. Plain HTML forms that work without JavaScript. Every page forbids framing (clickjacking) and
+ * every form carries a CSRF token bound to the interaction, on top of oidc-provider's SameSite
+ * interaction cookie. Only the scopes the app's permission packages grant now can be consented to.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type http from 'node:http';
+import type Provider from 'oidc-provider';
+import { readBody } from '../../../core/http.js';
+import { schemaDir } from '../../../core/paths.js';
+import type { AccountStore } from '../store.js';
+import { escapeHtml } from './provider.js';
+
+export interface ClientInfo {
+  key: string;
+  name: string;
+  developerName: string;
+  grantedScopes: string[];
+  packages: { name: string; scopes: string[] }[];
+}
+
+export interface InteractionOptions {
+  provider: Provider;
+  accounts: AccountStore;
+  audience: string;
+  clientInfo(clientId: string): Promise<ClientInfo | undefined>;
+  /** Signs CSRF tokens; kept in memory, so a restart only voids forms that were open. */
+  csrfKey: Buffer;
+}
+
+const SECURITY_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+};
+
+const scopeDescriptions = new Map(
+  (JSON.parse(fs.readFileSync(path.join(schemaDir, 'scopes.json'), 'utf8')) as { name: string; description: string }[]).map((s) => [s.name, s.description]),
+);
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Portico</title>
+<style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1d2433}
+h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;box-sizing:border-box}
+button{margin-top:1rem;padding:.6rem 1.2rem;margin-right:.5rem}.error{color:#b00020}.muted{color:#5b6475;font-size:.9rem}
+li{margin:.3rem 0}</style></head><body>${body}</body></html>`;
+}
+
+function send(res: http.ServerResponse, status: number, html: string) {
+  res.writeHead(status, SECURITY_HEADERS);
+  res.end(html);
+}
+
+export function createInteractions(options: InteractionOptions) {
+  const { provider } = options;
+  const csrfFor = (uid: string) => crypto.createHmac('sha256', options.csrfKey).update(uid).digest('base64url');
+  const csrfValid = (uid: string, token: unknown) => {
+    const expected = Buffer.from(csrfFor(uid));
+    const actual = Buffer.from(typeof token === 'string' ? token : '');
+    return actual.length === expected.length && crypto.timingSafeEqual(actual, expected);
+  };
+
+  function loginPage(uid: string, client: ClientInfo | undefined, error?: string) {
+    return page(
+      'Sign in',
+      `<h1>Sign in to authorize ${escapeHtml(client?.name ?? 'an app')}</h1>
+<p class="muted">Merchant staff account. ${client ? `The app is made by ${escapeHtml(client.developerName)}.` : ''}</p>
+${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/interaction/${uid}/login">
+<input type="hidden" name="csrf" value="${csrfFor(uid)}">
+<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required>
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button></form>
+<form method="post" action="/interaction/${uid}/abort"><input type="hidden" name="csrf" value="${csrfFor(uid)}"><button type="submit">Cancel</button></form>`,
+    );
+  }
+
+  function consentPage(uid: string, client: ClientInfo, consentable: string[], unavailable: string[]) {
+    const packages = client.packages.filter((p) => p.scopes.some((s) => consentable.includes(s)));
+    return page(
+      'Authorize',
+      `<h1>${escapeHtml(client.name)} wants to act for your shop</h1>
+<p class="muted">Made by ${escapeHtml(client.developerName)} · app key ${escapeHtml(client.key)}</p>
+${consentable.length ? `<p>If you approve, it may:</p><ul>${consentable.map((s) => `<li><strong>${escapeHtml(s)}</strong>: ${escapeHtml(scopeDescriptions.get(s) ?? '')}</li>`).join('')}</ul>` : '<p class="error">It asks for nothing this app may be granted.</p>'}
+${packages.length ? `<p class="muted">Permission packages: ${packages.map((p) => escapeHtml(p.name)).join(', ')}</p>` : ''}
+${unavailable.length ? `<p class="muted">Not available to this app, so not granted: ${unavailable.map(escapeHtml).join(', ')}</p>` : ''}
+<p class="muted">You can revoke this at any time.</p>
+${consentable.length ? `<form method="post" action="/interaction/${uid}/confirm"><input type="hidden" name="csrf" value="${csrfFor(uid)}"><button type="submit">Approve</button></form>` : ''}
+<form method="post" action="/interaction/${uid}/abort"><input type="hidden" name="csrf" value="${csrfFor(uid)}"><button type="submit">Deny</button></form>`,
+    );
+  }
+
+  /** What the request asks for that the app may be granted now, and what it may not. */
+  function consentScopes(details: Awaited<ReturnType<Provider['interactionDetails']>>, client: ClientInfo) {
+    const missing = (details.prompt.details as { missingResourceScopes?: Record<string, string[]> }).missingResourceScopes?.[options.audience] ?? [];
+    const requested = missing.length ? missing : String(details.params.scope ?? '').split(' ').filter(Boolean);
+    const granted = new Set(client.grantedScopes);
+    return { consentable: requested.filter((s) => granted.has(s)), unavailable: requested.filter((s) => !granted.has(s)) };
+  }
+
+  return async function handleInteraction(req: http.IncomingMessage, res: http.ServerResponse, route: string): Promise<boolean> {
+    const match = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|confirm|abort))?$/.exec(route);
+    if (!match) return false;
+    const [, uid, action] = match as unknown as [string, string, string | undefined];
+    let details: Awaited<ReturnType<Provider['interactionDetails']>>;
+    try {
+      details = await provider.interactionDetails(req, res);
+    } catch {
+      send(res, 400, page('Expired', '<h1>This sign-in has expired</h1><p>Go back to the app and start again.</p>'));
+      return true;
+    }
+    if (details.uid !== uid) {
+      send(res, 400, page('Invalid', '<h1>This sign-in does not match your browser session</h1>'));
+      return true;
+    }
+    const client = await options.clientInfo(String(details.params.client_id));
+
+    if (req.method === 'GET' && !action) {
+      if (details.prompt.name === 'login') send(res, 200, loginPage(uid, client));
+      else if (client) {
+        const { consentable, unavailable } = consentScopes(details, client);
+        send(res, 200, consentPage(uid, client, consentable, unavailable));
+      } else send(res, 400, page('Unknown app', '<h1>This app is not available</h1>'));
+      return true;
+    }
+    if (req.method !== 'POST' || !action) {
+      send(res, 405, page('Not allowed', '<h1>Not allowed</h1>'));
+      return true;
+    }
+    const form = new URLSearchParams(await readBody(req, 10_000));
+    if (!csrfValid(uid, form.get('csrf'))) {
+      send(res, 403, page('Refused', '<h1>Refused</h1><p>The form was not sent from this page. Go back to the app and start again.</p>'));
+      return true;
+    }
+
+    if (action === 'abort') {
+      await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The merchant did not authorize the app' }, { mergeWithLastSubmission: false });
+      return true;
+    }
+    if (action === 'login') {
+      if (details.prompt.name !== 'login') {
+        send(res, 400, page('Invalid', '<h1>Already signed in</h1>'));
+        return true;
+      }
+      const outcome = await options.accounts.staffSignIn(form.get('email') ?? '', form.get('password') ?? '');
+      if (!outcome.ok) {
+        const message = outcome.reason === 'locked' ? 'Too many failed sign-ins. Try again in a few minutes.' : 'Wrong email or password.';
+        send(res, 401, loginPage(uid, client, message));
+        return true;
+      }
+      await provider.interactionFinished(req, res, { login: { accountId: outcome.merchantId, amr: ['pwd'], acr: outcome.staffId } }, { mergeWithLastSubmission: false });
+      return true;
+    }
+    // confirm
+    if (details.prompt.name !== 'consent' || !client || !details.session?.accountId) {
+      send(res, 400, page('Invalid', '<h1>Nothing to approve</h1>'));
+      return true;
+    }
+    const { consentable } = consentScopes(details, client);
+    if (!consentable.length) {
+      send(res, 400, page('Nothing to approve', '<h1>Nothing this app may be granted was asked for</h1>'));
+      return true;
+    }
+    const merchantId = details.session.accountId;
+    const grant = details.grantId ? (await provider.Grant.find(details.grantId))! : new provider.Grant({ accountId: merchantId, clientId: client.key });
+    // oidc-provider asks consent for requested scopes both as such and for the API resource: record both,
+    // and only ever what the app may be granted.
+    const missingOIDC = ((details.prompt.details as { missingOIDCScope?: string[] }).missingOIDCScope ?? []).filter((s) => consentable.includes(s) || s === 'offline_access');
+    if (missingOIDC.length) grant.addOIDCScope(missingOIDC.join(' '));
+    grant.addResourceScope(options.audience, consentable.join(' '));
+    const grantId = await grant.save();
+    const staffId = (details.session as { acr?: string }).acr ?? null;
+    await options.accounts.recordAuthorization({ grantId, merchantId, appKey: client.key, scopes: consentable, authorizedBy: staffId && /^[0-9a-f-]{36}$/.test(staffId) ? staffId : null });
+    await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    return true;
+  };
+}

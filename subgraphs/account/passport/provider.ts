@@ -1,0 +1,125 @@
+/**
+ * The passport: the platform's OAuth 2.0 authorization server, oidc-provider configured for this
+ * API. Authorization code with PKCE (S256, required for every client), refresh tokens that rotate,
+ * client credentials for app-level tokens; no implicit or password grant. Access tokens are RFC 9068
+ * JWTs for API_AUDIENCE, signed with the platform's access-token key, so the gateway verifies them as
+ * it verifies every token. Clients are app-management's apps; their secrets exist only as scrypt
+ * hashes, so secret comparison is done against those hashes.
+ */
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { JWK } from 'jose';
+import type { Db } from '../../../core/db.js';
+import { verifySecret } from '../../../core/secrets.js';
+import { createOidcAdapter, type ClientDirectory } from './adapter.js';
+
+export interface ClientSecrets {
+  current: string;
+  previous?: { hash: string; expiresAt: Date };
+}
+
+export interface PassportOptions {
+  issuer: string;
+  audience: string;
+  privateJwks: JWK[];
+  cookieKeys: string[];
+  db: Db;
+  clients: ClientDirectory;
+  /** The secret hashes of a client, for client authentication. */
+  secretsOf(clientId: string): Promise<ClientSecrets | undefined>;
+  /** Every scope of the catalog. */
+  scopes: string[];
+  /** Access-token lifetime in seconds (at most 7200). */
+  accessTokenTtl: number;
+}
+
+/** Claim that ties an access token to the merchant's authorization, so revoking it reaches the gateway. */
+export const GRANT_CLAIM = 'portico_grant';
+
+export function createPassport(options: PassportOptions): Provider {
+  const accessTokenTtl = Math.min(options.accessTokenTtl, 7200);
+  const configuration: Configuration = {
+    adapter: createOidcAdapter(options.db, options.clients) as unknown as Configuration['adapter'],
+    jwks: { keys: options.privateJwks as never },
+    routes: {
+      authorization: '/oauth/authorize',
+      token: '/oauth/token',
+      revocation: '/oauth/revoke',
+      introspection: '/oauth/introspect',
+      jwks: '/oauth/jwks',
+      userinfo: '/oauth/me',
+      end_session: '/oauth/logout',
+      pushed_authorization_request: '/oauth/par',
+      code_verification: '/oauth/device',
+      device_authorization: '/oauth/device/auth',
+      backchannel_authentication: '/oauth/backchannel',
+      registration: '/oauth/register',
+      challenge: '/oauth/challenge',
+    },
+    scopes: [...options.scopes, 'offline_access'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    extraClientMetadata: { properties: ['portico_app_name', 'portico_developer', 'portico_packages'] },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => options.audience,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx: KoaContextWithOIDC, resource: string) => {
+          if (resource !== options.audience) throw new errors.InvalidTarget(`unknown resource; use ${options.audience}`);
+          return { scope: options.scopes.join(' '), audience: options.audience, accessTokenTTL: accessTokenTtl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
+        },
+      },
+    },
+    rotateRefreshToken: true,
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    extraTokenClaims: async (_ctx, token) => ('grantId' in token && token.grantId ? { [GRANT_CLAIM]: token.grantId } : undefined),
+    ttl: {
+      AccessToken: accessTokenTtl,
+      ClientCredentials: accessTokenTtl,
+      AuthorizationCode: 60,
+      RefreshToken: 30 * 24 * 3600,
+      Grant: 30 * 24 * 3600,
+      Interaction: 600,
+      Session: 3600,
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    cookies: {
+      keys: options.cookieKeys,
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
+    loadExistingGrant: async (ctx) => {
+      // Every authorization asks the merchant again unless this session already consented for this client.
+      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client!.clientId);
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = `<!doctype html><meta charset="utf-8"><title>Authorization error</title><h1>Authorization error</h1><p>${escapeHtml(String(out.error_description ?? out.error))}</p>`;
+    },
+  };
+  const provider = new Provider(options.issuer, configuration);
+  provider.proxy = true;
+
+  // Secrets are stored only as scrypt hashes: compare against the current one, or the previous one
+  // while its grace period lasts (both constant-time).
+  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientId: string }, actual: string) {
+    const secrets = await options.secretsOf(this.clientId);
+    if (!secrets) return false;
+    if (await verifySecret(actual, secrets.current)) return true;
+    return !!secrets.previous && secrets.previous.expiresAt > new Date() && (await verifySecret(actual, secrets.previous.hash));
+  } as never;
+  return provider;
+}
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}

@@ -1,0 +1,2 @@
+ALTER TABLE "app_management"."apps" ADD COLUMN "previous_secret_hash" text;--> statement-breakpoint
+ALTER TABLE "app_management"."apps" ADD COLUMN "previous_secret_expires_at" timestamp (3) with time zone;
