@@ -105,3 +105,173 @@ describe('authorization code with PKCE', () => {
     expect(res.data).toEqual({ merchant: { name: t.platform.demo!.merchantName }, orders: { totalCount: 110 } });
   });
 });
+
+/** The token endpoint called directly, to send exactly what a failure case needs. */
+async function tokenRequest(params: Record<string, string>, secret = appSecret) {
+  const response = await fetch(`${origin}/oauth/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(DEMO_APP_KEY)}:${encodeURIComponent(secret)}`).toString('base64')}`,
+    },
+    body: new URLSearchParams(params).toString(),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, string> };
+}
+
+const codeOf = (location: string | null) => new URL(location!).searchParams.get('code')!;
+
+/** Polls the gateway until the token is refused (or 6 s pass); returns how long that took. */
+async function refusedWithin(accessToken: string): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < 6000) {
+    const res = await postGraphQL(t.url, accessToken, '{ orders(first: 1) { totalCount } }');
+    if (res.status === 401) return Date.now() - started;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return Infinity;
+}
+
+describe('redirect URIs are matched exactly (only a loopback port may vary)', () => {
+  test.each([
+    ['a trailing slash', 'http://127.0.0.1:8976/callback/'],
+    ['another case', 'http://127.0.0.1:8976/Callback'],
+    ['an extra path', 'http://127.0.0.1:8976/callback/extra'],
+    ['http on a non-loopback host', 'http://example.com/callback'],
+  ])('%s is refused on the platform, never redirected to', async (_label, redirectUri) => {
+    const config = await clientConfig();
+    const url = oauth.buildAuthorizationUrl(config, { redirect_uri: redirectUri, scope: 'orders:read', code_challenge: await oauth.calculatePKCECodeChallenge(oauth.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const page = await new Browser().follow(url.href);
+    expect(page.status).toBe(400);
+    expect(page.location).toBeNull();
+    expect(page.body).toMatch(/redirect_uri/);
+  });
+});
+
+describe('PKCE S256 is required', () => {
+  test('no challenge, or the plain method, is refused with invalid_request', async () => {
+    const config = await clientConfig();
+    for (const extra of [{}, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }]) {
+      const url = oauth.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'orders:read', ...extra });
+      const page = await new Browser().follow(url.href);
+      expect(page.status).toBe(303);
+      expect(new URL(page.location!).searchParams.get('error')).toBe('invalid_request');
+    }
+  });
+
+  test('a code without its verifier, or with a wrong one, is invalid_grant', async () => {
+    const flow = await authorize();
+    const code = codeOf(flow.landing.location);
+    const missing = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT });
+    expect(missing).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    const flow2 = await authorize();
+    const wrong = await tokenRequest({ grant_type: 'authorization_code', code: codeOf(flow2.landing.location), redirect_uri: REDIRECT, code_verifier: oauth.randomPKCECodeVerifier() });
+    expect(wrong).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  });
+});
+
+describe('codes and refresh tokens work once', () => {
+  test('a code used twice fails the second time and revokes what the first produced', async () => {
+    const flow = await authorize();
+    const params = { grant_type: 'authorization_code', code: codeOf(flow.landing.location), redirect_uri: REDIRECT, code_verifier: flow.verifier };
+    const first = await tokenRequest(params);
+    expect(first.status).toBe(200);
+    const second = await tokenRequest(params);
+    expect(second).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token! })).toMatchObject({ body: { error: 'invalid_grant' } });
+    expect(await refusedWithin(first.body.access_token!)).toBeLessThan(5000);
+  });
+
+  test('the same code sent twice at the same moment: exactly one exchange succeeds', async () => {
+    const flow = await authorize();
+    const params = { grant_type: 'authorization_code', code: codeOf(flow.landing.location), redirect_uri: REDIRECT, code_verifier: flow.verifier };
+    const results = await Promise.all([tokenRequest(params), tokenRequest(params)]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
+    const winner = results.find((r) => r.status === 200)!;
+    // The loser revoked the grant: the winner's tokens stop working too.
+    expect(await tokenRequest({ grant_type: 'refresh_token', refresh_token: winner.body.refresh_token! })).toMatchObject({ body: { error: 'invalid_grant' } });
+  });
+
+  test('refresh tokens rotate; presenting a rotated one revokes the whole grant', async () => {
+    const flow = await authorize();
+    const tokens = await exchange(flow);
+    const rotated = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.refresh_token).not.toBe(tokens.refresh_token);
+    const replay = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+    expect(replay).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(await tokenRequest({ grant_type: 'refresh_token', refresh_token: rotated.body.refresh_token! })).toMatchObject({ body: { error: 'invalid_grant' } });
+    expect(await refusedWithin(rotated.body.access_token!)).toBeLessThan(5000);
+  });
+
+  test('revoking a refresh token (RFC 7009) ends the authorization: its access tokens stop at the gateway within 5 s', async () => {
+    const tokens = await exchange(await authorize());
+    expect((await postGraphQL<any>(t.url, tokens.access_token, '{ orders(first: 1) { totalCount } }')).status).toBe(200);
+    const response = await fetch(`${origin}/oauth/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${DEMO_APP_KEY}:${encodeURIComponent(appSecret)}`).toString('base64')}` },
+      body: new URLSearchParams({ token: tokens.refresh_token!, token_type_hint: 'refresh_token' }).toString(),
+    });
+    expect(response.status).toBe(200);
+    expect(await refusedWithin(tokens.access_token)).toBeLessThan(5000);
+  });
+});
+
+describe('merchant consent', () => {
+  test('deny sends access_denied back to the app and authorizes nothing', async () => {
+    const flow = await authorize({ deny: true });
+    expect(flow.landing.status).toBe(303);
+    const back = new URL(flow.landing.location!);
+    expect(back.origin + back.pathname).toBe(REDIRECT);
+    expect(back.searchParams.get('error')).toBe('access_denied');
+    expect(back.searchParams.get('code')).toBeNull();
+  });
+
+  test('a wrong staff password keeps the browser on the sign-in page', async () => {
+    const flow = await authorize({ password: 'not the password' });
+    expect(flow.landing.status).toBe(401);
+    expect(flow.landing.body).toContain('Wrong email or password');
+  });
+
+  test('a form posted without the page\'s CSRF token is refused', async () => {
+    const config = await clientConfig();
+    const url = oauth.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'orders:read', code_challenge: await oauth.calculatePKCECodeChallenge(oauth.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const browser = new Browser();
+    const login = await browser.follow(url.href);
+    const forged = await browser.go(actionOf(login.body, 'login'), { method: 'POST', form: { email: DEMO_STAFF_EMAIL, password: staffPassword, csrf: 'forged' } });
+    expect(forged.status).toBe(403);
+  });
+});
+
+describe('client authentication and app-level tokens', () => {
+  test('a wrong secret is invalid_client', async () => {
+    const res = await tokenRequest({ grant_type: 'client_credentials', scope: 'orders:read' }, 'wrong-secret');
+    expect(res).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+  });
+
+  test('a client-credentials token acts for no merchant: it reads no merchant data', async () => {
+    const res = await tokenRequest({ grant_type: 'client_credentials', scope: 'orders:read' });
+    expect(res.status).toBe(200);
+    const orders = await postGraphQL<any>(t.url, res.body.access_token!, '{ orders { totalCount } }');
+    expect(orders.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const app = await postGraphQL<any>(t.url, res.body.access_token!, '{ viewerApp { key } }');
+    expect(app.data).toEqual({ viewerApp: { key: DEMO_APP_KEY } });
+  });
+
+  test('a rotated secret: the old one works during the grace the developer picked, not after', async () => {
+    const appToken = (await tokenRequest({ grant_type: 'client_credentials', scope: 'orders:read' })).body.access_token!;
+    const rotate = (hours: number) => postGraphQL<any>(t.url, appToken, 'mutation($h: Int!) { rotateAppSecret(graceHours: $h) { secret previousSecretExpiresAt } }', { h: hours });
+    const tooLong = await rotate(25);
+    expect(tooLong.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'graceHours' });
+    const withGrace = (await rotate(1)).data!.rotateAppSecret;
+    expect(withGrace.previousSecretExpiresAt).not.toBeNull();
+    expect((await tokenRequest({ grant_type: 'client_credentials', scope: 'orders:read' }, appSecret)).status).toBe(200);
+    expect((await tokenRequest({ grant_type: 'client_credentials', scope: 'orders:read' }, withGrace.secret)).status).toBe(200);
+    const noGrace = (await rotate(0)).data!.rotateAppSecret;
+    expect(noGrace.previousSecretExpiresAt).toBeNull();
+    expect((await tokenRequest({ grant_type: 'client_credentials', scope: 'orders:read' }, withGrace.secret)).body.error).toBe('invalid_client');
+    expect((await tokenRequest({ grant_type: 'client_credentials', scope: 'orders:read' }, appSecret)).body.error).toBe('invalid_client');
+    appSecret = noGrace.secret;
+    expect((await tokenRequest({ grant_type: 'client_credentials', scope: 'orders:read' })).status).toBe(200);
+  });
+});
