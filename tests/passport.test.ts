@@ -151,7 +151,7 @@ describe('redirect URIs are matched exactly (only a loopback port may vary)', ()
 describe('PKCE S256 is required', () => {
   test('no challenge, or the plain method, is refused with invalid_request', async () => {
     const config = await clientConfig();
-    for (const extra of [{}, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }]) {
+    for (const extra of [{}, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }] as Record<string, string>[]) {
       const url = oauth.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'orders:read', ...extra });
       const page = await new Browser().follow(url.href);
       expect(page.status).toBe(303);
@@ -273,5 +273,61 @@ describe('client authentication and app-level tokens', () => {
     expect((await tokenRequest({ grant_type: 'client_credentials', scope: 'orders:read' }, appSecret)).body.error).toBe('invalid_client');
     appSecret = noGrace.secret;
     expect((await tokenRequest({ grant_type: 'client_credentials', scope: 'orders:read' })).status).toBe(200);
+  });
+});
+
+describe('merchants stay in control', () => {
+  async function consoleToken(merchantId: string) {
+    const { createAppManagementStore } = await import('../subgraphs/app-management/store.js');
+    const store = createAppManagementStore(t.platform.database.db);
+    const key = `app_console_${merchantId.slice(0, 8)}`;
+    if (!(await store.appByKey(key))) {
+      const developer = await store.createDeveloper({ kind: 'COMPANY', name: 'Merchant own R&D', email: `${key}@example.com` });
+      await store.createApp({ key, name: 'Shop console', developerId: developer.id, status: 'LIVE' });
+      const pkg = await store.createPackage({ name: `Console ${key}`, description: 'Manage authorizations', tier: 'FREE', scopes: ['authorizations:manage', 'merchant:read'] });
+      await store.grantPackage('system:tests', { appKey: key, packageId: pkg.id, reason: 'merchant console' });
+    }
+    return t.token({ merchantId, appKey: key, scopes: ['authorizations:manage', 'merchant:read'] });
+  }
+
+  test("the merchant's console lists the apps it authorized and revokes one; that app's tokens stop within 5 s", async () => {
+    const tokens = await exchange(await authorize({ scope: 'orders:read products:read' }));
+    const merchantId = t.platform.demo!.merchantId;
+    const console = await consoleToken(merchantId);
+    const listed = await postGraphQL<any>(t.url, console, '{ merchant { authorizedApps { id appKey appName scopes authorizedAt revokedAt } } }');
+    expect(listed.errors).toBeUndefined();
+    const grantId = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()).portico_grant as string;
+    const mine = listed.data.merchant.authorizedApps.find((a: { id: string }) => a.id === grantId);
+    expect(mine).toMatchObject({ appKey: DEMO_APP_KEY, appName: 'Acme ERP Sync', scopes: ['orders:read', 'products:read'], revokedAt: null });
+
+    // Another merchant's console cannot see or revoke it.
+    const otherConsole = await consoleToken(t.platform.demo!.otherMerchantIds[0]!);
+    const foreign = await postGraphQL<any>(t.url, otherConsole, 'mutation($id: ID!) { revokeAppAuthorization(id: $id) { id } }', { id: grantId });
+    expect(foreign.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    // An ISV token without authorizations:manage cannot either.
+    const isv = await postGraphQL<any>(t.url, tokens.access_token, 'mutation($id: ID!) { revokeAppAuthorization(id: $id) { id } }', { id: grantId });
+    expect(isv.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    const revoked = await postGraphQL<any>(t.url, console, 'mutation($id: ID!) { revokeAppAuthorization(id: $id, reason: "No longer used") { revokedAt revokedBy } }', { id: grantId });
+    expect(revoked.data.revokeAppAuthorization.revokedAt).not.toBeNull();
+    expect(revoked.data.revokeAppAuthorization.revokedBy).toMatch(/^merchant:/);
+    expect(await refusedWithin(tokens.access_token)).toBeLessThan(5000);
+    expect(await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! })).toMatchObject({ body: { error: 'invalid_grant' } });
+  });
+
+  test('operators list any merchant\'s authorizations and revoke one', async () => {
+    const tokens = await exchange(await authorize());
+    const grantId = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()).portico_grant as string;
+    const signIn = await fetch(new URL('/auth/operator/token', t.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: t.platform.demo!.operator.email, password: t.platform.demo!.operator.password }),
+    });
+    const operator = ((await signIn.json()) as { access_token: string }).access_token;
+    const list = await postGraphQL<any>(t.url, operator, 'query($m: ID!) { merchantAuthorizations(merchantId: $m) { id appKey revokedAt } }', { m: t.platform.demo!.merchantId });
+    expect(list.data.merchantAuthorizations).toEqual(expect.arrayContaining([{ id: grantId, appKey: DEMO_APP_KEY, revokedAt: null }]));
+    const revoked = await postGraphQL<any>(t.url, operator, 'mutation($id: ID!) { revokeAppAuthorization(id: $id, reason: "Abuse report") { revokedBy } }', { id: grantId });
+    expect(revoked.data.revokeAppAuthorization.revokedBy).toMatch(/^operator:/);
+    expect(await refusedWithin(tokens.access_token)).toBeLessThan(5000);
   });
 });

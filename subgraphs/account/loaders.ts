@@ -2,7 +2,7 @@
 import DataLoader from 'dataloader';
 import type { Caller } from '../../core/caller.js';
 import type { AccountStore } from './store.js';
-import type { MerchantRow, UserRow } from './tables.js';
+import type { MerchantAuthorizationRow, MerchantRow, UserRow } from './tables.js';
 
 export function createAccountLoaders(store: AccountStore, caller: Caller) {
   return {
@@ -12,6 +12,12 @@ export function createAccountLoaders(store: AccountStore, caller: Caller) {
       const visible = own ? ids.filter((id) => id.toLowerCase() === own) : [];
       const byId = new Map((await store.merchantsByIds(visible)).map((m) => [m.id, m]));
       return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+    }),
+    /** A merchant's authorizations: its own, for its console; any, for operators. */
+    authorizationsOfMerchant: new DataLoader<string, MerchantAuthorizationRow[]>(async (merchantIds) => {
+      const visible = merchantIds.filter((id) => caller.kind === 'operator' || id === caller.merchantId);
+      const rows = await store.authorizationsOfMerchants(visible);
+      return merchantIds.map((id) => rows.filter((r) => r.merchantId === id));
     }),
     /** Buyers are only reachable through references other subgraphs hold (their id is never exposed). */
     user: new DataLoader<string, UserRow | null>(async (ids) => {

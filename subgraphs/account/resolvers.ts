@@ -4,7 +4,8 @@ import { scalarResolvers } from '../../core/scalars.js';
 import { requireMerchant, type SubgraphContext } from '../../core/subgraph.js';
 import type { AccountLoaders } from './loaders.js';
 import type { AccountStore } from './store.js';
-import type { MerchantRow } from './tables.js';
+import * as v from '../../core/validate.js';
+import type { MerchantAuthorizationRow, MerchantRow } from './tables.js';
 
 type Context = SubgraphContext<AccountLoaders>;
 
@@ -12,6 +13,10 @@ export function createAccountResolvers(store: AccountStore) {
   return {
     DateTime: scalarResolvers.DateTime,
     Query: {
+      merchantAuthorizations: (_: unknown, args: { merchantId: string }, ctx: Context) => {
+        if (ctx.caller.kind !== 'operator') throw forbidden('Operators only');
+        return ctx.loaders.authorizationsOfMerchant.load(args.merchantId);
+      },
       authorizationActive: (_: unknown, args: { grantId: string }, ctx: Context) => {
         if (ctx.caller.kind !== 'system') throw forbidden('Internal');
         return store.authorizationActive(args.grantId);
@@ -21,8 +26,22 @@ export function createAccountResolvers(store: AccountStore) {
         return (await ctx.loaders.merchant.load(id)) ?? Promise.reject(notFound('Merchant', id));
       },
     },
+    Mutation: {
+      revokeAppAuthorization: async (_: unknown, args: { id: string; reason?: string | null }, ctx: Context) => {
+        const caller = ctx.caller;
+        const by = caller.kind === 'operator' ? `operator:${caller.operatorId}` : caller.kind === 'app' && caller.merchantId ? `merchant:${caller.merchantId} via ${caller.appKey}` : null;
+        if (!by) throw forbidden('The merchant (through its console app) or an operator revokes authorizations');
+        const reason = v.optionalText(args.reason, 'reason', 500);
+        const revoked = await store.revokeAuthorization(args.id, by, caller.kind === 'operator' ? null : caller.merchantId, reason);
+        return revoked ?? Promise.reject(notFound('Authorization', args.id));
+      },
+    },
+    AppAuthorization: {
+      id: (row: MerchantAuthorizationRow) => row.grantId,
+    },
     Merchant: {
       __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.merchant.load(ref.id),
+      authorizedApps: (merchant: MerchantRow, _: unknown, ctx: Context) => ctx.loaders.authorizationsOfMerchant.load(merchant.id),
       contact: (merchant: MerchantRow) => ({ email: merchant.contactEmail, phone: merchant.contactPhone }),
     },
     User: {

@@ -1,12 +1,12 @@
 /** Queries and changes of the account subgraph. */
 import crypto from 'node:crypto';
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import { badInput } from '../../core/errors.js';
 import { recordEvents } from '../../core/outbox.js';
 import { hashSecret, verifySecret } from '../../core/secrets.js';
 import * as v from '../../core/validate.js';
-import { merchantAuthorizations, merchantStaff, merchants, outboxEvents, users, type MerchantRow, type UserRow } from './tables.js';
+import { merchantAuthorizations, merchantStaff, merchants, oauthStore, outboxEvents, users, type MerchantAuthorizationRow, type MerchantRow, type UserRow } from './tables.js';
 
 /** Consecutive failed staff sign-ins after which the account locks, and for how long. */
 const MAX_FAILED_SIGN_INS = 5;
@@ -76,8 +76,40 @@ export function createAccountStore(db: Db) {
       return { ok: true, staffId: staff.id, merchantId: staff.merchantId };
     },
 
+    async authorizationsOfMerchants(merchantIds: readonly string[]): Promise<MerchantAuthorizationRow[]> {
+      const wellFormed = merchantIds.filter(v.isWellFormedId);
+      if (!wellFormed.length) return [];
+      return db.select().from(merchantAuthorizations).where(inArray(merchantAuthorizations.merchantId, wellFormed)).orderBy(desc(merchantAuthorizations.authorizedAt));
+    },
+
+    /**
+     * Revokes an authorization (only the given merchant's, unless merchantId is null for operators):
+     * marks it revoked, voids every token of its grant in the passport's storage, and records the event.
+     */
+    async revokeAuthorization(grantId: string, by: string, merchantId: string | null, reason?: string | null): Promise<MerchantAuthorizationRow | undefined> {
+      return db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(merchantAuthorizations)
+          .set({ revokedAt: sql`coalesce(${merchantAuthorizations.revokedAt}, now())`, revokedBy: sql`coalesce(${merchantAuthorizations.revokedBy}, ${by})` })
+          .where(and(eq(merchantAuthorizations.grantId, grantId), ...(merchantId ? [eq(merchantAuthorizations.merchantId, merchantId)] : [])))
+          .returning();
+        if (!row) return undefined;
+        await tx.delete(oauthStore).where(or(eq(oauthStore.grantId, grantId), and(eq(oauthStore.model, 'Grant'), eq(oauthStore.id, grantId))));
+        await recordEvents(tx, outboxEvents, [
+          {
+            merchantId: row.merchantId,
+            aggregateType: 'authorization',
+            aggregateId: grantId,
+            type: 'authorization.revoked',
+            payload: { merchantId: row.merchantId, appKey: row.appKey, revokedBy: row.revokedBy, ...(reason ? { reason } : {}) },
+          },
+        ]);
+        return row;
+      });
+    },
+
     /** Records a merchant's consent: the passport grant, the app and what it may do. */
-    async recordAuthorization(input: { grantId: string; merchantId: string; appKey: string; scopes: string[]; authorizedBy: string | null }) {
+    async recordAuthorization(input: { grantId: string; merchantId: string; appKey: string; appName: string; scopes: string[]; authorizedBy: string | null }) {
       await db
         .insert(merchantAuthorizations)
         .values(input)

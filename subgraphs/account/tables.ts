@@ -64,6 +64,7 @@ export const merchantAuthorizations = accountSchema.table(
       .notNull()
       .references(() => merchants.id),
     appKey: text('app_key').notNull(),
+    appName: text('app_name').notNull().default(''),
     scopes: text('scopes').array().notNull(),
     authorizedBy: uuid('authorized_by'),
     authorizedAt: timestamp('authorized_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),

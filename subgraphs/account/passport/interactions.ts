@@ -178,7 +178,7 @@ ${consentable.length ? `<form method="post" action="/interaction/${uid}/confirm"
     grant.addResourceScope(options.audience, consentable.join(' '));
     const grantId = await grant.save();
     const staffId = (details.session as { acr?: string }).acr ?? null;
-    await options.accounts.recordAuthorization({ grantId, merchantId, appKey: client.key, scopes: consentable, authorizedBy: staffId && /^[0-9a-f-]{36}$/.test(staffId) ? staffId : null });
+    await options.accounts.recordAuthorization({ grantId, merchantId, appKey: client.key, appName: client.name, scopes: consentable, authorizedBy: staffId && /^[0-9a-f-]{36}$/.test(staffId) ? staffId : null });
     await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
     return true;
   };

@@ -1,0 +1,1 @@
+ALTER TABLE "account"."merchant_authorizations" ADD COLUMN "app_name" text DEFAULT '' NOT NULL;
