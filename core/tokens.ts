@@ -71,23 +71,37 @@ async function signAccessToken(keys: PlatformKeys, claims: Record<string, string
 
 export class InvalidTokenError extends Error {}
 
-/** Verifies access tokens against a JWKS; returns the caller or throws InvalidTokenError with a reason. */
-export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; issuer: string; audience: string }) {
-  const keySet = createLocalJWKSet(options.jwks);
+/** The shortest time between two reloads of the key set for tokens signed by an unknown key. */
+const JWKS_RELOAD_INTERVAL_MS = 30_000;
+
+/**
+ * Verifies access tokens against a JWKS; returns the caller or throws InvalidTokenError with a reason.
+ * A token signed by a key the set does not hold yet (a rotation happened) makes it reload the set
+ * through `reloadJwks`, at most once per JWKS_RELOAD_INTERVAL_MS, so rotation needs no restart.
+ */
+export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; issuer: string; audience: string; reloadJwks?: () => Promise<JSONWebKeySet> }) {
+  let keySet = createLocalJWKSet(options.jwks);
+  let lastReload = 0;
   const cache = new ExpiringCache<Caller>(50_000);
+  const verify = (token: string) =>
+    jwtVerify(token, keySet, { issuer: options.issuer, audience: options.audience, typ: 'at+jwt', algorithms: ['ES256'], clockTolerance: 5 });
+  async function verifyWithRotation(token: string) {
+    try {
+      return await verify(token);
+    } catch (error) {
+      if (!(error instanceof joseErrors.JWKSNoMatchingKey) || !options.reloadJwks || Date.now() - lastReload < JWKS_RELOAD_INTERVAL_MS) throw error;
+      lastReload = Date.now();
+      keySet = createLocalJWKSet(await options.reloadJwks());
+      return verify(token);
+    }
+  }
   return async function verifyAccessToken(token: string): Promise<Caller> {
     const now = Date.now();
     const cached = cache.get(token, now);
     if (cached) return cached;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, keySet, {
-        issuer: options.issuer,
-        audience: options.audience,
-        typ: 'at+jwt',
-        algorithms: ['ES256'],
-        clockTolerance: 5,
-      }));
+      ({ payload } = await verifyWithRotation(token));
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw new InvalidTokenError('The access token has expired');
       throw new InvalidTokenError('The access token is not valid');

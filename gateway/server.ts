@@ -13,7 +13,7 @@ import type { Config, SubgraphName } from '../core/config.js';
 import { createErrorFormatter } from '../core/errors.js';
 import { applyScalarParsing } from '../core/scalars.js';
 import { HttpError, closeServer, executeGraphQL, listen, pathOf, sendGraphQLError, sendJson } from '../core/http.js';
-import type { PlatformKeys } from '../core/keys.js';
+import { loadPlatformKeys, type PlatformKeys } from '../core/keys.js';
 import type { Logger } from '../core/logger.js';
 import { schemaDir } from '../core/paths.js';
 import { createAccessTokenVerifier, createContextSigner } from '../core/tokens.js';
@@ -22,6 +22,7 @@ import { ContextForwardingDataSource } from './plugins/forward-context.js';
 import { createSubgraphFetcher } from './plugins/subgraph-fetcher.js';
 import type { AppAccess } from './plugins/app-authorization.js';
 import { createInternalClient } from './internal-client.js';
+import { createOperatorIntrospection } from './operator-introspection.js';
 import { createOperatorSignIn } from './operator-sign-in.js';
 import { PASSPORT_PATHS, createPassportProxy } from './passport-proxy.js';
 import type { GatewayContext, RequestState } from './plugins/types.js';
@@ -54,20 +55,24 @@ export interface RunningGateway {
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { config, keys, logger } = options;
-  const verifyAccessToken = createAccessTokenVerifier({ jwks: keys.jwks, issuer: config.publicUrl, audience: config.apiAudience });
+  let jwks = keys.jwks;
+  const verifyAccessToken = createAccessTokenVerifier({
+    jwks,
+    issuer: config.publicUrl,
+    audience: config.apiAudience,
+    reloadJwks: async () => (jwks = (await loadPlatformKeys(config.keysDir, { create: false })).jwks),
+  });
   const signContext = createContextSigner(keys.context, config.contextTokenTtlSeconds);
   const fetcher = createSubgraphFetcher();
   const callSubgraph = createInternalClient(fetcher, signContext);
   const appManagementUrl = options.subgraphUrls['app-management'];
-  const pipeline = createPipeline({
-    verifyAccessToken,
-    appAccessCacheMs: config.appAccessCacheMs,
-    authorizationActive: async (grantId) =>
-      (await callSubgraph<{ authorizationActive: boolean }>(options.subgraphUrls.account, 'query Active($id: String!) { authorizationActive(grantId: $id) }', { id: grantId }))
-        .authorizationActive,
-    loadAppAccess: async (key) =>
-      (await callSubgraph<{ appAccess: AppAccess | null }>(appManagementUrl, 'query Access($key: String!) { appAccess(key: $key) { status grantedScopes } }', { key })).appAccess,
-  });
+  const authorizationActive = async (grantId: string) =>
+    (await callSubgraph<{ authorizationActive: boolean }>(options.subgraphUrls.account, 'query Active($id: String!) { authorizationActive(grantId: $id) }', { id: grantId }))
+      .authorizationActive;
+  const loadAppAccess = async (key: string) =>
+    (await callSubgraph<{ appAccess: AppAccess | null }>(appManagementUrl, 'query Access($key: String!) { appAccess(key: $key) { status grantedScopes } }', { key })).appAccess;
+  const pipeline = createPipeline({ verifyAccessToken, appAccessCacheMs: config.appAccessCacheMs, authorizationActive, loadAppAccess });
+  const introspect = createOperatorIntrospection({ verifyAccessToken, authorizationActive, loadAppAccess });
   const proxyPassport = createPassportProxy({ accountUrl: options.subgraphUrls.account, publicUrl: config.publicUrl, signContext });
   const operatorSignIn = createOperatorSignIn({ callSubgraph, appManagementUrl, keys, issuer: config.publicUrl, audience: config.apiAudience });
 
@@ -119,8 +124,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     try {
       const route = pathOf(req);
       if (route === '/healthz') return await health(res);
-      if (route === '/.well-known/jwks.json') return sendJson(res, 200, keys.jwks, { 'cache-control': 'public, max-age=300' });
+      if (route === '/.well-known/jwks.json') return sendJson(res, 200, jwks, { 'cache-control': 'public, max-age=300' });
       if (route === '/auth/operator/token') return await operatorSignIn(req, res);
+      if (route === '/auth/operator/introspect') return await introspect(req, res);
       if (PASSPORT_PATHS.test(route)) return await proxyPassport(req, res);
       if (route !== '/graphql') throw new HttpError(404, 'Not found: the API is at /graphql', 'NOT_FOUND');
       for (const plugin of pipeline) await plugin.onRequest?.(req, state);

@@ -144,3 +144,19 @@ describe('the public API hides internals', () => {
     expect(body).not.toMatch(/at .*\.(ts|js):\d+/);
   });
 });
+
+describe('signing key rotation', () => {
+  test('after a rotation the gateway accepts tokens of the new key without a restart, and still those of the old', async () => {
+    const { rotateAccessTokenKey, loadPlatformKeys } = await import('../core/keys.js');
+    const { mintAccessToken } = await import('../core/tokens.js');
+    const before = merchant.token;
+    await rotateAccessTokenKey(t.platform.config.keysDir);
+    const rotated = await loadPlatformKeys(t.platform.config.keysDir, { create: false });
+    expect(rotated.accessToken.kid).not.toBe(t.platform.keys.accessToken.kid);
+    const fresh = await mintAccessToken(rotated, { issuer: t.platform.config.publicUrl, audience: t.platform.config.apiAudience, appKey: 'app_test', merchantId: merchant.id, scope: 'merchant:read' });
+    expect((await t.gql(fresh, QUERY)).data).toEqual({ merchant: { id: merchant.id, name: 'Gateway Shop' } });
+    expect((await t.gql(before, QUERY)).status).toBe(200);
+    const published = (await (await fetch(new URL('/.well-known/jwks.json', t.url))).json()) as { keys: { kid: string }[] };
+    expect(published.keys.map((k) => k.kid)).toEqual([rotated.accessToken.kid, t.platform.keys.accessToken.kid]);
+  });
+});

@@ -331,3 +331,42 @@ describe('merchants stay in control', () => {
     expect(await refusedWithin(tokens.access_token)).toBeLessThan(5000);
   });
 });
+
+describe('operators introspect tokens; staff accounts lock', () => {
+  async function operatorToken() {
+    const signIn = await fetch(new URL('/auth/operator/token', t.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: t.platform.demo!.operator.email, password: t.platform.demo!.operator.password }),
+    });
+    return ((await signIn.json()) as { access_token: string }).access_token;
+  }
+  const introspect = (bearer: string, token: string) =>
+    fetch(new URL('/auth/operator/introspect', t.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${bearer}` },
+      body: new URLSearchParams({ token }).toString(),
+    });
+
+  test('introspection says what a token carries while it is active, and inactive once revoked; only for operators', async () => {
+    const tokens = await exchange(await authorize());
+    const operator = await operatorToken();
+    const active = await introspect(operator, tokens.access_token);
+    expect(active.status).toBe(200);
+    expect(await active.json()).toMatchObject({ active: true, client_id: DEMO_APP_KEY, sub: t.platform.demo!.merchantId, scope: 'orders:read merchant:read' });
+    expect((await introspect(tokens.access_token, tokens.access_token)).status).toBe(401);
+    await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+    await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }); // replay: the grant is revoked
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await (await introspect(operator, tokens.access_token)).json()).toEqual({ active: false });
+    expect(await (await introspect(operator, 'garbage')).json()).toEqual({ active: false });
+  });
+
+  test('five failed staff sign-ins lock the account, even against the right password', async () => {
+    const { createAccountStore } = await import('../subgraphs/account/store.js');
+    const accounts = createAccountStore(t.platform.database.db);
+    await accounts.createStaff({ merchantId: t.platform.demo!.merchantId, email: 'locked@northwind.example', name: 'Locked', password: 'the right password' });
+    for (let i = 0; i < 5; i++) expect(await accounts.staffSignIn('locked@northwind.example', `guess ${i}`)).toEqual({ ok: false, reason: 'invalid' });
+    expect(await accounts.staffSignIn('locked@northwind.example', 'the right password')).toMatchObject({ ok: false, reason: 'locked' });
+  });
+});
