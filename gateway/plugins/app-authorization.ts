@@ -5,6 +5,7 @@
  * the cache lifetime (APP_ACCESS_CACHE_MS, 2 s by default) on every gateway, before tokens expire.
  * Operator tokens keep only the operator scope.
  */
+import { cachedLookup } from '../../core/cached-lookup.js';
 import { OPERATOR_SCOPE } from '../../core/caller.js';
 import { HttpError } from '../../core/http.js';
 import type { GatewayPlugin } from './types.js';
@@ -20,21 +21,8 @@ export interface AppAuthorizationOptions {
   cacheMs: number;
 }
 
-const MAX_CACHED_APPS = 10_000;
-
 export function useAppAuthorization(options: AppAuthorizationOptions): GatewayPlugin {
-  const cache = new Map<string, { access: Promise<AppAccess | null>; expiresAt: number }>();
-  function accessOf(appKey: string): Promise<AppAccess | null> {
-    const now = Date.now();
-    const hit = cache.get(appKey);
-    if (hit && hit.expiresAt > now) return hit.access;
-    if (cache.size >= MAX_CACHED_APPS) cache.delete(cache.keys().next().value!);
-    // Concurrent requests of one app share a single lookup; a failed lookup is not cached.
-    const access = options.loadAppAccess(appKey);
-    cache.set(appKey, { access, expiresAt: now + options.cacheMs });
-    access.catch(() => cache.delete(appKey));
-    return access;
-  }
+  const accessOf = cachedLookup(options.loadAppAccess, { ttlMs: options.cacheMs, maxEntries: 10_000 });
 
   return {
     name: 'app-authorization',

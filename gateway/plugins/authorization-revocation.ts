@@ -4,21 +4,12 @@
  * code or refresh token, its tokens stop working within the cache lifetime (2 s by default), before
  * they expire: HTTP 401 invalid_token.
  */
+import { cachedLookup } from '../../core/cached-lookup.js';
 import { HttpError } from '../../core/http.js';
 import type { GatewayPlugin } from './types.js';
 
 export function useAuthorizationRevocation(options: { isActive(grantId: string): Promise<boolean>; cacheMs: number }): GatewayPlugin {
-  const cache = new Map<string, { active: Promise<boolean>; expiresAt: number }>();
-  function activeOf(grantId: string) {
-    const now = Date.now();
-    const hit = cache.get(grantId);
-    if (hit && hit.expiresAt > now) return hit.active;
-    if (cache.size >= 50_000) cache.delete(cache.keys().next().value!);
-    const active = options.isActive(grantId);
-    cache.set(grantId, { active, expiresAt: now + options.cacheMs });
-    active.catch(() => cache.delete(grantId));
-    return active;
-  }
+  const activeOf = cachedLookup(options.isActive, { ttlMs: options.cacheMs });
   return {
     name: 'authorization-revocation',
     async onRequest(_req, state) {

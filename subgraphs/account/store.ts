@@ -4,14 +4,10 @@ import { and, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import { badInput } from '../../core/errors.js';
 import { recordEvents } from '../../core/outbox.js';
-import { hashSecret, verifySecret } from '../../core/secrets.js';
+import { passwordSignIn } from '../../core/password-sign-in.js';
+import { hashSecret } from '../../core/secrets.js';
 import * as v from '../../core/validate.js';
 import { merchantAuthorizations, merchantStaff, merchants, oauthStore, outboxEvents, users, type MerchantAuthorizationRow, type MerchantRow, type UserRow } from './tables.js';
-
-/** Consecutive failed staff sign-ins after which the account locks, and for how long. */
-const MAX_FAILED_SIGN_INS = 5;
-const LOCK_MINUTES = 15;
-let decoyHash: Promise<string> | undefined;
 
 export type StaffSignIn = { ok: true; staffId: string; merchantId: string } | { ok: false; reason: 'invalid' | 'locked'; lockedUntil?: Date };
 
@@ -57,23 +53,13 @@ export function createAccountStore(db: Db) {
       return row!;
     },
 
-    /** Checks a staff password: one scrypt per attempt (unknown emails too); locks after repeated failures. */
+    /** Checks a staff password (core/password-sign-in.ts: scrypt per attempt, lockout after repeated failures). */
     async staffSignIn(email: string, password: string): Promise<StaffSignIn> {
       const [staff] = await db.select().from(merchantStaff).where(sql`lower(${merchantStaff.email}) = lower(${email})`);
-      const valid = await verifySecret(password, staff?.passwordHash ?? (await (decoyHash ??= hashSecret(crypto.randomBytes(16).toString('hex')))));
-      if (!staff) return { ok: false, reason: 'invalid' };
-      if (staff.lockedUntil && staff.lockedUntil > new Date()) return { ok: false, reason: 'locked', lockedUntil: staff.lockedUntil };
-      if (!valid) {
-        const failures = staff.failedSignIns + 1;
-        const locks = failures >= MAX_FAILED_SIGN_INS;
-        await db
-          .update(merchantStaff)
-          .set({ failedSignIns: locks ? 0 : failures, lockedUntil: locks ? new Date(Date.now() + LOCK_MINUTES * 60_000) : null })
-          .where(eq(merchantStaff.id, staff.id));
-        return { ok: false, reason: 'invalid' };
-      }
-      if (staff.failedSignIns) await db.update(merchantStaff).set({ failedSignIns: 0, lockedUntil: null }).where(eq(merchantStaff.id, staff.id));
-      return { ok: true, staffId: staff.id, merchantId: staff.merchantId };
+      const outcome = await passwordSignIn(staff, password, async (failedSignIns, lockedUntil) => {
+        await db.update(merchantStaff).set({ failedSignIns, lockedUntil }).where(eq(merchantStaff.id, staff!.id));
+      });
+      return outcome.ok ? { ok: true, staffId: outcome.account.id, merchantId: outcome.account.merchantId } : outcome;
     },
 
     async authorizationsOfMerchants(merchantIds: readonly string[]): Promise<MerchantAuthorizationRow[]> {

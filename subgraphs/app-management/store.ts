@@ -9,7 +9,8 @@ import { badInput, conflict, notFound, unauthenticated } from '../../core/errors
 import { recordEvents } from '../../core/outbox.js';
 import { decodeCursor, encodeCursor } from '../../core/pagination.js';
 import { schemaDir } from '../../core/paths.js';
-import { hashSecret, verifySecret } from '../../core/secrets.js';
+import { passwordSignIn } from '../../core/password-sign-in.js';
+import { generateSecret, hashSecret } from '../../core/secrets.js';
 import * as v from '../../core/validate.js';
 import {
   apps,
@@ -30,11 +31,6 @@ import {
   type ScopeRow,
 } from './tables.js';
 
-/** Consecutive failed sign-ins after which an operator account locks, and for how long. */
-const MAX_FAILED_SIGN_INS = 5;
-const LOCK_MINUTES = 15;
-/** A password hash nobody has, so an unknown email costs the same time as a wrong password. */
-let decoyHash: Promise<string> | undefined;
 
 export interface AuditEntry {
   actor: string;
@@ -108,7 +104,7 @@ export function createAppManagementStore(db: Db) {
 
     /** Registers an app; returns it with its secret, which is shown this once and stored only as a hash. */
     async createApp(input: { id?: string; key?: string; name: string; developerId: string; status?: AppRow['status']; redirectUris?: string[]; secret?: string }) {
-      const secret = input.secret ?? `${crypto.randomBytes(32).toString('base64url')}`;
+      const secret = input.secret ?? generateSecret();
       const secretHash = await hashSecret(secret);
       const key = input.key ?? `app_${crypto.randomBytes(10).toString('hex')}`;
       const app = await db.transaction(async (tx) => {
@@ -172,7 +168,7 @@ export function createAppManagementStore(db: Db) {
     /** A new secret for the app; the previous one stays valid for `graceHours` (0 to 24). */
     async rotateSecret(appKey: string, graceHours: number) {
       const hours = v.intInRange(graceHours, 'graceHours', 0, 24);
-      const secret = crypto.randomBytes(32).toString('base64url');
+      const secret = generateSecret();
       const secretHash = await hashSecret(secret);
       return db.transaction(async (tx) => {
         const [app] = await tx.select().from(apps).where(eq(apps.key, appKey)).for('update');
@@ -405,27 +401,14 @@ export function createAppManagementStore(db: Db) {
       }
     },
 
-    /**
-     * Checks an operator's password. Every attempt costs one scrypt (an unknown email too); after
-     * MAX_FAILED_SIGN_INS consecutive failures the account is locked for LOCK_MINUTES.
-     */
+    /** Checks an operator's password (core/password-sign-in.ts: scrypt per attempt, lockout after repeated failures). */
     async operatorSignIn(email: string, password: string): Promise<{ operatorId: string; email: string }> {
       const [operator] = await db.select().from(operators).where(sql`lower(${operators.email}) = lower(${email})`);
-      const valid = await verifySecret(password, operator?.passwordHash ?? (await (decoyHash ??= hashSecret(crypto.randomBytes(16).toString('hex')))));
-      if (!operator) throw unauthenticated('Wrong email or password');
-      if (operator.lockedUntil && operator.lockedUntil > new Date()) {
-        throw unauthenticated(`Too many failed sign-ins; try again after ${operator.lockedUntil.toISOString()}`);
-      }
-      if (!valid) {
-        const failures = operator.failedSignIns + 1;
-        await db
-          .update(operators)
-          .set({ failedSignIns: failures >= MAX_FAILED_SIGN_INS ? 0 : failures, lockedUntil: failures >= MAX_FAILED_SIGN_INS ? new Date(Date.now() + LOCK_MINUTES * 60_000) : null })
-          .where(eq(operators.id, operator.id));
-        throw unauthenticated('Wrong email or password');
-      }
-      if (operator.failedSignIns) await db.update(operators).set({ failedSignIns: 0, lockedUntil: null }).where(eq(operators.id, operator.id));
-      return { operatorId: operator.id, email: operator.email };
+      const outcome = await passwordSignIn(operator, password, async (failedSignIns, lockedUntil) => {
+        await db.update(operators).set({ failedSignIns, lockedUntil }).where(eq(operators.id, operator!.id));
+      });
+      if (outcome.ok) return { operatorId: outcome.account.id, email: outcome.account.email };
+      throw unauthenticated(outcome.reason === 'locked' ? `Too many failed sign-ins; try again after ${outcome.lockedUntil!.toISOString()}` : 'Wrong email or password');
     },
   };
   return store;
