@@ -6,6 +6,7 @@ import type { Caller } from '../core/caller.js';
 import { useAppAuthorization, type AppAccess } from './plugins/app-authorization.js';
 import { useAuthenticate } from './plugins/authenticate.js';
 import { useAuthorizationRevocation } from './plugins/authorization-revocation.js';
+import { useQueryLimits } from './plugins/query-limits.js';
 import { useRequestId } from './plugins/request-id.js';
 import type { GatewayPlugin } from './plugins/types.js';
 
@@ -23,5 +24,7 @@ export function createPipeline(deps: PipelineDependencies): GatewayPlugin[] {
     useAuthenticate({ verifyAccessToken: deps.verifyAccessToken }),
     useAuthorizationRevocation({ isActive: deps.authorizationActive, cacheMs: deps.appAccessCacheMs }),
     useAppAuthorization({ loadAppAccess: deps.loadAppAccess, cacheMs: deps.appAccessCacheMs }),
+    // Then the document itself: bounded depth, aliases, tokens and cost before any planning.
+    useQueryLimits(),
   ];
 }

@@ -99,8 +99,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
       ...(config.development ? [] : [ApolloServerPluginLandingPageDisabled()]),
-      ...pipeline.flatMap((p) => (p.apollo ? [p.apollo] : [])),
+      ...pipeline.flatMap((p) => p.apolloPlugins ?? []),
     ],
+    validationRules: pipeline.flatMap((p) => p.validationRules ?? []),
   });
   await apollo.start();
 

@@ -160,3 +160,30 @@ describe('signing key rotation', () => {
     expect(published.keys.map((k) => k.kid)).toEqual([rotated.accessToken.kid, t.platform.keys.accessToken.kid]);
   });
 });
+
+describe('query limits', () => {
+  test('a query deeper than 12, with more than 30 aliases, or too costly, is refused before planning', async () => {
+    const token = await t.token({ merchantId: merchant.id });
+    let deep = 'title';
+    for (let i = 0; i < 7; i++) deep = `skus { product { ${deep} } }`;
+    const tooDeep = await t.gql(token, `{ products { nodes { ${deep} } } }`);
+    expect(tooDeep.status).toBe(400);
+    expect(tooDeep.errors?.[0]?.message).toMatch(/depth/i);
+    const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: merchant { id }`).join(' ');
+    const tooMany = await t.gql(token, `{ ${aliases} }`);
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.errors?.[0]?.message).toMatch(/alias/i);
+    // A realistic deep page still passes.
+    const page = await t.gql(token, '{ merchant { orders(first: 5) { edges { node { lines { product { skus { price { amount } } } } } } } } }');
+    expect(page.errors).toBeUndefined();
+  });
+
+  test('batched requests (an array of operations) are refused', async () => {
+    const res = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${merchant.token}` },
+      body: JSON.stringify([{ query: '{ merchant { id } }' }, { query: '{ merchant { id } }' }]),
+    });
+    expect(res.status).toBe(400);
+  });
+});

@@ -2,11 +2,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { parse } from 'graphql';
-import { eq } from 'drizzle-orm';
 import { SUBGRAPH_NAMES } from '../core/config.js';
 import { readFieldRequirements } from '../core/permissions.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
-import { apps as appsTable } from '../subgraphs/app-management/tables.js';
 import { createMerchant, createProduct, placeOrder } from './helpers/factories.js';
 import { ALL_SCOPES, startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
@@ -120,8 +118,15 @@ describe('effective scopes: the token\'s scopes that the app\'s granted packages
 
     const app = await appWith(['orders:read']);
     const token = await t.token({ merchantId: shop.id, appKey: app.key, scopes: ['orders:read'] });
-    // No operator mutation suspends apps yet (app-level access control is its own piece of work).
-    await t.platform.database.db.update(appsTable).set({ status: 'SUSPENDED' }).where(eq(appsTable.key, app.key));
+    await store.createOperator({ email: `ops-${app.key}@portico.example`, name: 'Ops', password: 'a long operator password' });
+    const signIn = await fetch(new URL('/auth/operator/token', t.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `ops-${app.key}@portico.example`, password: 'a long operator password' }),
+    });
+    const operator = ((await signIn.json()) as { access_token: string }).access_token;
+    const suspend = await t.gql(operator, 'mutation($in: SetAppStatusInput!) { setAppStatus(input: $in) { key status } }', { in: { appKey: app.key, status: 'SUSPENDED', reason: 'Scraping' } });
+    expect(suspend.data).toEqual({ setAppStatus: { key: app.key, status: 'SUSPENDED' } });
     await new Promise((r) => setTimeout(r, 2100));
     const suspended = await t.gql(token, '{ orders { totalCount } }');
     expect(suspended.status).toBe(403);

@@ -1,6 +1,7 @@
 /** The shape of a gateway pipeline concern: HTTP-stage hooks plus, optionally, an Apollo plugin. */
 import type http from 'node:http';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { ValidationRule } from 'graphql';
 import type { Caller } from '../../core/caller.js';
 
 /** Per-request state, created by the pipeline and handed to each hook in order. */
@@ -18,5 +19,8 @@ export interface GatewayPlugin {
   name: string;
   /** Runs before GraphQL execution; throw an HttpError to refuse the request. */
   onRequest?(req: http.IncomingMessage, state: RequestState): void | Promise<void>;
-  apollo?: ApolloServerPlugin<GatewayContext>;
+  /** Apollo Server plugins this concern adds. */
+  apolloPlugins?: ApolloServerPlugin<GatewayContext>[];
+  /** GraphQL validation rules this concern adds (run on every new document, before planning). */
+  validationRules?: ValidationRule[];
 }

@@ -1,5 +1,2 @@
-/**
- * Domain events of the app-management subgraph: `app.registered` (written by the store). Package
- * grants and app status changes add theirs with the permission work.
- */
-export const APP_MANAGEMENT_EVENT_TYPES = ['app.registered'] as const;
+/** Domain events of the app-management subgraph, written by its store with the change they record. */
+export const APP_MANAGEMENT_EVENT_TYPES = ['app.registered', 'app.status_changed'] as const;

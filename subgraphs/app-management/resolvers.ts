@@ -66,6 +66,8 @@ export function createAppManagementResolvers(store: AppManagementStore, catalog:
         if (ctx.caller.kind !== 'app') throw forbidden('An app rotates its own secret, with its own token');
         return store.rotateSecret(ctx.caller.appKey, args.graceHours);
       },
+      setAppStatus: (_: unknown, { input }: { input: { appKey: string; status: AppRow['status']; reason: string } }, ctx: Context) =>
+        store.setAppStatus(operatorActor(ctx.caller), input),
       createPermissionPackage: (_: unknown, { input }: { input: Parameters<AppManagementStore['createPermissionPackage']>[1] }, ctx: Context) =>
         store.createPermissionPackage(operatorActor(ctx.caller), input),
       updatePermissionPackage: (_: unknown, { input }: { input: Parameters<AppManagementStore['updatePermissionPackage']>[1] }, ctx: Context) =>

@@ -183,6 +183,21 @@ export function createAppManagementStore(db: Db) {
       });
     },
 
+    async setAppStatus(actor: string, input: { appKey: string; status: AppRow['status']; reason: string }): Promise<AppRow> {
+      const reason = v.text(input.reason, 'reason', { max: 500 });
+      return db.transaction(async (tx) => {
+        const [current] = await tx.select().from(apps).where(eq(apps.key, input.appKey)).for('update');
+        if (!current) throw notFound('App', input.appKey);
+        if (current.status === input.status) return current;
+        const [updated] = await tx.update(apps).set({ status: input.status, updatedAt: new Date() }).where(eq(apps.id, current.id)).returning();
+        await audit(tx, { actor, action: 'app.status_changed', targetType: 'app', targetId: current.key, reason, details: { from: current.status, to: input.status } });
+        await recordEvents(tx, outboxEvents, [
+          { merchantId: null, aggregateType: 'app', aggregateId: current.key, type: 'app.status_changed', payload: { appKey: current.key, from: current.status, to: input.status } },
+        ]);
+        return updated!;
+      });
+    },
+
     async listApps(args: { limit: number; after?: string | null }): Promise<AppRow[]> {
       const conditions = [];
       if (args.after) {
