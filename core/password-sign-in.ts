@@ -4,6 +4,7 @@
  * in a row the account locks for LOCK_MINUTES, even against the right password.
  */
 import crypto from 'node:crypto';
+import { integer, text, timestamp } from 'drizzle-orm/pg-core';
 import { hashSecret, verifySecret } from './secrets.js';
 
 export const MAX_FAILED_SIGN_INS = 5;
@@ -37,4 +38,16 @@ export async function passwordSignIn<A extends PasswordAccount>(
   }
   if (account.failedSignIns || account.lockedUntil) await record(0, null);
   return { ok: true, account };
+}
+
+/** The columns a table of people who sign in with a password needs (staff, operators). Call once per table. */
+export function passwordAccountColumns() {
+  return {
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    failedSignIns: integer('failed_sign_ins').notNull().default(0),
+    lockedUntil: timestamp('locked_until', { withTimezone: true, precision: 3 }),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  };
 }

@@ -2,6 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { outboxTable } from '../../core/outbox.js';
+import { passwordAccountColumns } from '../../core/password-sign-in.js';
 
 export const accountSchema = pgSchema('account');
 
@@ -29,12 +30,7 @@ export const merchantStaff = accountSchema.table(
     merchantId: uuid('merchant_id')
       .notNull()
       .references(() => merchants.id),
-    email: text('email').notNull(),
-    name: text('name').notNull(),
-    passwordHash: text('password_hash').notNull(),
-    failedSignIns: integer('failed_sign_ins').notNull().default(0),
-    lockedUntil: timestamp('locked_until', { withTimezone: true, precision: 3 }),
-    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    ...passwordAccountColumns(),
   },
   (t) => [uniqueIndex('merchant_staff_email_key').on(sql`lower(${t.email})`)],
 );

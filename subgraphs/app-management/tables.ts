@@ -2,6 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { bigserial, check, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { outboxTable } from '../../core/outbox.js';
+import { passwordAccountColumns } from '../../core/password-sign-in.js';
 
 export const appManagementSchema = pgSchema('app_management');
 
@@ -119,12 +120,7 @@ export const operators = appManagementSchema.table(
   'operators',
   {
     id: uuid('id').primaryKey(),
-    email: text('email').notNull(),
-    name: text('name').notNull(),
-    passwordHash: text('password_hash').notNull(),
-    failedSignIns: integer('failed_sign_ins').notNull().default(0),
-    lockedUntil: timestamp('locked_until', { withTimezone: true, precision: 3 }),
-    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    ...passwordAccountColumns(),
   },
   (t) => [uniqueIndex('operators_email_key').on(sql`lower(${t.email})`)],
 );
