@@ -23,7 +23,15 @@ async function main(): Promise<{ stop(): Promise<void> }> {
   if (service === 'gateway') {
     const keys = await loadPlatformKeys(config.keysDir, { create: false });
     const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, subgraphUrl(name)])) as Record<SubgraphName, string>;
-    return startGateway({ config, keys, logger, subgraphUrls: urls, port: config.port, host: config.host });
+    // The message channel reads the outboxes and keeps its records in the database.
+    const database = config.databaseUrl ? await openDatabase(config, 'portico-gateway') : undefined;
+    const gateway = await startGateway({ config, keys, logger, subgraphUrls: urls, port: config.port, host: config.host, ...(database ? { database } : {}) });
+    return {
+      stop: async () => {
+        await gateway.stop();
+        await database?.close();
+      },
+    };
   }
   if (!SUBGRAPH_NAMES.includes(service as SubgraphName)) {
     throw new Error(`usage: serve <gateway|${SUBGRAPH_NAMES.join('|')}>`);

@@ -22,6 +22,8 @@ export interface Caller {
   scopes: readonly string[];
   /** Access token id (`jti`), for audit and revocation. */
   tokenId?: string;
+  /** When the access token expires (seconds since the epoch); long-lived subscriptions end then. */
+  expiresAt?: number;
   /** The passport grant (merchant authorization) an access token came from; revoking it ends the token. */
   grantId?: string;
 }

@@ -47,6 +47,12 @@ const schema = z.object({
   PORTICO_BENCHMARK: z.enum(['1']).optional(),
   /** How long the gateway trusts an app's status and granted scopes before asking again, in ms. Default 2000. */
   APP_ACCESS_CACHE_MS: z.coerce.number().int().min(0).max(5000).default(2000),
+  /** Message channel: how long a pushed message may stay unacknowledged before it is pushed again, in ms. Doubles with each re-push. Default 30000. */
+  MESSAGE_ACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** Message channel: pushes of one message per connection (the first included) before it waits for the next connection. Default 5. */
+  MESSAGE_MAX_PUSH_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /** Message channel: unacknowledged messages a subscription may have before pushing pauses until an acknowledgement. Default 1000. */
+  MESSAGE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(1000),
   /** Seed the demo data set on first start of an empty database. Default true in embedded mode, false with DATABASE_URL. */
   SEED_DEMO: z.enum(['true', 'false']).optional(),
 });
@@ -68,6 +74,7 @@ export interface Config {
   seedDemo: boolean;
   fieldAuthorization: boolean;
   appAccessCacheMs: number;
+  messages: { ackTimeoutMs: number; maxPushAttempts: number; maxInFlight: number };
 }
 
 /** Parses an environment (default: this process's) into a Config, or throws listing every bad variable. */
@@ -106,5 +113,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: e.SEED_DEMO ? e.SEED_DEMO === 'true' : !e.DATABASE_URL,
     fieldAuthorization: e.FIELD_AUTHORIZATION === 'enforce',
     appAccessCacheMs: e.APP_ACCESS_CACHE_MS,
+    messages: { ackTimeoutMs: e.MESSAGE_ACK_TIMEOUT_MS, maxPushAttempts: e.MESSAGE_MAX_PUSH_ATTEMPTS, maxInFlight: e.MESSAGE_MAX_IN_FLIGHT },
   };
 }

@@ -36,6 +36,12 @@ export interface Database {
   /** Applies the migrations of one subgraph (its own schema), serialized across processes. */
   migrate(subgraph: string): Promise<void>;
   ping(): Promise<void>;
+  /**
+   * Listens to a NOTIFY channel. `onReady` runs once listening starts and again after every
+   * reconnection (a notification sent while disconnected is lost, so callers re-read then).
+   * Returns a function that stops listening.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onReady?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -76,6 +82,13 @@ export async function openPglite(dataDir: string | null): Promise<Database> {
     ping: async () => {
       await client.query('select 1');
     },
+    listen: async (channel, onNotify, onReady) => {
+      const unlisten = await client.listen(channel, onNotify);
+      onReady?.();
+      return async () => {
+        if (!client.closed) await unlisten();
+      };
+    },
     close: async () => {
       if (!client.closed) await client.close();
     },
@@ -109,9 +122,54 @@ export async function openPostgres(url: string, poolSize: number, applicationNam
     ping: async () => {
       await pool.query('select 1');
     },
+    listen: async (channel, onNotify, onReady) => listenWithReconnect(url, `${applicationName}-listen`, channel, onNotify, onReady),
     close: async () => {
       if (!pool.ended) await pool.end();
     },
+  };
+}
+
+/**
+ * A dedicated connection that LISTENs, reconnecting with backoff (1 s doubling to 15 s) when the
+ * server goes away. The first connection must succeed, so a wrong URL fails the start.
+ */
+async function listenWithReconnect(url: string, applicationName: string, channel: string, onNotify: (payload: string) => void, onReady?: () => void) {
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let delay = 1000;
+  const connect = async () => {
+    const next = new pg.Client({ connectionString: url, application_name: applicationName });
+    next.on('notification', (message) => {
+      if (message.channel === channel) onNotify(message.payload ?? '');
+    });
+    next.on('error', () => reconnect(next));
+    next.on('end', () => reconnect(next));
+    await next.connect();
+    await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    client = next;
+    delay = 1000;
+    onReady?.();
+  };
+  const reconnect = (failed: pg.Client) => {
+    if (stopped || client !== failed) return;
+    client = undefined;
+    failed.end().catch(() => {});
+    const attempt = () => {
+      retry = undefined;
+      if (stopped) return;
+      connect().catch(() => {
+        delay = Math.min(delay * 2, 15_000);
+        retry = setTimeout(attempt, delay);
+      });
+    };
+    retry = setTimeout(attempt, delay);
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    await client?.end().catch(() => {});
   };
 }
 

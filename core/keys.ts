@@ -27,11 +27,17 @@ export interface PlatformKeys {
   context: { privateKey: CryptoKey; publicKey: CryptoKey; kid: string };
   /** Keys that sign the passport's cookies (newest first). */
   cookieKeys: string[];
+  /**
+   * Key-encryption keys of the message channel (newest first): they wrap each app's AES-256-GCM
+   * data key, which is stored wrapped in the database, never in plaintext.
+   */
+  messageKeks: { id: string; key: Buffer }[];
 }
 
 const ACCESS_TOKEN_FILE = 'access-token-keys.json';
 const CONTEXT_FILE = 'context-key.json';
 const COOKIE_FILE = 'passport-cookie-keys.json';
+const MESSAGE_KEK_FILE = 'message-keks.json';
 
 async function newPrivateJwk(alg: 'ES256' | 'EdDSA'): Promise<JWK> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
@@ -100,6 +106,16 @@ export async function loadPlatformKeys(keysDir: string, options: { create: boole
     }
     cookieKeys = readJson<string[]>(path.join(keysDir, COOKIE_FILE))!;
   }
+  let messageKeks = readJson<{ id: string; key: string }[]>(path.join(keysDir, MESSAGE_KEK_FILE));
+  if (!messageKeks) {
+    if (!options.create) throw new Error(`Message keys are missing in ${keysDir}; run npm run keys -- init`);
+    try {
+      fs.writeFileSync(path.join(keysDir, MESSAGE_KEK_FILE), JSON.stringify([{ id: crypto.randomUUID(), key: crypto.randomBytes(32).toString('base64url') }]), { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    messageKeks = readJson<{ id: string; key: string }[]>(path.join(keysDir, MESSAGE_KEK_FILE))!;
+  }
   const newest = access.keys[0];
   if (!newest?.kid) throw new Error(`${accessFile} holds no usable key`);
   return {
@@ -112,6 +128,7 @@ export async function loadPlatformKeys(keysDir: string, options: { create: boole
     jwks: { keys: access.keys.map(publicPart) },
     privateJwks: access.keys,
     cookieKeys,
+    messageKeks: messageKeks.map((k) => ({ id: k.id, key: Buffer.from(k.key, 'base64url') })),
     context: {
       kid: context.kid ?? 'context',
       privateKey: (await importJWK(context, 'EdDSA')) as CryptoKey,

@@ -114,13 +114,13 @@ export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; issuer
     let caller: Caller;
     if (payload[ROLE_CLAIM] === 'operator') {
       if (typeof payload.sub !== 'string' || payload.client_id !== OPERATOR_CLIENT_ID) throw new InvalidTokenError('The operator token is malformed');
-      caller = { kind: 'operator', merchantId: null, appKey: OPERATOR_CLIENT_ID, operatorId: payload.sub, scopes, ...tokenId };
+      caller = { kind: 'operator', merchantId: null, appKey: OPERATOR_CLIENT_ID, operatorId: payload.sub, scopes, expiresAt: payload.exp, ...tokenId };
     } else {
       if (payload.client_id === OPERATOR_CLIENT_ID) throw new InvalidTokenError('The access token is not valid');
       // Client credentials: the passport sets sub to the client itself; such a token acts for no merchant.
       const merchantId = typeof payload.sub === 'string' && payload.sub !== payload.client_id ? payload.sub : null;
       const grantId = typeof payload.portico_grant === 'string' ? { grantId: payload.portico_grant } : {};
-      caller = { kind: 'app', merchantId, appKey: payload.client_id, scopes, ...tokenId, ...grantId };
+      caller = { kind: 'app', merchantId, appKey: payload.client_id, scopes, expiresAt: payload.exp, ...tokenId, ...grantId };
     }
     cache.set(token, caller, payload.exp * 1000);
     return caller;

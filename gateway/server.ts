@@ -26,6 +26,13 @@ import { createOperatorIntrospection } from './operator-introspection.js';
 import { createOperatorSignIn } from './operator-sign-in.js';
 import { PASSPORT_PATHS, createPassportProxy } from './passport-proxy.js';
 import type { GatewayContext, RequestState } from './plugins/types.js';
+import type { Database } from '../core/db.js';
+import { createMessageCrypto } from '../core/messages/crypto.js';
+import { createMessageStore } from '../core/messages/store.js';
+import { createMessageChannel, type MessageChannel } from './subscriptions/channel.js';
+import { createSubscriptionExecutor } from './subscriptions/execution.js';
+import { createTransports } from './subscriptions/transports.js';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 
 /**
  * The supergraph as @apollo/gateway loads it. The composed file links `authenticated` and
@@ -45,11 +52,15 @@ export interface GatewayOptions {
   logger: Logger;
   port: number;
   host: string;
+  /** The message channel's database (the subgraphs' outboxes and the channel's records). Without it, subscriptions are refused. */
+  database?: Database;
 }
 
 export interface RunningGateway {
   url: string;
   port: number;
+  /** The message channel (absent without a database). */
+  channel?: MessageChannel;
   stop(): Promise<void>;
 }
 
@@ -85,17 +96,22 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
     logger: logger.child({ service: 'gateway' }) as never,
   });
-  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => applyScalarParsing(apiSchema));
+  let apiSchema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate((update) => {
+    applyScalarParsing(update.apiSchema);
+    apiSchema = update.apiSchema;
+  });
+  const formatError = createErrorFormatter({
+    development: config.development,
+    onInternalError: (error) => logger.error({ err: error }, 'unexpected error'),
+  });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: true,
     // Shutdown is ours (SIGTERM stops the gateway first, then subgraphs, then the database).
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: config.development,
-    formatError: createErrorFormatter({
-      development: config.development,
-      onInternalError: (error) => logger.error({ err: error }, 'unexpected error'),
-    }),
+    formatError,
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
       ...(config.development ? [] : [ApolloServerPluginLandingPageDisabled()]),
@@ -105,6 +121,36 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   await apollo.start();
 
+  /** The request pipeline for a long-lived connection (and again, periodically, while it lives). */
+  async function authorize(headers: http.IncomingHttpHeaders) {
+    const state: RequestState = { requestId: '' };
+    const req = { headers } as http.IncomingMessage;
+    for (const plugin of pipeline) await plugin.onRequest?.(req, state);
+    return { caller: state.caller!, requestId: state.requestId };
+  }
+
+  let channel: MessageChannel | undefined;
+  let transports: ReturnType<typeof createTransports> | undefined;
+  if (options.database) {
+    const messageCrypto = createMessageCrypto(keys.messageKeks);
+    const store = createMessageStore(options.database.db, messageCrypto);
+    channel = createMessageChannel({ database: options.database, store, crypto: messageCrypto, logger: logger.child({ service: 'messages' }), ...config.messages });
+    await channel.start();
+    const executor = createSubscriptionExecutor({
+      apollo,
+      schema: () => apiSchema!,
+      channel,
+      store,
+      crypto: messageCrypto,
+      validationRules: pipeline.flatMap((p) => p.validationRules ?? []),
+      formatError,
+      recheckIntervalMs: Math.max(500, Math.min(config.appAccessCacheMs, 2000)),
+      logger,
+    });
+    transports = createTransports({ executor, authorize, logger });
+  } else {
+    logger.warn('no database configured for the gateway: message subscriptions are unavailable');
+  }
   async function health(res: http.ServerResponse) {
     const checks = await Promise.all(
       Object.entries(options.subgraphUrls).map(async ([name, url]) => {
@@ -129,6 +175,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (route === '/auth/operator/token') return await operatorSignIn(req, res);
       if (route === '/auth/operator/introspect') return await introspect(req, res);
       if (PASSPORT_PATHS.test(route)) return await proxyPassport(req, res);
+      if (route === '/graphql/stream' || (route === '/graphql' && (req.headers.accept ?? '').includes('text/event-stream'))) {
+        if (!transports) throw new HttpError(503, 'Message subscriptions are not available on this gateway', 'SERVICE_UNAVAILABLE');
+        return await transports.sse(req, res);
+      }
       if (route !== '/graphql') throw new HttpError(404, 'Not found: the API is at /graphql', 'NOT_FOUND');
       for (const plugin of pipeline) await plugin.onRequest?.(req, state);
       res.setHeader('x-request-id', state.requestId);
@@ -143,13 +193,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
   });
   server.keepAliveTimeout = 65_000;
+  server.on('upgrade', (req, socket, head) => {
+    if (pathOf(req) !== '/graphql' || !transports) {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    transports.upgrade(req, socket, head);
+  });
   const port = await listen(server, options.port, options.host);
   const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}/graphql`;
   logger.info({ url }, 'gateway listening');
   return {
     url,
     port,
+    ...(channel ? { channel } : {}),
     stop: async () => {
+      await transports?.close();
+      await channel?.stop();
       await closeServer(server);
       await apollo.stop();
       await fetcher.close();

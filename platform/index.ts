@@ -92,7 +92,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = process.env): Promi
       subgraphs[name] = running;
       started.push(running);
     }
-    const gateway = await startGateway({ config, keys, logger, subgraphUrls: urls as Record<SubgraphName, string>, port: config.port, host: config.host });
+    const gateway = await startGateway({ config, keys, logger, database, subgraphUrls: urls as Record<SubgraphName, string>, port: config.port, host: config.host });
     started.push(gateway);
     const demo = seed ? await writeDemoFile(config, keys, seed) : undefined;
     let stopping: Promise<void> | undefined;

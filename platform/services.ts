@@ -32,6 +32,6 @@ export function defineSubgraph(name: SubgraphName, deps: ServiceDependencies): S
         appManagementUrl: () => deps.subgraphUrl('app-management'),
       }) as SubgraphDefinition<unknown>;
     case 'app-management':
-      return createAppManagementSubgraph(deps.database) as SubgraphDefinition<unknown>;
+      return createAppManagementSubgraph(deps.database, deps.keys) as SubgraphDefinition<unknown>;
   }
 }

@@ -2,7 +2,8 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './subgraphs/app-management/tables.ts',
+  // The message channel's records (core/messages/tables.ts) live in this schema too.
+  schema: ['./subgraphs/app-management/tables.ts', './core/messages/tables.ts'],
   out: './subgraphs/app-management/migrations',
   schemaFilter: ['app_management'],
 });

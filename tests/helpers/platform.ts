@@ -23,6 +23,7 @@ export const ALL_SCOPES = [
   'users:read',
   'messages:orders',
   'messages:products',
+  'messages:accounts',
   'reports:read',
 ];
 

@@ -1,0 +1,366 @@
+/**
+ * The message channel's queries: reading a merchant's events from the subgraphs' outboxes (the
+ * channel's relay reads them directly, as the outbox pattern intends: same database, read-only),
+ * and keeping each app's cursors, records and delivery attempts.
+ */
+import { and, asc, desc, eq, inArray, isNotNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { Db, Executor } from '../db.js';
+import { open as openSealed, recordAad, seal as cryptoSeal, type MessageCrypto } from './crypto.js';
+import { messageCursors, messageDeliveries, messageRecords } from './tables.js';
+import { topicOfSource, type MessageSource } from './topics.js';
+
+export interface OutboxEvent {
+  source: MessageSource;
+  position: number;
+  id: string;
+  merchantId: string;
+  aggregateType: string;
+  aggregateId: string;
+  type: string;
+  payload: Record<string, unknown>;
+  occurredAt: Date;
+}
+
+export type Positions = Partial<Record<MessageSource, number>>;
+
+export interface DeliveryToRecord {
+  appKey: string;
+  event: OutboxEvent;
+  connectionId: string;
+  transport: 'ws' | 'sse';
+  reason: 'LIVE' | 'REPUSH' | 'MANUAL' | 'REPLAY';
+  attempt: number;
+  pushed: unknown;
+}
+
+/** Acknowledgements, resets and manual pushes, NOTIFYed so that every gateway's live subscriptions follow at once. */
+export const MESSAGE_CONTROL_CHANNEL = 'portico_messages';
+
+export interface ControlMessage {
+  kind: 'ack' | 'reset' | 'redeliver';
+  appKey: string;
+  merchantId: string;
+  positions?: Record<string, number>;
+}
+
+const notifyControl = (tx: Executor, message: ControlMessage) => tx.execute(sql`select pg_notify(${MESSAGE_CONTROL_CHANNEL}, ${JSON.stringify(message)})`);
+
+const outbox = (source: MessageSource) => sql.raw(`"${topicOfSource(source).schema}"."outbox_events"`);
+
+interface OutboxRow {
+  position: string | number;
+  id: string;
+  merchant_id: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  type: string;
+  payload: Record<string, unknown> | string;
+  occurred_at: Date | string;
+}
+
+const rowsOf = (result: unknown): OutboxRow[] => ((result as { rows?: OutboxRow[] }).rows ?? (result as OutboxRow[]));
+
+function toEvent(source: MessageSource, row: OutboxRow): OutboxEvent {
+  return {
+    source,
+    position: Number(row.position),
+    id: row.id,
+    merchantId: row.merchant_id,
+    aggregateType: row.aggregate_type,
+    aggregateId: row.aggregate_id,
+    type: row.type,
+    payload: typeof row.payload === 'string' ? (JSON.parse(row.payload) as Record<string, unknown>) : row.payload,
+    occurredAt: row.occurred_at instanceof Date ? row.occurred_at : new Date(row.occurred_at),
+  };
+}
+
+const COLUMNS = sql.raw('position, id, merchant_id, aggregate_type, aggregate_id, type, payload, occurred_at');
+
+export function createMessageStore(db: Db, crypto: MessageCrypto) {
+  const published = (source: MessageSource, types?: readonly string[] | null): readonly string[] => {
+    const all = topicOfSource(source).eventTypes;
+    return types ? all.filter((t) => types.includes(t)) : all;
+  };
+
+  async function encryptFor(tx: Executor, appKey: string) {
+    return crypto.currentKey(tx, appKey);
+  }
+
+  return {
+    /** A merchant's published events of one source after a position, oldest first. */
+    async eventsAfter(merchantId: string, source: MessageSource, after: number, limit: number, types?: readonly string[] | null): Promise<OutboxEvent[]> {
+      const wanted = published(source, types);
+      if (!wanted.length) return [];
+      const result = await db.execute(
+        sql`select ${COLUMNS} from ${outbox(source)} where merchant_id = ${merchantId} and position > ${after} and type in ${wanted} order by position limit ${limit}`,
+      );
+      return rowsOf(result).map((r) => toEvent(source, r));
+    },
+
+    /** Events by position (for re-push and manual push). */
+    async eventsAt(merchantId: string, source: MessageSource, positions: readonly number[]): Promise<OutboxEvent[]> {
+      if (!positions.length) return [];
+      const result = await db.execute(sql`select ${COLUMNS} from ${outbox(source)} where merchant_id = ${merchantId} and position in ${positions} order by position`);
+      return rowsOf(result).map((r) => toEvent(source, r));
+    },
+
+    /** Events by id, across the given sources, of one merchant. */
+    async eventsById(merchantId: string, sources: readonly MessageSource[], ids: readonly string[]): Promise<OutboxEvent[]> {
+      const uuids = ids.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
+      if (!uuids.length) return [];
+      const found: OutboxEvent[] = [];
+      for (const source of sources) {
+        const result = await db.execute(sql`select ${COLUMNS} from ${outbox(source)} where merchant_id = ${merchantId} and id in ${uuids} and type in ${published(source)}`);
+        found.push(...rowsOf(result).map((r) => toEvent(source, r)));
+      }
+      return found;
+    },
+
+    /** The position of the last event before a time (0 when none): where a stream starts to replay from that time. */
+    async positionBefore(merchantId: string, source: MessageSource, time: Date): Promise<number> {
+      const result = await db.execute(sql`select coalesce(max(position), 0) as position from ${outbox(source)} where merchant_id = ${merchantId} and occurred_at < ${time.toISOString()}`);
+      return Number((rowsOf(result)[0] as unknown as { position: string | number }).position);
+    },
+
+    /**
+     * Where an app's stream of a merchant stands. A stream seen for the first time starts at the
+     * merchant's authorization of the app (events before it are not the app's), or at the start when
+     * that is unknown; the start is stored so that it stays put.
+     */
+    async acknowledgedPositions(appKey: string, merchantId: string, sources: readonly MessageSource[], startFrom: Date | null): Promise<Record<MessageSource, number>> {
+      const rows = await db
+        .select({ source: messageCursors.source, position: messageCursors.ackedPosition })
+        .from(messageCursors)
+        .where(and(eq(messageCursors.appKey, appKey), eq(messageCursors.merchantId, merchantId), inArray(messageCursors.source, [...sources])));
+      const positions = Object.fromEntries(rows.map((r) => [r.source, r.position])) as Record<MessageSource, number>;
+      for (const source of sources) {
+        if (positions[source] !== undefined) continue;
+        const start = startFrom ? await this.positionBefore(merchantId, source, startFrom) : 0;
+        const [stored] = await db
+          .insert(messageCursors)
+          .values({ appKey, merchantId, source, ackedPosition: start })
+          .onConflictDoUpdate({ target: [messageCursors.appKey, messageCursors.merchantId, messageCursors.source], set: { appKey } })
+          .returning({ position: messageCursors.ackedPosition });
+        positions[source] = stored!.position;
+      }
+      return positions;
+    },
+
+    /** Moves cursors forward (never back) and marks the records up to them acknowledged. Returns the cursors after. */
+    async acknowledge(appKey: string, merchantId: string, upTo: Positions): Promise<Record<string, number>> {
+      return db.transaction(async (tx) => {
+        const after: Record<string, number> = {};
+        for (const [source, position] of Object.entries(upTo) as [MessageSource, number][]) {
+          const [row] = await tx
+            .insert(messageCursors)
+            .values({ appKey, merchantId, source, ackedPosition: position })
+            .onConflictDoUpdate({
+              target: [messageCursors.appKey, messageCursors.merchantId, messageCursors.source],
+              set: { ackedPosition: sql`greatest(${messageCursors.ackedPosition}, excluded.acked_position)`, updatedAt: sql`now()` },
+            })
+            .returning({ position: messageCursors.ackedPosition });
+          after[source] = row!.position;
+          await tx
+            .update(messageRecords)
+            .set({ acknowledgedAt: sql`now()` })
+            .where(and(eq(messageRecords.appKey, appKey), eq(messageRecords.merchantId, merchantId), eq(messageRecords.source, source), lte(messageRecords.position, position), sql`${messageRecords.acknowledgedAt} is null`));
+        }
+        await notifyControl(tx, { kind: 'ack', appKey, merchantId, positions: after });
+        return after;
+      });
+    },
+
+    /** Sets cursors (forward or back): the stream replays from there. */
+    async resetCursors(appKey: string, merchantId: string, to: Record<string, number>): Promise<void> {
+      await db.transaction(async (tx) => {
+        for (const [source, position] of Object.entries(to)) {
+          await tx
+            .insert(messageCursors)
+            .values({ appKey, merchantId, source, ackedPosition: position })
+            .onConflictDoUpdate({ target: [messageCursors.appKey, messageCursors.merchantId, messageCursors.source], set: { ackedPosition: position, updatedAt: sql`now()` } });
+        }
+        await notifyControl(tx, { kind: 'reset', appKey, merchantId, positions: to });
+      });
+    },
+
+    /**
+     * Marks events for a manual push to the app's next (or current) subscription. Events never pushed
+     * get their record now. Returns the ids found; ids that are not this app's events of this merchant
+     * are left out.
+     */
+    async requestRedelivery(appKey: string, merchantId: string, sources: readonly MessageSource[], ids: readonly string[]): Promise<OutboxEvent[]> {
+      const events = await this.eventsById(merchantId, sources, ids);
+      if (!events.length) return [];
+      await db.transaction(async (tx) => {
+        const key = await encryptFor(tx, appKey);
+        await tx
+          .insert(messageRecords)
+          .values(events.map((e) => recordValues(appKey, e, key)))
+          .onConflictDoUpdate({
+            target: [messageRecords.appKey, messageRecords.merchantId, messageRecords.source, messageRecords.position],
+            set: { redeliverRequestedAt: sql`now()` },
+          });
+        await notifyControl(tx, { kind: 'redeliver', appKey, merchantId });
+      });
+      return events;
+    },
+
+    async pendingRedeliveries(appKey: string, merchantId: string, sources: readonly MessageSource[]): Promise<{ source: MessageSource; position: number; requestedAt: Date }[]> {
+      const rows = await db
+        .select({ source: messageRecords.source, position: messageRecords.position, requestedAt: messageRecords.redeliverRequestedAt })
+        .from(messageRecords)
+        .where(and(eq(messageRecords.appKey, appKey), eq(messageRecords.merchantId, merchantId), inArray(messageRecords.source, [...sources]), isNotNull(messageRecords.redeliverRequestedAt)))
+        .orderBy(asc(messageRecords.source), asc(messageRecords.position))
+        .limit(1000);
+      return rows as { source: MessageSource; position: number; requestedAt: Date }[];
+    },
+
+    async clearRedelivery(appKey: string, merchantId: string, done: { source: MessageSource; position: number; requestedAt: Date }[]): Promise<void> {
+      if (!done.length) return;
+      const conditions: SQL[] = done.map((d) => and(eq(messageRecords.source, d.source), eq(messageRecords.position, d.position), lte(messageRecords.redeliverRequestedAt, d.requestedAt))!);
+      await db
+        .update(messageRecords)
+        .set({ redeliverRequestedAt: null })
+        .where(and(eq(messageRecords.appKey, appKey), eq(messageRecords.merchantId, merchantId), or(...conditions)));
+    },
+
+    /** Writes the records (first push) and the delivery attempts of a batch of pushes, in one transaction. */
+    async recordDeliveries(deliveries: readonly DeliveryToRecord[]): Promise<void> {
+      if (!deliveries.length) return;
+      await db.transaction(async (tx) => {
+        const keys = new Map<string, { version: number; key: Buffer }>();
+        for (const d of deliveries) if (!keys.has(d.appKey)) keys.set(d.appKey, await encryptFor(tx, d.appKey));
+        const records = new Map<string, ReturnType<typeof recordValues>>();
+        for (const d of deliveries) {
+          const id = `${d.appKey}|${d.event.merchantId}|${d.event.source}|${d.event.position}`;
+          if (!records.has(id)) records.set(id, recordValues(d.appKey, d.event, keys.get(d.appKey)!));
+        }
+        await tx.insert(messageRecords).values([...records.values()]).onConflictDoNothing();
+        await tx.insert(messageDeliveries).values(
+          deliveries.map((d) => {
+            const key = keys.get(d.appKey)!;
+            return {
+              appKey: d.appKey,
+              merchantId: d.event.merchantId,
+              source: d.event.source,
+              position: d.event.position,
+              connectionId: d.connectionId,
+              transport: d.transport,
+              reason: d.reason,
+              attempt: d.attempt,
+              keyVersion: key.version,
+              pushed: cryptoSeal(key.key, JSON.stringify(d.pushed), recordAad(d.appKey, d.event.merchantId, d.event.source, d.event.position, 'pushed')),
+            };
+          }),
+        );
+      });
+    },
+
+    /** An app's records for a merchant, newest first, with their delivery attempts, decrypted. */
+    async listRecords(appKey: string, merchantId: string, options: { sources: readonly MessageSource[]; first: number; before?: { source: string; position: number; firstPushedAt: Date } | null; unacknowledgedOnly?: boolean }) {
+      const conditions = [eq(messageRecords.appKey, appKey), eq(messageRecords.merchantId, merchantId), inArray(messageRecords.source, [...options.sources])];
+      if (options.unacknowledgedOnly) conditions.push(sql`${messageRecords.acknowledgedAt} is null`);
+      if (options.before) {
+        conditions.push(
+          or(
+            lt(messageRecords.firstPushedAt, options.before.firstPushedAt),
+            and(eq(messageRecords.firstPushedAt, options.before.firstPushedAt), sql`(${messageRecords.source}, ${messageRecords.position}) < (${options.before.source}, ${options.before.position})`),
+          )!,
+        );
+      }
+      const rows = await db
+        .select()
+        .from(messageRecords)
+        .where(and(...conditions))
+        .orderBy(desc(messageRecords.firstPushedAt), desc(messageRecords.source), desc(messageRecords.position))
+        .limit(options.first + 1);
+      const page = rows.slice(0, options.first);
+      const deliveries = page.length
+        ? await db
+            .select()
+            .from(messageDeliveries)
+            .where(
+              and(
+                eq(messageDeliveries.appKey, appKey),
+                eq(messageDeliveries.merchantId, merchantId),
+                or(...page.map((r) => and(eq(messageDeliveries.source, r.source), eq(messageDeliveries.position, r.position))!)),
+              ),
+            )
+            .orderBy(asc(messageDeliveries.pushedAt), asc(messageDeliveries.id))
+        : [];
+      const decrypt = async (version: number, sealed: string, aad: string) => JSON.parse(openSealed(await crypto.keyVersion(db, appKey, version), sealed, aad).toString('utf8')) as unknown;
+      const items = [];
+      for (const r of page) {
+        items.push({
+          ...r,
+          payload: await decrypt(r.keyVersion, r.payload, recordAad(appKey, merchantId, r.source, r.position, 'payload')),
+          deliveries: await Promise.all(
+            deliveries
+              .filter((d) => d.source === r.source && d.position === r.position)
+              .map(async (d) => ({ ...d, pushed: await decrypt(d.keyVersion, d.pushed, recordAad(appKey, merchantId, d.source, d.position, 'pushed')) })),
+          ),
+        });
+      }
+      return { items, hasMore: rows.length > options.first };
+    },
+
+    /** When the merchant gave the authorization behind a passport grant (a stream starts there). */
+    async authorizedAt(grantId: string): Promise<Date | null> {
+      const result = await db.execute(sql`select authorized_at from account.merchant_authorizations where grant_id = ${grantId}`);
+      const row = rowsOf(result)[0] as unknown as { authorized_at: Date | string } | undefined;
+      return row ? new Date(row.authorized_at) : null;
+    },
+
+    /** Cursor rows of a stream (for its status). */
+    async cursorRows(appKey: string, merchantId: string) {
+      return db.select().from(messageCursors).where(and(eq(messageCursors.appKey, appKey), eq(messageCursors.merchantId, merchantId)));
+    },
+
+    /** Messages after each acknowledged position (for the stream's status). */
+    async pendingCounts(merchantId: string, after: Record<string, number>): Promise<Record<string, number>> {
+      const out: Record<string, number> = {};
+      for (const [source, position] of Object.entries(after) as [MessageSource, number][]) {
+        const result = await db.execute(sql`select count(*)::int as n from ${outbox(source)} where merchant_id = ${merchantId} and position > ${position} and type in ${published(source)}`);
+        out[source] = Number((rowsOf(result)[0] as unknown as { n: number }).n);
+      }
+      return out;
+    },
+
+    /** The highest position this app was ever pushed per source (what is a replay). */
+    async highestPushed(appKey: string, merchantId: string): Promise<Record<string, number>> {
+      const rows = await db
+        .select({ source: messageRecords.source, position: sql<string>`max(${messageRecords.position})` })
+        .from(messageRecords)
+        .where(and(eq(messageRecords.appKey, appKey), eq(messageRecords.merchantId, merchantId)))
+        .groupBy(messageRecords.source);
+      return Object.fromEntries(rows.map((r) => [r.source, Number(r.position)]));
+    },
+
+    /** The newest position of each source for a merchant (for the stream's status). */
+    async latestPositions(merchantId: string, sources: readonly MessageSource[]): Promise<Record<string, number>> {
+      const out: Record<string, number> = {};
+      for (const source of sources) {
+        const result = await db.execute(sql`select coalesce(max(position), 0) as position from ${outbox(source)} where merchant_id = ${merchantId} and type in ${published(source)}`);
+        out[source] = Number((rowsOf(result)[0] as unknown as { position: string | number }).position);
+      }
+      return out;
+    },
+  };
+}
+
+export type MessageStore = ReturnType<typeof createMessageStore>;
+
+
+function recordValues(appKey: string, event: OutboxEvent, key: { version: number; key: Buffer }) {
+  return {
+    appKey,
+    merchantId: event.merchantId,
+    source: event.source,
+    position: event.position,
+    eventId: event.id,
+    type: event.type,
+    occurredAt: event.occurredAt,
+    keyVersion: key.version,
+    payload: cryptoSeal(key.key, JSON.stringify(event.payload), recordAad(appKey, event.merchantId, event.source, event.position, 'payload')),
+  };
+}

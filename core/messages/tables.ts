@@ -1,0 +1,82 @@
+/**
+ * The message channel's own records, in the app-management schema (apps, quotas and reports live
+ * there): each app's cursor per merchant and topic, its data keys, the messages it was pushed and
+ * every delivery attempt. Payloads are stored encrypted with the app's key (see crypto.ts).
+ */
+import { sql } from 'drizzle-orm';
+import { bigint, bigserial, index, integer, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+const appManagement = pgSchema('app_management');
+
+/** Where each app's stream of a merchant stands per source: everything up to `ackedPosition` is acknowledged. */
+export const messageCursors = appManagement.table(
+  'message_cursors',
+  {
+    appKey: text('app_key').notNull(),
+    merchantId: uuid('merchant_id').notNull(),
+    source: text('source').notNull(),
+    ackedPosition: bigint('acked_position', { mode: 'number' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appKey, t.merchantId, t.source] })],
+);
+
+/** Per-app AES-256-GCM data keys, wrapped with a platform key-encryption key; the newest version encrypts. */
+export const messageKeys = appManagement.table(
+  'message_keys',
+  {
+    appKey: text('app_key').notNull(),
+    version: integer('version').notNull(),
+    kekId: text('kek_id').notNull(),
+    wrappedKey: text('wrapped_key').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appKey, t.version] })],
+);
+
+/** A message an app was pushed at least once: the event, its original payload (encrypted) and its acknowledgement. */
+export const messageRecords = appManagement.table(
+  'message_records',
+  {
+    appKey: text('app_key').notNull(),
+    merchantId: uuid('merchant_id').notNull(),
+    source: text('source').notNull(),
+    position: bigint('position', { mode: 'number' }).notNull(),
+    eventId: uuid('event_id').notNull(),
+    type: text('type').notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, precision: 3 }).notNull(),
+    keyVersion: integer('key_version').notNull(),
+    payload: text('payload').notNull(),
+    firstPushedAt: timestamp('first_pushed_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true, precision: 3 }),
+    /** Set by `redeliverMessages` (manual push); cleared when pushed again. */
+    redeliverRequestedAt: timestamp('redeliver_requested_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appKey, t.merchantId, t.source, t.position] }),
+    index('message_records_event_idx').on(t.appKey, t.eventId),
+    index('message_records_redeliver_idx').on(t.appKey, t.merchantId).where(sql`${t.redeliverRequestedAt} is not null`),
+    index('message_records_pushed_idx').on(t.appKey, t.merchantId, t.firstPushedAt),
+  ],
+);
+
+/** Every push of a message: when, on which connection, why, and what was pushed (encrypted). */
+export const messageDeliveries = appManagement.table(
+  'message_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    appKey: text('app_key').notNull(),
+    merchantId: uuid('merchant_id').notNull(),
+    source: text('source').notNull(),
+    position: bigint('position', { mode: 'number' }).notNull(),
+    connectionId: text('connection_id').notNull(),
+    transport: text('transport', { enum: ['ws', 'sse'] }).notNull(),
+    /** LIVE (first push), REPUSH (unacknowledged after the timeout), MANUAL (redeliverMessages), REPLAY (after a cursor reset or a reconnection). */
+    reason: text('reason', { enum: ['LIVE', 'REPUSH', 'MANUAL', 'REPLAY'] }).notNull(),
+    attempt: integer('attempt').notNull(),
+    keyVersion: integer('key_version').notNull(),
+    pushed: text('pushed').notNull(),
+    pushedAt: timestamp('pushed_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [index('message_deliveries_message_idx').on(t.appKey, t.merchantId, t.source, t.position)],
+);

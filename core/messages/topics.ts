@@ -1,0 +1,60 @@
+/**
+ * What the message channel carries: three topics, each fed by one subgraph's outbox, each behind
+ * its own scope. The GraphQL enum value of an event type is derived from its outbox name
+ * (`order.refund_requested` → REFUND_REQUESTED, `stock.changed` → STOCK_CHANGED).
+ */
+export type MessageSource = 'order' | 'product' | 'account';
+export type MessageTopic = 'ORDERS' | 'PRODUCTS' | 'ACCOUNTS';
+
+export interface TopicDefinition {
+  topic: MessageTopic;
+  /** The subgraph (and Postgres schema) whose outbox feeds the topic. */
+  source: MessageSource;
+  schema: string;
+  scope: string;
+  /** Outbox event types the topic publishes (others stay internal to the platform). */
+  eventTypes: readonly string[];
+  /** The event type of the GraphQL API (OrderEvent...) and its enum of types. */
+  graphqlType: string;
+}
+
+export const TOPICS: readonly TopicDefinition[] = [
+  {
+    topic: 'ORDERS',
+    source: 'order',
+    schema: 'order',
+    scope: 'messages:orders',
+    eventTypes: ['order.created', 'order.paid', 'order.shipped', 'order.delivered', 'order.completed', 'order.cancelled', 'order.refund_requested', 'order.refunded'],
+    graphqlType: 'OrderEvent',
+  },
+  {
+    topic: 'PRODUCTS',
+    source: 'product',
+    schema: 'product',
+    scope: 'messages:products',
+    eventTypes: ['product.created', 'product.updated', 'product.status_changed', 'stock.changed'],
+    graphqlType: 'ProductEvent',
+  },
+  {
+    topic: 'ACCOUNTS',
+    source: 'account',
+    schema: 'account',
+    scope: 'messages:accounts',
+    // Authorization revocations concern one app only and end its subscriptions; they are not broadcast.
+    eventTypes: ['merchant.registered', 'user.merged'],
+    graphqlType: 'AccountEvent',
+  },
+];
+
+export const SOURCES: readonly MessageSource[] = TOPICS.map((t) => t.source);
+export const topicOf = (topic: MessageTopic): TopicDefinition => TOPICS.find((t) => t.topic === topic)!;
+export const topicOfSource = (source: MessageSource): TopicDefinition => TOPICS.find((t) => t.source === source)!;
+export const topicOfSchema = (schema: string): TopicDefinition | undefined => TOPICS.find((t) => t.schema === schema);
+
+/** `order.refund_requested` → `REFUND_REQUESTED`. */
+export const enumValueOf = (eventType: string): string => eventType.replace(/^(order|product|merchant|user)\./, (m, prefix: string) => (prefix === 'product' || prefix === 'merchant' || prefix === 'user' ? `${prefix}_` : '')).replace(/\./g, '_').toUpperCase();
+
+/** The outbox type of an enum value within a topic, or undefined. */
+export function eventTypeOf(topic: TopicDefinition, enumValue: string): string | undefined {
+  return topic.eventTypes.find((t) => enumValueOf(t) === enumValue);
+}

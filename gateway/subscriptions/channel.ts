@@ -1,0 +1,377 @@
+/**
+ * The message channel's dispatcher, one per gateway process.
+ *
+ * Each subscription reads its app's stream of one merchant from the outboxes by position, so there
+ * is no seam between catching up and live: a NOTIFY (sent by the committing transaction) only wakes
+ * the subscriptions of that merchant, which then read what is new. Pushed messages stay in the
+ * subscription's in-flight set until acknowledged (acknowledgeMessages, on any gateway: the
+ * acknowledgement is NOTIFYed too); unacknowledged ones are pushed again after MESSAGE_ACK_TIMEOUT_MS,
+ * doubling each time, up to MESSAGE_MAX_PUSH_ATTEMPTS per connection, after which they wait for the
+ * next connection (which starts from the acknowledged cursor). Pushing pauses while
+ * MESSAGE_MAX_IN_FLIGHT messages are unacknowledged.
+ */
+import type { Database } from '../../core/db.js';
+import type { Logger } from '../../core/logger.js';
+import { OUTBOX_CHANNEL } from '../../core/outbox.js';
+import type { MessageCrypto } from '../../core/messages/crypto.js';
+import { MESSAGE_CONTROL_CHANNEL, type ControlMessage, type DeliveryToRecord, type MessageStore, type OutboxEvent } from '../../core/messages/store.js';
+import { topicOfSchema, topicOfSource, type MessageSource, type TopicDefinition } from '../../core/messages/topics.js';
+
+export type DeliveryReason = DeliveryToRecord['reason'];
+
+/** One message on its way to one subscription. */
+export interface Envelope {
+  event: OutboxEvent;
+  topic: TopicDefinition;
+  cursor: string;
+  attempt: number;
+  reason: DeliveryReason;
+}
+
+export interface StreamSpec {
+  appKey: string;
+  merchantId: string;
+  sources: readonly MessageSource[];
+  /** Outbox types wanted per source; absent means every published type. */
+  types: Partial<Record<MessageSource, readonly string[]>>;
+  /** Where to start (an `after` cursor); absent: after the acknowledged position. */
+  after?: Partial<Record<MessageSource, number>>;
+  /** Where a stream seen for the first time starts (the merchant's authorization of the app). */
+  startFrom: Date | null;
+  connectionId: string;
+  transport: 'ws' | 'sse';
+}
+
+export interface ChannelOptions {
+  database: Database;
+  store: MessageStore;
+  crypto: MessageCrypto;
+  logger: Logger;
+  ackTimeoutMs: number;
+  maxPushAttempts: number;
+  maxInFlight: number;
+  /** Events read per query. */
+  batchSize?: number;
+}
+
+interface InFlight {
+  envelope: Envelope;
+  attempts: number;
+  dueAt: number;
+}
+
+/** A subscription's stream: an async iterable of envelopes, plus what its executor reports back. */
+export interface MessageStream extends AsyncIterable<Envelope> {
+  /** Records a push (before it is sent); throws if the record cannot be written. */
+  recordPush(envelope: Envelope, pushed: unknown): Promise<void>;
+  /** Ends the stream: the next read returns this error, then the stream is done. */
+  terminate(error: Error): void;
+  readonly terminated: Error | undefined;
+}
+
+const positionKey = (source: string, position: number) => `${source}:${position}`;
+
+export function createMessageChannel(options: ChannelOptions) {
+  const { store, crypto, logger } = options;
+  const batchSize = options.batchSize ?? 200;
+  const byMerchant = new Map<string, Set<Subscriber>>();
+  const unlisteners: (() => Promise<void>)[] = [];
+
+  /** Writes delivery records in batches: one transaction per tick for every subscription that pushed. */
+  let queued: { delivery: DeliveryToRecord; done: (error?: unknown) => void }[] = [];
+  let flushing: Promise<void> | undefined;
+  let scheduled = false;
+  function flush(): Promise<void> {
+    if (flushing) return flushing;
+    flushing = (async () => {
+      while (queued.length) {
+        const batch = queued.splice(0, 1000);
+        try {
+          await store.recordDeliveries(batch.map((b) => b.delivery));
+          for (const b of batch) b.done();
+        } catch (error) {
+          logger.error({ err: error }, 'message channel: delivery records could not be written');
+          for (const b of batch) b.done(error);
+        }
+      }
+    })().finally(() => {
+      flushing = undefined;
+      if (queued.length) schedule();
+    });
+    return flushing;
+  }
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      void flush();
+    });
+  }
+  function recordDelivery(delivery: DeliveryToRecord): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      queued.push({ delivery, done: (error) => (error ? reject(error) : resolve()) });
+      schedule();
+    });
+  }
+
+  class Subscriber implements MessageStream {
+    delivered: Record<string, number> = {};
+    /** Positions at or below which an event was pushed before (on any connection): a REPLAY. */
+    pushedBefore: Record<string, number> = {};
+    inFlight = new Map<string, InFlight>();
+    checkRedeliveries = true;
+    terminated: Error | undefined;
+    private closed = false;
+    private dirty = true;
+    private wakeUp: (() => void) | undefined;
+    private timer: NodeJS.Timeout | undefined;
+
+    constructor(readonly spec: StreamSpec) {}
+
+    wake() {
+      this.dirty = true;
+      this.wakeUp?.();
+    }
+
+    terminate(error: Error) {
+      this.terminated ??= error;
+      this.wake();
+    }
+
+    close() {
+      this.closed = true;
+      this.wake();
+    }
+
+    private async sleep(ms: number) {
+      if (this.dirty || this.closed) return;
+      await new Promise<void>((resolve) => {
+        this.wakeUp = resolve;
+        if (Number.isFinite(ms)) this.timer = setTimeout(resolve, Math.max(0, ms));
+      });
+      this.wakeUp = undefined;
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+
+    private cursorAfter(event: OutboxEvent): string {
+      const positions: Record<string, number> = {};
+      for (const source of this.spec.sources) positions[source] = this.delivered[source] ?? 0;
+      positions[event.source] = event.position;
+      return crypto.sealCursor({ appKey: this.spec.appKey, merchantId: this.spec.merchantId, positions });
+    }
+
+    acknowledged(positions: Record<string, number>) {
+      for (const [key, entry] of this.inFlight) {
+        const acked = positions[entry.envelope.event.source];
+        if (acked !== undefined && entry.envelope.event.position <= acked) this.inFlight.delete(key);
+      }
+      this.wake();
+    }
+
+    reset(positions: Record<string, number>) {
+      for (const [source, position] of Object.entries(positions)) {
+        if (!this.spec.sources.includes(source as MessageSource)) continue;
+        this.pushedBefore[source] = Math.max(this.pushedBefore[source] ?? 0, this.delivered[source] ?? 0);
+        this.delivered[source] = position;
+        for (const [key, entry] of this.inFlight) if (entry.envelope.event.source === source) this.inFlight.delete(key);
+      }
+      this.wake();
+    }
+
+    async recordPush(envelope: Envelope, pushed: unknown) {
+      await recordDelivery({
+        appKey: this.spec.appKey,
+        event: envelope.event,
+        connectionId: this.spec.connectionId,
+        transport: this.spec.transport,
+        reason: envelope.reason,
+        attempt: envelope.attempt,
+        pushed,
+      });
+    }
+
+    async *[Symbol.asyncIterator](): AsyncGenerator<Envelope> {
+      const { appKey, merchantId, sources } = this.spec;
+      register(this);
+      try {
+        const acked = await store.acknowledgedPositions(appKey, merchantId, sources, this.spec.startFrom);
+        this.pushedBefore = await store.highestPushed(appKey, merchantId);
+        for (const source of sources) this.delivered[source] = this.spec.after?.[source] ?? acked[source];
+        while (!this.closed) {
+          if (this.terminated) throw this.terminated;
+          this.dirty = false;
+          let pushed = false;
+          for await (const envelope of this.manualPushes()) {
+            pushed = true;
+            yield envelope;
+          }
+          for await (const envelope of this.duePushes()) {
+            pushed = true;
+            yield envelope;
+          }
+          for await (const envelope of this.newEvents()) {
+            pushed = true;
+            yield envelope;
+          }
+          if (pushed || this.terminated) continue;
+          await this.sleep(this.nextDueIn());
+        }
+      } finally {
+        unregister(this);
+      }
+    }
+
+    private nextDueIn(): number {
+      let next = Infinity;
+      for (const entry of this.inFlight.values()) if (entry.attempts < options.maxPushAttempts) next = Math.min(next, entry.dueAt);
+      return next === Infinity ? Infinity : next - Date.now();
+    }
+
+    private track(envelope: Envelope) {
+      const key = positionKey(envelope.event.source, envelope.event.position);
+      const previous = this.inFlight.get(key);
+      const attempts = (previous?.attempts ?? 0) + 1;
+      envelope.attempt = attempts;
+      this.inFlight.set(key, { envelope, attempts, dueAt: Date.now() + options.ackTimeoutMs * 2 ** (attempts - 1) });
+    }
+
+    private async *manualPushes(): AsyncGenerator<Envelope> {
+      if (!this.checkRedeliveries) return;
+      this.checkRedeliveries = false;
+      const { appKey, merchantId, sources } = this.spec;
+      const pending = await store.pendingRedeliveries(appKey, merchantId, sources);
+      for (const source of sources) {
+        const mine = pending.filter((p) => p.source === source);
+        const events = await store.eventsAt(merchantId, source, mine.map((p) => p.position));
+        for (const event of events) {
+          if (this.closed || this.terminated) return;
+          const key = positionKey(source, event.position);
+          const envelope: Envelope = { event, topic: topicOfSource(source), cursor: this.inFlight.get(key)?.envelope.cursor ?? this.cursorAfter(event), attempt: 1, reason: 'MANUAL' };
+          this.track(envelope);
+          yield envelope;
+        }
+      }
+      await store.clearRedelivery(appKey, merchantId, pending);
+    }
+
+    private async *duePushes(): AsyncGenerator<Envelope> {
+      const now = Date.now();
+      const due = [...this.inFlight.values()].filter((e) => e.dueAt <= now && e.attempts < options.maxPushAttempts);
+      if (!due.length) return;
+      // An acknowledgement NOTIFY may have been missed (a listener reconnecting): ask the database.
+      const acked = await store.acknowledgedPositions(this.spec.appKey, this.spec.merchantId, this.spec.sources, null);
+      this.acknowledged(acked);
+      this.dirty = false;
+      due.sort((a, b) => a.envelope.event.source.localeCompare(b.envelope.event.source) || a.envelope.event.position - b.envelope.event.position);
+      for (const entry of due) {
+        const key = positionKey(entry.envelope.event.source, entry.envelope.event.position);
+        if (!this.inFlight.has(key) || this.closed || this.terminated) continue;
+        const envelope: Envelope = { ...entry.envelope, reason: 'REPUSH' };
+        this.track(envelope);
+        yield envelope;
+      }
+    }
+
+    private async *newEvents(): AsyncGenerator<Envelope> {
+      const { merchantId, sources } = this.spec;
+      for (const source of sources) {
+        const room = options.maxInFlight - this.inFlight.size;
+        if (room <= 0) return;
+        const events = await store.eventsAfter(merchantId, source, this.delivered[source] ?? 0, Math.min(batchSize, room), this.spec.types[source]);
+        if (events.length === Math.min(batchSize, room)) this.dirty = true;
+        for (const event of events) {
+          if (this.closed || this.terminated) return;
+          // A reset while this batch was on its way moved the stream: read again from there.
+          if (event.position <= (this.delivered[source] ?? 0)) continue;
+          const envelope: Envelope = {
+            event,
+            topic: topicOfSource(source),
+            cursor: this.cursorAfter(event),
+            attempt: 1,
+            reason: event.position <= (this.pushedBefore[source] ?? 0) ? 'REPLAY' : 'LIVE',
+          };
+          this.delivered[source] = event.position;
+          this.track(envelope);
+          yield envelope;
+        }
+      }
+    }
+  }
+
+  function register(subscriber: Subscriber) {
+    let set = byMerchant.get(subscriber.spec.merchantId);
+    if (!set) byMerchant.set(subscriber.spec.merchantId, (set = new Set()));
+    set.add(subscriber);
+  }
+
+  function unregister(subscriber: Subscriber) {
+    const set = byMerchant.get(subscriber.spec.merchantId);
+    set?.delete(subscriber);
+    if (set && !set.size) byMerchant.delete(subscriber.spec.merchantId);
+  }
+
+  function onOutbox(payload: string) {
+    const [schema, merchantId, position] = payload.split(':');
+    const topic = schema ? topicOfSchema(schema) : undefined;
+    if (!topic || !merchantId) return;
+    for (const subscriber of byMerchant.get(merchantId) ?? []) {
+      if (subscriber.spec.sources.includes(topic.source) && (subscriber.delivered[topic.source] ?? 0) < Number(position)) subscriber.wake();
+    }
+  }
+
+  function onControl(payload: string) {
+    let message: ControlMessage;
+    try {
+      message = JSON.parse(payload) as ControlMessage;
+    } catch {
+      return;
+    }
+    for (const subscriber of byMerchant.get(message.merchantId) ?? []) {
+      if (subscriber.spec.appKey !== message.appKey) continue;
+      if (message.kind === 'ack' && message.positions) subscriber.acknowledged(message.positions);
+      if (message.kind === 'reset' && message.positions) subscriber.reset(message.positions);
+      if (message.kind === 'redeliver') {
+        subscriber.checkRedeliveries = true;
+        subscriber.wake();
+      }
+    }
+  }
+
+  /** After (re)connecting the listener, notifications may have been missed: everyone reads again. */
+  function wakeAll() {
+    for (const set of byMerchant.values()) for (const subscriber of set) subscriber.wake();
+  }
+
+  return {
+    async start() {
+      unlisteners.push(await options.database.listen(OUTBOX_CHANNEL, onOutbox, wakeAll));
+      unlisteners.push(
+        await options.database.listen(MESSAGE_CONTROL_CHANNEL, onControl, () => {
+          for (const set of byMerchant.values()) for (const subscriber of set) subscriber.checkRedeliveries = true;
+          wakeAll();
+        }),
+      );
+    },
+
+    open(spec: StreamSpec): MessageStream & { close(): void } {
+      return new Subscriber(spec);
+    },
+
+    /** Subscriptions open on this gateway (for /healthz and tests). */
+    get size() {
+      let n = 0;
+      for (const set of byMerchant.values()) n += set.size;
+      return n;
+    },
+
+    async stop() {
+      for (const set of byMerchant.values()) for (const subscriber of set) subscriber.close();
+      for (const unlisten of unlisteners.splice(0)) await unlisten().catch(() => {});
+      await flush();
+    },
+  };
+}
+
+export type MessageChannel = ReturnType<typeof createMessageChannel>;

@@ -1,0 +1,441 @@
+/**
+ * Executing operations that arrive over WebSocket or SSE.
+ *
+ * @apollo/gateway does not execute subscriptions, so the gateway does: each message of the
+ * subscription's stream is executed with graphql-js against the API schema, as the root value. The
+ * event's own fields (id, cursor, type...) come from the message; an entity field (`order`,
+ * `product`, `sku`, `merchant`) is resolved by running the subscriber's selection for it as a query
+ * through the gateway itself (`order(id:) { <selection> }`), with the subscriber's caller. So the
+ * fields resolve across subgraphs, and each subgraph's field permissions apply exactly as for
+ * queries: a field the app may not read comes back null with FORBIDDEN at its path.
+ *
+ * Queries and mutations sent over these transports go through the gateway as over HTTP.
+ */
+import crypto from 'node:crypto';
+import type { ApolloServer } from '@apollo/server';
+import {
+  GraphQLError,
+  Kind,
+  OperationTypeNode,
+  execute,
+  getOperationAST,
+  parse,
+  print,
+  specifiedRules,
+  validate,
+  visit,
+  type DocumentNode,
+  type ExecutionResult,
+  type FieldNode,
+  type FormattedExecutionResult,
+  type FragmentDefinitionNode,
+  type GraphQLFieldResolver,
+  type GraphQLFormattedError,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationRule,
+  type VariableDefinitionNode,
+} from 'graphql';
+import { getArgumentValues, getVariableValues } from 'graphql/execution/values.js';
+import type { Caller } from '../../core/caller.js';
+import { ErrorCode, PorticoError } from '../../core/errors.js';
+import { InvalidCursorError, type MessageCrypto } from '../../core/messages/crypto.js';
+import type { MessageStore } from '../../core/messages/store.js';
+import { TOPICS, enumValueOf, eventTypeOf, topicOf, type MessageSource, type MessageTopic, type TopicDefinition } from '../../core/messages/topics.js';
+import type { Logger } from '../../core/logger.js';
+import type { GatewayContext } from '../plugins/types.js';
+import type { Envelope, MessageChannel } from './channel.js';
+
+export interface OperationRequest {
+  query?: unknown;
+  variables?: unknown;
+  operationName?: unknown;
+}
+
+export interface Connection {
+  caller: Caller;
+  connectionId: string;
+  transport: 'ws' | 'sse';
+  requestId: string;
+  /**
+   * Re-checks the connection's token (expiry, merchant authorization, app status and granted
+   * scopes): its current effective scopes, or the error that ends its subscriptions.
+   */
+  recheck(): Promise<{ scopes: readonly string[] } | { error: GraphQLError }>;
+}
+
+export interface SubscriptionExecutorOptions {
+  apollo: ApolloServer<GatewayContext>;
+  schema(): GraphQLSchema;
+  channel: MessageChannel;
+  store: MessageStore;
+  crypto: MessageCrypto;
+  validationRules: readonly ValidationRule[];
+  formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
+  recheckIntervalMs: number;
+  logger: Logger;
+}
+
+export type OperationOutcome = FormattedExecutionResult | AsyncIterableIterator<FormattedExecutionResult>;
+
+/** Entity fields of event types, and the query field that fetches each. */
+const ENTITY_FIELDS: Record<string, Record<string, { queryField: string; idOf(envelope: Envelope): unknown }>> = {
+  OrderEvent: { order: { queryField: 'order', idOf: (e) => e.event.aggregateId } },
+  ProductEvent: {
+    product: { queryField: 'product', idOf: (e) => e.event.payload.productId },
+    sku: { queryField: 'sku', idOf: (e) => e.event.payload.skuId },
+  },
+  AccountEvent: { merchant: { queryField: 'merchant', idOf: (e) => e.event.merchantId } },
+};
+
+const ROOT_TOPICS: Record<string, MessageTopic | null> = { orderEvents: 'ORDERS', productEvents: 'PRODUCTS', accountEvents: 'ACCOUNTS', messages: null };
+
+interface ExecutionContext {
+  caller: Caller;
+  requestId: string;
+  rawVariables: Record<string, unknown>;
+}
+
+/** Errors of an entity sub-query, by the object and key where graphql-js will meet them. */
+const nestedErrors = new WeakMap<object, Map<string, GraphQLError>>();
+
+const isEnvelope = (value: unknown): value is Envelope & { __typename: string } =>
+  typeof value === 'object' && value !== null && 'event' in value && 'topic' in value && '__typename' in value;
+
+function errorFromFormatted(error: { message: string; extensions?: Record<string, unknown> }): GraphQLError {
+  return new GraphQLError(error.message, { extensions: error.extensions ?? {} });
+}
+
+export function createSubscriptionExecutor(options: SubscriptionExecutorOptions) {
+  const { apollo, crypto: messageCrypto } = options;
+  const formatResult = (result: ExecutionResult): FormattedExecutionResult => {
+    const formatted: FormattedExecutionResult = {};
+    if (result.errors?.length) formatted.errors = result.errors.map((e) => options.formatError(e.toJSON(), e));
+    if ('data' in result) formatted.data = result.data ?? null;
+    return formatted;
+  };
+  const errorResult = (error: GraphQLError): FormattedExecutionResult => ({ errors: [options.formatError(error.toJSON(), error)] });
+
+  /** Per selection (the field nodes of one subscription document): the query that resolves it. */
+  const subQueries = new WeakMap<FieldNode, { query: string; variableNames: string[] }>();
+
+  function subQueryFor(info: GraphQLResolveInfo, queryField: string) {
+    const cached = subQueries.get(info.fieldNodes[0]!);
+    if (cached) return cached;
+    const selections = info.fieldNodes.flatMap((node) => node.selectionSet?.selections ?? []);
+    const withTypename = (set: SelectionSetNode): SelectionSetNode =>
+      visit(set, {
+        SelectionSet(node) {
+          if (node.selections.some((s) => s.kind === Kind.FIELD && s.name.value === '__typename' && !s.alias)) return undefined;
+          return { ...node, selections: [...node.selections, { kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } }] };
+        },
+      });
+    const selectionSet = withTypename({ kind: Kind.SELECTION_SET, selections });
+    // The fragments this selection uses, transitively, and the operation variables it refers to.
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    const variables = new Set<string>();
+    const collect = (node: SelectionSetNode | FragmentDefinitionNode) =>
+      visit(node, {
+        Variable(v) {
+          variables.add(v.name.value);
+        },
+        FragmentSpread(spread) {
+          const name = spread.name.value;
+          const fragment = info.fragments[name];
+          if (fragment && !fragments.has(name)) {
+            fragments.set(name, { ...fragment, selectionSet: withTypename(fragment.selectionSet) });
+            collect(fragment);
+          }
+        },
+      });
+    collect(selectionSet);
+    const definitions: VariableDefinitionNode[] = (info.operation.variableDefinitions ?? []).filter((d) => variables.has(d.variable.name.value));
+    const operation: OperationDefinitionNode = {
+      kind: Kind.OPERATION_DEFINITION,
+      operation: OperationTypeNode.QUERY,
+      name: { kind: Kind.NAME, value: 'PorticoMessageEntity' },
+      variableDefinitions: [
+        ...definitions,
+        {
+          kind: Kind.VARIABLE_DEFINITION,
+          variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: 'portico_id' } },
+          type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'ID' } } },
+        },
+      ],
+      selectionSet: {
+        kind: Kind.SELECTION_SET,
+        selections: [
+          {
+            kind: Kind.FIELD,
+            alias: { kind: Kind.NAME, value: 'entity' },
+            name: { kind: Kind.NAME, value: queryField },
+            arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'id' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: 'portico_id' } } }],
+            selectionSet,
+          },
+        ],
+      },
+    };
+    const plan = { query: print({ kind: Kind.DOCUMENT, definitions: [operation, ...fragments.values()] }), variableNames: definitions.map((d) => d.variable.name.value) };
+    subQueries.set(info.fieldNodes[0]!, plan);
+    return plan;
+  }
+
+  async function resolveEntity(info: GraphQLResolveInfo, context: ExecutionContext, queryField: string, id: unknown): Promise<unknown> {
+    if (typeof id !== 'string' || !id) return null;
+    const plan = subQueryFor(info, queryField);
+    const variables: Record<string, unknown> = { portico_id: id };
+    for (const name of plan.variableNames) if (name in context.rawVariables) variables[name] = context.rawVariables[name];
+    const response = await apollo.executeOperation({ query: plan.query, variables }, { contextValue: { caller: context.caller, requestId: context.requestId } });
+    if (response.body.kind !== 'single') throw new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, 'unexpected incremental response');
+    const { data, errors } = response.body.singleResult;
+    const entity = (data as { entity?: unknown } | null | undefined)?.entity ?? null;
+    for (const error of errors ?? []) {
+      const path = error.path ?? [];
+      if (path.length <= 1 || entity === null) throw errorFromFormatted(error);
+      // Walk to the object holding the failed field (or the deepest one that exists).
+      let parent: unknown = entity;
+      let key = String(path[1]);
+      for (let i = 2; i < path.length; i++) {
+        const next = (parent as Record<string, unknown>)[key];
+        if (next === null || typeof next !== 'object') break;
+        parent = next;
+        key = String(path[i]);
+      }
+      if (parent && typeof parent === 'object') {
+        let map = nestedErrors.get(parent);
+        if (!map) nestedErrors.set(parent, (map = new Map()));
+        if (!map.has(key)) map.set(key, errorFromFormatted(error));
+      }
+    }
+    return entity;
+  }
+
+  const fieldResolver: GraphQLFieldResolver<unknown, ExecutionContext> = (source, _args, context, info) => {
+    if (info.parentType === info.schema.getSubscriptionType()) return source;
+    if (isEnvelope(source)) return eventField(source, info, context);
+    const value = (source as Record<string, unknown> | null)?.[info.path.key as string];
+    if (value === null || value === undefined) {
+      const error = source && typeof source === 'object' ? nestedErrors.get(source)?.get(info.path.key as string) : undefined;
+      if (error) throw error;
+    }
+    return value;
+  };
+
+  function eventField(envelope: Envelope & { __typename: string }, info: GraphQLResolveInfo, context: ExecutionContext): unknown {
+    const { event } = envelope;
+    const entity = ENTITY_FIELDS[envelope.__typename]?.[info.fieldName];
+    if (entity) return resolveEntity(info, context, entity.queryField, entity.idOf(envelope));
+    switch (info.fieldName) {
+      case '__typename':
+        return envelope.__typename;
+      case 'id':
+        return event.id;
+      case 'cursor':
+        return envelope.cursor;
+      case 'topic':
+        return envelope.topic.topic;
+      case 'occurredAt':
+        return event.occurredAt.toISOString();
+      case 'attempt':
+        return envelope.attempt;
+      case 'reason':
+        return envelope.reason;
+      case 'type':
+        return enumValueOf(event.type);
+      case 'status':
+        return event.payload.status ?? null;
+      case 'stockBefore':
+        return event.payload.stockBefore ?? null;
+      case 'stockAfter':
+        return event.payload.stockAfter ?? null;
+      case 'stockChangeSource':
+        return event.payload.source ?? null;
+      case 'mergedUserRef':
+        return userRef(context.caller.appKey, event.payload.mergedUserId);
+      case 'survivingUserRef':
+        return userRef(context.caller.appKey, event.payload.survivingUserId);
+      default:
+        return null;
+    }
+  }
+
+  /** Opaque per-app references to buyers until the identity work brings openids. */
+  const refKey = messageCrypto.derivedKey('portico user reference v1');
+  function userRef(appKey: string, userId: unknown): string | null {
+    if (typeof userId !== 'string') return null;
+    return crypto.createHmac('sha256', refKey).update(`${appKey}|${userId}`).digest('base64url').slice(0, 32);
+  }
+
+  /** Which topics a subscription field covers, or the error that refuses it. */
+  function topicsFor(fieldName: string, args: Record<string, unknown>, scopes: ReadonlySet<string>): TopicDefinition[] | GraphQLError {
+    const fixed = ROOT_TOPICS[fieldName];
+    if (fixed === undefined) return new PorticoError(ErrorCode.BAD_USER_INPUT, `Unknown subscription ${fieldName}`);
+    if (fixed) {
+      const topic = topicOf(fixed);
+      if (!scopes.has(topic.scope)) return new PorticoError(ErrorCode.FORBIDDEN, `${fieldName} needs the scope ${topic.scope}`, { requiredScopes: [[topic.scope]] });
+      return [topic];
+    }
+    const asked = (args.topics as MessageTopic[] | null | undefined) ?? null;
+    if (asked) {
+      const missing = asked.map(topicOf).filter((t) => !scopes.has(t.scope));
+      if (missing.length) return new PorticoError(ErrorCode.FORBIDDEN, `messages for ${missing.map((t) => t.topic).join(', ')} need ${missing.map((t) => t.scope).join(', ')}`, { requiredScopes: missing.map((t) => [t.scope]) });
+      return [...new Set(asked)].map(topicOf);
+    }
+    const held = TOPICS.filter((t) => scopes.has(t.scope));
+    if (!held.length) return new PorticoError(ErrorCode.FORBIDDEN, 'messages needs at least one of the scopes messages:orders, messages:products, messages:accounts', { requiredScopes: TOPICS.map((t) => [t.scope]) });
+    return held;
+  }
+
+  async function openSubscription(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    rawVariables: Record<string, unknown>,
+    operationName: string | undefined,
+    connection: Connection,
+  ): Promise<OperationOutcome> {
+    const { caller } = connection;
+    if (caller.kind !== 'app' || !caller.merchantId) {
+      return errorResult(new PorticoError(ErrorCode.FORBIDDEN, 'Message subscriptions are per merchant: use a token a merchant authorized for the app'));
+    }
+    const subscriptionType = schema.getSubscriptionType()!;
+    const rootField = operation.selectionSet.selections[0] as FieldNode;
+    const fieldDef = subscriptionType.getFields()[rootField.name.value]!;
+    // Coerce the variables once (validation passed, so this only fails on bad variable values).
+    let args: Record<string, unknown>;
+    try {
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables, { maxErrors: 10 });
+      if (coerced.errors) return { errors: coerced.errors.map((e) => options.formatError({ ...e.toJSON(), extensions: { code: ErrorCode.BAD_USER_INPUT } }, e)) };
+      args = getArgumentValues(fieldDef, rootField, coerced.coerced);
+    } catch (error) {
+      if (error instanceof GraphQLError) return errorResult(new PorticoError(ErrorCode.BAD_USER_INPUT, error.message));
+      throw error;
+    }
+    const topics = topicsFor(rootField.name.value, args, new Set(caller.scopes));
+    if (topics instanceof GraphQLError) return errorResult(topics);
+
+    let after: Partial<Record<MessageSource, number>> | undefined;
+    if (args.after !== undefined && args.after !== null) {
+      if (typeof args.after !== 'string') return errorResult(new PorticoError(ErrorCode.BAD_USER_INPUT, 'after must be a MessageCursor string', { field: 'after' }));
+      try {
+        const state = messageCrypto.openCursor(args.after);
+        if (state.appKey !== caller.appKey || state.merchantId !== caller.merchantId) {
+          return errorResult(new PorticoError(ErrorCode.BAD_USER_INPUT, 'This cursor belongs to another app or merchant', { field: 'after' }));
+        }
+        after = state.positions;
+      } catch (error) {
+        if (error instanceof InvalidCursorError) return errorResult(new PorticoError(ErrorCode.BAD_USER_INPUT, 'after is not a valid MessageCursor', { field: 'after' }));
+        throw error;
+      }
+    }
+    const types: Partial<Record<MessageSource, readonly string[]>> = {};
+    if (Array.isArray(args.types)) {
+      for (const topic of topics) types[topic.source] = (args.types as string[]).map((value) => eventTypeOf(topic, value)).filter((t): t is string => !!t);
+    }
+    const startFrom = caller.grantId ? await options.store.authorizedAt(caller.grantId) : null;
+    const stream = options.channel.open({
+      appKey: caller.appKey,
+      merchantId: caller.merchantId,
+      sources: topics.map((t) => t.source),
+      types,
+      ...(after ? { after } : {}),
+      startFrom,
+      connectionId: connection.connectionId,
+      transport: connection.transport,
+    });
+    const context: ExecutionContext = { caller, requestId: connection.requestId, rawVariables };
+    const iterator = stream[Symbol.asyncIterator]();
+
+    // Re-check the caller while the subscription lives: token expiry, revoked authorization, suspended app, lost scope.
+    const timer = setInterval(() => {
+      void connection
+        .recheck()
+        .then((outcome) => {
+          if ('error' in outcome) return stream.terminate(outcome.error);
+          const lost = topics.filter((t) => !outcome.scopes.includes(t.scope));
+          if (lost.length) stream.terminate(new PorticoError(ErrorCode.FORBIDDEN, `The app no longer holds ${lost.map((t) => t.scope).join(', ')}`, { requiredScopes: lost.map((t) => [t.scope]) }));
+        })
+        .catch((error: unknown) => options.logger.warn({ err: error }, 'subscription re-check failed; trying again'));
+    }, options.recheckIntervalMs);
+    timer.unref();
+
+    let done = false;
+    const finish = async () => {
+      if (done) return;
+      done = true;
+      clearInterval(timer);
+      stream.close();
+      await iterator.return?.();
+    };
+
+    const results: AsyncIterableIterator<FormattedExecutionResult> = {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      async next(): Promise<IteratorResult<FormattedExecutionResult>> {
+        if (done) return { done: true, value: undefined };
+        let step: IteratorResult<Envelope>;
+        try {
+          step = await iterator.next();
+        } catch (error) {
+          await finish();
+          const graphQLError = error instanceof GraphQLError ? error : new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, (error as Error).message);
+          if (!(error instanceof GraphQLError)) options.logger.error({ err: error }, 'subscription failed');
+          return { done: false, value: errorResult(graphQLError) };
+        }
+        if (step.done) {
+          await finish();
+          return { done: true, value: undefined };
+        }
+        const envelope = step.value;
+        const rootValue = Object.assign(Object.create(null) as object, envelope, { __typename: envelope.topic.graphqlType });
+        const result = formatResult(await execute({ schema, document, rootValue, contextValue: context, variableValues: rawVariables, operationName, fieldResolver }));
+        try {
+          await stream.recordPush(envelope, result);
+        } catch {
+          await finish();
+          return { done: false, value: errorResult(new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, 'The message could not be recorded; reconnect to receive it again')) };
+        }
+        return { done: false, value: result };
+      },
+      async return(): Promise<IteratorResult<FormattedExecutionResult>> {
+        await finish();
+        return { done: true, value: undefined };
+      },
+    };
+    return results;
+  }
+
+  return {
+    /** Runs one operation for a connection: a single result, or a stream of results for a subscription. */
+    async run(request: OperationRequest, connection: Connection): Promise<OperationOutcome> {
+      if (typeof request.query !== 'string' || !request.query) return errorResult(new PorticoError(ErrorCode.BAD_USER_INPUT, 'query must be a non-empty string'));
+      const rawVariables = (request.variables && typeof request.variables === 'object' ? request.variables : {}) as Record<string, unknown>;
+      const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
+      let document: DocumentNode;
+      try {
+        document = parse(request.query, { maxTokens: 5000 });
+      } catch (error) {
+        return errorResult(new GraphQLError((error as GraphQLError).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } }));
+      }
+      const schema = options.schema();
+      const operation = getOperationAST(document, operationName);
+      if (!operation) return errorResult(new GraphQLError('Choose one operation with operationName', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+      if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
+        const response = await apollo.executeOperation(
+          { query: request.query, variables: rawVariables, ...(operationName ? { operationName } : {}) },
+          { contextValue: { caller: connection.caller, requestId: connection.requestId } },
+        );
+        if (response.body.kind !== 'single') return errorResult(new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, 'unexpected incremental response'));
+        return response.body.singleResult as FormattedExecutionResult;
+      }
+      const errors = validate(schema, document, [...specifiedRules, ...options.validationRules]);
+      if (errors.length) return { errors: errors.map((e) => options.formatError({ ...e.toJSON(), extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } }, e)) };
+      return openSubscription(schema, document, operation, rawVariables, operationName, connection);
+    },
+  };
+}
+
+export type SubscriptionExecutor = ReturnType<typeof createSubscriptionExecutor>;

@@ -1,0 +1,132 @@
+/**
+ * The two transports of the message channel, both on the gateway's public port:
+ * - WebSocket at /graphql, protocol `graphql-transport-ws` (graphql-ws). The access token goes in the
+ *   connection parameters (`{ "authorization": "Bearer <token>" }`) or the upgrade request's
+ *   Authorization header. A refused connection closes with 4401 (token) or 4403 (app not allowed).
+ * - Server-Sent Events at /graphql/stream (graphql-sse, distinct connections mode), or /graphql with
+ *   `Accept: text/event-stream`. The token goes in the Authorization header.
+ */
+import crypto from 'node:crypto';
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { GraphQLError, parse, type ExecutionArgs } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { createHandler as createSseHandler } from 'graphql-sse/lib/use/http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Caller } from '../../core/caller.js';
+import { HttpError } from '../../core/http.js';
+import type { Logger } from '../../core/logger.js';
+import type { Connection, OperationRequest, SubscriptionExecutor } from './execution.js';
+
+export interface TransportOptions {
+  executor: SubscriptionExecutor;
+  /** Runs the gateway's request pipeline for a token: the caller, or an HttpError. */
+  authorize(headers: http.IncomingHttpHeaders): Promise<{ caller: Caller; requestId: string }>;
+  logger: Logger;
+}
+
+type WsExtra = { connection?: Connection };
+
+function authorizationFrom(params: Readonly<Record<string, unknown>> | undefined, request: http.IncomingMessage): string | undefined {
+  const fromParams = params?.authorization ?? params?.Authorization;
+  if (typeof fromParams === 'string') return fromParams;
+  if (typeof params?.token === 'string') return `Bearer ${params.token}`;
+  return request.headers.authorization;
+}
+
+export function createTransports(options: TransportOptions) {
+  const { executor, logger } = options;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1_000_000 });
+  const connections = new Set<WebSocket>();
+  wss.on('connection', (socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
+
+  const connectionFor = async (headers: http.IncomingHttpHeaders, transport: 'ws' | 'sse'): Promise<Connection> => {
+    const { caller, requestId } = await options.authorize(headers);
+    const recheck = async () => {
+      try {
+        return { scopes: (await options.authorize(headers)).caller.scopes };
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error;
+        return { error: new GraphQLError(error.message, { extensions: { code: error.code } }) };
+      }
+    };
+    return { caller, requestId, transport, recheck, connectionId: `${transport}_${crypto.randomUUID()}` };
+  };
+
+  const run = (args: ExecutionArgs) => {
+    const { request, connection } = args.contextValue as { request: OperationRequest; connection: Connection };
+    return executor.run(request, connection) as never;
+  };
+
+  useServer<Record<string, unknown>, WsExtra>(
+    {
+      connectionInitWaitTimeout: 10_000,
+      async onConnect(ctx) {
+        const authorization = authorizationFrom(ctx.connectionParams, ctx.extra.request);
+        try {
+          ctx.extra.connection = await connectionFor({ ...ctx.extra.request.headers, authorization }, 'ws');
+          return true;
+        } catch (error) {
+          if (!(error instanceof HttpError)) throw error;
+          const code = error.status === 401 ? CloseCode.Unauthorized : CloseCode.Forbidden;
+          ctx.extra.socket.close(code, error.message.slice(0, 120));
+          return false;
+        }
+      },
+      onSubscribe(ctx, _id, payload) {
+        const connection = ctx.extra.connection;
+        if (!connection) return [new GraphQLError('Not authenticated', { extensions: { code: 'UNAUTHENTICATED' } })];
+        try {
+          const document = parse(payload.query);
+          return { schema: undefined as never, document, contextValue: { request: payload, connection } } as ExecutionArgs;
+        } catch (error) {
+          return [new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+      },
+      execute: run,
+      subscribe: run,
+    },
+    wss,
+  );
+
+  const sse = createSseHandler({
+    async onSubscribe(req, params) {
+      let connection: Connection;
+      try {
+        connection = await connectionFor(req.raw.headers, 'sse');
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error;
+        return [
+          JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code } }] }),
+          { status: error.status, statusText: error.message.slice(0, 60), headers: { 'content-type': 'application/json', ...error.headers } },
+        ];
+      }
+      return executor.run(params as OperationRequest, connection) as never;
+    },
+  });
+
+  return {
+    /** Takes over an HTTP upgrade to /graphql; refuses anything else. */
+    upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    },
+    sse(req: http.IncomingMessage, res: http.ServerResponse) {
+      return sse(req, res).catch((error: unknown) => {
+        logger.error({ err: error }, 'SSE request failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
+        else res.end();
+      });
+    },
+    get openSockets() {
+      return connections.size;
+    },
+    async close() {
+      for (const socket of connections) socket.close(1001, 'gateway shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

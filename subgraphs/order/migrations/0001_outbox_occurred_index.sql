@@ -1,0 +1,1 @@
+CREATE INDEX "outbox_events_merchant_occurred_idx" ON "order"."outbox_events" USING btree ("merchant_id","occurred_at");
