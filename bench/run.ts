@@ -6,6 +6,8 @@
  * Database: BENCH_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres;
  * a fresh database is created for the run and dropped after it.
  * BENCH_DURATION (seconds per scenario, default 10) and BENCH_CONNECTIONS (default 10) tune it.
+ * BENCH_ONLY=b runs only the order page; BENCH_ONLY=channel only the message-channel scenarios
+ * (bench/channel.ts, with their own BENCH_CHANNEL_* and BENCH_BACKLOG_EVENTS knobs).
  * BENCH_PROFILE=<gateway|order|product|account|app-management> writes a V8 CPU profile of that
  * service to bench/.tmp/ (open it in Chrome DevTools) to see where its time goes.
  */
@@ -25,6 +27,7 @@ import { CONTEXT_TOKEN_HEADER, createContextSigner, mintAccessToken } from '../c
 import { DEMO_APP_KEY, seedDemo } from '../demo/seed.js';
 import { prepareDatabase } from '../platform/index.js';
 import { freePort, runScript, waitForHttp, type Child } from '../tests/helpers/processes.js';
+import { runChannelScenarios } from './channel.js';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const duration = Number(process.env.BENCH_DURATION ?? 10);
@@ -125,12 +128,13 @@ async function main() {
         started.push(child);
         await waitForHttp(`http://127.0.0.1:${ports[name]}/healthz`, child);
       }
-      const gateway = serve('gateway', { ...common, PORT: String(gatewayPort) });
+      // The gateway reads the outboxes and keeps the message records: without a database it refuses subscriptions.
+      const gateway = serve('gateway', { ...common, DATABASE_URL: dbUrl.toString(), PORT: String(gatewayPort) });
       children.push(gateway);
       started.push(gateway);
       await waitForHttp(`${publicUrl}/healthz`, gateway);
       const pids = Object.fromEntries(services.map((s, i) => [s, started[i]!.process.pid]));
-      return { ports, publicUrl, gatewayUrl: `${publicUrl}/graphql`, pids };
+      return { ports, publicUrl, gatewayUrl: `${publicUrl}/graphql`, pids, gateway };
     }
     const stack = await startStack();
     const { ports, publicUrl, gatewayUrl, pids } = stack;
@@ -162,9 +166,28 @@ async function main() {
       results.push(r);
       console.log(JSON.stringify(r));
     };
+    /** d, e, f: the message channel, on this stack (after the others: they leave many events behind). */
+    const channel = () =>
+      runChannelScenarios({
+        dbUrl: dbUrl.toString(),
+        keys,
+        publicUrl,
+        gatewayUrl,
+        orderUrl: `http://127.0.0.1:${ports.order}/graphql`,
+        seed,
+        pids,
+        duration,
+        cpuMs,
+        report: (r) => report(r as ScenarioResult),
+        gatewayOutput: () => stack.gateway.output(),
+      });
     const only = process.env.BENCH_ONLY;
     if (only === 'b') {
       report(await measured(() => load('b-isv-order-page', 'gateway', gatewayUrl, auth, orderPage)));
+      return;
+    }
+    if (only === 'channel') {
+      await channel();
       return;
     }
     const direct = await measured(() => load('a-single-subgraph', 'direct', `http://127.0.0.1:${ports.product}/graphql`, { [CONTEXT_TOKEN_HEADER]: contextToken }, singleSubgraph));
@@ -206,6 +229,8 @@ async function main() {
     };
     console.log(JSON.stringify(summary));
     results.push(summary as unknown as ScenarioResult);
+
+    await channel();
 
     for (const r of results) if (r.errors || r.non2xx) throw new Error(`${r.scenario}/${r.target}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
     fs.writeFileSync(

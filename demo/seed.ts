@@ -104,7 +104,7 @@ const PACKAGES = [
   { name: 'Order management', tier: 'FREE', scopes: ['orders:read', 'orders:write', 'merchant:read'], description: 'Read and fulfil the merchant\'s orders.' },
   { name: 'Buyer details', tier: 'PAID', scopes: ['orders:read_pii', 'users:read'], description: 'Buyers\' shipping contact and profile, for fulfilment and CRM apps.' },
   { name: 'Catalog management', tier: 'FREE', scopes: ['products:read', 'products:write', 'inventory:write'], description: 'Manage products, SKUs and stock.' },
-  { name: 'Order messages', tier: 'FREE', scopes: ['messages:orders', 'messages:products'], description: 'Subscribe to order, product and stock events instead of polling.' },
+  { name: 'Order messages', tier: 'FREE', scopes: ['messages:orders', 'messages:products', 'messages:accounts'], description: 'Subscribe to order, product, stock and account events instead of polling.' },
   { name: 'Reports', tier: 'FREE', scopes: ['reports:read'], description: 'The app\'s own call reports and quotas.' },
 ] as const;
 

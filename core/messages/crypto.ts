@@ -104,6 +104,11 @@ export function createMessageCrypto(keks: readonly Kek[]) {
       return version;
     },
 
+    /** Drops the cached keys of an app (another process rotated them). */
+    forget(appKey: string): void {
+      dataKeys.delete(appKey);
+    },
+
     async versionsOf(db: Executor, appKey: string): Promise<{ version: number; createdAt: Date }[]> {
       return db.select({ version: messageKeys.version, createdAt: messageKeys.createdAt }).from(messageKeys).where(and(eq(messageKeys.appKey, appKey))).orderBy(desc(messageKeys.version));
     },

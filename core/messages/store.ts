@@ -37,13 +37,13 @@ export interface DeliveryToRecord {
 export const MESSAGE_CONTROL_CHANNEL = 'portico_messages';
 
 export interface ControlMessage {
-  kind: 'ack' | 'reset' | 'redeliver';
+  kind: 'ack' | 'reset' | 'redeliver' | 'key_rotated';
   appKey: string;
-  merchantId: string;
+  merchantId?: string;
   positions?: Record<string, number>;
 }
 
-const notifyControl = (tx: Executor, message: ControlMessage) => tx.execute(sql`select pg_notify(${MESSAGE_CONTROL_CHANNEL}, ${JSON.stringify(message)})`);
+export const notifyControl = (tx: Executor, message: ControlMessage) => tx.execute(sql`select pg_notify(${MESSAGE_CONTROL_CHANNEL}, ${JSON.stringify(message)})`);
 
 const outbox = (source: MessageSource) => sql.raw(`"${topicOfSource(source).schema}"."outbox_events"`);
 

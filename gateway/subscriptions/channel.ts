@@ -328,6 +328,8 @@ export function createMessageChannel(options: ChannelOptions) {
     } catch {
       return;
     }
+    if (message.kind === 'key_rotated') return crypto.forget(message.appKey);
+    if (!message.merchantId) return;
     for (const subscriber of byMerchant.get(message.merchantId) ?? []) {
       if (subscriber.spec.appKey !== message.appKey) continue;
       if (message.kind === 'ack' && message.positions) subscriber.acknowledged(message.positions);

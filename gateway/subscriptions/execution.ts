@@ -108,15 +108,26 @@ function errorFromFormatted(error: { message: string; extensions?: Record<string
   return new GraphQLError(error.message, { extensions: error.extensions ?? {} });
 }
 
+/** An error as clients see it (not relying on GraphQLError#toJSON: errors may come from another copy of graphql-js). */
+function toFormatted(error: GraphQLError, extensions?: Record<string, unknown>): GraphQLFormattedError {
+  return {
+    message: error.message,
+    ...(error.locations?.length ? { locations: error.locations } : {}),
+    ...(error.path ? { path: error.path } : {}),
+    ...(extensions || (error.extensions && Object.keys(error.extensions).length) ? { extensions: { ...error.extensions, ...extensions } } : {}),
+  };
+}
+
 export function createSubscriptionExecutor(options: SubscriptionExecutorOptions) {
   const { apollo, crypto: messageCrypto } = options;
+  const format = (error: GraphQLError, extensions?: Record<string, unknown>) => options.formatError(toFormatted(error, extensions), error.originalError ?? error);
   const formatResult = (result: ExecutionResult): FormattedExecutionResult => {
     const formatted: FormattedExecutionResult = {};
-    if (result.errors?.length) formatted.errors = result.errors.map((e) => options.formatError(e.toJSON(), e));
+    if (result.errors?.length) formatted.errors = result.errors.map((e) => format(e));
     if ('data' in result) formatted.data = result.data ?? null;
     return formatted;
   };
-  const errorResult = (error: GraphQLError): FormattedExecutionResult => ({ errors: [options.formatError(error.toJSON(), error)] });
+  const errorResult = (error: GraphQLError): FormattedExecutionResult => ({ errors: [format(error)] });
 
   /** Per selection (the field nodes of one subscription document): the query that resolves it. */
   const subQueries = new WeakMap<FieldNode, { query: string; variableNames: string[] }>();
@@ -307,7 +318,7 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     let args: Record<string, unknown>;
     try {
       const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables, { maxErrors: 10 });
-      if (coerced.errors) return { errors: coerced.errors.map((e) => options.formatError({ ...e.toJSON(), extensions: { code: ErrorCode.BAD_USER_INPUT } }, e)) };
+      if (coerced.errors) return { errors: coerced.errors.map((e) => format(e, { code: ErrorCode.BAD_USER_INPUT })) };
       args = getArgumentValues(fieldDef, rootField, coerced.coerced);
     } catch (error) {
       if (error instanceof GraphQLError) return errorResult(new PorticoError(ErrorCode.BAD_USER_INPUT, error.message));
@@ -432,7 +443,7 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
         return response.body.singleResult as FormattedExecutionResult;
       }
       const errors = validate(schema, document, [...specifiedRules, ...options.validationRules]);
-      if (errors.length) return { errors: errors.map((e) => options.formatError({ ...e.toJSON(), extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } }, e)) };
+      if (errors.length) return { errors: errors.map((e) => format(e, { code: 'GRAPHQL_VALIDATION_FAILED' })) };
       return openSubscription(schema, document, operation, rawVariables, operationName, connection);
     },
   };

@@ -89,6 +89,8 @@ export function createTransports(options: TransportOptions) {
       },
       execute: run,
       subscribe: run,
+      // Results are already formatted (errors masked) by the executor: send them as they are.
+      onNext: (_ctx, _id, _payload, _args, result) => result as never,
     },
     wss,
   );

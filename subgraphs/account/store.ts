@@ -1,7 +1,7 @@
 /** Queries and changes of the account subgraph. */
 import crypto from 'node:crypto';
 import { and, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
-import type { Db } from '../../core/db.js';
+import type { Db, Executor } from '../../core/db.js';
 import { badInput } from '../../core/errors.js';
 import { recordEvents } from '../../core/outbox.js';
 import { passwordSignIn } from '../../core/password-sign-in.js';
@@ -109,6 +109,26 @@ export function createAccountStore(db: Db) {
         .from(merchantAuthorizations)
         .where(and(eq(merchantAuthorizations.grantId, grantId), isNull(merchantAuthorizations.revokedAt)));
       return !!row;
+    },
+
+    /**
+     * Records that one buyer was merged into another (a guest who signed up, two accounts found to be
+     * one person): a `user.merged` event for each merchant that knows the buyer, so subscribed apps
+     * merge their own records. The identity work calls this in the transaction that merges them.
+     */
+    async recordUserMerge(input: { mergedUserId: string; survivingUserId: string; merchantIds: readonly string[] }, tx: Executor = db): Promise<void> {
+      if (input.mergedUserId === input.survivingUserId) throw badInput('A buyer cannot be merged into itself', 'survivingUserId');
+      await recordEvents(
+        tx,
+        outboxEvents,
+        [...new Set(input.merchantIds)].map((merchantId) => ({
+          merchantId,
+          aggregateType: 'user',
+          aggregateId: input.survivingUserId,
+          type: 'user.merged',
+          payload: { mergedUserId: input.mergedUserId, survivingUserId: input.survivingUserId },
+        })),
+      );
     },
 
     async createUsers(input: { id?: string; nickname: string; createdAt?: Date }[]): Promise<UserRow[]> {

@@ -6,12 +6,13 @@
 import { GraphQLError, GraphQLScalarType } from 'graphql';
 import type { Caller } from '../../core/caller.js';
 import type { Db } from '../../core/db.js';
-import { badInput, forbidden } from '../../core/errors.js';
+import { badInput, forbidden, notFound } from '../../core/errors.js';
 import { InvalidCursorError, type MessageCrypto } from '../../core/messages/crypto.js';
-import type { MessageStore } from '../../core/messages/store.js';
+import { notifyControl, type MessageStore } from '../../core/messages/store.js';
 import { TOPICS, topicOf, topicOfSource, type MessageSource, type MessageTopic, type TopicDefinition } from '../../core/messages/topics.js';
 import { decodeCursor, encodeCursor, pageSize } from '../../core/pagination.js';
-import { auditLog } from './tables.js';
+import { eq } from 'drizzle-orm';
+import { apps, auditLog } from './tables.js';
 
 function streamOf(caller: Caller): { appKey: string; merchantId: string } {
   if (caller.kind !== 'app' || !caller.merchantId) throw forbidden('Messages are per merchant: use a token a merchant authorized for the app');
@@ -154,8 +155,11 @@ export function createMessageResolvers(db: Db, store: MessageStore, crypto: Mess
       },
       rotateMessageKey: async (_: unknown, args: { appKey: string }, ctx: { caller: Caller }) => {
         if (ctx.caller.kind !== 'operator' || !ctx.caller.operatorId) throw forbidden('Only operators may do this');
+        const [app] = await db.select({ key: apps.key }).from(apps).where(eq(apps.key, args.appKey));
+        if (!app) throw notFound('App', args.appKey);
         const version = await db.transaction(async (tx) => {
           const v = await crypto.rotate(tx, args.appKey);
+          await notifyControl(tx, { kind: 'key_rotated', appKey: args.appKey });
           await tx.insert(auditLog).values({ actor: `operator:${ctx.caller.operatorId}`, action: 'message_key.rotate', targetType: 'app', targetId: args.appKey, reason: null, details: { version: v } });
           return v;
         });
