@@ -249,9 +249,11 @@ const client: Client = createClient({
   // codes, such as 4401 for a rejected token, whatever this says.)
   shouldRetry: () => !stopping,
   on: {
+    connecting: (isRetry) => isRetry && log('reconnecting'),
     connected: (_socket, _payload, wasRetry) => log(wasRetry ? 'reconnected' : `connected to ${credentials().url}`),
     closed: (event) => {
-      if (!stopping) log(`connection closed (${(event as { code?: number }).code ?? 'network error'}), reconnecting`);
+      const { code, reason } = event as { code?: number; reason?: string };
+      if (!stopping) log(`connection closed: ${code ?? ''} ${reason || 'network error'}`);
     },
   },
 });
@@ -276,7 +278,8 @@ function subscribe() {
         // Never skip an event: a skipped event followed by applied ones would leave a gap behind our
         // cursor. Stop this subscription instead; the next one resumes right before this event.
         const errors = result.errors ?? [{ message: 'event without its order' }];
-        log(`event ${event?.id ?? '?'} not applied: ${errors.map((e) => `${e.extensions?.code ?? ''} ${e.message}`).join('; ')}`);
+        const detail = errors.map((e) => `${e.extensions?.code ?? ''} ${e.message}`).join('; ');
+        log(event ? `event ${event.id} not applied: ${detail}` : `subscription error: ${detail}`);
         end(!errors.some((e) => FATAL_CODES.has(String(e.extensions?.code))));
         return;
       }
