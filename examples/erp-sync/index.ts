@@ -284,7 +284,14 @@ function subscribe() {
         return;
       }
       const order = event.order;
-      const applied = apply({ ...event, order });
+      let applied: boolean;
+      try {
+        applied = apply({ ...event, order });
+      } catch (error) {
+        // The store could not be written (disk full...): stop at once, acknowledging nothing more.
+        log(`could not apply event ${event.id}: ${(error as Error).message}`);
+        process.exit(1);
+      }
       variables.after = state.appliedCursor ?? undefined;
       if (applied) log(`applied   ${event.type.padEnd(16)} order ${order.number} ${order.id} -> ${event.status.padEnd(15)} ${formatMoney(order.total)}  event ${event.id} (${event.reason}, attempt ${event.attempt})`);
       else log(`duplicate ${event.type.padEnd(16)} order ${order.number} ${order.id}: skipped  event ${event.id} (${event.reason}, attempt ${event.attempt})`);
@@ -313,7 +320,7 @@ async function stop(code: number) {
   clearInterval(ticker);
   unsubscribe?.();
   await acknowledge();
-  await client.dispose();
+  await Promise.resolve(client.dispose()).catch(() => {}); // rejects when it was not connected
   log(`stopped; ${Object.keys(state.orders).length} orders in ${stateFile}`);
   process.exit(code);
 }
