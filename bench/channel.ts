@@ -1,30 +1,42 @@
 /**
  * Message-channel scenarios of `npm run bench` (`BENCH_ONLY=channel` runs only these), against the
- * stack run.ts started (gateway with DATABASE_URL, so it serves subscriptions):
+ * stack run.ts started (the gateway has DATABASE_URL, so it serves subscriptions). Every subscriber
+ * is its own graphql-ws client on its own WebSocket, token per app and merchant, subscribed to
+ * `orderEvents { id cursor type order { id number status } }` (`order` resolves through the order
+ * subgraph for every push).
  *
- * d. burst: 1,000 WebSocket subscribers on one gateway, each `orderEvents { id cursor type order { id number status } }`,
- *    receive a burst of order events; latency from commit to receipt. Two shapes: 1,000 merchants
- *    with one subscriber each (one event per merchant in the burst), and fan-out: 100 merchants with
- *    10 apps each subscribed (one event per merchant, ten deliveries each).
- * e. sustained: 100 subscribers (100 merchants), events produced at fixed rates for BENCH_DURATION
- *    seconds per rate; delivered events/s and latency, acknowledging as they go.
- * f. backlog: one subscriber catching up BENCH_BACKLOG_EVENTS (default 100,000) events from its
- *    cursor, acknowledging every 200 events.
+ * d. burst: 1,000 subscribers on one gateway receive a burst of order events. Two shapes:
+ *    1,000 merchants with one subscriber each (one event per merchant), and fan-out: 100 merchants
+ *    with 10 apps subscribed each (one event per merchant, ten deliveries of it). Each burst is made
+ *    two ways, alternated after a warm-up burst: real `payOrder` mutations (PENDING_PAYMENT → PAID:
+ *    order, history and outbox row in one transaction, then NOTIFY), sent straight to the order
+ *    subgraph with a context token as the gateway would forward them, BENCH_CHANNEL_PRODUCERS (16)
+ *    at a time, so that the gateway under test spends its CPU on delivery only; and the same number
+ *    of events committed in ONE transaction into the order outbox (what a true burst is: the order
+ *    subgraph alone cannot commit 1,000 payments at once on this machine). Consumers acknowledge
+ *    once each after every burst.
+ * e. sustained: 100 subscribers (100 merchants, one app), events produced open-loop at each rate of
+ *    BENCH_CHANNEL_RATES for BENCH_DURATION seconds, each event its own transaction into the order
+ *    outbox (BENCH_CHANNEL_PRODUCER=api: payOrder mutations instead, which the order subgraph caps
+ *    lower); delivered events/s and latency; consumers acknowledge every 200 events and at least
+ *    every BENCH_CHANNEL_ACK_MS (5 s).
+ * f. backlog: one subscriber catches up BENCH_BACKLOG_EVENTS (100,000) events, bulk-inserted in one
+ *    transaction for a seed merchant's 110 real orders, from its cursor, acknowledging every 200.
  *
- * Events of d and e are real state changes: `payOrder` mutations (PENDING_PAYMENT → PAID: one
- * transaction with the order, its history and its outbox row, then NOTIFY), sent straight to the
- * order subgraph with a context token as the gateway would forward them, so that the gateway under
- * test spends its CPU on delivery only. The backlog of f is bulk-inserted into the order outbox in
- * one transaction (with the ordering lock and the NOTIFY the outbox writer takes), for the merchant's
- * real orders.
+ * Outbox writes by the bench take what core/outbox.ts takes: the per-merchant ordering lock, the
+ * rows, one NOTIFY per merchant with its last position, in the same transaction.
  *
- * Latency "from commit": the event's `occurred_at` is taken by the order subgraph before its
- * transaction (so this counts the transaction too: an upper bound); the bench also gives the
- * latency from the moment the mutation's response arrived (after the commit: a lower bound).
- * Every run checks that every committed event reached every subscriber of its merchant, exactly the
- * committed ones; a lost or foreign event fails the run.
+ * Latency "from commit": `occurred_at` is taken before the commit (by the order subgraph for
+ * payOrder, clock_timestamp() at insert for the outbox writes), so latency from it is an upper
+ * bound (it includes the transaction); the lines also give the latency from the moment the producer
+ * saw the commit done (mutation response, COMMIT returned), a lower bound. Same machine, same clock.
+ *
+ * Every round checks that every committed event reached every subscriber of its merchant, and only
+ * those: a lost, foreign or failed event fails the run (duplicates are counted, allowed by the
+ * at-least-once contract).
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
@@ -55,7 +67,9 @@ export interface ChannelBenchContext {
 
 const env = process.env;
 const BURSTS = Number(env.BENCH_CHANNEL_BURSTS ?? 3);
-const RATES = (env.BENCH_CHANNEL_RATES ?? '50,100,200,300').split(',').map(Number).filter((n) => n > 0);
+const RATES = (env.BENCH_CHANNEL_RATES ?? '100,200,400,800').split(',').map(Number).filter((n) => n > 0);
+/** Who produces the sustained events: `sql` (one transaction per event into the outbox) or `api` (payOrder). */
+const PRODUCER = env.BENCH_CHANNEL_PRODUCER ?? 'sql';
 const BACKLOG_EVENTS = Number(env.BENCH_BACKLOG_EVENTS ?? 100_000);
 /** Concurrent payOrder mutations while producing a burst. */
 const PRODUCERS = Number(env.BENCH_CHANNEL_PRODUCERS ?? 16);
@@ -72,7 +86,33 @@ const RESET = 'mutation BenchReset($at: DateTime!) { resetMessageCursor(to: { ti
 const PAY = 'mutation BenchPay($id: ID!) { payOrder(input: { orderId: $id }) { order { id status } } }';
 const SCOPE = 'orders:read messages:orders';
 
+/** Sustained: consumers acknowledge every 200 events, and at least this often (ms). */
+const ACK_MS = Number(env.BENCH_CHANNEL_ACK_MS ?? 5000);
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Busy and total CPU time of the whole machine so far (/proc/stat, clock ticks): was the box saturated? */
+function machineCpu(): { busy: number; total: number } {
+  try {
+    const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - fields[3]! - fields[4]!, total };
+  } catch {
+    return { busy: NaN, total: NaN };
+  }
+}
+
+/** Measures a stretch: the machine's busy share (of all cores) and this bench process's CPU share (of one core). */
+function stretch() {
+  const machine = machineCpu();
+  const own = process.cpuUsage();
+  const start = Date.now();
+  return () => {
+    const m = machineCpu();
+    const used = process.cpuUsage(own);
+    return { machineCpuBusy: round((m.busy - machine.busy) / (m.total - machine.total)), benchClientCpuShare: round((used.user + used.system) / 1000 / Math.max(1, Date.now() - start)) };
+  };
+}
 const round = (n: number) => Math.round(n * 100) / 100;
 
 /** Runs fn over items with at most `limit` at a time. */
@@ -93,7 +133,8 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, 
 function percentiles(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! : NaN);
-  return { p50: at(50), p90: at(90), p99: at(99), max: sorted.at(-1) ?? NaN, samples: sorted.length };
+  const ms = (n: number | undefined) => (n === undefined ? NaN : Math.round(n * 10) / 10);
+  return { p50: ms(at(50)), p90: ms(at(90)), p99: ms(at(99)), max: ms(sorted.at(-1)), samples: sorted.length };
 }
 
 interface OrderEventMessage {
@@ -219,12 +260,33 @@ interface CommittedEvent {
   id: string;
   merchantId: string;
   orderId: string;
+  /** `occurred_at`: taken before the commit (latency from here is an upper bound). */
   occurredAt: number;
+  /** When the producer saw the commit done (mutation response, or COMMIT returned): a lower bound. */
+  committedAt: number;
+}
+
+/** Commit-to-receipt latencies of one round: from occurred_at (upper bound) and from the producer's commit (lower bound). */
+function latenciesOf(subscribers: Subscriber[], events: CommittedEvent[]) {
+  const byId = new Map(events.map((e) => [e.id, e]));
+  const upper: number[] = [];
+  const lower: number[] = [];
+  let lastReceipt = 0;
+  for (const s of subscribers) {
+    for (const [id, receivedAt] of s.round) {
+      const e = byId.get(id)!;
+      upper.push(receivedAt - e.occurredAt);
+      lower.push(receivedAt - e.committedAt);
+      lastReceipt = Math.max(lastReceipt, receivedAt);
+    }
+  }
+  return { upper, lower, lastReceipt };
 }
 
 export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<void> {
   const database = await openPostgres(ctx.dbUrl, 8, 'bench-channel');
-  const sqlPool = new pg.Pool({ connectionString: ctx.dbUrl, max: 2, application_name: 'bench-channel-sql' });
+  /** The bench's own connections for the outbox writes and reads (not the services'). */
+  const sqlPool = new pg.Pool({ connectionString: ctx.dbUrl, max: 8, application_name: 'bench-channel-sql' });
   const signContext = createContextSigner(ctx.keys.context, 3600);
   const open: Subscriber[] = [];
   try {
@@ -232,16 +294,15 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
     const mint = (appKey: string, merchantId: string) =>
       mintAccessToken(ctx.keys, { issuer: ctx.publicUrl, audience: 'urn:portico:api', appKey, merchantId, scope: SCOPE, ttlSeconds: 7200 });
 
-    /** Opens subscribers after resetting each stream to `at` (past the setup's own events). */
+    /** Opens subscribers, each after resetting its stream to `at` (past the setup's own events) over its connection. */
     async function openSubscribers(streams: { appKey: string; merchantId: string }[], at: Date): Promise<Subscriber[]> {
-      const subscribers = await mapLimit(streams, 20, async ({ appKey, merchantId }) => {
+      return mapLimit(streams, 20, async ({ appKey, merchantId }) => {
         const subscriber = new Subscriber(appKey, merchantId, await mint(appKey, merchantId), ctx.gatewayUrl);
         open.push(subscriber);
         await subscriber.request(RESET, { at: at.toISOString() });
         subscriber.subscribe();
         return subscriber;
       });
-      return subscribers;
     }
 
     async function closeAll(subscribers: Subscriber[]) {
@@ -250,13 +311,18 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
     }
 
     const maxPosition = async () => Number((await sqlPool.query<{ p: string }>('select coalesce(max(position), 0) as p from "order".outbox_events')).rows[0]!.p);
-    const committedAfter = async (position: number): Promise<CommittedEvent[]> =>
-      (
-        await sqlPool.query<{ id: string; merchant_id: string; aggregate_id: string; at: string }>(
-          `select id, merchant_id, aggregate_id, (extract(epoch from occurred_at) * 1000)::float8 as at from "order".outbox_events where position > $1 order by position`,
-          [position],
-        )
-      ).rows.map((r) => ({ id: r.id, merchantId: r.merchant_id, orderId: r.aggregate_id, occurredAt: Number(r.at) }));
+    /** The events committed after a position, with the producer's commit times (keyed by event id, or by order id for payOrder). */
+    async function committedAfter(position: number, commits: Map<string, number>): Promise<CommittedEvent[]> {
+      const { rows } = await sqlPool.query<{ id: string; merchant_id: string; aggregate_id: string; at: string }>(
+        `select id, merchant_id, aggregate_id, (extract(epoch from occurred_at) * 1000)::float8 as at from "order".outbox_events where position > $1 order by position`,
+        [position],
+      );
+      return rows.map((r) => {
+        const committedAt = commits.get(r.id) ?? commits.get(r.aggregate_id);
+        if (committedAt === undefined) throw new Error(`event ${r.id} was not produced by this round`);
+        return { id: r.id, merchantId: r.merchant_id, orderId: r.aggregate_id, occurredAt: Number(r.at), committedAt };
+      });
+    }
 
     /** payOrder on the order subgraph (a real state change: order, history, outbox row, NOTIFY). Returns when its response arrived. */
     async function payOrder(merchantId: string, orderId: string): Promise<number> {
@@ -269,6 +335,36 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
       const json = (await response.json()) as { errors?: unknown; data?: { payOrder?: { order?: { status?: string } } } };
       if (!response.ok || json.errors || json.data?.payOrder?.order?.status !== 'PAID') throw new Error(`payOrder failed: ${JSON.stringify(json).slice(0, 300)}`);
       return Date.now();
+    }
+
+    /**
+     * Commits order events straight into the order outbox in one transaction, as core/outbox.ts
+     * writes them: the per-merchant ordering locks (sorted), the rows, one NOTIFY per merchant with
+     * its last position. Each event names a real order of its merchant. Returns when COMMIT returned.
+     */
+    async function commitOutbox(events: { merchantId: string; orderId: string }[], commits: Map<string, number>): Promise<void> {
+      const ids = events.map(() => crypto.randomUUID());
+      const client = await sqlPool.connect();
+      try {
+        await client.query('begin');
+        await client.query(`select pg_advisory_xact_lock(hashtext('order.outbox'), hashtext(m)) from (select distinct unnest($1::text[]) as m order by 1) x`, [events.map((e) => e.merchantId)]);
+        await client.query(
+          `insert into "order".outbox_events (id, merchant_id, aggregate_type, aggregate_id, type, payload, occurred_at)
+           select e.id, e.merchant_id, 'order', e.order_id, 'order.paid',
+                  jsonb_build_object('orderId', e.order_id, 'status', 'PAID', 'previousStatus', 'PENDING_PAYMENT'), clock_timestamp()
+           from unnest($1::uuid[], $2::uuid[], $3::text[]) as e(id, merchant_id, order_id)`,
+          [ids, events.map((e) => e.merchantId), events.map((e) => e.orderId)],
+        );
+        await client.query(`select pg_notify('portico_outbox', 'order:' || merchant_id || ':' || max(position)) from "order".outbox_events where id = any($1::uuid[]) group by merchant_id`, [ids]);
+        await client.query('commit');
+      } catch (error) {
+        await client.query('rollback');
+        throw error;
+      } finally {
+        client.release();
+      }
+      const at = Date.now();
+      for (const id of ids) commits.set(id, at);
     }
 
     /** Waits until every subscriber received every committed event of its merchant; fails the run otherwise. */
@@ -304,7 +400,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
     }
 
     const cpu = () => ctx.cpuMs(ctx.pids.gateway);
-    const otherCpu = () => Object.fromEntries(Object.entries(ctx.pids).map(([name, pid]) => [name, ctx.cpuMs(pid)]));
+    const allCpu = (): number => Object.values(ctx.pids).reduce<number>((sum, pid) => sum + ctx.cpuMs(pid), 0);
 
     // d: bursts ------------------------------------------------------------------------------------
     const burstShapes = [
@@ -322,103 +418,115 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
       const subscribers = await openSubscribers(streams, at);
       const openMs = Date.now() - openedAt;
       const openCpuMs = cpu() - cpuBeforeOpen;
-      // Idle cost of the open subscriptions (token re-checks every 2 s).
+      // What the open subscriptions cost while nothing happens (each re-checks its token every 2 s).
+      await sleep(2000);
       const idleBefore = cpu();
       await sleep(4000);
       const idleCpuShare = (cpu() - idleBefore) / 4000;
 
-      const rounds: { latencies: number[]; fromResponse: number[]; spanMs: number; lastReceiptMs: number; cpuPerDeliveryMs: number; cpuPerDeliveryAllMs: number }[] = [];
-      let duplicates = 0;
-      for (let burst = 0; burst <= BURSTS; burst++) {
+      type Round = {
+        kind: 'payOrder' | 'one-transaction';
+        upper: number[];
+        lower: number[];
+        spanMs: number;
+        lastReceiptMs: number;
+        gatewayCpuMs: number;
+        allCpuMs: number;
+        deliveries: number;
+        machine: { machineCpuBusy: number; benchClientCpuShare: number };
+      };
+      const rounds: Round[] = [];
+      // A warm-up round (payOrder), then BURSTS rounds of each kind, alternated.
+      const plan: Round['kind'][] = ['payOrder', ...Array.from({ length: BURSTS }, () => ['payOrder', 'one-transaction'] as const).flat()];
+      let paid = 0;
+      for (const kind of plan) {
         for (const s of subscribers) s.startRound();
         const start = await maxPosition();
         const cpuBefore = cpu();
-        const allBefore = otherCpu();
-        const responses = new Map<string, number>();
+        const allBefore = allCpu();
+        const commits = new Map<string, number>();
+        const measure = stretch();
         const t0 = Date.now();
-        await mapLimit(merchants, PRODUCERS, async (merchantId) => {
-          const orderId = orders.get(merchantId)![burst]!;
-          responses.set(orderId, await payOrder(merchantId, orderId));
-        });
-        const spanMs = Date.now() - t0;
-        const events = await committedAfter(start);
-        if (events.length !== merchants.length) throw new Error(`burst: ${events.length} events committed for ${merchants.length} payments`);
-        await awaitDelivery(subscribers, events, `d-channel-burst/${shape.target}`);
-        const occurred = new Map(events.map((e) => [e.id, e]));
-        const latencies: number[] = [];
-        const fromResponse: number[] = [];
-        let lastReceipt = 0;
-        for (const s of subscribers) {
-          for (const [id, receivedAt] of s.round) {
-            const e = occurred.get(id)!;
-            latencies.push(receivedAt - e.occurredAt);
-            fromResponse.push(receivedAt - responses.get(e.orderId)!);
-            lastReceipt = Math.max(lastReceipt, receivedAt);
-          }
+        if (kind === 'payOrder') {
+          const index = paid++;
+          await mapLimit(merchants, PRODUCERS, async (merchantId) => {
+            const orderId = orders.get(merchantId)![index]!;
+            commits.set(orderId, await payOrder(merchantId, orderId));
+          });
+        } else {
+          await commitOutbox(merchants.map((merchantId) => ({ merchantId, orderId: orders.get(merchantId)![0]! })), commits);
         }
-        const deliveries = latencies.length;
-        const allAfter = otherCpu();
-        const allCpu = Object.keys(allAfter).reduce((sum, k) => sum + (allAfter[k]! - allBefore[k]!), 0);
-        rounds.push({ latencies, fromResponse, spanMs, lastReceiptMs: lastReceipt - t0, cpuPerDeliveryMs: (cpu() - cpuBefore) / deliveries, cpuPerDeliveryAllMs: allCpu / deliveries });
-        // Consumers acknowledge what they applied (after the burst, as one acknowledgement each).
+        const spanMs = Date.now() - t0;
+        const events = await committedAfter(start, commits);
+        if (events.length !== merchants.length) throw new Error(`burst: ${events.length} events committed for ${merchants.length} merchants`);
+        await awaitDelivery(subscribers, events, `d-channel-burst/${shape.target}/${kind}`);
+        const machine = measure();
+        const { upper, lower, lastReceipt } = latenciesOf(subscribers, events);
+        rounds.push({ kind, upper, lower, spanMs, lastReceiptMs: lastReceipt - t0, gatewayCpuMs: cpu() - cpuBefore, allCpuMs: allCpu() - allBefore, deliveries: upper.length, machine });
+        // Consumers acknowledge what they applied, once each after the burst.
         await mapLimit(subscribers, 50, (s) => s.ack());
         await sleep(1000);
       }
-      duplicates = subscribers.reduce((n, s) => n + s.duplicates, 0);
       const problems = subscribers.flatMap((s) => s.problems);
       if (problems.length) throw new Error(`d-channel-burst/${shape.target}: ${problems.slice(0, 3).join('; ')}`);
+      const duplicates = subscribers.reduce((n, s) => n + s.duplicates, 0);
       await closeAll(subscribers);
 
       const [cold, ...measured] = rounds;
-      const all = measured.flatMap((r) => r.latencies);
-      const allFromResponse = measured.flatMap((r) => r.fromResponse);
-      const latency = percentiles(all);
-      const lower = percentiles(allFromResponse);
-      ctx.report({
-        scenario: 'd-channel-burst',
-        target: shape.target,
-        subscribers: subscribers.length,
-        merchants: merchants.length,
-        subscribersPerMerchant: apps.length,
-        eventsPerBurst: merchants.length,
-        deliveriesPerBurst: merchants.length * apps.length,
-        bursts: measured.length,
-        producers: PRODUCERS,
-        burstCommitSpanMs: measured.map((r) => r.spanMs),
-        lastReceiptAfterFirstCommitMs: measured.map((r) => r.lastReceiptMs),
-        p50: latency.p50,
-        p90: latency.p90,
-        p99: latency.p99,
-        max: latency.max,
-        p50FromResponse: lower.p50,
-        p99FromResponse: lower.p99,
-        perBurstP99: measured.map((r) => percentiles(r.latencies).p99),
-        coldBurstP99: cold ? percentiles(cold.latencies).p99 : null,
-        lost: 0,
-        duplicates,
-        gatewayCpuPerDeliveryMs: round(measured.reduce((a, r) => a + r.cpuPerDeliveryMs, 0) / measured.length),
-        allServicesCpuPerDeliveryMs: round(measured.reduce((a, r) => a + r.cpuPerDeliveryAllMs, 0) / measured.length),
-        openSubscribersMs: openMs,
-        gatewayCpuPerSubscribeMs: round(openCpuMs / subscribers.length),
-        idleGatewayCpuShare: round(idleCpuShare),
-        targetP99Ms: 250,
-      });
+      for (const kind of ['one-transaction', 'payOrder'] as const) {
+        const mine = measured.filter((r) => r.kind === kind);
+        const latency = percentiles(mine.flatMap((r) => r.upper));
+        const lower = percentiles(mine.flatMap((r) => r.lower));
+        const deliveries = mine.reduce((n, r) => n + r.deliveries, 0);
+        ctx.report({
+          scenario: 'd-channel-burst',
+          target: `${shape.target}/${kind}`,
+          subscribers: subscribers.length,
+          merchants: merchants.length,
+          subscribersPerMerchant: apps.length,
+          eventsPerBurst: merchants.length,
+          deliveriesPerBurst: merchants.length * apps.length,
+          bursts: mine.length,
+          producer: kind === 'payOrder' ? `payOrder mutations on the order subgraph, ${PRODUCERS} at a time` : 'one transaction into the order outbox',
+          burstCommitSpanMs: mine.map((r) => r.spanMs),
+          lastReceiptAfterFirstCommitMs: mine.map((r) => r.lastReceiptMs),
+          p50: latency.p50,
+          p90: latency.p90,
+          p99: latency.p99,
+          max: latency.max,
+          p50FromCommitReturned: lower.p50,
+          p99FromCommitReturned: lower.p99,
+          perBurstP99: mine.map((r) => percentiles(r.upper).p99),
+          ...(kind === 'payOrder' && cold ? { warmUpBurstP99: percentiles(cold.upper).p99 } : {}),
+          lost: 0,
+          duplicatesAllRounds: duplicates,
+          gatewayCpuPerDeliveryMs: round(mine.reduce((a, r) => a + r.gatewayCpuMs, 0) / deliveries),
+          allServicesCpuPerDeliveryMs: round(mine.reduce((a, r) => a + r.allCpuMs, 0) / deliveries),
+          machineCpuBusy: mine.map((r) => r.machine.machineCpuBusy),
+          benchClientCpuShare: mine.map((r) => r.machine.benchClientCpuShare),
+          openSubscribersMs: openMs,
+          gatewayCpuPerConnectionSetupMs: round(openCpuMs / subscribers.length),
+          idleGatewayCpuShare: round(idleCpuShare),
+          targetP99Ms: 250,
+        });
+      }
     }
 
     // e: sustained -------------------------------------------------------------------------------
     if (SHAPES.includes('sustained')) {
       const merchants = await setup.merchants(scaled(100));
-      const perMerchant = Math.ceil((RATES.reduce((a, r) => a + r, 0) * ctx.duration) / merchants.length) + 1;
+      const api = PRODUCER === 'api';
+      const perMerchant = api ? Math.ceil((RATES.reduce((a, r) => a + r, 0) * ctx.duration) / merchants.length) + 1 : 1;
       const orders = await setup.pendingOrders(merchants, perMerchant);
       const subscribers = await openSubscribers(
         merchants.map((merchantId) => ({ appKey: DEMO_APP_KEY, merchantId })),
         new Date(Date.now() + 1),
       );
-      // Consumers acknowledge every 200 events, and at least every second.
+      // Consumers acknowledge as they go: every 200 events, and at least every ACK_MS.
       for (const s of subscribers) s.ackEvery = 200;
       const ackTimer = setInterval(() => {
         const now = Date.now();
-        for (const s of subscribers) if (s.unacked && now - s.lastAckAt >= 1000) void s.ack();
+        for (const s of subscribers) if (s.unacked && now - s.lastAckAt >= ACK_MS) void s.ack();
       }, 100);
       const nextOrder = new Map(merchants.map((m) => [m, 0]));
       try {
@@ -427,28 +535,36 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
           for (const s of subscribers) s.startRound();
           const start = await maxPosition();
           const cpuBefore = cpu();
-          const responses = new Map<string, number>();
+          const commits = new Map<string, number>();
           let inWindow = 0;
           let windowEnd = Infinity;
-          const t0 = Date.now();
           for (const s of subscribers) s.onEvent = (_id, at) => void (at <= windowEnd && inWindow++);
-          // Open loop: issue what is due every 5 ms, at most 64 outstanding (beyond that the producer falls behind).
+          // Open loop: every 5 ms, issue what is due (each event its own transaction), at most 64
+          // outstanding (beyond that the producer falls behind, which committedPerSecond shows).
+          const total = rate * ctx.duration;
+          const measure = stretch();
           let issued = 0;
           let outstanding = 0;
           let failed: unknown;
-          const total = rate * ctx.duration;
           const inflight = new Set<Promise<void>>();
+          const t0 = Date.now();
           while (issued < total && !failed) {
             const due = Math.min(total, Math.floor(((Date.now() - t0) / 1000) * rate) + 1);
             while (issued < due && outstanding < 64) {
               const merchantId = merchants[issued % merchants.length]!;
-              const index = nextOrder.get(merchantId)!;
-              nextOrder.set(merchantId, index + 1);
-              const orderId = orders.get(merchantId)![index]!;
               issued++;
               outstanding++;
-              const p: Promise<void> = payOrder(merchantId, orderId)
-                .then((at) => void responses.set(orderId, at))
+              let produce: Promise<unknown>;
+              if (api) {
+                const index = nextOrder.get(merchantId)!;
+                nextOrder.set(merchantId, index + 1);
+                const orderId = orders.get(merchantId)![index]!;
+                produce = payOrder(merchantId, orderId).then((at) => commits.set(orderId, at));
+              } else {
+                produce = commitOutbox([{ merchantId, orderId: orders.get(merchantId)![0]! }], commits);
+              }
+              const p: Promise<void> = produce
+                .then(() => undefined)
                 .catch((error: unknown) => void (failed = error))
                 .finally(() => {
                   outstanding--;
@@ -460,49 +576,44 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
           }
           await Promise.all(inflight);
           if (failed) throw failed;
-          const producedMs = Date.now() - t0;
           windowEnd = Date.now();
-          const events = await committedAfter(start);
-          if (events.length !== total) throw new Error(`sustained: ${events.length} events committed for ${total} payments`);
+          const producedMs = windowEnd - t0;
+          const gatewayCpuInWindow = cpu() - cpuBefore;
+          const machine = measure();
+          const events = await committedAfter(start, commits);
+          if (events.length !== total) throw new Error(`sustained: ${events.length} events committed, ${total} produced`);
           await awaitDelivery(subscribers, events, `e-channel-sustained/${rate}`);
           const drainMs = Date.now() - windowEnd;
           for (const s of subscribers) s.onEvent = undefined;
-          const occurred = new Map(events.map((e) => [e.id, e]));
-          const latencies: number[] = [];
-          const fromResponse: number[] = [];
-          let lastReceipt = 0;
-          for (const s of subscribers) {
-            for (const [id, receivedAt] of s.round) {
-              const e = occurred.get(id)!;
-              latencies.push(receivedAt - e.occurredAt);
-              fromResponse.push(receivedAt - responses.get(e.orderId)!);
-              lastReceipt = Math.max(lastReceipt, receivedAt);
-            }
-          }
-          const latency = percentiles(latencies);
-          const lower = percentiles(fromResponse);
+          const { upper, lower, lastReceipt } = latenciesOf(subscribers, events);
+          const latency = percentiles(upper);
+          const low = percentiles(lower);
           ctx.report({
             scenario: 'e-channel-sustained',
             target: `${rate}-events-per-second`,
             subscribers: subscribers.length,
             merchants: merchants.length,
+            producer: api ? 'payOrder mutations on the order subgraph' : 'one transaction per event into the order outbox',
             durationSeconds: ctx.duration,
             offeredRate: rate,
             committed: events.length,
             committedPerSecond: round(events.length / (producedMs / 1000)),
             deliveredInWindowPerSecond: round(inWindow / (producedMs / 1000)),
-            deliveredPerSecond: round(latencies.length / ((lastReceipt - t0) / 1000)),
+            deliveredPerSecond: round(upper.length / ((lastReceipt - t0) / 1000)),
             drainAfterLastCommitMs: drainMs,
             p50: latency.p50,
             p90: latency.p90,
             p99: latency.p99,
             max: latency.max,
-            p50FromResponse: lower.p50,
-            p99FromResponse: lower.p99,
+            p50FromCommitReturned: low.p50,
+            p99FromCommitReturned: low.p99,
             lost: 0,
             duplicates: subscribers.reduce((n, s) => n + s.duplicates, 0),
             acknowledgements: subscribers.reduce((n, s) => n + s.acks, 0),
-            gatewayCpuPerDeliveryMs: round((cpu() - cpuBefore) / latencies.length),
+            acknowledgeEvery: `200 events or ${ACK_MS} ms`,
+            gatewayCpuShareWhileProducing: round(gatewayCpuInWindow / producedMs),
+            ...machine,
+            gatewayCpuPerDeliveryMs: round((cpu() - cpuBefore) / upper.length),
           });
           await sleep(1000);
         }
@@ -538,8 +649,8 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         firstAt ||= at;
         lastAt = at;
       };
-      const cpuBefore = cpu();
-      const allBefore = otherCpu();
+      const cpuBefore = Object.fromEntries(Object.entries(ctx.pids).map(([name, pid]) => [name, ctx.cpuMs(pid)]));
+      const measure = stretch();
       const t0 = Date.now();
       subscriber.subscribe();
       const deadline = t0 + Math.max(DELIVERY_DEADLINE_MS, BACKLOG_EVENTS * 20);
@@ -566,7 +677,8 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
       const foreign = [...subscriber.round.keys()].filter((id) => !ids.has(id));
       if (missing.length || foreign.length) throw new Error(`f-channel-backlog: ${missing.length} events lost, ${foreign.length} foreign`);
       const seconds = (lastAt - t0) / 1000;
-      const allAfter = otherCpu();
+      const machine = measure();
+      const cpuAfter = Object.fromEntries(Object.entries(ctx.pids).map(([name, pid]) => [name, ctx.cpuMs(pid)]));
       ctx.report({
         scenario: 'f-channel-backlog',
         target: '1-subscriber',
@@ -582,8 +694,9 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         lost: 0,
         duplicates: subscriber.duplicates,
         acknowledgements: subscriber.acks,
-        gatewayCpuPerEventMs: round((cpu() - cpuBefore) / BACKLOG_EVENTS),
-        cpuPerEventMs: Object.fromEntries(Object.keys(allAfter).map((k) => [k, round((allAfter[k]! - allBefore[k]!) / BACKLOG_EVENTS)])),
+        gatewayCpuShare: round((cpuAfter.gateway! - cpuBefore.gateway!) / (lastAt - t0)),
+        ...machine,
+        cpuPerEventMs: Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, round((cpuAfter[k]! - cpuBefore[k]!) / BACKLOG_EVENTS)])),
       });
       await subscriber.close();
       open.splice(open.indexOf(subscriber), 1);
