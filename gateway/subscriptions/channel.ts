@@ -121,6 +121,8 @@ export function createMessageChannel(options: ChannelOptions) {
     pushedBefore: Record<string, number> = {};
     inFlight = new Map<string, InFlight>();
     checkRedeliveries = true;
+    /** Bumped by every reset: a batch read before a reset must stop, the stream re-reads from the new position. */
+    resets = 0;
     terminated: Error | undefined;
     private closed = false;
     private dirty = true;
@@ -171,6 +173,7 @@ export function createMessageChannel(options: ChannelOptions) {
     }
 
     reset(positions: Record<string, number>) {
+      this.resets += 1;
       for (const [source, position] of Object.entries(positions)) {
         if (!this.spec.sources.includes(source as MessageSource)) continue;
         this.pushedBefore[source] = Math.max(this.pushedBefore[source] ?? 0, this.delivered[source] ?? 0);
@@ -279,11 +282,16 @@ export function createMessageChannel(options: ChannelOptions) {
       for (const source of sources) {
         const room = options.maxInFlight - this.inFlight.size;
         if (room <= 0) return;
+        const resets = this.resets;
         const events = await store.eventsAfter(merchantId, source, this.delivered[source] ?? 0, Math.min(batchSize, room), this.spec.types[source]);
         if (events.length === Math.min(batchSize, room)) this.dirty = true;
         for (const event of events) {
           if (this.closed || this.terminated) return;
-          // A reset while this batch was on its way moved the stream: read again from there.
+          // A reset while this batch was read or pushed moved the stream: read again from there.
+          if (this.resets !== resets) {
+            this.dirty = true;
+            return;
+          }
           if (event.position <= (this.delivered[source] ?? 0)) continue;
           const envelope: Envelope = {
             event,
