@@ -102,6 +102,20 @@ function machineCpu(): { busy: number; total: number } {
   }
 }
 
+/** CPU time (ms) of every postgres process on the machine so far (backends of every database on the server, and its own processes). */
+function postgresCpuMs(cpuMs: (pid: number) => number): number {
+  let sum = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') sum += cpuMs(Number(entry)) || 0;
+    } catch {
+      /* gone */
+    }
+  }
+  return sum;
+}
+
 /** Measures a stretch: the machine's busy share (of all cores) and this bench process's CPU share (of one core). */
 function stretch() {
   const machine = machineCpu();
@@ -400,7 +414,22 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
     }
 
     const cpu = () => ctx.cpuMs(ctx.pids.gateway);
-    const allCpu = (): number => Object.values(ctx.pids).reduce<number>((sum, pid) => sum + ctx.cpuMs(pid), 0);
+    /** CPU (ms) so far of each service, of PostgreSQL (all its processes) and of this bench process (the clients and producers). */
+    const services = (): Record<string, number> => {
+      const own = process.cpuUsage();
+      return {
+        ...Object.fromEntries(Object.entries(ctx.pids).map(([name, pid]) => [name, ctx.cpuMs(pid)])),
+        postgres: postgresCpuMs(ctx.cpuMs),
+        bench: (own.user + own.system) / 1000,
+      };
+    };
+    const perUnit = (before: Record<string, number>, after: Record<string, number>, n: number) =>
+      Object.fromEntries(Object.keys(after).map((k) => [k, round((after[k]! - (before[k] ?? 0)) / n)]));
+    const sumOf = (records: Record<string, number>[]) => {
+      const out: Record<string, number> = {};
+      for (const r of records) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
+      return out;
+    };
 
     // d: bursts ------------------------------------------------------------------------------------
     const burstShapes = [
@@ -431,7 +460,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         spanMs: number;
         lastReceiptMs: number;
         gatewayCpuMs: number;
-        allCpuMs: number;
+        cpuMs: Record<string, number>;
         deliveries: number;
         machine: { machineCpuBusy: number; benchClientCpuShare: number };
       };
@@ -443,7 +472,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         for (const s of subscribers) s.startRound();
         const start = await maxPosition();
         const cpuBefore = cpu();
-        const allBefore = allCpu();
+        const servicesBefore = services();
         const commits = new Map<string, number>();
         const measure = stretch();
         const t0 = Date.now();
@@ -462,7 +491,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         await awaitDelivery(subscribers, events, `d-channel-burst/${shape.target}/${kind}`);
         const machine = measure();
         const { upper, lower, lastReceipt } = latenciesOf(subscribers, events);
-        rounds.push({ kind, upper, lower, spanMs, lastReceiptMs: lastReceipt - t0, gatewayCpuMs: cpu() - cpuBefore, allCpuMs: allCpu() - allBefore, deliveries: upper.length, machine });
+        rounds.push({ kind, upper, lower, spanMs, lastReceiptMs: lastReceipt - t0, gatewayCpuMs: cpu() - cpuBefore, cpuMs: perUnit(servicesBefore, services(), 1), deliveries: upper.length, machine });
         // Consumers acknowledge what they applied, once each after the burst.
         await mapLimit(subscribers, 50, (s) => s.ack());
         await sleep(1000);
@@ -501,7 +530,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
           lost: 0,
           duplicatesAllRounds: duplicates,
           gatewayCpuPerDeliveryMs: round(mine.reduce((a, r) => a + r.gatewayCpuMs, 0) / deliveries),
-          allServicesCpuPerDeliveryMs: round(mine.reduce((a, r) => a + r.allCpuMs, 0) / deliveries),
+          cpuPerDeliveryMs: perUnit({}, sumOf(mine.map((r) => r.cpuMs)), deliveries),
           machineCpuBusy: mine.map((r) => r.machine.machineCpuBusy),
           benchClientCpuShare: mine.map((r) => r.machine.benchClientCpuShare),
           openSubscribersMs: openMs,
@@ -535,6 +564,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
           for (const s of subscribers) s.startRound();
           const start = await maxPosition();
           const cpuBefore = cpu();
+          const servicesBefore = services();
           const commits = new Map<string, number>();
           let inWindow = 0;
           let windowEnd = Infinity;
@@ -614,6 +644,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
             gatewayCpuShareWhileProducing: round(gatewayCpuInWindow / producedMs),
             ...machine,
             gatewayCpuPerDeliveryMs: round((cpu() - cpuBefore) / upper.length),
+            cpuPerDeliveryMs: perUnit(servicesBefore, services(), upper.length),
           });
           await sleep(1000);
         }
@@ -649,7 +680,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         firstAt ||= at;
         lastAt = at;
       };
-      const cpuBefore = Object.fromEntries(Object.entries(ctx.pids).map(([name, pid]) => [name, ctx.cpuMs(pid)]));
+      const cpuBefore = services();
       const measure = stretch();
       const t0 = Date.now();
       subscriber.subscribe();
@@ -678,7 +709,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
       if (missing.length || foreign.length) throw new Error(`f-channel-backlog: ${missing.length} events lost, ${foreign.length} foreign`);
       const seconds = (lastAt - t0) / 1000;
       const machine = measure();
-      const cpuAfter = Object.fromEntries(Object.entries(ctx.pids).map(([name, pid]) => [name, ctx.cpuMs(pid)]));
+      const cpuAfter = services();
       ctx.report({
         scenario: 'f-channel-backlog',
         target: '1-subscriber',
@@ -696,7 +727,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         acknowledgements: subscriber.acks,
         gatewayCpuShare: round((cpuAfter.gateway! - cpuBefore.gateway!) / (lastAt - t0)),
         ...machine,
-        cpuPerEventMs: Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, round((cpuAfter[k]! - cpuBefore[k]!) / BACKLOG_EVENTS)])),
+        cpuPerEventMs: perUnit(cpuBefore, cpuAfter, BACKLOG_EVENTS),
       });
       await subscriber.close();
       open.splice(open.indexOf(subscriber), 1);

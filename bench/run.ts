@@ -230,9 +230,9 @@ async function main() {
     console.log(JSON.stringify(summary));
     results.push(summary as unknown as ScenarioResult);
 
-    await channel();
-
     for (const r of results) if (r.errors || r.non2xx) throw new Error(`${r.scenario}/${r.target}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
+    // d, e, f fail the run themselves on a lost, foreign or failed event.
+    await channel();
     fs.writeFileSync(
       path.join(benchDir, 'report.json'),
       `${JSON.stringify({ measuredAt: new Date().toISOString(), machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version }, database: 'postgresql', results }, null, 2)}\n`,
