@@ -32,7 +32,7 @@ import { createMessageStore } from '../core/messages/store.js';
 import { createMessageChannel, type MessageChannel } from './subscriptions/channel.js';
 import { createSubscriptionExecutor } from './subscriptions/execution.js';
 import { createTransports } from './subscriptions/transports.js';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 
 /**
  * The supergraph as @apollo/gateway loads it. The composed file links `authenticated` and

@@ -82,10 +82,6 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
     return types ? all.filter((t) => types.includes(t)) : all;
   };
 
-  async function encryptFor(tx: Executor, appKey: string) {
-    return crypto.currentKey(tx, appKey);
-  }
-
   return {
     /** A merchant's published events of one source after a position, oldest first. */
     async eventsAfter(merchantId: string, source: MessageSource, after: number, limit: number, types?: readonly string[] | null): Promise<OutboxEvent[]> {
@@ -192,7 +188,7 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
       const events = await this.eventsById(merchantId, sources, ids);
       if (!events.length) return [];
       await db.transaction(async (tx) => {
-        const key = await encryptFor(tx, appKey);
+        const key = await crypto.currentKey(tx, appKey);
         await tx
           .insert(messageRecords)
           .values(events.map((e) => recordValues(appKey, e, key)))
@@ -229,7 +225,7 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
       if (!deliveries.length) return;
       await db.transaction(async (tx) => {
         const keys = new Map<string, { version: number; key: Buffer }>();
-        for (const d of deliveries) if (!keys.has(d.appKey)) keys.set(d.appKey, await encryptFor(tx, d.appKey));
+        for (const d of deliveries) if (!keys.has(d.appKey)) keys.set(d.appKey, await crypto.currentKey(tx, d.appKey));
         const records = new Map<string, ReturnType<typeof recordValues>>();
         for (const d of deliveries) {
           const id = `${d.appKey}|${d.event.merchantId}|${d.event.source}|${d.event.position}`;

@@ -52,7 +52,7 @@ export const topicOfSource = (source: MessageSource): TopicDefinition => TOPICS.
 export const topicOfSchema = (schema: string): TopicDefinition | undefined => TOPICS.find((t) => t.schema === schema);
 
 /** `order.refund_requested` → `REFUND_REQUESTED`. */
-export const enumValueOf = (eventType: string): string => eventType.replace(/^(order|product|merchant|user)\./, (m, prefix: string) => (prefix === 'product' || prefix === 'merchant' || prefix === 'user' ? `${prefix}_` : '')).replace(/\./g, '_').toUpperCase();
+export const enumValueOf = (eventType: string): string => eventType.replace(/^(order|product|merchant|user)\./, (_match, prefix: string) => (prefix === 'product' || prefix === 'merchant' || prefix === 'user' ? `${prefix}_` : '')).replace(/\./g, '_').toUpperCase();
 
 /** The outbox type of an enum value within a topic, or undefined. */
 export function eventTypeOf(topic: TopicDefinition, enumValue: string): string | undefined {
