@@ -83,7 +83,9 @@ test('events reach subscribers on any gateway; kill -9 of the serving gateway or
     // 2. Orders keep coming while gateway B, serving the subscription, is killed with SIGKILL.
     const acknowledged = new Set<string>();
     let lastAcked: string | undefined;
-    const ackEvery = async (received: { data?: any }[]) => {
+    const ackEvery = async (live: { data?: any }[]) => {
+      // What was received when acknowledging; more may arrive while the acknowledgement is on its way.
+      const received = [...live];
       const last = received.at(-1)?.data?.orderEvents;
       if (!last || last.cursor === lastAcked) return;
       await postGraphQL(apiA, token, ACKNOWLEDGE, { upTo: last.cursor });
