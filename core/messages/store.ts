@@ -74,6 +74,8 @@ function toEvent(source: MessageSource, row: OutboxRow): OutboxEvent {
   };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const COLUMNS = sql.raw('position, id, merchant_id, aggregate_type, aggregate_id, type, payload, occurred_at');
 
 export function createMessageStore(db: Db, crypto: MessageCrypto) {
@@ -91,6 +93,24 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
         sql`select ${COLUMNS} from ${outbox(source)} where merchant_id = ${merchantId} and position > ${after} and type in ${wanted} order by position limit ${limit}`,
       );
       return rowsOf(result).map((r) => toEvent(source, r));
+    },
+
+    /**
+     * eventsAfter for many streams of one source at once (one query): what the channel reads when a
+     * burst wakes many subscriptions in the same moment. Results are in the order of the requests.
+     */
+    async eventsAfterMany(source: MessageSource, types: readonly string[] | null | undefined, requests: readonly { merchantId: string; after: number; limit: number }[]): Promise<OutboxEvent[][]> {
+      const wanted = published(source, types);
+      const results: OutboxEvent[][] = requests.map(() => []);
+      const valid = requests.map((r, i) => ({ m: r.merchantId, a: r.after, l: r.limit, i })).filter((r) => UUID.test(r.m) && r.l > 0);
+      if (!wanted.length || !valid.length) return results;
+      const result = await db.execute(
+        sql`select r.i, e.* from jsonb_to_recordset(${JSON.stringify(valid)}::jsonb) as r(m uuid, a bigint, l int, i int)
+            cross join lateral (select ${COLUMNS} from ${outbox(source)} where merchant_id = r.m and position > r.a and type in ${wanted} order by position limit r.l) e`,
+      );
+      for (const row of rowsOf(result) as (OutboxRow & { i: number })[]) results[Number(row.i)]!.push(toEvent(source, row));
+      for (const list of results) list.sort((x, y) => x.position - y.position);
+      return results;
     },
 
     /** Events by position (for re-push and manual push). */

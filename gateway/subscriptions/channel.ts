@@ -26,6 +26,8 @@ export interface Envelope {
   cursor: string;
   attempt: number;
   reason: DeliveryReason;
+  /** The stream's reset generation of the event's source when this was read. */
+  generation: number;
 }
 
 export interface StreamSpec {
@@ -64,6 +66,8 @@ interface InFlight {
 export interface MessageStream extends AsyncIterable<Envelope> {
   /** Records a push (before it is sent); throws if the record cannot be written. */
   recordPush(envelope: Envelope, pushed: unknown): Promise<void>;
+  /** Bumped by every reset of a source: a message of the generation before a reset is not sent after it. */
+  generation(source: MessageSource): number;
   /** Ends the stream: the next read returns this error, then the stream is done. */
   terminate(error: Error): void;
   readonly terminated: Error | undefined;
@@ -115,6 +119,50 @@ export function createMessageChannel(options: ChannelOptions) {
     });
   }
 
+  /**
+   * Outbox reads, coalesced: every subscription woken in the same moment (a burst's NOTIFYs arrive
+   * together) reads through one query per source and type filter, and subscriptions of one merchant
+   * at the same position (several apps, several connections) share one read.
+   */
+  interface ReadGroup {
+    source: MessageSource;
+    types: readonly string[] | undefined;
+    reads: Map<string, { merchantId: string; after: number; limit: number; waiters: { resolve(events: OutboxEvent[]): void; reject(error: unknown): void }[] }>;
+  }
+  let readGroups = new Map<string, ReadGroup>();
+  let readScheduled = false;
+  const MAX_READS_PER_QUERY = 500;
+  function readEvents(merchantId: string, source: MessageSource, after: number, limit: number, types: readonly string[] | undefined): Promise<OutboxEvent[]> {
+    const groupKey = `${source}|${types ? JSON.stringify(types) : '*'}`;
+    let group = readGroups.get(groupKey);
+    if (!group) readGroups.set(groupKey, (group = { source, types, reads: new Map() }));
+    const readKey = `${merchantId}|${after}|${limit}`;
+    let read = group.reads.get(readKey);
+    if (!read) group.reads.set(readKey, (read = { merchantId, after, limit, waiters: [] }));
+    const waiters = read.waiters;
+    const promise = new Promise<OutboxEvent[]>((resolve, reject) => waiters.push({ resolve, reject }));
+    if (!readScheduled) {
+      readScheduled = true;
+      setImmediate(runReads);
+    }
+    return promise;
+  }
+  function runReads() {
+    readScheduled = false;
+    const groups = readGroups;
+    readGroups = new Map();
+    for (const group of groups.values()) {
+      const reads = [...group.reads.values()];
+      for (let i = 0; i < reads.length; i += MAX_READS_PER_QUERY) {
+        const chunk = reads.slice(i, i + MAX_READS_PER_QUERY);
+        store.eventsAfterMany(group.source, group.types, chunk).then(
+          (results) => chunk.forEach((read, j) => read.waiters.forEach((w) => w.resolve(results[j]!))),
+          (error: unknown) => chunk.forEach((read) => read.waiters.forEach((w) => w.reject(error))),
+        );
+      }
+    }
+  }
+
   class Subscriber implements MessageStream {
     delivered: Record<string, number> = {};
     /** Positions at or below which an event was pushed before (on any connection): a REPLAY. */
@@ -123,9 +171,16 @@ export function createMessageChannel(options: ChannelOptions) {
     checkRedeliveries = true;
     /** Bumped by every reset: a batch read before a reset must stop, the stream re-reads from the new position. */
     resets = 0;
+    private generations: Partial<Record<MessageSource, number>> = {};
+
+    generation(source: MessageSource): number {
+      return this.generations[source] ?? 0;
+    }
     terminated: Error | undefined;
     private closed = false;
     private dirty = true;
+    /** The last read stopped at MESSAGE_MAX_IN_FLIGHT: an acknowledgement must wake the stream. */
+    private waitingForRoom = false;
     private wakeUp: (() => void) | undefined;
     private timer: NodeJS.Timeout | undefined;
 
@@ -169,13 +224,18 @@ export function createMessageChannel(options: ChannelOptions) {
         const acked = positions[entry.envelope.event.source];
         if (acked !== undefined && entry.envelope.event.position <= acked) this.inFlight.delete(key);
       }
-      this.wake();
+      // Reading stopped at the in-flight limit: there is room again.
+      if (this.waitingForRoom && this.inFlight.size < options.maxInFlight) {
+        this.waitingForRoom = false;
+        this.wake();
+      }
     }
 
     reset(positions: Record<string, number>) {
       this.resets += 1;
       for (const [source, position] of Object.entries(positions)) {
         if (!this.spec.sources.includes(source as MessageSource)) continue;
+        this.generations[source as MessageSource] = this.generation(source as MessageSource) + 1;
         this.pushedBefore[source] = Math.max(this.pushedBefore[source] ?? 0, this.delivered[source] ?? 0);
         this.delivered[source] = position;
         for (const [key, entry] of this.inFlight) if (entry.envelope.event.source === source) this.inFlight.delete(key);
@@ -204,21 +264,14 @@ export function createMessageChannel(options: ChannelOptions) {
         for (const source of sources) this.delivered[source] = this.spec.after?.[source] ?? acked[source];
         while (!this.closed) {
           if (this.terminated) throw this.terminated;
+          // Read the outbox only when told there is something new (a NOTIFY, a reset, a full batch,
+          // room freed by an acknowledgement); a timer alone only re-pushes what is due.
+          const readNew = this.dirty;
           this.dirty = false;
-          let pushed = false;
-          for await (const envelope of this.manualPushes()) {
-            pushed = true;
-            yield envelope;
-          }
-          for await (const envelope of this.duePushes()) {
-            pushed = true;
-            yield envelope;
-          }
-          for await (const envelope of this.newEvents()) {
-            pushed = true;
-            yield envelope;
-          }
-          if (pushed || this.terminated) continue;
+          yield* this.manualPushes();
+          yield* this.duePushes();
+          if (readNew) yield* this.newEvents();
+          if (this.dirty || this.terminated) continue;
           await this.sleep(this.nextDueIn());
         }
       } finally {
@@ -237,6 +290,7 @@ export function createMessageChannel(options: ChannelOptions) {
       const previous = this.inFlight.get(key);
       const attempts = (previous?.attempts ?? 0) + 1;
       envelope.attempt = attempts;
+      envelope.generation = this.generation(envelope.event.source);
       this.inFlight.set(key, { envelope, attempts, dueAt: Date.now() + options.ackTimeoutMs * 2 ** (attempts - 1) });
     }
 
@@ -251,7 +305,7 @@ export function createMessageChannel(options: ChannelOptions) {
         for (const event of events) {
           if (this.closed || this.terminated) return;
           const key = positionKey(source, event.position);
-          const envelope: Envelope = { event, topic: topicOfSource(source), cursor: this.inFlight.get(key)?.envelope.cursor ?? this.cursorAfter(event), attempt: 1, reason: 'MANUAL' };
+          const envelope: Envelope = { event, topic: topicOfSource(source), cursor: this.inFlight.get(key)?.envelope.cursor ?? this.cursorAfter(event), attempt: 1, reason: 'MANUAL', generation: 0 };
           this.track(envelope);
           yield envelope;
         }
@@ -266,7 +320,6 @@ export function createMessageChannel(options: ChannelOptions) {
       // An acknowledgement NOTIFY may have been missed (a listener reconnecting): ask the database.
       const acked = await store.acknowledgedPositions(this.spec.appKey, this.spec.merchantId, this.spec.sources, null);
       this.acknowledged(acked);
-      this.dirty = false;
       due.sort((a, b) => a.envelope.event.source.localeCompare(b.envelope.event.source) || a.envelope.event.position - b.envelope.event.position);
       for (const entry of due) {
         const key = positionKey(entry.envelope.event.source, entry.envelope.event.position);
@@ -281,10 +334,18 @@ export function createMessageChannel(options: ChannelOptions) {
       const { merchantId, sources } = this.spec;
       for (const source of sources) {
         const room = options.maxInFlight - this.inFlight.size;
-        if (room <= 0) return;
+        if (room <= 0) {
+          this.waitingForRoom = true;
+          return;
+        }
         const resets = this.resets;
-        const events = await store.eventsAfter(merchantId, source, this.delivered[source] ?? 0, Math.min(batchSize, room), this.spec.types[source]);
-        if (events.length === Math.min(batchSize, room)) this.dirty = true;
+        const limit = Math.min(batchSize, room);
+        const events = await readEvents(merchantId, source, this.delivered[source] ?? 0, limit, this.spec.types[source]);
+        // A full read: there may be more, now (a full batch) or once there is room (the in-flight limit).
+        if (events.length === limit) {
+          if (limit === room) this.waitingForRoom = true;
+          else this.dirty = true;
+        }
         for (const event of events) {
           if (this.closed || this.terminated) return;
           // A reset while this batch was read or pushed moved the stream: read again from there.
@@ -298,6 +359,7 @@ export function createMessageChannel(options: ChannelOptions) {
             topic: topicOfSource(source),
             cursor: this.cursorAfter(event),
             attempt: 1,
+            generation: 0,
             reason: event.position <= (this.pushedBefore[source] ?? 0) ? 'REPLAY' : 'LIVE',
           };
           this.delivered[source] = event.position;

@@ -98,6 +98,17 @@ interface ExecutionContext {
   rawVariables: Record<string, unknown>;
 }
 
+interface SubQuery {
+  query: string;
+  variableNames: string[];
+  batchedQuery(n: number): string;
+}
+
+/** Messages a subscription executes ahead of the one being sent (their sub-queries coalesce). */
+const LOOKAHEAD = 16;
+/** Entities resolved by one sub-query at most. */
+const MAX_ENTITIES_PER_QUERY = 50;
+
 /** Errors of an entity sub-query, by the object and key where graphql-js will meet them. */
 const nestedErrors = new WeakMap<object, Map<string, GraphQLError>>();
 
@@ -130,7 +141,7 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
   const errorResult = (error: GraphQLError): FormattedExecutionResult => ({ errors: [format(error)] });
 
   /** Per selection (the field nodes of one subscription document): the query that resolves it. */
-  const subQueries = new WeakMap<FieldNode, { query: string; variableNames: string[] }>();
+  const subQueries = new WeakMap<FieldNode, SubQuery>();
 
   function subQueryFor(info: GraphQLResolveInfo, queryField: string) {
     const cached = subQueries.get(info.fieldNodes[0]!);
@@ -188,23 +199,95 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
         ],
       },
     };
-    const plan = { query: print({ kind: Kind.DOCUMENT, definitions: [operation, ...fragments.values()] }), variableNames: definitions.map((d) => d.variable.name.value) };
+    const batched = new Map<number, string>();
+    const plan: SubQuery = {
+      query: print({ kind: Kind.DOCUMENT, definitions: [operation, ...fragments.values()] }),
+      variableNames: definitions.map((d) => d.variable.name.value),
+      /** The same selection for n entities at once: `e0: order(id: $portico_id0) {...} e1: ...`. */
+      batchedQuery(n: number) {
+        let query = batched.get(n);
+        if (query) return query;
+        const ids = Array.from({ length: n }, (_, i) => `portico_id${i}`);
+        const batchOperation: OperationDefinitionNode = {
+          ...operation,
+          name: { kind: Kind.NAME, value: 'PorticoMessageEntities' },
+          variableDefinitions: [
+            ...definitions,
+            ...ids.map((id): VariableDefinitionNode => ({
+              kind: Kind.VARIABLE_DEFINITION,
+              variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: id } },
+              type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'ID' } } },
+            })),
+          ],
+          selectionSet: {
+            kind: Kind.SELECTION_SET,
+            selections: ids.map((id, i): FieldNode => ({
+              kind: Kind.FIELD,
+              alias: { kind: Kind.NAME, value: `e${i}` },
+              name: { kind: Kind.NAME, value: queryField },
+              arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'id' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: id } } }],
+              selectionSet,
+            })),
+          },
+        };
+        query = print({ kind: Kind.DOCUMENT, definitions: [batchOperation, ...fragments.values()] });
+        batched.set(n, query);
+        return query;
+      },
+    };
     subQueries.set(info.fieldNodes[0]!, plan);
     return plan;
   }
 
-  async function resolveEntity(info: GraphQLResolveInfo, context: ExecutionContext, queryField: string, id: unknown): Promise<unknown> {
-    if (typeof id !== 'string' || !id) return null;
-    const plan = subQueryFor(info, queryField);
-    const variables: Record<string, unknown> = { portico_id: id };
-    for (const name of plan.variableNames) if (name in context.rawVariables) variables[name] = context.rawVariables[name];
-    const response = await apollo.executeOperation({ query: plan.query, variables }, { contextValue: { caller: context.caller, requestId: context.requestId } });
+  /**
+   * Entity sub-queries, coalesced per subscription: the messages a subscription prepares together
+   * (catching up, it executes several ahead) resolve their entities in one gateway operation, so
+   * a backlog costs one sub-query per batch rather than one per message.
+   */
+  const pendingEntities = new Map<ExecutionContext, Map<SubQuery, { variables: Record<string, unknown>; requests: { id: string; resolve(v: unknown): void; reject(e: unknown): void }[] }>>();
+  let entitiesScheduled = false;
+  function flushEntities() {
+    entitiesScheduled = false;
+    const batches = [...pendingEntities];
+    pendingEntities.clear();
+    for (const [context, byPlan] of batches) {
+      for (const [plan, batch] of byPlan) {
+        for (let i = 0; i < batch.requests.length; i += MAX_ENTITIES_PER_QUERY) {
+          const requests = batch.requests.slice(i, i + MAX_ENTITIES_PER_QUERY);
+          fetchEntities(context, plan, batch.variables, requests.map((r) => r.id)).then(
+            (outcomes) => requests.forEach((r, k) => (outcomes[k] instanceof Error ? r.reject(outcomes[k]) : r.resolve(outcomes[k]))),
+            (error: unknown) => requests.forEach((r) => r.reject(error)),
+          );
+        }
+      }
+    }
+  }
+
+  /** Runs one sub-query for the given ids; per id, the entity (with its nested errors attached) or the error that nulls it. */
+  async function fetchEntities(context: ExecutionContext, plan: SubQuery, shared: Record<string, unknown>, ids: string[]): Promise<unknown[]> {
+    const single = ids.length === 1;
+    const variables: Record<string, unknown> = { ...shared };
+    ids.forEach((id, i) => (variables[single ? 'portico_id' : `portico_id${i}`] = id));
+    const response = await apollo.executeOperation(
+      { query: single ? plan.query : plan.batchedQuery(ids.length), variables },
+      { contextValue: { caller: context.caller, requestId: context.requestId } },
+    );
     if (response.body.kind !== 'single') throw new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, 'unexpected incremental response');
     const { data, errors } = response.body.singleResult;
-    const entity = (data as { entity?: unknown } | null | undefined)?.entity ?? null;
+    const aliasOf = (i: number) => (single ? 'entity' : `e${i}`);
+    const entities: unknown[] = ids.map((_, i) => (data as Record<string, unknown> | null | undefined)?.[aliasOf(i)] ?? null);
+    const byAlias = new Map(ids.map((_, i) => [aliasOf(i), i]));
     for (const error of errors ?? []) {
       const path = error.path ?? [];
-      if (path.length <= 1 || entity === null) throw errorFromFormatted(error);
+      const index = byAlias.get(String(path[0]));
+      // An error of the whole operation fails every entity of it.
+      if (index === undefined) return ids.map(() => errorFromFormatted(error));
+      const entity = entities[index];
+      if (entity instanceof Error) continue;
+      if (path.length <= 1 || entity === null) {
+        entities[index] = errorFromFormatted(error);
+        continue;
+      }
       // Walk to the object holding the failed field (or the deepest one that exists).
       let parent: unknown = entity;
       let key = String(path[1]);
@@ -220,7 +303,27 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
         if (!map.has(key)) map.set(key, errorFromFormatted(error));
       }
     }
-    return entity;
+    return entities;
+  }
+
+  function resolveEntity(info: GraphQLResolveInfo, context: ExecutionContext, queryField: string, id: unknown): Promise<unknown> | null {
+    if (typeof id !== 'string' || !id) return null;
+    const plan = subQueryFor(info, queryField);
+    let byPlan = pendingEntities.get(context);
+    if (!byPlan) pendingEntities.set(context, (byPlan = new Map()));
+    let batch = byPlan.get(plan);
+    if (!batch) {
+      const variables: Record<string, unknown> = {};
+      for (const name of plan.variableNames) if (name in context.rawVariables) variables[name] = context.rawVariables[name];
+      byPlan.set(plan, (batch = { variables, requests: [] }));
+    }
+    const requests = batch.requests;
+    const promise = new Promise<unknown>((resolve, reject) => requests.push({ id, resolve, reject }));
+    if (!entitiesScheduled) {
+      entitiesScheduled = true;
+      setImmediate(flushEntities);
+    }
+    return promise;
   }
 
   const fieldResolver: GraphQLFieldResolver<unknown, ExecutionContext> = (source, _args, context, info) => {
@@ -372,13 +475,76 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     }, options.recheckIntervalMs);
     timer.unref();
 
+    /**
+     * Messages are executed up to LOOKAHEAD ahead of the one being sent (so a subscription catching
+     * up does not wait for each sub-query in turn), and sent strictly in stream order. Each is
+     * recorded before it is sent. One read before a reset or a termination is not sent after it.
+     */
+    type Step = { kind: 'message'; envelope: Envelope; result: FormattedExecutionResult } | { kind: 'error'; error: unknown } | { kind: 'done' };
+    const ahead: Promise<Step>[] = [];
+    let readerEnded = false;
+    let wakeReader: (() => void) | undefined;
+    let wakeConsumer: (() => void) | undefined;
     let done = false;
+
+    const prepare = async (envelope: Envelope): Promise<Step> => {
+      const stale = () => stream.generation(envelope.event.source) !== envelope.generation;
+      try {
+        const rootValue = Object.assign(Object.create(null) as object, envelope, { __typename: envelope.topic.graphqlType });
+        const result = formatResult(await execute({ schema, document, rootValue, contextValue: context, variableValues: rawVariables, operationName, fieldResolver }));
+        if (done || stream.terminated || stale()) return { kind: 'message', envelope, result };
+        try {
+          await stream.recordPush(envelope, result);
+        } catch {
+          return { kind: 'error', error: new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, 'The message could not be recorded; reconnect to receive it again') };
+        }
+        return { kind: 'message', envelope, result };
+      } catch (error) {
+        return { kind: 'error', error };
+      }
+    };
+    const push = (step: Promise<Step>) => {
+      ahead.push(step);
+      wakeConsumer?.();
+    };
+    const reader = async () => {
+      while (!done) {
+        if (ahead.length >= LOOKAHEAD) {
+          await new Promise<void>((resolve) => (wakeReader = resolve));
+          wakeReader = undefined;
+          continue;
+        }
+        let step: IteratorResult<Envelope>;
+        try {
+          step = await iterator.next();
+        } catch (error) {
+          push(Promise.resolve({ kind: 'error', error }));
+          break;
+        }
+        if (step.done) {
+          push(Promise.resolve({ kind: 'done' }));
+          break;
+        }
+        push(prepare(step.value));
+      }
+      readerEnded = true;
+      wakeConsumer?.();
+    };
+    let readerStarted = false;
+
     const finish = async () => {
       if (done) return;
       done = true;
       clearInterval(timer);
       stream.close();
+      wakeReader?.();
       await iterator.return?.();
+    };
+    const failWith = async (error: unknown): Promise<IteratorResult<FormattedExecutionResult>> => {
+      await finish();
+      const graphQLError = error instanceof GraphQLError ? error : new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, (error as Error).message);
+      if (!(error instanceof GraphQLError)) options.logger.error({ err: error }, 'subscription failed');
+      return { done: false, value: errorResult(graphQLError) };
     };
 
     const results: AsyncIterableIterator<FormattedExecutionResult> = {
@@ -386,30 +552,33 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
         return this;
       },
       async next(): Promise<IteratorResult<FormattedExecutionResult>> {
-        if (done) return { done: true, value: undefined };
-        let step: IteratorResult<Envelope>;
-        try {
-          step = await iterator.next();
-        } catch (error) {
-          await finish();
-          const graphQLError = error instanceof GraphQLError ? error : new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, (error as Error).message);
-          if (!(error instanceof GraphQLError)) options.logger.error({ err: error }, 'subscription failed');
-          return { done: false, value: errorResult(graphQLError) };
+        if (!readerStarted) {
+          readerStarted = true;
+          void reader();
         }
-        if (step.done) {
-          await finish();
-          return { done: true, value: undefined };
+        for (;;) {
+          if (done) return { done: true, value: undefined };
+          if (stream.terminated) return failWith(stream.terminated);
+          const head = ahead.shift();
+          if (!head) {
+            if (readerEnded) return { done: true, value: undefined };
+            await new Promise<void>((resolve) => (wakeConsumer = resolve));
+            wakeConsumer = undefined;
+            continue;
+          }
+          wakeReader?.();
+          const step = await head;
+          if (step.kind === 'done') {
+            await finish();
+            return { done: true, value: undefined };
+          }
+          if (step.kind === 'error') return failWith(step.error);
+          if (done) return { done: true, value: undefined };
+          if (stream.terminated) return failWith(stream.terminated);
+          // Read before a reset: the stream replays from the reset position instead.
+          if (stream.generation(step.envelope.event.source) !== step.envelope.generation) continue;
+          return { done: false, value: step.result };
         }
-        const envelope = step.value;
-        const rootValue = Object.assign(Object.create(null) as object, envelope, { __typename: envelope.topic.graphqlType });
-        const result = formatResult(await execute({ schema, document, rootValue, contextValue: context, variableValues: rawVariables, operationName, fieldResolver }));
-        try {
-          await stream.recordPush(envelope, result);
-        } catch {
-          await finish();
-          return { done: false, value: errorResult(new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, 'The message could not be recorded; reconnect to receive it again')) };
-        }
-        return { done: false, value: result };
       },
       async return(): Promise<IteratorResult<FormattedExecutionResult>> {
         await finish();
