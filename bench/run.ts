@@ -8,7 +8,7 @@
  * BENCH_DURATION (seconds per scenario, default 10) and BENCH_CONNECTIONS (default 10) tune it.
  * BENCH_ONLY=b runs only the order page; BENCH_ONLY=channel only the message-channel scenarios
  * (bench/channel.ts, with their own BENCH_CHANNEL_* and BENCH_BACKLOG_EVENTS knobs).
- * BENCH_PROFILE=<gateway|order|product|account|app-management> writes a V8 CPU profile of that
+ * BENCH_PROFILE=<gateway|order|product|account|app-management>[,…] writes a V8 CPU profile of each named
  * service to bench/.tmp/ (open it in Chrome DevTools) to see where its time goes.
  */
 import { execFileSync } from 'node:child_process';
@@ -32,10 +32,10 @@ import { runChannelScenarios } from './channel.js';
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const profiled = process.env.BENCH_PROFILE;
+const profiled = (process.env.BENCH_PROFILE ?? '').split(',').filter(Boolean);
 /** BENCH_NODE_FLAGS: extra node flags for every service, to try runtime settings side by side. */
 const extraFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-const profileFlags = (service: string) => [...extraFlags, ...(service === profiled ? ['--cpu-prof', `--cpu-prof-dir=${path.join(benchDir, '.tmp')}`] : [])];
+const profileFlags = (service: string) => [...extraFlags, ...(profiled.includes(service) ? ['--cpu-prof', `--cpu-prof-dir=${path.join(benchDir, '.tmp')}`] : [])];
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface ScenarioResult {

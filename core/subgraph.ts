@@ -11,7 +11,7 @@ import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import { parse, type DocumentNode } from 'graphql';
+import { parse, type DocumentNode, type FormattedExecutionResult } from 'graphql';
 import type { Caller } from './caller.js';
 import type { Database } from './db.js';
 import { createErrorFormatter, forbidden } from './errors.js';
@@ -87,6 +87,8 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
       development: options.development,
       onInternalError: (error) => logger.error({ err: error }, 'unexpected error in resolver'),
     }),
+    // Compact JSON (Apollo's default indents every response; only the gateway reads these).
+    stringifyResult: (result: FormattedExecutionResult) => JSON.stringify(result),
     // No HTTP caching of merchant data, so no per-field cache-policy bookkeeping (it hooks every resolved field).
     plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
   });
