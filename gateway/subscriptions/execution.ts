@@ -16,6 +16,9 @@ import type { ApolloServer } from '@apollo/server';
 import {
   GraphQLError,
   Kind,
+  Lexer,
+  Source,
+  TokenKind,
   OperationTypeNode,
   execute,
   getOperationAST,
@@ -45,6 +48,7 @@ import { InvalidCursorError, type MessageCrypto } from '../../core/messages/cryp
 import type { MessageStore } from '../../core/messages/store.js';
 import { TOPICS, enumValueOf, eventTypeOf, topicOf, type MessageSource, type MessageTopic, type TopicDefinition } from '../../core/messages/topics.js';
 import type { Logger } from '../../core/logger.js';
+import { QUERY_LIMITS } from '../plugins/query-limits.js';
 import type { GatewayContext } from '../plugins/types.js';
 import type { Envelope, MessageChannel } from './channel.js';
 
@@ -102,12 +106,22 @@ interface SubQuery {
   query: string;
   variableNames: string[];
   batchedQuery(n: number): string;
+  /** Entities per sub-query: within the gateway's query limits (aliases, tokens); 1 after a batch was refused. */
+  maxBatch: number;
 }
 
 /** Messages a subscription executes ahead of the one being sent (their sub-queries coalesce). */
 const LOOKAHEAD = 16;
 /** Entities resolved by one sub-query at most. */
-const MAX_ENTITIES_PER_QUERY = 50;
+const MAX_ENTITIES_PER_QUERY = 16;
+
+/** Tokens of a document, as the gateway's token limit counts them. */
+function tokenCount(query: string): number {
+  const lexer = new Lexer(new Source(query));
+  let n = 0;
+  while (lexer.advance().kind !== TokenKind.EOF) n++;
+  return n;
+}
 
 /** Errors of an entity sub-query, by the object and key where graphql-js will meet them. */
 const nestedErrors = new WeakMap<object, Map<string, GraphQLError>>();
@@ -200,8 +214,21 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
       },
     };
     const batched = new Map<number, string>();
+    const query = print({ kind: Kind.DOCUMENT, definitions: [operation, ...fragments.values()] });
+    // A batch repeats the selection: keep it within the gateway's limits on aliases and tokens.
+    // (A fragment's aliases are counted once, however often it is spread: a batch that still
+    // exceeds a limit is refused and falls back to one entity per query, see fetchEntities.)
+    let aliases = 1;
+    for (const node of [selectionSet, ...fragments.values()]) {
+      visit(node, {
+        Field(field) {
+          if (field.alias) aliases++;
+        },
+      });
+    }
     const plan: SubQuery = {
-      query: print({ kind: Kind.DOCUMENT, definitions: [operation, ...fragments.values()] }),
+      query,
+      maxBatch: Math.max(1, Math.min(MAX_ENTITIES_PER_QUERY, Math.floor(QUERY_LIMITS.maxAliases / aliases), Math.floor((QUERY_LIMITS.maxTokens * 0.9) / tokenCount(query)))),
       variableNames: definitions.map((d) => d.variable.name.value),
       /** The same selection for n entities at once: `e0: order(id: $portico_id0) {...} e1: ...`. */
       batchedQuery(n: number) {
@@ -252,8 +279,8 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     pendingEntities.clear();
     for (const [context, byPlan] of batches) {
       for (const [plan, batch] of byPlan) {
-        for (let i = 0; i < batch.requests.length; i += MAX_ENTITIES_PER_QUERY) {
-          const requests = batch.requests.slice(i, i + MAX_ENTITIES_PER_QUERY);
+        for (let i = 0; i < batch.requests.length; i += plan.maxBatch) {
+          const requests = batch.requests.slice(i, i + plan.maxBatch);
           fetchEntities(context, plan, batch.variables, requests.map((r) => r.id)).then(
             (outcomes) => requests.forEach((r, k) => (outcomes[k] instanceof Error ? r.reject(outcomes[k]) : r.resolve(outcomes[k]))),
             (error: unknown) => requests.forEach((r) => r.reject(error)),
@@ -280,8 +307,16 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     for (const error of errors ?? []) {
       const path = error.path ?? [];
       const index = byAlias.get(String(path[0]));
-      // An error of the whole operation fails every entity of it.
-      if (index === undefined) return ids.map(() => errorFromFormatted(error));
+      if (index === undefined) {
+        // A batch the gateway refused as a whole (a limit on its size, say): one entity per query from now on.
+        if (!single) {
+          plan.maxBatch = 1;
+          const one = await Promise.all(ids.map((id) => fetchEntities(context, plan, shared, [id])));
+          return one.map((outcomes) => outcomes[0]);
+        }
+        // An error of the whole operation fails its entity.
+        return [errorFromFormatted(error)];
+      }
       const entity = entities[index];
       if (entity instanceof Error) continue;
       if (path.length <= 1 || entity === null) {
