@@ -87,6 +87,9 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
       development: options.development,
       onInternalError: (error) => logger.error({ err: error }, 'unexpected error in resolver'),
     }),
+    // The gateway sends the operations of one query plan step for this subgraph as one batch
+    // (gateway/plugins/subgraph-fetcher.ts); they share one context, so one set of DataLoaders.
+    allowBatchedHttpRequests: true,
     // Compact JSON (Apollo's default indents every response; only the gateway reads these).
     stringifyResult: (result: FormattedExecutionResult) => JSON.stringify(result),
     // No HTTP caching of merchant data, so no per-field cache-policy bookkeeping (it hooks every resolved field).

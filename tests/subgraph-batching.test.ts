@@ -1,0 +1,135 @@
+/**
+ * The gateway sends the operations one query plan step makes to the same subgraph (the order page's
+ * buyers and merchant, both from account) as one HTTP request: a JSON array that the subgraph runs
+ * with one context. Checked here with the gateway's real fetcher against a recording HTTP server,
+ * and against a real subgraph (one request, one SQL statement for two operations' lookups).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSubgraphFetcher, type SubgraphFetcher } from '../gateway/plugins/subgraph-fetcher.js';
+import { CONTEXT_TOKEN_HEADER, createContextSigner } from '../core/tokens.js';
+import { createMerchant } from './helpers/factories.js';
+import { TEST_APP_KEY, startTestPlatform, type TestPlatform } from './helpers/platform.js';
+
+describe('the subgraph fetcher', () => {
+  let server: http.Server;
+  let url: string;
+  let fetcher: SubgraphFetcher;
+  const seen: { headers: http.IncomingHttpHeaders; body: unknown }[] = [];
+  let refuse = false;
+  let failSecond = false;
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        const body = JSON.parse(raw) as { query: string } | { query: string }[];
+        seen.push({ headers: req.headers, body });
+        res.setHeader('content-type', 'application/json');
+        if (refuse) {
+          res.statusCode = 401;
+          res.end(JSON.stringify({ errors: [{ message: 'no', extensions: { code: 'UNAUTHENTICATED' } }] }));
+          return;
+        }
+        const answer = (op: { query: string }, i = 0) => (failSecond && i === 1 ? { errors: [{ message: 'bad', extensions: { code: 'BAD_USER_INPUT' } }] } : { data: { echo: op.query } });
+        if (failSecond) res.statusCode = 400;
+        res.end(JSON.stringify(Array.isArray(body) ? body.map(answer) : answer(body)));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    fetcher = createSubgraphFetcher();
+  });
+  afterAll(async () => {
+    await fetcher.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  beforeEach(() => {
+    seen.length = 0;
+    refuse = false;
+    failSecond = false;
+  });
+
+  const post = (query: string, token = 'caller-a') =>
+    fetcher.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-context': token }, body: JSON.stringify({ query }) });
+
+  test('operations sent together with the same headers go in one request, each gets its own answer', async () => {
+    const [a, b] = await Promise.all([post('{ a }'), post('{ b }')]);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.body).toEqual([{ query: '{ a }' }, { query: '{ b }' }]);
+    expect(a.status).toBe(200);
+    expect(await a.json()).toEqual({ data: { echo: '{ a }' } });
+    expect(await b.json()).toEqual({ data: { echo: '{ b }' } });
+    expect(JSON.parse(await b.text())).toEqual({ data: { echo: '{ b }' } });
+  });
+
+  test('different callers never share a request; a lone operation is sent as itself', async () => {
+    const [a, b] = await Promise.all([post('{ a }', 'caller-a'), post('{ b }', 'caller-b')]);
+    expect(seen).toHaveLength(2);
+    expect(seen.map((s) => s.body)).toEqual(expect.arrayContaining([{ query: '{ a }' }, { query: '{ b }' }]));
+    expect(seen.map((s) => s.headers['x-context']).sort()).toEqual(['caller-a', 'caller-b']);
+    expect(await a.json()).toEqual({ data: { echo: '{ a }' } });
+    expect(await b.json()).toEqual({ data: { echo: '{ b }' } });
+  });
+
+  test('batches hold at most 10 operations; an operation with data succeeded whatever the batch status; a batch refused as a whole gives every operation that answer', async () => {
+    const twelve = await Promise.all(Array.from({ length: 12 }, (_, i) => post(`{ f${i} }`)));
+    expect(seen.map((s) => (Array.isArray(s.body) ? s.body.length : 1)).sort()).toEqual([10, 2]);
+    for (const [i, r] of twelve.entries()) expect(await r.json()).toEqual({ data: { echo: `{ f${i} }` } });
+
+    // Apollo gives a batch one status, 400 when one operation is refused: the others keep their data.
+    seen.length = 0;
+    failSecond = true;
+    const [ok, bad] = await Promise.all([post('{ ok }'), post('{ bad }')]);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ data: { echo: '{ ok }' } });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ errors: [{ message: 'bad', extensions: { code: 'BAD_USER_INPUT' } }] });
+
+    seen.length = 0;
+    failSecond = false;
+    refuse = true;
+    const [a, b] = await Promise.all([post('{ a }'), post('{ b }')]);
+    expect(seen).toHaveLength(1);
+    for (const r of [a, b]) {
+      expect(r.status).toBe(401);
+      expect(await r.json()).toEqual({ errors: [{ message: 'no', extensions: { code: 'UNAUTHENTICATED' } }] });
+    }
+  });
+});
+
+describe('a real subgraph runs a batch with one context', () => {
+  let t: TestPlatform;
+  beforeAll(async () => {
+    t = await startTestPlatform();
+  });
+  afterAll(() => t?.stop());
+
+  test('two entity operations in one request: each answered, looked up with one statement, errors stay with their operation', async () => {
+    const merchant = await createMerchant(t, 'Batch Shop');
+    const sign = createContextSigner(t.platform.keys.context, 60);
+    const token = await sign({ kind: 'app', merchantId: merchant.id, appKey: TEST_APP_KEY, scopes: ['merchant:read'] });
+    const entities = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Merchant { name } } }';
+    const representations = [{ __typename: 'Merchant', id: merchant.id }];
+    const before = t.platform.database.statements.count;
+    const res = await fetch(t.platform.subgraphs.account.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [CONTEXT_TOKEN_HEADER]: token },
+      body: JSON.stringify([
+        { query: entities, variables: { r: representations } },
+        { query: entities, variables: { r: representations } },
+        { query: '{ nope }' },
+      ]),
+    });
+    const statements = t.platform.database.statements.count - before;
+    expect(res.status).toBe(400); // one operation of the batch was refused
+    const body = (await res.json()) as { data?: unknown; errors?: { extensions: { code: string } }[] }[];
+    expect(body).toHaveLength(3);
+    expect(body[0]).toEqual({ data: { _entities: [{ name: 'Batch Shop' }] } });
+    expect(body[1]).toEqual({ data: { _entities: [{ name: 'Batch Shop' }] } });
+    expect(body[2]!.errors![0]!.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    // One context for the batch: its DataLoader looked the merchant up once for both operations.
+    expect(statements).toBe(1);
+  });
+});
