@@ -51,6 +51,17 @@ test('pushing pauses at the in-flight limit and resumes when the subscriber ackn
   expect(got.map((e) => e.type)).toEqual(Array(26).fill('CREATED'));
   expect(got.map((e) => e.order.number)).toEqual(m.numbers);
   expect(new Set(got.map((e) => e.id)).size).toBe(26);
+
+  // Records: the first acknowledgement marked the first 10; the next one marks the rest (only the
+  // range since the previous cursor is touched), and nothing is left unacknowledged.
+  const acknowledged = async () => {
+    const res = await t.gql<any>(m.token, '{ messageRecords(topics: [ORDERS], first: 100) { nodes { id acknowledgedAt } } }');
+    expect(res.errors).toBeUndefined();
+    return res.data.messageRecords.nodes.filter((n: { acknowledgedAt: string | null }) => n.acknowledgedAt).map((n: { id: string }) => n.id).sort();
+  };
+  expect(await acknowledged()).toEqual(got.slice(0, 10).map((e) => e.id).sort());
+  await ack(got[25]!.cursor);
+  expect(await acknowledged()).toEqual(got.map((e) => e.id).sort());
   sub.stop();
   await client.dispose();
 });

@@ -167,6 +167,21 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
       return db.transaction(async (tx) => {
         const after: Record<string, number> = {};
         for (const [source, position] of Object.entries(upTo) as [MessageSource, number][]) {
+          // Records up to the cursor before this acknowledgement are acknowledged already: only the
+          // range since then is marked, so an acknowledgement costs what it covers, not the history.
+          await tx
+            .update(messageRecords)
+            .set({ acknowledgedAt: sql`now()` })
+            .where(
+              and(
+                eq(messageRecords.appKey, appKey),
+                eq(messageRecords.merchantId, merchantId),
+                eq(messageRecords.source, source),
+                lte(messageRecords.position, position),
+                sql`${messageRecords.position} > coalesce((select ${messageCursors.ackedPosition} from ${messageCursors} where ${messageCursors.appKey} = ${appKey} and ${messageCursors.merchantId} = ${merchantId} and ${messageCursors.source} = ${source}), 0)`,
+                sql`${messageRecords.acknowledgedAt} is null`,
+              ),
+            );
           const [row] = await tx
             .insert(messageCursors)
             .values({ appKey, merchantId, source, ackedPosition: position })
@@ -176,10 +191,6 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
             })
             .returning({ position: messageCursors.ackedPosition });
           after[source] = row!.position;
-          await tx
-            .update(messageRecords)
-            .set({ acknowledgedAt: sql`now()` })
-            .where(and(eq(messageRecords.appKey, appKey), eq(messageRecords.merchantId, merchantId), eq(messageRecords.source, source), lte(messageRecords.position, position), sql`${messageRecords.acknowledgedAt} is null`));
         }
         await notifyControl(tx, { kind: 'ack', appKey, merchantId, positions: after });
         return after;

@@ -59,14 +59,16 @@ export function createMessageResolvers(db: Db, store: MessageStore, crypto: Mess
     const rows = await store.cursorRows(stream.appKey, stream.merchantId);
     const acked: Record<string, number> = {};
     for (const t of TOPICS) acked[t.source] = rows.find((r) => r.source === t.source)?.ackedPosition ?? 0;
-    const pending = await store.pendingCounts(stream.merchantId, acked);
+    // Counting pending events scans the outboxes: only when a client selects `pending`.
+    let counts: Promise<Record<string, number>> | undefined;
+    const pendingOf = async (source: string) => ((await (counts ??= store.pendingCounts(stream.merchantId, acked)))[source] ?? 0);
     return {
       acknowledgedCursor: crypto.sealCursor({ ...stream, positions: acked }),
       topics: TOPICS.map((t) => ({
         topic: t.topic,
         subscribable: caller.scopes.includes(t.scope),
         acknowledgedAt: rows.find((r) => r.source === t.source)?.updatedAt ?? null,
-        pending: pending[t.source] ?? 0,
+        pending: () => pendingOf(t.source),
       })),
     };
   }
