@@ -5,6 +5,7 @@
  */
 import { and, asc, desc, eq, inArray, isNotNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, Executor } from '../db.js';
+import { isUuid } from '../pagination.js';
 import { open as openSealed, recordAad, seal as cryptoSeal, type MessageCrypto } from './crypto.js';
 import { messageCursors, messageDeliveries, messageRecords } from './tables.js';
 import { topicOfSource, type MessageSource } from './topics.js';
@@ -74,8 +75,6 @@ function toEvent(source: MessageSource, row: OutboxRow): OutboxEvent {
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const COLUMNS = sql.raw('position, id, merchant_id, aggregate_type, aggregate_id, type, payload, occurred_at');
 
 export function createMessageStore(db: Db, crypto: MessageCrypto) {
@@ -85,24 +84,15 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
   };
 
   return {
-    /** A merchant's published events of one source after a position, oldest first. */
-    async eventsAfter(merchantId: string, source: MessageSource, after: number, limit: number, types?: readonly string[] | null): Promise<OutboxEvent[]> {
-      const wanted = published(source, types);
-      if (!wanted.length) return [];
-      const result = await db.execute(
-        sql`select ${COLUMNS} from ${outbox(source)} where merchant_id = ${merchantId} and position > ${after} and type in ${wanted} order by position limit ${limit}`,
-      );
-      return rowsOf(result).map((r) => toEvent(source, r));
-    },
-
     /**
-     * eventsAfter for many streams of one source at once (one query): what the channel reads when a
-     * burst wakes many subscriptions in the same moment. Results are in the order of the requests.
+     * Published events of one source after a position, oldest first, for many streams (merchant,
+     * position, limit) in one query: the channel reads for every subscription woken in the same
+     * moment at once. Results are in the order of the requests.
      */
     async eventsAfterMany(source: MessageSource, types: readonly string[] | null | undefined, requests: readonly { merchantId: string; after: number; limit: number }[]): Promise<OutboxEvent[][]> {
       const wanted = published(source, types);
       const results: OutboxEvent[][] = requests.map(() => []);
-      const valid = requests.map((r, i) => ({ m: r.merchantId, a: r.after, l: r.limit, i })).filter((r) => UUID.test(r.m) && r.l > 0);
+      const valid = requests.map((r, i) => ({ m: r.merchantId, a: r.after, l: r.limit, i })).filter((r) => isUuid(r.m) && r.l > 0);
       if (!wanted.length || !valid.length) return results;
       const result = await db.execute(
         sql`select r.i, e.* from jsonb_to_recordset(${JSON.stringify(valid)}::jsonb) as r(m uuid, a bigint, l int, i int)
@@ -122,7 +112,7 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
 
     /** Events by id, across the given sources, of one merchant. */
     async eventsById(merchantId: string, sources: readonly MessageSource[], ids: readonly string[]): Promise<OutboxEvent[]> {
-      const uuids = ids.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
+      const uuids = ids.filter(isUuid);
       if (!uuids.length) return [];
       const found: OutboxEvent[] = [];
       for (const source of sources) {

@@ -169,13 +169,11 @@ export function createMessageChannel(options: ChannelOptions) {
     pushedBefore: Record<string, number> = {};
     inFlight = new Map<string, InFlight>();
     checkRedeliveries = true;
-    /** Bumped by every reset: a batch read before a reset must stop, the stream re-reads from the new position. */
-    resets = 0;
+    /**
+     * Bumped per source by every reset: a batch read before a reset must stop (the stream re-reads
+     * from the new position), and a message prepared before it is not sent.
+     */
     private generations: Partial<Record<MessageSource, number>> = {};
-
-    generation(source: MessageSource): number {
-      return this.generations[source] ?? 0;
-    }
     terminated: Error | undefined;
     private closed = false;
     private dirty = true;
@@ -185,6 +183,10 @@ export function createMessageChannel(options: ChannelOptions) {
     private timer: NodeJS.Timeout | undefined;
 
     constructor(readonly spec: StreamSpec) {}
+
+    generation(source: MessageSource): number {
+      return this.generations[source] ?? 0;
+    }
 
     wake() {
       this.dirty = true;
@@ -232,7 +234,6 @@ export function createMessageChannel(options: ChannelOptions) {
     }
 
     reset(positions: Record<string, number>) {
-      this.resets += 1;
       for (const [source, position] of Object.entries(positions)) {
         if (!this.spec.sources.includes(source as MessageSource)) continue;
         this.generations[source as MessageSource] = this.generation(source as MessageSource) + 1;
@@ -338,7 +339,7 @@ export function createMessageChannel(options: ChannelOptions) {
           this.waitingForRoom = true;
           return;
         }
-        const resets = this.resets;
+        const generation = this.generation(source);
         const limit = Math.min(batchSize, room);
         const events = await readEvents(merchantId, source, this.delivered[source] ?? 0, limit, this.spec.types[source]);
         // A full read: there may be more, now (a full batch) or once there is room (the in-flight limit).
@@ -349,7 +350,7 @@ export function createMessageChannel(options: ChannelOptions) {
         for (const event of events) {
           if (this.closed || this.terminated) return;
           // A reset while this batch was read or pushed moved the stream: read again from there.
-          if (this.resets !== resets) {
+          if (this.generation(source) !== generation) {
             this.dirty = true;
             return;
           }

@@ -103,9 +103,9 @@ interface ExecutionContext {
 }
 
 interface SubQuery {
-  query: string;
+  /** The query resolving n entities at once. */
+  queryFor(n: number): string;
   variableNames: string[];
-  batchedQuery(n: number): string;
   /** Entities per sub-query: within the gateway's query limits (aliases, tokens); 1 after a batch was refused. */
   maxBatch: number;
 }
@@ -188,33 +188,39 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
       });
     collect(selectionSet);
     const definitions: VariableDefinitionNode[] = (info.operation.variableDefinitions ?? []).filter((d) => variables.has(d.variable.name.value));
-    const operation: OperationDefinitionNode = {
-      kind: Kind.OPERATION_DEFINITION,
-      operation: OperationTypeNode.QUERY,
-      name: { kind: Kind.NAME, value: 'PorticoMessageEntity' },
-      variableDefinitions: [
-        ...definitions,
-        {
-          kind: Kind.VARIABLE_DEFINITION,
-          variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: 'portico_id' } },
-          type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'ID' } } },
-        },
-      ],
-      selectionSet: {
-        kind: Kind.SELECTION_SET,
-        selections: [
-          {
-            kind: Kind.FIELD,
-            alias: { kind: Kind.NAME, value: 'entity' },
-            name: { kind: Kind.NAME, value: queryField },
-            arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'id' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: 'portico_id' } } }],
-            selectionSet,
-          },
+    const documents = new Map<number, string>();
+    /** The selection for n entities: `e0: order(id: $portico_id0) {...} e1: ...` (a batch repeats it). */
+    const queryFor = (n: number): string => {
+      let query = documents.get(n);
+      if (query) return query;
+      const ids = Array.from({ length: n }, (_, i) => `portico_id${i}`);
+      const operation: OperationDefinitionNode = {
+        kind: Kind.OPERATION_DEFINITION,
+        operation: OperationTypeNode.QUERY,
+        name: { kind: Kind.NAME, value: 'PorticoMessageEntities' },
+        variableDefinitions: [
+          ...definitions,
+          ...ids.map((id): VariableDefinitionNode => ({
+            kind: Kind.VARIABLE_DEFINITION,
+            variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: id } },
+            type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'ID' } } },
+          })),
         ],
-      },
+        selectionSet: {
+          kind: Kind.SELECTION_SET,
+          selections: ids.map((id, i): FieldNode => ({
+            kind: Kind.FIELD,
+            alias: { kind: Kind.NAME, value: `e${i}` },
+            name: { kind: Kind.NAME, value: queryField },
+            arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'id' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: id } } }],
+            selectionSet,
+          })),
+        },
+      };
+      query = print({ kind: Kind.DOCUMENT, definitions: [operation, ...fragments.values()] });
+      documents.set(n, query);
+      return query;
     };
-    const batched = new Map<number, string>();
-    const query = print({ kind: Kind.DOCUMENT, definitions: [operation, ...fragments.values()] });
     // A batch repeats the selection: keep it within the gateway's limits on aliases and tokens.
     // (A fragment's aliases are counted once, however often it is spread: a batch that still
     // exceeds a limit is refused and falls back to one entity per query, see fetchEntities.)
@@ -227,40 +233,9 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
       });
     }
     const plan: SubQuery = {
-      query,
-      maxBatch: Math.max(1, Math.min(MAX_ENTITIES_PER_QUERY, Math.floor(QUERY_LIMITS.maxAliases / aliases), Math.floor((QUERY_LIMITS.maxTokens * 0.9) / tokenCount(query)))),
+      queryFor,
       variableNames: definitions.map((d) => d.variable.name.value),
-      /** The same selection for n entities at once: `e0: order(id: $portico_id0) {...} e1: ...`. */
-      batchedQuery(n: number) {
-        let query = batched.get(n);
-        if (query) return query;
-        const ids = Array.from({ length: n }, (_, i) => `portico_id${i}`);
-        const batchOperation: OperationDefinitionNode = {
-          ...operation,
-          name: { kind: Kind.NAME, value: 'PorticoMessageEntities' },
-          variableDefinitions: [
-            ...definitions,
-            ...ids.map((id): VariableDefinitionNode => ({
-              kind: Kind.VARIABLE_DEFINITION,
-              variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: id } },
-              type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'ID' } } },
-            })),
-          ],
-          selectionSet: {
-            kind: Kind.SELECTION_SET,
-            selections: ids.map((id, i): FieldNode => ({
-              kind: Kind.FIELD,
-              alias: { kind: Kind.NAME, value: `e${i}` },
-              name: { kind: Kind.NAME, value: queryField },
-              arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'id' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: id } } }],
-              selectionSet,
-            })),
-          },
-        };
-        query = print({ kind: Kind.DOCUMENT, definitions: [batchOperation, ...fragments.values()] });
-        batched.set(n, query);
-        return query;
-      },
+      maxBatch: Math.max(1, Math.min(MAX_ENTITIES_PER_QUERY, Math.floor(QUERY_LIMITS.maxAliases / aliases), Math.floor((QUERY_LIMITS.maxTokens * 0.9) / tokenCount(queryFor(1))))),
     };
     subQueries.set(info.fieldNodes[0]!, plan);
     return plan;
@@ -292,24 +267,22 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
 
   /** Runs one sub-query for the given ids; per id, the entity (with its nested errors attached) or the error that nulls it. */
   async function fetchEntities(context: ExecutionContext, plan: SubQuery, shared: Record<string, unknown>, ids: string[]): Promise<unknown[]> {
-    const single = ids.length === 1;
     const variables: Record<string, unknown> = { ...shared };
-    ids.forEach((id, i) => (variables[single ? 'portico_id' : `portico_id${i}`] = id));
+    ids.forEach((id, i) => (variables[`portico_id${i}`] = id));
     const response = await apollo.executeOperation(
-      { query: single ? plan.query : plan.batchedQuery(ids.length), variables },
+      { query: plan.queryFor(ids.length), variables },
       { contextValue: { caller: context.caller, requestId: context.requestId } },
     );
     if (response.body.kind !== 'single') throw new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, 'unexpected incremental response');
     const { data, errors } = response.body.singleResult;
-    const aliasOf = (i: number) => (single ? 'entity' : `e${i}`);
-    const entities: unknown[] = ids.map((_, i) => (data as Record<string, unknown> | null | undefined)?.[aliasOf(i)] ?? null);
-    const byAlias = new Map(ids.map((_, i) => [aliasOf(i), i]));
+    const entities: unknown[] = ids.map((_, i) => (data as Record<string, unknown> | null | undefined)?.[`e${i}`] ?? null);
+    const byAlias = new Map(ids.map((_, i) => [`e${i}`, i]));
     for (const error of errors ?? []) {
       const path = error.path ?? [];
       const index = byAlias.get(String(path[0]));
       if (index === undefined) {
         // A batch the gateway refused as a whole (a limit on its size, say): one entity per query from now on.
-        if (!single) {
+        if (ids.length > 1) {
           plan.maxBatch = 1;
           const one = await Promise.all(ids.map((id) => fetchEntities(context, plan, shared, [id])));
           return one.map((outcomes) => outcomes[0]);
@@ -522,12 +495,13 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     let wakeConsumer: (() => void) | undefined;
     let done = false;
 
+    /** Read before a reset of its topic: the stream replays from the reset position instead. */
+    const stale = (envelope: Envelope) => stream.generation(envelope.event.source) !== envelope.generation;
     const prepare = async (envelope: Envelope): Promise<Step> => {
-      const stale = () => stream.generation(envelope.event.source) !== envelope.generation;
       try {
         const rootValue = Object.assign(Object.create(null) as object, envelope, { __typename: envelope.topic.graphqlType });
         const result = formatResult(await execute({ schema, document, rootValue, contextValue: context, variableValues: rawVariables, operationName, fieldResolver }));
-        if (done || stream.terminated || stale()) return { kind: 'message', envelope, result };
+        if (done || stream.terminated || stale(envelope)) return { kind: 'message', envelope, result };
         try {
           await stream.recordPush(envelope, result);
         } catch {
@@ -610,8 +584,7 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
           if (step.kind === 'error') return failWith(step.error);
           if (done) return { done: true, value: undefined };
           if (stream.terminated) return failWith(stream.terminated);
-          // Read before a reset: the stream replays from the reset position instead.
-          if (stream.generation(step.envelope.event.source) !== step.envelope.generation) continue;
+          if (stale(step.envelope)) continue;
           return { done: false, value: step.result };
         }
       },
