@@ -27,7 +27,7 @@ import { CONTEXT_TOKEN_HEADER, createContextSigner, mintAccessToken } from '../c
 import { DEMO_APP_KEY, seedDemo } from '../demo/seed.js';
 import { prepareDatabase } from '../platform/index.js';
 import { freePort, runScript, waitForHttp, type Child } from '../tests/helpers/processes.js';
-import { runChannelScenarios } from './channel.js';
+import { postgresCpuMs, runChannelScenarios } from './channel.js';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const duration = Number(process.env.BENCH_DURATION ?? 10);
@@ -83,9 +83,17 @@ async function checkedQuery(url: string, headers: Record<string, string>, body: 
 /** The node flags `npm run serve` uses (package.json): a larger young generation, fewer GC pauses. */
 const SERVE_NODE_FLAGS = ['--max-semi-space-size=64'];
 
+/**
+ * BENCH_BASELINE=<another checkout, built (npm run build), node_modules installed or linked>: with
+ * BENCH_ONLY=b, a second stack runs that checkout's build over the same data, and the order page is
+ * measured on both, alternated, so that a change is compared side by side on this noisy machine.
+ */
+const baselineRoot = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : null;
+
 /** Services run from the build, as in production (not through tsx). */
-function serve(service: string, env: NodeJS.ProcessEnv): Child {
-  return runScript('dist/bin/serve.js', [service], env, [...SERVE_NODE_FLAGS, ...profileFlags(service)], { typescript: false });
+function serve(service: string, env: NodeJS.ProcessEnv, root?: string): Child {
+  const script = root ? path.join(root, 'dist/bin/serve.js') : 'dist/bin/serve.js';
+  return runScript(script, [service], env, [...SERVE_NODE_FLAGS, ...profileFlags(service)], { typescript: false });
 }
 
 async function main() {
@@ -107,7 +115,7 @@ async function main() {
     const keys = await loadPlatformKeys(keysDir, { create: true });
     const services = [...SUBGRAPH_NAMES, 'gateway'] as const;
     /** Starts gateway and four subgraphs, one process each, on free ports. */
-    async function startStack(extraEnv: NodeJS.ProcessEnv = {}) {
+    async function startStack(extraEnv: NodeJS.ProcessEnv = {}, root?: string) {
       const ports = Object.fromEntries(await Promise.all(SUBGRAPH_NAMES.map(async (n) => [n, await freePort()] as const))) as Record<SubgraphName, number>;
       const gatewayPort = await freePort();
       const publicUrl = `http://127.0.0.1:${gatewayPort}`;
@@ -123,13 +131,13 @@ async function main() {
       };
       const started: Child[] = [];
       for (const name of SUBGRAPH_NAMES) {
-        const child = serve(name, { ...common, DATABASE_URL: dbUrl.toString(), PORT: String(ports[name]) });
+        const child = serve(name, { ...common, DATABASE_URL: dbUrl.toString(), PORT: String(ports[name]) }, root);
         children.push(child);
         started.push(child);
         await waitForHttp(`http://127.0.0.1:${ports[name]}/healthz`, child);
       }
       // The gateway reads the outboxes and keeps the message records: without a database it refuses subscriptions.
-      const gateway = serve('gateway', { ...common, DATABASE_URL: dbUrl.toString(), PORT: String(gatewayPort) });
+      const gateway = serve('gateway', { ...common, DATABASE_URL: dbUrl.toString(), PORT: String(gatewayPort) }, root);
       children.push(gateway);
       started.push(gateway);
       await waitForHttp(`${publicUrl}/healthz`, gateway);
@@ -157,9 +165,17 @@ async function main() {
     /** Runs a scenario and adds how many CPU milliseconds each service spent per request. */
     const measured = async (run: () => Promise<ScenarioResult>, stackPids: Record<string, number | undefined> = pids) => {
       const before = Object.fromEntries(services.map((s) => [s, cpuMs(stackPids[s])]));
+      const postgresBefore = postgresCpuMs(cpuMs);
+      const benchBefore = process.cpuUsage();
       const result = await run();
       const total = result.requests + result.requests * (Math.min(3, duration) / duration); // warm-up requests counted approximately
-      const cpuPerRequestMs = Object.fromEntries(services.map((s) => [s, round((cpuMs(stackPids[s]) - before[s]!) / total)]));
+      const benchUsed = process.cpuUsage(benchBefore);
+      const cpuPerRequestMs = {
+        ...Object.fromEntries(services.map((s) => [s, round((cpuMs(stackPids[s]) - before[s]!) / total)])),
+        // Every postgres process of the server (other databases' too), and the load generator itself.
+        postgres: round((postgresCpuMs(cpuMs) - postgresBefore) / total),
+        bench: round((benchUsed.user + benchUsed.system) / 1000 / total),
+      };
       return { ...result, cpuPerRequestMs };
     };
     const report = (r: ScenarioResult) => {
@@ -182,6 +198,38 @@ async function main() {
         gatewayOutput: () => stack.gateway.output(),
       });
     const only = process.env.BENCH_ONLY;
+    if (only === 'b' && baselineRoot) {
+      const base = await startStack({}, baselineRoot);
+      const baseToken = await mintAccessToken(keys, { issuer: base.publicUrl, audience: 'urn:portico:api', appKey: DEMO_APP_KEY, merchantId, scope: seed.scopes.join(' '), ttlSeconds: 7200 });
+      const baseAuth = { authorization: `Bearer ${baseToken}` };
+      await checkedQuery(base.gatewayUrl, baseAuth, orderPage);
+      const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+      const pairs: { change: ScenarioResult; baseline: ScenarioResult }[] = [];
+      for (let i = 0; i < rounds; i++) {
+        const change = await measured(() => load('b-isv-order-page', 'gateway', gatewayUrl, auth, orderPage));
+        const baseline = await measured(() => load('b-isv-order-page', 'baseline', base.gatewayUrl, baseAuth, orderPage), base.pids);
+        report(change);
+        report(baseline);
+        pairs.push({ change, baseline });
+      }
+      const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+      const ratio = (pick: (r: ScenarioResult) => number) => round(mean(pairs.map((p) => pick(p.change) / pick(p.baseline))));
+      const cpuOf = (r: ScenarioResult, service: string) => (r.cpuPerRequestMs as Record<string, number>)[service] ?? NaN;
+      console.log(
+        JSON.stringify({
+          scenario: 'b-isv-order-page',
+          target: 'change-vs-baseline',
+          baseline: baselineRoot,
+          rounds,
+          p50: ratio((r) => r.p50),
+          p99: ratio((r) => r.p99),
+          rps: ratio((r) => r.rps),
+          cpuPerRequest: Object.fromEntries([...services, 'postgres'].map((s) => [s, ratio((r) => cpuOf(r, s))])),
+          cpuPerRequestTotal: ratio((r) => [...services, 'postgres'].reduce((sum, s) => sum + cpuOf(r, s), 0)),
+        }),
+      );
+      return;
+    }
     if (only === 'b') {
       report(await measured(() => load('b-isv-order-page', 'gateway', gatewayUrl, auth, orderPage)));
       return;

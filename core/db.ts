@@ -12,14 +12,22 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import type { Logger as DrizzleLogger } from 'drizzle-orm';
+import type { AnyPgColumn, PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { sql, type Logger as DrizzleLogger, type SQL } from 'drizzle-orm';
 import pg from 'pg';
 import { subgraphDir } from './paths.js';
 
 export type Db = PgDatabase<PgQueryResultHKT>;
 /** A transaction, or the database itself: store functions accept either. */
 export type Executor = Parameters<Parameters<Db['transaction']>[0]>[0] | Db;
+
+/**
+ * `column = any($name::uuid[])`: a list of ids as one parameter, so that one prepared statement
+ * (`.prepare(name)`, built once, parsed once per connection) serves lookups of any number of ids.
+ * The hot lookups (DataLoader batches, the order list) are prepared: building the SQL of a drizzle
+ * query costs about as much as executing the GraphQL that asks for it.
+ */
+export const uuidIn = (column: AnyPgColumn, placeholder: string): SQL => sql`${column} = any(${sql.placeholder(placeholder)}::uuid[])`;
 
 /** Counts SQL statements per database handle; read by /metrics and by the N+1 tests. */
 export class StatementCounter implements DrizzleLogger {

@@ -1,7 +1,7 @@
 /** Queries and changes of the account subgraph. */
 import crypto from 'node:crypto';
 import { and, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
-import type { Db, Executor } from '../../core/db.js';
+import { uuidIn, type Db, type Executor } from '../../core/db.js';
 import { badInput } from '../../core/errors.js';
 import { recordEvents } from '../../core/outbox.js';
 import { passwordSignIn } from '../../core/password-sign-in.js';
@@ -12,15 +12,19 @@ import { merchantAuthorizations, merchantStaff, merchants, oauthStore, outboxEve
 export type StaffSignIn = { ok: true; staffId: string; merchantId: string } | { ok: false; reason: 'invalid' | 'locked'; lockedUntil?: Date };
 
 export function createAccountStore(db: Db) {
+  const byIds = {
+    merchants: db.select().from(merchants).where(uuidIn(merchants.id, 'ids')).prepare('account_merchants_by_ids'),
+    users: db.select().from(users).where(uuidIn(users.id, 'ids')).prepare('account_users_by_ids'),
+  };
   return {
     async merchantsByIds(ids: readonly string[]): Promise<MerchantRow[]> {
       const wellFormed = ids.filter(v.isWellFormedId);
-      return wellFormed.length ? db.select().from(merchants).where(inArray(merchants.id, wellFormed)) : [];
+      return wellFormed.length ? byIds.merchants.execute({ ids: wellFormed }) : [];
     },
 
     async usersByIds(ids: readonly string[]): Promise<UserRow[]> {
       const wellFormed = ids.filter(v.isWellFormedId);
-      return wellFormed.length ? db.select().from(users).where(inArray(users.id, wellFormed)) : [];
+      return wellFormed.length ? byIds.users.execute({ ids: wellFormed }) : [];
     },
 
     async createMerchant(input: { id?: string; name: string; contactEmail: string; contactPhone?: string | null; createdAt?: Date }): Promise<MerchantRow> {

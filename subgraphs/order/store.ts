@@ -4,11 +4,11 @@
  * inside the transaction that would have made it, so nothing is half-written.
  */
 import crypto from 'node:crypto';
-import { and, asc, count, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../../core/db.js';
+import { and, asc, count, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { uuidIn, type Db } from '../../core/db.js';
 import { badInput, conflict, notFound } from '../../core/errors.js';
 import { recordEvents } from '../../core/outbox.js';
-import { timeCursor, timeKeyset, type TimeSort } from '../../core/pagination.js';
+import { decodeTimeCursor, timeCursor, type TimeSort } from '../../core/pagination.js';
 import * as v from '../../core/validate.js';
 import { orderEvent } from './events.js';
 import {
@@ -74,6 +74,30 @@ export function orderCursor(sort: OrderSort, row: OrderRow): string {
   return timeCursor(sortSpec[sort], sort, row);
 }
 
+/**
+ * The order list as a prepared statement per shape (sort, which filters, whether after a cursor):
+ * at most 3 × 32 statements, each built once; the values go as parameters.
+ */
+function listShape(filter: OrderFilter | null | undefined, sort: OrderSort, after: boolean) {
+  const has = { status: !!filter?.status?.length, createdFrom: !!filter?.createdFrom, createdTo: !!filter?.createdTo, updatedSince: !!filter?.updatedSince, after };
+  const key = `${sort}:${Object.values(has).map(Number).join('')}`;
+  return { key, has };
+}
+
+function listConditions(has: ReturnType<typeof listShape>['has'], sort: OrderSort): SQL[] {
+  const conditions: SQL[] = [eq(orders.merchantId, sql.placeholder('merchantId'))];
+  if (has.status) conditions.push(sql`${orders.status} = any(${sql.placeholder('status')}::text[])`);
+  if (has.createdFrom) conditions.push(gte(orders.createdAt, sql.placeholder('createdFrom')));
+  if (has.createdTo) conditions.push(lt(orders.createdAt, sql.placeholder('createdTo')));
+  if (has.updatedSince) conditions.push(gte(orders.updatedAt, sql.placeholder('updatedSince')));
+  if (has.after) {
+    const { column, direction } = sortSpec[sort];
+    const key = sql`(${sql.placeholder('afterAt')}::timestamptz, ${sql.placeholder('afterId')}::uuid)`;
+    conditions.push(direction === 'desc' ? sql`(${column}, ${orders.id}) < ${key}` : sql`(${column}, ${orders.id}) > ${key}`);
+  }
+  return conditions;
+}
+
 function filterConditions(merchantId: string, filter: OrderFilter | null | undefined): SQL[] {
   const conditions: SQL[] = [eq(orders.merchantId, merchantId)];
   if (filter?.status?.length) conditions.push(inArray(orders.status, filter.status));
@@ -99,44 +123,67 @@ export function validateAddress(input: Partial<Address> & { name: string; line1:
 }
 
 export function createOrderStore(db: Db) {
+  const byIds = {
+    orders: db.select().from(orders).where(and(eq(orders.merchantId, sql.placeholder('merchantId')), uuidIn(orders.id, 'ids'))).prepare('order_orders_by_ids'),
+    lines: db
+      .select()
+      .from(orderLines)
+      .where(and(eq(orderLines.merchantId, sql.placeholder('merchantId')), uuidIn(orderLines.orderId, 'ids')))
+      .orderBy(asc(orderLines.orderId), asc(orderLines.lineNo))
+      .prepare('order_lines_by_order_ids'),
+    history: db
+      .select()
+      .from(orderStatusHistory)
+      .where(and(eq(orderStatusHistory.merchantId, sql.placeholder('merchantId')), uuidIn(orderStatusHistory.orderId, 'ids')))
+      .orderBy(asc(orderStatusHistory.orderId), asc(orderStatusHistory.id))
+      .prepare('order_history_by_order_ids'),
+  };
+  const lists = new Map<string, ReturnType<typeof prepareList>>();
+  function prepareList(shape: ReturnType<typeof listShape>, sort: OrderSort) {
+    const { column, direction } = sortSpec[sort];
+    return db
+      .select()
+      .from(orders)
+      .where(and(...listConditions(shape.has, sort)))
+      .orderBy(...(direction === 'desc' ? [desc(column), desc(orders.id)] : [asc(column), asc(orders.id)]))
+      .limit(sql.placeholder('limit'))
+      .prepare(`order_list_${shape.key.replace(':', '_').toLowerCase()}`);
+  }
+
   return {
     async ordersByIds(merchantId: string, ids: readonly string[]): Promise<OrderRow[]> {
       const wellFormed = ids.filter(v.isWellFormedId);
       if (!wellFormed.length) return [];
-      return db
-        .select()
-        .from(orders)
-        .where(and(eq(orders.merchantId, merchantId), inArray(orders.id, wellFormed)));
+      return byIds.orders.execute({ merchantId, ids: wellFormed });
     },
 
     async linesByOrderIds(merchantId: string, orderIds: readonly string[]): Promise<OrderLineRow[]> {
-      if (!orderIds.length) return [];
-      return db
-        .select()
-        .from(orderLines)
-        .where(and(eq(orderLines.merchantId, merchantId), inArray(orderLines.orderId, [...orderIds])))
-        .orderBy(asc(orderLines.orderId), asc(orderLines.lineNo));
+      const wellFormed = orderIds.filter(v.isWellFormedId);
+      if (!wellFormed.length) return [];
+      return byIds.lines.execute({ merchantId, ids: wellFormed });
     },
 
     async historyByOrderIds(merchantId: string, orderIds: readonly string[]): Promise<OrderStatusChangeRow[]> {
-      if (!orderIds.length) return [];
-      return db
-        .select()
-        .from(orderStatusHistory)
-        .where(and(eq(orderStatusHistory.merchantId, merchantId), inArray(orderStatusHistory.orderId, [...orderIds])))
-        .orderBy(asc(orderStatusHistory.orderId), asc(orderStatusHistory.id));
+      const wellFormed = orderIds.filter(v.isWellFormedId);
+      if (!wellFormed.length) return [];
+      return byIds.history.execute({ merchantId, ids: wellFormed });
     },
 
     async listOrders(merchantId: string, args: { filter?: OrderFilter | null; sort: OrderSort; limit: number; after?: string | null }): Promise<OrderRow[]> {
-      const page = timeKeyset(sortSpec[args.sort], orders.id, args.sort, args.after);
-      const conditions = filterConditions(merchantId, args.filter);
-      if (page.after) conditions.push(page.after);
-      return db
-        .select()
-        .from(orders)
-        .where(and(...conditions))
-        .orderBy(...page.orderBy)
-        .limit(args.limit + 1);
+      const after = args.after ? decodeTimeCursor(args.after, args.sort) : null;
+      const shape = listShape(args.filter, args.sort, !!after);
+      let prepared = lists.get(shape.key);
+      if (!prepared) lists.set(shape.key, (prepared = prepareList(shape, args.sort)));
+      const { filter } = args;
+      return prepared.execute({
+        merchantId,
+        limit: args.limit + 1,
+        ...(shape.has.status ? { status: filter!.status } : {}),
+        ...(shape.has.createdFrom ? { createdFrom: filter!.createdFrom } : {}),
+        ...(shape.has.createdTo ? { createdTo: filter!.createdTo } : {}),
+        ...(shape.has.updatedSince ? { updatedSince: filter!.updatedSince } : {}),
+        ...(after ? { afterAt: after.at, afterId: after.id } : {}),
+      });
     },
 
     async countOrders(merchantId: string, filter?: OrderFilter | null): Promise<number> {

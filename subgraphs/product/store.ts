@@ -4,8 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { and, asc, count, eq, gte, ilike, inArray, isNull, sql, type SQL } from 'drizzle-orm';
-import type { Db, Executor } from '../../core/db.js';
-import { isCheckViolation, isUniqueViolation } from '../../core/db.js';
+import { isCheckViolation, isUniqueViolation, uuidIn, type Db, type Executor } from '../../core/db.js';
 import { badInput, conflict, notFound } from '../../core/errors.js';
 import { recordEvents } from '../../core/outbox.js';
 import { timeCursor, timeKeyset, type TimeSort } from '../../core/pagination.js';
@@ -95,6 +94,16 @@ function validateSkus(inputs: SkuInput[]) {
 }
 
 export function createProductStore(db: Db) {
+  const byIds = {
+    products: db.select().from(products).where(and(eq(products.merchantId, sql.placeholder('merchantId')), uuidIn(products.id, 'ids'))).prepare('product_products_by_ids'),
+    skus: db.select().from(skus).where(and(eq(skus.merchantId, sql.placeholder('merchantId')), uuidIn(skus.id, 'ids'))).prepare('product_skus_by_ids'),
+    skusOfProducts: db
+      .select()
+      .from(skus)
+      .where(and(eq(skus.merchantId, sql.placeholder('merchantId')), uuidIn(skus.productId, 'ids')))
+      .orderBy(asc(skus.productId), asc(skus.position))
+      .prepare('product_skus_by_product_ids'),
+  };
   async function lockSku(tx: Executor, merchantId: string, skuId: string): Promise<SkuRow> {
     const [sku] = await tx
       .select()
@@ -119,28 +128,19 @@ export function createProductStore(db: Db) {
     async productsByIds(merchantId: string, ids: readonly string[]): Promise<ProductRow[]> {
       const wellFormed = ids.filter(v.isWellFormedId);
       if (!wellFormed.length) return [];
-      return db
-        .select()
-        .from(products)
-        .where(and(eq(products.merchantId, merchantId), inArray(products.id, wellFormed)));
+      return byIds.products.execute({ merchantId, ids: wellFormed });
     },
 
     async skusByIds(merchantId: string, ids: readonly string[]): Promise<SkuRow[]> {
       const wellFormed = ids.filter(v.isWellFormedId);
       if (!wellFormed.length) return [];
-      return db
-        .select()
-        .from(skus)
-        .where(and(eq(skus.merchantId, merchantId), inArray(skus.id, wellFormed)));
+      return byIds.skus.execute({ merchantId, ids: wellFormed });
     },
 
     async skusByProductIds(merchantId: string, productIds: readonly string[]): Promise<SkuRow[]> {
-      if (!productIds.length) return [];
-      return db
-        .select()
-        .from(skus)
-        .where(and(eq(skus.merchantId, merchantId), inArray(skus.productId, [...productIds])))
-        .orderBy(asc(skus.productId), asc(skus.position));
+      const wellFormed = productIds.filter(v.isWellFormedId);
+      if (!wellFormed.length) return [];
+      return byIds.skusOfProducts.execute({ merchantId, ids: wellFormed });
     },
 
     /** Fetches `limit + 1` rows after the cursor so the caller knows whether another page exists. */
