@@ -107,18 +107,24 @@ function machineCpu(): { busy: number; total: number } {
   }
 }
 
-/** CPU time (ms) of every postgres process on the machine so far (backends of every database on the server, and its own processes). */
-export function postgresCpuMs(cpuMs: (pid: number) => number): number {
-  let sum = 0;
+/**
+ * CPU time (ms) of the PostgreSQL server so far: every postgres process (backends of every database
+ * on the server, and its own processes), plus what the postmaster's exited children used (cutime,
+ * cstime), so that a backend closing between two readings does not take its time with it.
+ */
+export function postgresCpuMs(): number {
+  let ticks = 0;
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') sum += cpuMs(Number(entry)) || 0;
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+      const fields = fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]); // utime stime cutime cstime
     } catch {
       /* gone */
     }
   }
-  return sum;
+  return (ticks * 1000) / 100; // clock ticks (USER_HZ 100)
 }
 
 /** Measures a stretch: the machine's busy share (of all cores) and this bench process's CPU share (of one core). */
@@ -424,7 +430,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
       const own = process.cpuUsage();
       return {
         ...Object.fromEntries(Object.entries(ctx.pids).map(([name, pid]) => [name, ctx.cpuMs(pid)])),
-        postgres: postgresCpuMs(ctx.cpuMs),
+        postgres: postgresCpuMs(),
         bench: (own.user + own.system) / 1000,
       };
     };

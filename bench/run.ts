@@ -165,7 +165,7 @@ async function main() {
     /** Runs a scenario and adds how many CPU milliseconds each service spent per request. */
     const measured = async (run: () => Promise<ScenarioResult>, stackPids: Record<string, number | undefined> = pids) => {
       const before = Object.fromEntries(services.map((s) => [s, cpuMs(stackPids[s])]));
-      const postgresBefore = postgresCpuMs(cpuMs);
+      const postgresBefore = postgresCpuMs();
       const benchBefore = process.cpuUsage();
       const result = await run();
       const total = result.requests + result.requests * (Math.min(3, duration) / duration); // warm-up requests counted approximately
@@ -173,7 +173,7 @@ async function main() {
       const cpuPerRequestMs = {
         ...Object.fromEntries(services.map((s) => [s, round((cpuMs(stackPids[s]) - before[s]!) / total)])),
         // Every postgres process of the server (other databases' too), and the load generator itself.
-        postgres: round((postgresCpuMs(cpuMs) - postgresBefore) / total),
+        postgres: round((postgresCpuMs() - postgresBefore) / total),
         bench: round((benchUsed.user + benchUsed.system) / 1000 / total),
       };
       return { ...result, cpuPerRequestMs };
