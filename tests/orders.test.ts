@@ -187,8 +187,30 @@ describe('listing orders', () => {
     expect(paid.data?.orders.totalCount).toBe(2);
     const changed = await t.gql(m.token, 'query($since: DateTime!) { orders(filter: { updatedSince: $since }, sort: UPDATED_AT_ASC) { nodes { id } } }', { since });
     expect(changed.data?.orders.nodes.map((n: { id: string }) => n.id)).toEqual([ids[1], ids[4]]);
-    const future = await t.gql(m.token, '{ orders(filter: { createdFrom: "2999-01-01T00:00:00Z" }) { totalCount } }');
+    const future = await t.gql(m.token, '{ orders(filter: { createdFrom: "2999-01-01T00:00:00Z" }) { totalCount nodes { id } } }');
     expect(future.data?.orders.totalCount).toBe(0);
+    expect(future.data?.orders.nodes).toEqual([]);
+
+    // Every filter together, oldest first, one per page: the list is a prepared statement per shape.
+    const paidInWindow: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: any = await t.gql(
+        m.token,
+        `query($from: DateTime!, $to: DateTime!, $after: String) {
+          orders(filter: { status: [PAID, SHIPPED], createdFrom: $from, createdTo: $to }, sort: CREATED_AT_ASC, first: 1, after: $after) {
+            nodes { id } pageInfo { hasNextPage endCursor }
+          }
+        }`,
+        { from: '2000-01-01T00:00:00Z', to: since, after: cursor },
+      );
+      expect(res.errors).toBeUndefined();
+      paidInWindow.push(...res.data.orders.nodes.map((n: { id: string }) => n.id));
+      cursor = res.data.orders.pageInfo.hasNextPage ? res.data.orders.pageInfo.endCursor : null;
+    } while (cursor);
+    expect(paidInWindow).toEqual([ids[1], ids[4]]);
+    const before = await t.gql(m.token, '{ orders(filter: { createdTo: "2000-01-01T00:00:00Z" }) { nodes { id } } }');
+    expect(before.data?.orders.nodes).toEqual([]);
   });
 
   test('a malformed DateTime is a validation error', async () => {
