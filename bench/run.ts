@@ -212,7 +212,6 @@ async function main() {
         report(baseline);
         pairs.push({ change, baseline });
       }
-      const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
       const ratio = (pick: (r: ScenarioResult) => number) => round(mean(pairs.map((p) => pick(p.change) / pick(p.baseline))));
       const cpuOf = (r: ScenarioResult, service: string) => (r.cpuPerRequestMs as Record<string, number>)[service] ?? NaN;
       console.log(
@@ -259,7 +258,6 @@ async function main() {
       report(on);
       report(off);
     }
-    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
     const p50On = mean(rounds.map((r) => r.on.p50));
     const p50Off = mean(rounds.map((r) => r.off.p50));
     const cpuOn = mean(rounds.map((r) => sumCpu(r.on)));
@@ -295,6 +293,7 @@ async function main() {
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 const sumCpu = (r: ScenarioResult) => Object.values((r.cpuPerRequestMs ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0);
 
 /** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */

@@ -393,15 +393,6 @@ function recordValues(appKey: string, event: OutboxEvent, key: { version: number
 
 /** A record as recordDeliveries writes it (short keys: a burst sends a thousand of them as JSON). */
 function recordRow(appKey: string, event: OutboxEvent, key: { version: number; key: Buffer }) {
-  return {
-    a: appKey,
-    m: event.merchantId,
-    s: event.source,
-    p: event.position,
-    e: event.id,
-    t: event.type,
-    o: event.occurredAt.toISOString(),
-    v: key.version,
-    b: cryptoSeal(key.key, JSON.stringify(event.payload), recordAad(appKey, event.merchantId, event.source, event.position, 'payload')),
-  };
+  const r = recordValues(appKey, event, key);
+  return { a: r.appKey, m: r.merchantId, s: r.source, p: r.position, e: r.eventId, t: r.type, o: r.occurredAt.toISOString(), v: r.keyVersion, b: r.payload };
 }

@@ -4,11 +4,11 @@
  * inside the transaction that would have made it, so nothing is half-written.
  */
 import crypto from 'node:crypto';
-import { and, asc, count, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import { uuidIn, type Db } from '../../core/db.js';
 import { badInput, conflict, notFound } from '../../core/errors.js';
 import { recordEvents } from '../../core/outbox.js';
-import { decodeTimeCursor, timeCursor, type TimeSort } from '../../core/pagination.js';
+import { decodeTimeCursor, timeCursor, timeKeyset, type TimeSort } from '../../core/pagination.js';
 import * as v from '../../core/validate.js';
 import { orderEvent } from './events.js';
 import {
@@ -75,16 +75,20 @@ export function orderCursor(sort: OrderSort, row: OrderRow): string {
 }
 
 /**
- * The order list as a prepared statement per shape (sort, which filters, whether after a cursor):
- * at most 3 × 32 statements, each built once; the values go as parameters.
+ * The order list and its count as prepared statements, one per shape (sort, which filters are set,
+ * whether after a cursor): at most 3 × 32 of each, each built once; the values go as parameters.
  */
-function listShape(filter: OrderFilter | null | undefined, sort: OrderSort, after: boolean) {
-  const has = { status: !!filter?.status?.length, createdFrom: !!filter?.createdFrom, createdTo: !!filter?.createdTo, updatedSince: !!filter?.updatedSince, after };
-  const key = `${sort}:${Object.values(has).map(Number).join('')}`;
-  return { key, has };
+interface ListShape {
+  key: string;
+  has: { status: boolean; createdFrom: boolean; createdTo: boolean; updatedSince: boolean; after: boolean };
 }
 
-function listConditions(has: ReturnType<typeof listShape>['has'], sort: OrderSort): SQL[] {
+function listShape(filter: OrderFilter | null | undefined, sort: OrderSort, after: boolean): ListShape {
+  const has = { status: !!filter?.status?.length, createdFrom: !!filter?.createdFrom, createdTo: !!filter?.createdTo, updatedSince: !!filter?.updatedSince, after };
+  return { key: `${sort}_${Object.values(has).map(Number).join('')}`.toLowerCase(), has };
+}
+
+function listConditions(has: ListShape['has'], sort: OrderSort): SQL[] {
   const conditions: SQL[] = [eq(orders.merchantId, sql.placeholder('merchantId'))];
   if (has.status) conditions.push(sql`${orders.status} = any(${sql.placeholder('status')}::text[])`);
   if (has.createdFrom) conditions.push(gte(orders.createdAt, sql.placeholder('createdFrom')));
@@ -98,13 +102,17 @@ function listConditions(has: ReturnType<typeof listShape>['has'], sort: OrderSor
   return conditions;
 }
 
-function filterConditions(merchantId: string, filter: OrderFilter | null | undefined): SQL[] {
-  const conditions: SQL[] = [eq(orders.merchantId, merchantId)];
-  if (filter?.status?.length) conditions.push(inArray(orders.status, filter.status));
-  if (filter?.createdFrom) conditions.push(gte(orders.createdAt, filter.createdFrom));
-  if (filter?.createdTo) conditions.push(lt(orders.createdAt, filter.createdTo));
-  if (filter?.updatedSince) conditions.push(gte(orders.updatedAt, filter.updatedSince));
-  return conditions;
+/** The parameters of a list or count statement (a statement ignores those its shape does not use). */
+function listValues(merchantId: string, filter: OrderFilter | null | undefined, after: { at: string; id: string } | null) {
+  return {
+    merchantId,
+    status: filter?.status,
+    createdFrom: filter?.createdFrom,
+    createdTo: filter?.createdTo,
+    updatedSince: filter?.updatedSince,
+    afterAt: after?.at,
+    afterId: after?.id,
+  };
 }
 
 export function validateAddress(input: Partial<Address> & { name: string; line1: string; city: string; country: string }): Address {
@@ -138,17 +146,22 @@ export function createOrderStore(db: Db) {
       .orderBy(asc(orderStatusHistory.orderId), asc(orderStatusHistory.id))
       .prepare('order_history_by_order_ids'),
   };
-  const lists = new Map<string, ReturnType<typeof prepareList>>();
-  function prepareList(shape: ReturnType<typeof listShape>, sort: OrderSort) {
-    const { column, direction } = sortSpec[sort];
-    return db
+  const prepareList = (shape: ListShape, sort: OrderSort) =>
+    db
       .select()
       .from(orders)
       .where(and(...listConditions(shape.has, sort)))
-      .orderBy(...(direction === 'desc' ? [desc(column), desc(orders.id)] : [asc(column), asc(orders.id)]))
+      .orderBy(...timeKeyset(sortSpec[sort], orders.id, sort, null).orderBy)
       .limit(sql.placeholder('limit'))
-      .prepare(`order_list_${shape.key.replace(':', '_').toLowerCase()}`);
-  }
+      .prepare(`order_list_${shape.key}`);
+  const prepareCount = (shape: ListShape, sort: OrderSort) =>
+    db
+      .select({ n: count() })
+      .from(orders)
+      .where(and(...listConditions(shape.has, sort)))
+      .prepare(`order_count_${shape.key}`);
+  const lists = new Map<string, ReturnType<typeof prepareList>>();
+  const counts = new Map<string, ReturnType<typeof prepareCount>>();
 
   return {
     async ordersByIds(merchantId: string, ids: readonly string[]): Promise<OrderRow[]> {
@@ -174,23 +187,15 @@ export function createOrderStore(db: Db) {
       const shape = listShape(args.filter, args.sort, !!after);
       let prepared = lists.get(shape.key);
       if (!prepared) lists.set(shape.key, (prepared = prepareList(shape, args.sort)));
-      const { filter } = args;
-      return prepared.execute({
-        merchantId,
-        limit: args.limit + 1,
-        ...(shape.has.status ? { status: filter!.status } : {}),
-        ...(shape.has.createdFrom ? { createdFrom: filter!.createdFrom } : {}),
-        ...(shape.has.createdTo ? { createdTo: filter!.createdTo } : {}),
-        ...(shape.has.updatedSince ? { updatedSince: filter!.updatedSince } : {}),
-        ...(after ? { afterAt: after.at, afterId: after.id } : {}),
-      });
+      return prepared.execute({ ...listValues(merchantId, args.filter, after), limit: args.limit + 1 });
     },
 
     async countOrders(merchantId: string, filter?: OrderFilter | null): Promise<number> {
-      const [row] = await db
-        .select({ n: count() })
-        .from(orders)
-        .where(and(...filterConditions(merchantId, filter)));
+      // The count does not depend on the sort: one statement per filter shape.
+      const shape = listShape(filter, 'CREATED_AT_DESC', false);
+      let prepared = counts.get(shape.key);
+      if (!prepared) counts.set(shape.key, (prepared = prepareCount(shape, 'CREATED_AT_DESC')));
+      const [row] = await prepared.execute(listValues(merchantId, filter, null));
       return row?.n ?? 0;
     },
 
