@@ -1,45 +1,72 @@
 /**
  * Zero trust between gateway and subgraphs: each subgraph request carries a short-lived context
  * token the gateway signs (who the caller is), plus the request id. Subgraphs refuse anything else.
+ *
+ * This is the gateway's data source for every subgraph. It does what @apollo/gateway's
+ * RemoteGraphQLDataSource does for us (POST the operation as JSON, read the JSON answer, turn a
+ * failed HTTP status into an error) without building node-fetch Request and Headers objects for
+ * every fetch, which profiles of the order page showed at about 5 % of the gateway's CPU.
  */
-import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import type { Caller } from '../../core/caller.js';
 import { CONTEXT_TOKEN_HEADER } from '../../core/tokens.js';
-import type { SubgraphFetcher } from './subgraph-fetcher.js';
+import type { SubgraphAnswer, SubgraphFetcher } from './subgraph-fetcher.js';
 import type { GatewayContext } from './types.js';
 
-export class ContextForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
+
+export class ContextForwardingDataSource implements GraphQLDataSource<GatewayContext> {
   constructor(
-    url: string,
+    readonly url: string,
     private readonly signContext: (caller: Caller) => Promise<string>,
-    fetcher: SubgraphFetcher,
-  ) {
-    // Merchant data is never cached over HTTP, so subgraph cache-control headers are not read either.
-    super({ url, fetcher: fetcher.fetch as unknown as RemoteGraphQLDataSource['fetcher'], honorSubgraphCacheControlHeader: false });
-  }
+    private readonly fetcher: SubgraphFetcher,
+  ) {}
 
-  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+  async process({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    if (!request.query) throw new Error('Missing query');
+    const headers: Record<string, string> = {};
+    // Headers @apollo/gateway itself asks for (a trace request), then ours, which win.
+    for (const [name, value] of request.http?.headers ?? []) headers[name] = value;
+    headers['content-type'] = 'application/json';
     const caller = (context as Partial<GatewayContext>).caller;
-    // Without a verified caller (the gateway's own start-up requests), no token is sent and the subgraph refuses.
-    if (!caller || !request.http) return;
-    request.http.headers.set(CONTEXT_TOKEN_HEADER, await this.signContext(caller));
+    // Without a verified caller (the gateway's own health checks), no token is sent and the subgraph refuses.
+    if (caller) headers[CONTEXT_TOKEN_HEADER] = await this.signContext(caller);
     const requestId = (context as Partial<GatewayContext>).requestId;
-    if (requestId) request.http.headers.set('x-request-id', requestId);
-  }
+    if (requestId) headers['x-request-id'] = requestId;
 
-  /**
-   * A subgraph that refuses a request with HTTP 4xx and a GraphQL error about the client's input
-   * (a variable or literal it could not accept) passes that error on. Anything else (a refused
-   * context token, a 5xx) is the platform's fault: an internal error without the subgraph's address.
-   */
-  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
-    const body = (await this.parseBody(response).catch(() => undefined)) as { errors?: { message?: string; extensions?: { code?: string } }[] } | undefined;
-    const first = body && typeof body === 'object' ? body.errors?.[0] : undefined;
-    const code = first?.extensions?.code;
-    if (response.status < 500 && response.status !== 401 && first?.message && (code === 'BAD_USER_INPUT' || code === 'GRAPHQL_VALIDATION_FAILED')) {
-      return new GraphQLError(first.message, { extensions: { code: 'BAD_USER_INPUT' } });
+    const body = JSON.stringify({
+      query: request.query,
+      ...(request.variables ? { variables: request.variables } : {}),
+      ...(request.operationName ? { operationName: request.operationName } : {}),
+      ...(request.extensions ? { extensions: request.extensions } : {}),
+    });
+    const answer = await this.fetcher.post(this.url, headers, body);
+    if (!answer.ok) throw errorFromAnswer(answer);
+    const parsed = answer.isJson ? answer.json() : undefined;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new GraphQLError('subgraph answered without a JSON object', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     }
-    return new GraphQLError(`subgraph answered HTTP ${response.status}`, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    return parsed as GatewayGraphQLResponse;
   }
+}
+
+/**
+ * A subgraph that refuses a request with HTTP 4xx and a GraphQL error about the client's input
+ * (a variable or literal it could not accept) passes that error on. Anything else (a refused
+ * context token, a 5xx) is the platform's fault: an internal error without the subgraph's address.
+ */
+function errorFromAnswer(answer: SubgraphAnswer): GraphQLError {
+  let first: { message?: string; extensions?: { code?: string } } | undefined;
+  try {
+    const body = answer.isJson ? (answer.json() as { errors?: (typeof first)[] }) : undefined;
+    first = body && typeof body === 'object' ? body.errors?.[0] : undefined;
+  } catch {
+    first = undefined;
+  }
+  const code = first?.extensions?.code;
+  if (answer.status < 500 && answer.status !== 401 && first?.message && (code === 'BAD_USER_INPUT' || code === 'GRAPHQL_VALIDATION_FAILED')) {
+    return new GraphQLError(first.message, { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  return new GraphQLError(`subgraph answered HTTP ${answer.status}`, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
 }

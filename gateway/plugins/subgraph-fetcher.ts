@@ -1,8 +1,10 @@
 /**
  * How the gateway calls subgraphs: undici's `request` API over one keep-alive connection pool per
- * subgraph, behind the small fetch-shaped interface @apollo/gateway expects. Its default
- * (make-fetch-happen) and even WHATWG fetch cost the gateway a large share of its CPU per request in
- * the order-page benchmark; see bench/README.md.
+ * subgraph. The data source (`forward-context.ts`) posts through `post`, which answers with the
+ * status, content type and body as received; `fetch` is the same in the small fetch-shaped form the
+ * gateway's internal calls use. @apollo/gateway's default (make-fetch-happen) and even WHATWG fetch
+ * cost the gateway a large share of its CPU per request in the order-page benchmark; see
+ * bench/README.md.
  */
 import { Pool } from 'undici';
 
@@ -17,32 +19,65 @@ interface FetchInit {
   body?: string;
 }
 
-/** The part of a fetch Response that RemoteGraphQLDataSource reads. */
-class SubgraphResponse {
-  readonly headers: Headers;
+type RawHeaders = Record<string, string | string[] | undefined>;
+
+/** One subgraph answer: one HTTP response, or one operation's answer out of a batch. */
+export class SubgraphAnswer {
   constructor(
     readonly url: string,
     readonly status: number,
-    rawHeaders: Record<string, string | string[] | undefined>,
+    readonly rawHeaders: RawHeaders,
     /** The body as received, or (one answer of a batch) already parsed. */
     private readonly body: { text: string } | { parsed: unknown },
-  ) {
-    this.headers = new Headers();
-    for (const [name, value] of Object.entries(rawHeaders)) {
-      if (value !== undefined) this.headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
-  }
+  ) {}
   get ok() {
     return this.status >= 200 && this.status < 300;
   }
-  get statusText() {
-    return String(this.status);
+  get contentType(): string | undefined {
+    const value = this.rawHeaders['content-type'];
+    return Array.isArray(value) ? value[0] : value;
   }
-  async text() {
+  /** Whether the body is JSON (GraphQL over HTTP's JSON media types). */
+  get isJson(): boolean {
+    const type = this.contentType;
+    return 'parsed' in this.body || (!!type && (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')));
+  }
+  text(): string {
     return 'text' in this.body ? this.body.text : JSON.stringify(this.body.parsed);
   }
-  async json() {
+  /** The parsed body; throws a SyntaxError if it is not JSON. */
+  json(): unknown {
     return 'text' in this.body ? (JSON.parse(this.body.text) as unknown) : this.body.parsed;
+  }
+}
+
+/** The part of a fetch Response the gateway's internal calls read. */
+class SubgraphResponse {
+  constructor(private readonly answer: SubgraphAnswer) {}
+  get url() {
+    return this.answer.url;
+  }
+  get status() {
+    return this.answer.status;
+  }
+  get ok() {
+    return this.answer.ok;
+  }
+  get statusText() {
+    return String(this.answer.status);
+  }
+  get headers(): Headers {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(this.answer.rawHeaders)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    return headers;
+  }
+  async text() {
+    return this.answer.text();
+  }
+  async json() {
+    return this.answer.json();
   }
 }
 
@@ -52,8 +87,19 @@ const MAX_BATCH = 10;
 interface Queued {
   url: string;
   body: string;
-  resolve(response: SubgraphResponse): void;
+  resolve(answer: SubgraphAnswer): void;
   reject(error: unknown): void;
+}
+
+/** Where a subgraph URL points, parsed once per URL. */
+const targets = new Map<string, { origin: string; path: string }>();
+function targetOf(url: string) {
+  let target = targets.get(url);
+  if (!target) {
+    const parsed = new URL(url);
+    targets.set(url, (target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` }));
+  }
+  return target;
 }
 
 /**
@@ -75,14 +121,14 @@ export function createSubgraphFetcher(options: { batching?: boolean } = {}) {
   };
 
   async function send(url: string, init: FetchInit) {
-    const target = new URL(url);
+    const target = targetOf(url);
     const response = await poolFor(target.origin).request({
-      path: `${target.pathname}${target.search}`,
+      path: target.path,
       method: (init.method ?? 'GET') as 'POST',
       headers: init.headers ?? {},
       body: init.body ?? null,
     });
-    return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
+    return { status: response.statusCode, headers: response.headers as RawHeaders, text: await response.body.text() };
   }
 
   const queues = new Map<string, { headers: Record<string, string>; items: Queued[] }>();
@@ -93,7 +139,7 @@ export function createSubgraphFetcher(options: { batching?: boolean } = {}) {
     try {
       if (items.length === 1) {
         const answer = await send(url, { method: 'POST', headers, body: items[0]!.body });
-        items[0]!.resolve(new SubgraphResponse(url, answer.status, answer.headers, { text: answer.text }));
+        items[0]!.resolve(new SubgraphAnswer(url, answer.status, answer.headers, { text: answer.text }));
         return;
       }
       const answer = await send(url, { method: 'POST', headers, body: `[${items.map((i) => i.body).join(',')}]` });
@@ -109,11 +155,11 @@ export function createSubgraphFetcher(options: { batching?: boolean } = {}) {
         items.forEach((item, i) => {
           const one = parsed[i] as { data?: unknown } | null;
           const status = one && typeof one === 'object' && one.data !== undefined && one.data !== null ? 200 : answer.status;
-          item.resolve(new SubgraphResponse(url, status, answer.headers, { parsed: one }));
+          item.resolve(new SubgraphAnswer(url, status, answer.headers, { parsed: one }));
         });
       } else {
         // Not a batch answer (the subgraph refused the request as a whole): every operation gets that answer.
-        for (const item of items) item.resolve(new SubgraphResponse(url, answer.status, answer.headers, { text: answer.text }));
+        for (const item of items) item.resolve(new SubgraphAnswer(url, answer.status, answer.headers, { text: answer.text }));
       }
     } catch (error) {
       for (const item of items) item.reject(error);
@@ -129,27 +175,33 @@ export function createSubgraphFetcher(options: { batching?: boolean } = {}) {
     }
   }
 
+  /** POSTs one GraphQL operation (a JSON object body), batched with others of the same moment and headers. */
+  async function post(url: string, headers: Record<string, string>, body: string): Promise<SubgraphAnswer> {
+    if (!batching || !body.startsWith('{')) {
+      const answer = await send(url, { method: 'POST', headers, body });
+      return new SubgraphAnswer(url, answer.status, answer.headers, { text: answer.text });
+    }
+    const key = `${url}\u0000${Object.keys(headers)
+      .sort()
+      .map((name) => `${name}:${headers[name]}`)
+      .join('\u0000')}`;
+    let queue = queues.get(key);
+    if (!queue) queues.set(key, (queue = { headers, items: [] }));
+    const items = queue.items;
+    const promise = new Promise<SubgraphAnswer>((resolve, reject) => items.push({ url, body, resolve, reject }));
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+    return promise;
+  }
+
   return {
+    post,
     async fetch(url: string, init: FetchInit = {}): Promise<SubgraphResponse> {
-      if (!batching || init.method !== 'POST' || typeof init.body !== 'string' || !init.body.startsWith('{')) {
-        const answer = await send(url, init);
-        return new SubgraphResponse(url, answer.status, answer.headers, { text: answer.text });
-      }
-      const headers = init.headers ?? {};
-      const key = `${url}\u0000${Object.keys(headers)
-        .sort()
-        .map((name) => `${name}:${headers[name]}`)
-        .join('\u0000')}`;
-      let queue = queues.get(key);
-      if (!queue) queues.set(key, (queue = { headers, items: [] }));
-      const items = queue.items;
-      const body = init.body;
-      const promise = new Promise<SubgraphResponse>((resolve, reject) => items.push({ url, body, resolve, reject }));
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
-      return promise;
+      if (init.method === 'POST' && typeof init.body === 'string') return new SubgraphResponse(await post(url, init.headers ?? {}, init.body));
+      const answer = await send(url, init);
+      return new SubgraphResponse(new SubgraphAnswer(url, answer.status, answer.headers, { text: answer.text }));
     },
     async close() {
       await Promise.all([...pools.values()].map((pool) => pool.close()));
