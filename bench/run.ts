@@ -182,6 +182,10 @@ async function main() {
       results.push(r);
       console.log(JSON.stringify(r));
     };
+    /** Any error or non-2xx response fails the run, whichever scenarios ran. */
+    const failOnErrors = () => {
+      for (const r of results) if (r.errors || r.non2xx) throw new Error(`${r.scenario}/${r.target}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
+    };
     /** d, e, f: the message channel, on this stack (after the others: they leave many events behind). */
     const channel = () =>
       runChannelScenarios({
@@ -212,6 +216,7 @@ async function main() {
         report(baseline);
         pairs.push({ change, baseline });
       }
+      failOnErrors();
       const ratio = (pick: (r: ScenarioResult) => number) => round(mean(pairs.map((p) => pick(p.change) / pick(p.baseline))));
       const cpuOf = (r: ScenarioResult, service: string) => (r.cpuPerRequestMs as Record<string, number>)[service] ?? NaN;
       console.log(
@@ -231,6 +236,7 @@ async function main() {
     }
     if (only === 'b') {
       report(await measured(() => load('b-isv-order-page', 'gateway', gatewayUrl, auth, orderPage)));
+      failOnErrors();
       return;
     }
     if (only === 'channel') {
@@ -276,7 +282,7 @@ async function main() {
     console.log(JSON.stringify(summary));
     results.push(summary as unknown as ScenarioResult);
 
-    for (const r of results) if (r.errors || r.non2xx) throw new Error(`${r.scenario}/${r.target}: ${r.errors} errors, ${r.non2xx} non-2xx responses`);
+    failOnErrors();
     // d, e, f fail the run themselves on a lost, foreign or failed event.
     await channel();
     fs.writeFileSync(
