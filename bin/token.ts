@@ -1,7 +1,9 @@
 /**
- * `npm run token -- --app KEY --merchant ID --scope "orders:read products:read" [--ttl 3600]`
+ * `npm run token -- --app KEY [--merchant ID] --scope "orders:read products:read" [--ttl 3600]`
  * An operator tool: mints an access token for the local instance with the platform key in KEYS_DIR
- * (default DATA_DIR/keys). Real clients get tokens through OAuth. Prints the token alone, for scripts.
+ * (default DATA_DIR/keys). Without --merchant the token has no `sub`: an app-level token that reads
+ * no merchant data. --ttl is 1 to 7200 seconds. Real clients get tokens through OAuth. Prints the
+ * token alone, for scripts.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config.js';
