@@ -41,6 +41,8 @@ export interface MintAccessTokenInput {
   merchantId: string | null;
   scope: string;
   ttlSeconds?: number;
+  /** The passport grant (merchant authorization) the token comes from, as the passport sets it. */
+  grantId?: string;
 }
 
 /** Claim that marks an operator token (platform staff); app tokens never carry it. */
@@ -48,7 +50,7 @@ const ROLE_CLAIM = 'portico_role';
 
 /** Signs an access token the way the passport does (typ at+jwt, RFC 9068). */
 export async function mintAccessToken(keys: PlatformKeys, input: MintAccessTokenInput): Promise<string> {
-  return signAccessToken(keys, { client_id: input.appKey, scope: input.scope }, input.merchantId, input);
+  return signAccessToken(keys, { client_id: input.appKey, scope: input.scope, ...(input.grantId ? { portico_grant: input.grantId } : {}) }, input.merchantId, input);
 }
 
 /** Signs an operator token: `sub` is the operator, `client_id` the console, scope `operator`. */
@@ -131,7 +133,7 @@ export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; issuer
 export function createContextSigner(key: { privateKey: CryptoKey; kid: string }, ttlSeconds: number) {
   const cache = new ExpiringCache<Promise<string>>(50_000);
   return function signContext(caller: Caller): Promise<string> {
-    const cacheKey = [caller.kind, caller.appKey, caller.merchantId ?? '', caller.operatorId ?? '', caller.scopes.join(' '), caller.tokenId ?? ''].join('\u0000');
+    const cacheKey = [caller.kind, caller.appKey, caller.merchantId ?? '', caller.operatorId ?? '', caller.scopes.join(' '), caller.tokenId ?? '', caller.grantId ?? ''].join('\u0000');
     const now = Date.now();
     const cached = cache.get(cacheKey, now);
     if (cached) return cached;
@@ -141,6 +143,7 @@ export function createContextSigner(key: { privateKey: CryptoKey; kid: string },
       scope: caller.scopes.join(' '),
       ...(caller.operatorId ? { op: caller.operatorId } : {}),
       ...(caller.tokenId ? { at_jti: caller.tokenId } : {}),
+      ...(caller.grantId ? { grant: caller.grantId } : {}),
     })
       .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
       .setIssuer(CONTEXT_ISSUER)
@@ -176,6 +179,7 @@ export function createContextVerifier(publicKey: CryptoKey) {
       ...(typeof payload.op === 'string' ? { operatorId: payload.op } : {}),
       scopes: String(payload.scope ?? '').split(' ').filter(Boolean),
       ...(typeof payload.at_jti === 'string' ? { tokenId: payload.at_jti } : {}),
+      ...(typeof payload.grant === 'string' ? { grantId: payload.grant } : {}),
     };
     cache.set(token, caller, (payload.exp ?? 0) * 1000);
     return caller;

@@ -129,6 +129,19 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
     },
 
     /**
+     * The positions an app's stream of a merchant never goes below: the last event before the
+     * merchant authorized the app (the passport grant's `authorized_at`). Events before it are not
+     * the app's, whatever cursor or time it asks for. Without a grant (tokens minted by operators
+     * for the local instance), 0.
+     */
+    async streamFloor(merchantId: string, sources: readonly MessageSource[], grantId: string | undefined): Promise<Record<MessageSource, number>> {
+      const authorizedAt = grantId ? await this.authorizedAt(grantId) : null;
+      const floor = {} as Record<MessageSource, number>;
+      for (const source of sources) floor[source] = authorizedAt ? await this.positionBefore(merchantId, source, authorizedAt) : 0;
+      return floor;
+    },
+
+    /**
      * Where an app's stream of a merchant stands. A stream seen for the first time starts at the
      * merchant's authorization of the app (events before it are not the app's), or at the start when
      * that is unknown; the start is stored so that it stays put.
@@ -205,8 +218,9 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
      * get their record now. Returns the ids found; ids that are not this app's events of this merchant
      * are left out.
      */
-    async requestRedelivery(appKey: string, merchantId: string, sources: readonly MessageSource[], ids: readonly string[]): Promise<OutboxEvent[]> {
-      const events = await this.eventsById(merchantId, sources, ids);
+    /** Queues the given events for a manual push; events at or below the stream's floor are not the app's and are left out. */
+    async requestRedelivery(appKey: string, merchantId: string, sources: readonly MessageSource[], ids: readonly string[], floor: Partial<Record<MessageSource, number>> = {}): Promise<OutboxEvent[]> {
+      const events = (await this.eventsById(merchantId, sources, ids)).filter((e) => e.position > (floor[e.source] ?? 0));
       if (!events.length) return [];
       await db.transaction(async (tx) => {
         const key = await crypto.currentKey(tx, appKey);

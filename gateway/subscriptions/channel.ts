@@ -94,8 +94,24 @@ export function createMessageChannel(options: ChannelOptions) {
           await store.recordDeliveries(batch.map((b) => b.delivery));
           for (const b of batch) b.done();
         } catch (error) {
-          logger.error({ err: error }, 'message channel: delivery records could not be written');
-          for (const b of batch) b.done(error);
+          // One app's failure (its key cannot be loaded, say) must not fail the other apps' pushes
+          // of the same moment: write each app's records on its own.
+          const byApp = new Map<string, typeof batch>();
+          for (const b of batch) byApp.set(b.delivery.appKey, [...(byApp.get(b.delivery.appKey) ?? []), b]);
+          if (byApp.size === 1) {
+            logger.error({ err: error, appKey: batch[0]!.delivery.appKey }, 'message channel: delivery records could not be written');
+            for (const b of batch) b.done(error);
+            continue;
+          }
+          for (const [appKey, own] of byApp) {
+            try {
+              await store.recordDeliveries(own.map((b) => b.delivery));
+              for (const b of own) b.done();
+            } catch (appError) {
+              logger.error({ err: appError, appKey }, 'message channel: delivery records could not be written');
+              for (const b of own) b.done(appError);
+            }
+          }
         }
       }
     })().finally(() => {
@@ -262,7 +278,11 @@ export function createMessageChannel(options: ChannelOptions) {
       try {
         const acked = await store.acknowledgedPositions(appKey, merchantId, sources, this.spec.startFrom);
         this.pushedBefore = await store.highestPushed(appKey, merchantId);
-        for (const source of sources) this.delivered[source] = this.spec.after?.[source] ?? acked[source];
+        // An `after` cursor never reaches back before the merchant authorized the app.
+        for (const source of sources) {
+          const floor = this.spec.after?.[source] !== undefined && this.spec.startFrom ? await store.positionBefore(merchantId, source, this.spec.startFrom) : 0;
+          this.delivered[source] = Math.max(this.spec.after?.[source] ?? acked[source], floor);
+        }
         while (!this.closed) {
           if (this.terminated) throw this.terminated;
           // Read the outbox only when told there is something new (a NOTIFY, a reset, a full batch,

@@ -417,13 +417,16 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     rawVariables: Record<string, unknown>,
     operationName: string | undefined,
     connection: Connection,
+    caller: Caller,
   ): Promise<OperationOutcome> {
-    const { caller } = connection;
     if (caller.kind !== 'app' || !caller.merchantId) {
       return errorResult(new PorticoError(ErrorCode.FORBIDDEN, 'Message subscriptions are per merchant: use a token a merchant authorized for the app'));
     }
     const subscriptionType = schema.getSubscriptionType()!;
-    const rootField = operation.selectionSet.selections[0] as FieldNode;
+    const rootField = operation.selectionSet.selections[0];
+    if (operation.selectionSet.selections.length !== 1 || rootField?.kind !== Kind.FIELD) {
+      return { errors: [format(new GraphQLError('A subscription selects exactly one field at its root, without fragments'), { code: 'GRAPHQL_VALIDATION_FAILED' })] };
+    }
     const fieldDef = subscriptionType.getFields()[rootField.name.value]!;
     // Coerce the variables once (validation passed, so this only fails on bad variable values).
     let args: Record<string, unknown>;
@@ -477,7 +480,10 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
         .then((outcome) => {
           if ('error' in outcome) return stream.terminate(outcome.error);
           const lost = topics.filter((t) => !outcome.scopes.includes(t.scope));
-          if (lost.length) stream.terminate(new PorticoError(ErrorCode.FORBIDDEN, `The app no longer holds ${lost.map((t) => t.scope).join(', ')}`, { requiredScopes: lost.map((t) => [t.scope]) }));
+          if (lost.length) return stream.terminate(new PorticoError(ErrorCode.FORBIDDEN, `The app no longer holds ${lost.map((t) => t.scope).join(', ')}`, { requiredScopes: lost.map((t) => [t.scope]) }));
+          // Entities pushed from now on are resolved with the scopes the app holds now (a revoked
+          // orders:read_pii stops shippingAddress at the next push, not at the next connection).
+          if (outcome.scopes.join(' ') !== context.caller.scopes.join(' ')) context.caller = { ...context.caller, scopes: [...outcome.scopes] };
         })
         .catch((error: unknown) => options.logger.warn({ err: error }, 'subscription re-check failed; trying again'));
     }, options.recheckIntervalMs);
@@ -611,17 +617,30 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
       const schema = options.schema();
       const operation = getOperationAST(document, operationName);
       if (!operation) return errorResult(new GraphQLError('Choose one operation with operationName', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+      // A connection lives long; its token may have expired, the merchant may have revoked the
+      // authorization, the app may have been suspended or lost scopes since it connected. Every
+      // operation sent over it is authorized as it would be over HTTP now (the checks are cached
+      // for APP_ACCESS_CACHE_MS, as for HTTP requests).
+      let current: Awaited<ReturnType<Connection['recheck']>>;
+      try {
+        current = await connection.recheck();
+      } catch (error) {
+        options.logger.error({ err: error }, 'authorizing an operation on a connection failed');
+        return errorResult(new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, 'The operation could not be authorized; try again'));
+      }
+      if ('error' in current) return errorResult(current.error);
+      const caller: Caller = current.scopes.join(' ') === connection.caller.scopes.join(' ') ? connection.caller : { ...connection.caller, scopes: [...current.scopes] };
       if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
         const response = await apollo.executeOperation(
           { query: request.query, variables: rawVariables, ...(operationName ? { operationName } : {}) },
-          { contextValue: { caller: connection.caller, requestId: connection.requestId } },
+          { contextValue: { caller, requestId: connection.requestId } },
         );
         if (response.body.kind !== 'single') return errorResult(new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, 'unexpected incremental response'));
         return response.body.singleResult as FormattedExecutionResult;
       }
       const errors = validate(schema, document, [...specifiedRules, ...options.validationRules]);
       if (errors.length) return { errors: errors.map((e) => format(e, { code: 'GRAPHQL_VALIDATION_FAILED' })) };
-      return openSubscription(schema, document, operation, rawVariables, operationName, connection);
+      return openSubscription(schema, document, operation, rawVariables, operationName, connection, caller);
     },
   };
 }

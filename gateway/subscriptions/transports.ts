@@ -117,6 +117,15 @@ export function createTransports(options: TransportOptions) {
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     },
     sse(req: http.IncomingMessage, res: http.ServerResponse) {
+      // Distinct connections mode only: graphql-sse's single connection mode reserves a stream per
+      // PUT before any token is seen (and keeps it), so its requests are refused outright.
+      const singleConnection = req.method === 'PUT' || req.method === 'DELETE' || 'x-graphql-event-stream-token' in req.headers || /[?&]token=/.test(req.url ?? '');
+      if (singleConnection || (req.method !== 'GET' && req.method !== 'POST')) {
+        const message = singleConnection ? 'Single connection mode is not supported: send each operation as its own event stream (POST with Accept: text/event-stream)' : 'Use GET or POST';
+        res.writeHead(singleConnection ? 400 : 405, { 'content-type': 'application/json', ...(singleConnection ? {} : { allow: 'GET, POST' }) });
+        res.end(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }));
+        return Promise.resolve();
+      }
       return sse(req, res).catch((error: unknown) => {
         logger.error({ err: error }, 'SSE request failed');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));

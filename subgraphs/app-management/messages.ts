@@ -133,7 +133,8 @@ export function createMessageResolvers(db: Db, store: MessageStore, crypto: Mess
         const stream = streamOf(ctx.caller);
         if (args.ids.length === 0 || args.ids.length > 1000) throw badInput('ids must hold 1 to 1000 message ids', 'ids');
         const sources = topicsOf(ctx.caller).map((t) => t.source);
-        const found = await store.requestRedelivery(stream.appKey, stream.merchantId, sources, args.ids);
+        const floor = await store.streamFloor(stream.merchantId, sources, ctx.caller.grantId);
+        const found = await store.requestRedelivery(stream.appKey, stream.merchantId, sources, args.ids, floor);
         const queued = new Set(found.map((e) => e.id));
         return { queued: args.ids.filter((id) => queued.has(id)), unknown: args.ids.filter((id) => !queued.has(id)) };
       },
@@ -152,6 +153,9 @@ export function createMessageResolvers(db: Db, store: MessageStore, crypto: Mess
           if (Number.isNaN(at.getTime())) throw badInput('to.time is not a date', 'to.time');
           for (const t of topics) to[t.source] = await store.positionBefore(stream.merchantId, t.source, at);
         }
+        // Never before the merchant authorized the app: a cursor or time from before replays from there.
+        const floor = await store.streamFloor(stream.merchantId, Object.keys(to) as MessageSource[], ctx.caller.grantId);
+        for (const source of Object.keys(to) as MessageSource[]) to[source] = Math.max(to[source]!, floor[source]);
         await store.resetCursors(stream.appKey, stream.merchantId, to);
         return streamStatus(ctx.caller);
       },

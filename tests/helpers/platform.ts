@@ -39,7 +39,7 @@ export interface TestPlatform {
   url: string;
   dataDir: string;
   env: NodeJS.ProcessEnv;
-  token(input: { merchantId: string | null; appKey?: string; scopes?: string[]; ttlSeconds?: number }): Promise<string>;
+  token(input: { merchantId: string | null; appKey?: string; scopes?: string[]; ttlSeconds?: number; grantId?: string }): Promise<string>;
   gql<T = Record<string, any>>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
   stop(): Promise<void>;
 }
@@ -108,7 +108,7 @@ export async function startTestPlatform(options: { seed?: boolean; dataDir?: str
     url,
     dataDir,
     env,
-    token: ({ merchantId, appKey = TEST_APP_KEY, scopes = ALL_SCOPES, ttlSeconds = 600 }) =>
+    token: ({ merchantId, appKey = TEST_APP_KEY, scopes = ALL_SCOPES, ttlSeconds = 600, grantId }) =>
       mintAccessToken(platform.keys, {
         issuer: platform.config.publicUrl,
         audience: platform.config.apiAudience,
@@ -116,6 +116,7 @@ export async function startTestPlatform(options: { seed?: boolean; dataDir?: str
         merchantId,
         scope: scopes.join(' '),
         ttlSeconds,
+        ...(grantId ? { grantId } : {}),
       }),
     gql: (token, query, variables) => postGraphQL(url, token, query, variables),
     stop: async () => {

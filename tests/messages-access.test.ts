@@ -1,0 +1,189 @@
+/**
+ * Who may use a message-channel connection, and for what, while it stays open: every operation
+ * sent over a socket is authorized when it is sent; scopes lost during a subscription apply to the
+ * next push; no cursor, time or manual push reaches back before the merchant authorized the app;
+ * the SSE endpoint serves only its distinct-connections mode; malformed subscriptions fail alone.
+ */
+import crypto from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { createAppManagementStore } from '../subgraphs/app-management/store.js';
+import { createMerchant, createProduct, placeOrder } from './helpers/factories.js';
+import { connectWs, subscribeWs, type Received } from './helpers/messages.js';
+import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
+
+let t: TestPlatform;
+beforeAll(async () => {
+  t = await startTestPlatform({ extraEnv: { APP_ACCESS_CACHE_MS: '300' } });
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+/** Rows of a raw query, for PGlite and node-postgres alike. */
+const rows = <T>(result: unknown): T[] => ((result as { rows?: T[] }).rows ?? (result as T[]));
+
+async function shop() {
+  const merchant = await createMerchant(t);
+  const product = await createProduct(t, merchant.token, [{ stock: 1000 }]);
+  return { ...merchant, skuId: product.skus[0]!.id };
+}
+
+async function newOrder(m: { token: string; skuId: string }) {
+  const placed = await placeOrder(t, m.token, [{ skuId: m.skuId, quantity: 1 }]);
+  if (placed.errors) throw new Error(JSON.stringify(placed.errors));
+  return placed.data!.placeOrder.order as { id: string; number: string };
+}
+
+/** An app of its own holding the given packages (each a list of scopes); returns the app key and package ids. */
+async function appWith(...packages: string[][]) {
+  const apps = createAppManagementStore(t.platform.database.db);
+  const key = `app_access_${crypto.randomUUID().slice(0, 8)}`;
+  const developer = await apps.createDeveloper({ kind: 'COMPANY', name: 'Access ISV', email: `${key}@example.com`, verificationStatus: 'VERIFIED' });
+  await apps.createApp({ key, name: key, developerId: developer.id, status: 'LIVE' });
+  const ids: string[] = [];
+  for (const scopes of packages) {
+    const pkg = await apps.createPackage({ name: `${key} ${scopes.join(' ')}`, description: 'test', tier: 'FREE', scopes });
+    await apps.grantPackage('system:tests', { appKey: key, packageId: pkg.id, reason: 'test' });
+    ids.push(pkg.id);
+  }
+  return { key, packageIds: ids, apps };
+}
+
+/** Runs one query or mutation over an open graphql-ws client and returns its single result. */
+async function overSocket(client: ReturnType<typeof connectWs>, query: string, variables: Record<string, unknown> = {}): Promise<Received> {
+  const one = subscribeWs(client, query, variables);
+  await one.waitForEnd();
+  if (one.error) throw new Error(`socket closed: ${JSON.stringify(one.error)}`);
+  return one.received[0]!;
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('every operation sent over an open WebSocket is authorized when it is sent: expired tokens and suspended apps get nothing more', async () => {
+  const m = await shop();
+  const { key, apps } = await appWith(['merchant:read', 'orders:read', 'messages:orders']);
+  const client = connectWs(t.url, await t.token({ merchantId: m.id, appKey: key, scopes: ['merchant:read', 'orders:read', 'messages:orders'], ttlSeconds: 1 }), { lazy: false });
+  expect((await overSocket(client, '{ merchant { name } }')).data).toEqual({ merchant: { name: expect.any(String) } });
+
+  await wait(6500); // the token has expired (1 s, plus the verifier's 5 s clock tolerance); the socket is still open
+  const query = await overSocket(client, '{ merchant { name } }');
+  expect(query.data ?? null).toBeNull();
+  expect(query.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+  const mutation = await overSocket(client, 'mutation($id: ID!) { cancelOrder(input: { orderId: $id, reason: "late" }) { order { status } } }', { id: (await newOrder(m)).id });
+  expect(mutation.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+  const subscription = await overSocket(client, 'subscription { orderEvents { id } }');
+  expect(subscription.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+  await client.dispose();
+
+  const fresh = connectWs(t.url, await t.token({ merchantId: m.id, appKey: key, scopes: ['merchant:read', 'orders:read', 'messages:orders'] }), { lazy: false });
+  expect((await overSocket(fresh, '{ merchant { name } }')).errors).toBeUndefined();
+  await apps.setAppStatus('operator:test', { appKey: key, status: 'SUSPENDED', reason: 'test' });
+  await wait(600); // APP_ACCESS_CACHE_MS is 300 here
+  const refused = await overSocket(fresh, '{ merchant { name } }');
+  expect(refused.errors![0]!.extensions!.code).toBe('FORBIDDEN');
+  expect((await overSocket(fresh, 'subscription { orderEvents { id } }')).errors![0]!.extensions!.code).toBe('FORBIDDEN');
+  await fresh.dispose();
+});
+
+test('a scope lost while subscribed applies to the next push: shippingAddress stops, the subscription goes on', async () => {
+  const m = await shop();
+  const { key, packageIds, apps } = await appWith(['orders:read', 'messages:orders'], ['orders:read_pii']);
+  const client = connectWs(t.url, await t.token({ merchantId: m.id, appKey: key, scopes: ['orders:read', 'orders:read_pii', 'messages:orders'] }));
+  const sub = subscribeWs(client, 'subscription { orderEvents { type order { number shippingAddress { name } } } }');
+  await wait(300);
+  const first = await newOrder(m);
+  const [before] = await sub.waitFor(1);
+  expect(before!.errors).toBeUndefined();
+  expect(before!.data!.orderEvents.order).toMatchObject({ number: first.number, shippingAddress: { name: expect.any(String) } });
+
+  await apps.revokePackage('operator:test', { appKey: key, packageId: packageIds[1]!, reason: 'test' });
+  await wait(2600); // past the app-access cache and the subscription's next re-check
+  const second = await newOrder(m);
+  const deadline = Date.now() + 10_000;
+  let after: Received | undefined;
+  while (!after && Date.now() < deadline) {
+    after = sub.received.find((r) => r.data?.orderEvents?.order?.number === second.number);
+    if (!after) await wait(100);
+  }
+  expect(after).toBeDefined();
+  expect(after!.data!.orderEvents.order.shippingAddress).toBeNull();
+  expect(after!.errors![0]!.path).toEqual(['orderEvents', 'order', 'shippingAddress']);
+  expect(after!.errors![0]!.extensions).toMatchObject({ code: 'FORBIDDEN' });
+  expect(sub.completed).toBe(false);
+  sub.stop();
+  await client.dispose();
+});
+
+test("no cursor, time or manual push reaches back before the merchant authorized the app", async () => {
+  const m = await shop();
+  const earlier = await newOrder(m); // before the authorization: not the app's
+  const grantId = `grant_${crypto.randomUUID()}`;
+  await t.platform.database.db.execute(
+    sql`insert into account.merchant_authorizations (grant_id, merchant_id, app_key, app_name, scopes, authorized_at) values (${grantId}, ${m.id}, 'app_test', 'Test app', ${sql.raw("'{orders:read,messages:orders}'")}, now())`,
+  );
+  await wait(20);
+  const later = await newOrder(m);
+  const token = await t.token({ merchantId: m.id, grantId, scopes: ['orders:read', 'messages:orders'] });
+  const [earlierEvent] = rows<{ id: string }>(await t.platform.database.db.execute(sql`select id from "order".outbox_events where aggregate_id = ${earlier.id}`));
+  expect(earlierEvent).toBeDefined();
+
+  const numbersOf = (received: Received[]) => received.map((r) => r.data?.orderEvents?.order?.number);
+  const SUB = 'subscription($after: MessageCursor) { orderEvents(after: $after) { id cursor reason order { number } } }';
+
+  // The stream starts at the authorization.
+  const client = connectWs(t.url, token);
+  const first = subscribeWs(client, SUB);
+  await first.waitFor(1);
+  await wait(500);
+  expect(numbersOf(first.received)).toEqual([later.number]);
+  first.stop();
+
+  // A reset to a time long before replays from the authorization, not from that time.
+  const reset = await t.gql(token, 'mutation { resetMessageCursor(to: { time: "2000-01-01T00:00:00Z" }) { acknowledgedCursor } }');
+  expect(reset.errors).toBeUndefined();
+  const replay = subscribeWs(client, SUB);
+  await replay.waitFor(1);
+  await wait(500);
+  expect(numbersOf(replay.received)).toEqual([later.number]);
+  replay.stop();
+
+  // A cursor at position 0 (what messageStream seals for a topic never acknowledged) does not either.
+  const status = await t.gql<any>(token, '{ messageStream { acknowledgedCursor } }');
+  const zero = await t.gql<any>(token, 'mutation($c: MessageCursor!) { resetMessageCursor(to: { cursor: $c }) { acknowledgedCursor } }', { c: status.data.messageStream.acknowledgedCursor });
+  expect(zero.errors).toBeUndefined();
+  const fromZero = subscribeWs(client, SUB, { after: status.data.messageStream.acknowledgedCursor });
+  await fromZero.waitFor(1);
+  await wait(500);
+  expect(numbersOf(fromZero.received)).toEqual([later.number]);
+  fromZero.stop();
+
+  // Nor a manual push of an event from before.
+  const manual = await t.gql<any>(token, 'mutation($ids: [ID!]!) { redeliverMessages(ids: $ids) { queued unknown } }', { ids: [earlierEvent!.id] });
+  expect(manual.data.redeliverMessages).toEqual({ queued: [], unknown: [earlierEvent!.id] });
+  await client.dispose();
+});
+
+test('the SSE endpoint refuses single-connection mode (PUT reservations, stream tokens) before reserving anything', async () => {
+  const streamUrl = t.url.replace(/\/graphql$/, '/graphql/stream');
+  const put = await fetch(streamUrl, { method: 'PUT' });
+  expect(put.status).toBe(400);
+  expect(((await put.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('BAD_REQUEST');
+  const withToken = await fetch(streamUrl, { method: 'POST', headers: { 'x-graphql-event-stream-token': 'abc', 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+  expect(withToken.status).toBe(400);
+  const patch = await fetch(streamUrl, { method: 'PATCH' });
+  expect(patch.status).toBe(405);
+});
+
+test('a subscription with a fragment at its root fails alone: the socket and its other subscriptions stay open', async () => {
+  const m = await shop();
+  const client = connectWs(t.url, await t.token({ merchantId: m.id }));
+  const live = subscribeWs(client, 'subscription { orderEvents { order { number } } }');
+  await wait(300);
+  const fragment = await overSocket(client, 'subscription { ... on Subscription { orderEvents { id } } }');
+  expect(fragment.errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  const order = await newOrder(m);
+  const [event] = await live.waitFor(1);
+  expect(event!.data!.orderEvents.order.number).toBe(order.number);
+  live.stop();
+  await client.dispose();
+});
