@@ -2,6 +2,9 @@
  * The passport with a real OAuth client (openid-client) over HTTP: authorization code + PKCE through
  * the sign-in and consent pages, tokens used at the gateway, and each failure the issue names.
  */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { sql, type SQL } from 'drizzle-orm';
 import * as oauth from 'openid-client';
 import { DEMO_APP_KEY, DEMO_STAFF_EMAIL } from '../demo/seed.js';
 import { postGraphQL, startTestPlatform, type TestPlatform } from './helpers/platform.js';
@@ -26,7 +29,7 @@ function clientConfig(secret = appSecret) {
 
 /** A browser without JavaScript: follows nothing by itself, keeps cookies, submits forms. */
 class Browser {
-  private cookies = new Map<string, string>();
+  readonly cookies = new Map<string, string>();
   async go(url: string, init: { method?: string; form?: Record<string, string> } = {}) {
     const response = await fetch(new URL(url, origin), {
       method: init.method ?? 'GET',
@@ -57,7 +60,7 @@ const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?
 const actionOf = (html: string, name: string) => new RegExp(`action="(/interaction/[^"]+/${name})"`).exec(html)?.[1] ?? '';
 
 /** Runs the whole code flow with PKCE; returns the page the browser lands on (the app's redirect) and what the client needs. */
-async function authorize(options: { scope?: string; deny?: boolean; password?: string } = {}) {
+async function authorize(options: { scope?: string; deny?: boolean; password?: string; browser?: Browser; beforeConsent?: (consent: { body: string }) => Promise<void> } = {}) {
   const config = await clientConfig();
   const verifier = oauth.randomPKCECodeVerifier();
   const state = oauth.randomState();
@@ -68,7 +71,7 @@ async function authorize(options: { scope?: string; deny?: boolean; password?: s
     code_challenge_method: 'S256',
     state,
   });
-  const browser = new Browser();
+  const browser = options.browser ?? new Browser();
   const login = await browser.follow(url.href);
   expect(login.status).toBe(200);
   expect(login.body).toContain('Acme ERP Sync');
@@ -78,9 +81,10 @@ async function authorize(options: { scope?: string; deny?: boolean; password?: s
     method: 'POST',
     form: { email: DEMO_STAFF_EMAIL, password: options.password ?? staffPassword, csrf: csrfOf(login.body) },
   });
-  if (consent.status !== 200) return { config, verifier, state, landing: consent };
+  if (consent.status !== 200) return { config, verifier, state, browser, landing: consent };
+  await options.beforeConsent?.(consent);
   const landing = await browser.follow(actionOf(consent.body, options.deny ? 'abort' : 'confirm'), { method: 'POST', form: { csrf: csrfOf(consent.body) } });
-  return { config, verifier, state, landing, consent };
+  return { config, verifier, state, browser, landing, consent };
 }
 
 async function exchange(flow: Awaited<ReturnType<typeof authorize>>, verifier = flow.verifier) {
@@ -368,5 +372,112 @@ describe('operators introspect tokens; staff accounts lock', () => {
     await accounts.createStaff({ merchantId: t.platform.demo!.merchantId, email: 'locked@northwind.example', name: 'Locked', password: 'the right password' });
     for (let i = 0; i < 5; i++) expect(await accounts.staffSignIn('locked@northwind.example', `guess ${i}`)).toEqual({ ok: false, reason: 'invalid' });
     expect(await accounts.staffSignIn('locked@northwind.example', 'the right password')).toMatchObject({ ok: false, reason: 'locked' });
+  });
+});
+
+describe('the passport stores no bearer secret in plaintext', () => {
+  const sha256 = (value: string) => crypto.createHash('sha256').update(value).digest('hex');
+  type Executor = { execute(query: SQL): Promise<unknown> };
+  async function rows<T = { model: string; id: string; payload: string }>(
+    query: SQL = sql`select model, id, payload::text as payload from account.oauth_store`,
+    db: Executor = t.platform.database.db,
+  ): Promise<T[]> {
+    return ((await db.execute(query)) as { rows: T[] }).rows;
+  }
+  /** The secrets of `values` that some row of account.oauth_store holds, in its key or its payload. */
+  async function leaked(values: string[], db?: Executor): Promise<string[]> {
+    const all = await rows(undefined, db);
+    return values.filter((v) => all.some((r) => r.id.includes(v) || r.payload.includes(v)));
+  }
+  const interactionUidOf = (html: string) => /action="\/interaction\/([^/"]+)\//.exec(html)![1]!;
+
+  test('after a code flow and a refresh, no row holds the code, a refresh or access token, the session cookie or the interaction id', async () => {
+    const browser = new Browser();
+    let midFlow: string[] = [];
+    const flow = await authorize({
+      browser,
+      async beforeConsent(consent) {
+        // The interaction and the signed-in session are stored now.
+        midFlow = [interactionUidOf(consent.body), ...browser.cookies.values()];
+        expect(await leaked(midFlow)).toEqual([]);
+      },
+    });
+    const code = codeOf(flow.landing.location);
+    const tokens = await exchange(flow);
+    const rotated = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+    expect(rotated.status).toBe(200);
+    const secrets = [code, tokens.access_token, tokens.refresh_token!, rotated.body.access_token!, rotated.body.refresh_token!, ...midFlow, ...browser.cookies.values()];
+    expect(midFlow.length).toBeGreaterThanOrEqual(3);
+    expect(secrets.every((s) => s.length >= 16)).toBe(true);
+    expect(await leaked(secrets)).toEqual([]);
+    // Not vacuous: the rows are there, under the hash of what they were saved under.
+    const keys = new Set((await rows()).map((r) => `${r.model}:${r.id}`));
+    expect(keys).toContain(`RefreshToken:${sha256(rotated.body.refresh_token!)}`);
+    expect(keys).toContain(`RefreshToken:${sha256(tokens.refresh_token!)}`); // consumed, kept to detect reuse
+    expect(keys).toContain(`AuthorizationCode:${sha256(code)}`);
+    expect(keys).toContain(`Session:${sha256(browser.cookies.get('_session')!)}`);
+  });
+
+  test('migration 0004: tokens, grants, sessions and interactions stored before it keep working after it', async () => {
+    // Before the upgrade: a merchant authorized the app (a refresh token, its grant, a signed-in browser)…
+    const signedIn = new Browser();
+    const tokens = await exchange(await authorize({ browser: signedIn }));
+    const grantId = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()).portico_grant as string;
+    // …and another one is on the consent page (an interaction bound to its session).
+    const midway = new Browser();
+    const config = await clientConfig();
+    const verifier = oauth.randomPKCECodeVerifier();
+    const url = oauth.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'orders:read', code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+    const login = await midway.follow(url.href);
+    const consent = await midway.follow(actionOf(login.body, 'login'), { method: 'POST', form: { email: DEMO_STAFF_EMAIL, password: staffPassword, csrf: csrfOf(login.body) } });
+    expect(consent.body).toContain('Approve');
+    const interactionUid = interactionUidOf(consent.body);
+    const olds: [model: string, id: string][] = [
+      ['RefreshToken', tokens.refresh_token!],
+      ['Grant', grantId],
+      ['Session', signedIn.cookies.get('_session')!],
+      ['Session', midway.cookies.get('_session')!],
+      ['Interaction', interactionUid],
+    ];
+    const ids = olds.map(([, id]) => id);
+    await t.platform.database.db.transaction(async (tx) => {
+      // Those rows as the adapter stored them before: keyed by the id, which the payload repeats
+      // (an Interaction's also in its resume URL, and its session's cookie in session.cookie).
+      for (const [model, id] of olds) {
+        await tx.execute(sql`update account.oauth_store set id = ${id}, payload = payload || jsonb_build_object('jti', ${id}::text) where model = ${model} and id = ${sha256(id)}`);
+      }
+      await tx.execute(sql`update account.oauth_store set payload = jsonb_set(jsonb_set(payload, '{returnTo}', to_jsonb(replace(payload->>'returnTo', '{id}', id))), '{session,cookie}', to_jsonb(${midway.cookies.get('_session')!}::text))
+        where model = 'Interaction' and id = ${interactionUid}`);
+      expect(await leaked(ids, tx)).toEqual(ids);
+      // The migration, on those rows only (the others are stored as the adapter stores them now).
+      await tx.execute(sql`create temp table oauth_store_aside as select * from account.oauth_store where id not in ${ids}`);
+      await tx.execute(sql`delete from account.oauth_store where id not in ${ids}`);
+      const migration = fs.readFileSync(new URL('../subgraphs/account/migrations/0004_oauth_store_hashed_ids.sql', import.meta.url), 'utf8');
+      for (const statement of migration.split('--> statement-breakpoint')) await tx.execute(sql.raw(statement));
+      expect((await rows<{ n: number }>(sql`select count(*)::int as n from account.oauth_store`, tx))[0]!.n).toBe(olds.length);
+      await tx.execute(sql`insert into account.oauth_store select * from oauth_store_aside`);
+      await tx.execute(sql`drop table oauth_store_aside`);
+    });
+    expect(await leaked(ids.filter((id) => id !== grantId))).toEqual([]);
+
+    // After it: the refresh token still refreshes (its grant is found)…
+    const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+    expect(refreshed.status).toBe(200);
+    // …the signed-in browser is still signed in (no sign-in page), and approving again extends the same grant…
+    const againVerifier = oauth.randomPKCECodeVerifier();
+    const again = await signedIn.follow(
+      oauth.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'orders:read merchant:read', code_challenge: await oauth.calculatePKCECodeChallenge(againVerifier), code_challenge_method: 'S256' }).href,
+    );
+    expect(again.status).toBe(200);
+    expect(again.body).toContain('wants to act for your shop');
+    const againLanding = await signedIn.follow(actionOf(again.body, 'confirm'), { method: 'POST', form: { csrf: csrfOf(again.body) } });
+    const againTokens = await tokenRequest({ grant_type: 'authorization_code', code: codeOf(againLanding.location), redirect_uri: REDIRECT, code_verifier: againVerifier });
+    expect(againTokens.status).toBe(200);
+    expect(JSON.parse(Buffer.from(againTokens.body.access_token!.split('.')[1]!, 'base64url').toString()).portico_grant).toBe(grantId);
+    // …and the consent page left open is approved and yields a code that becomes tokens.
+    const landing = await midway.follow(actionOf(consent.body, 'confirm'), { method: 'POST', form: { csrf: csrfOf(consent.body) } });
+    expect(landing.status).toBe(303);
+    const code = codeOf(landing.location);
+    expect((await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier })).status).toBe(200);
   });
 });

@@ -7,6 +7,7 @@ import { recordEvents } from '../../core/outbox.js';
 import { passwordSignIn } from '../../core/password-sign-in.js';
 import { hashSecret } from '../../core/secrets.js';
 import * as v from '../../core/validate.js';
+import { oauthStoreKey } from './passport/store-key.js';
 import { merchantAuthorizations, merchantStaff, merchants, oauthStore, outboxEvents, users, type MerchantAuthorizationRow, type MerchantRow, type UserRow } from './tables.js';
 
 export type StaffSignIn = { ok: true; staffId: string; merchantId: string } | { ok: false; reason: 'invalid' | 'locked'; lockedUntil?: Date };
@@ -84,7 +85,7 @@ export function createAccountStore(db: Db) {
           .where(and(eq(merchantAuthorizations.grantId, grantId), ...(merchantId ? [eq(merchantAuthorizations.merchantId, merchantId)] : [])))
           .returning();
         if (!row) return undefined;
-        await tx.delete(oauthStore).where(or(eq(oauthStore.grantId, grantId), and(eq(oauthStore.model, 'Grant'), eq(oauthStore.id, grantId))));
+        await tx.delete(oauthStore).where(or(eq(oauthStore.grantId, grantId), and(eq(oauthStore.model, 'Grant'), eq(oauthStore.id, oauthStoreKey(grantId)))));
         await recordEvents(tx, outboxEvents, [
           {
             merchantId: row.merchantId,
