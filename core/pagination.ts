@@ -23,6 +23,9 @@ export function encodeCursor(sort: string, values: CursorValue[]): string {
   return Buffer.from(JSON.stringify([sort, ...values])).toString('base64url');
 }
 
+/** A value a cursor can hold: a string, or a safe integer (cursors hold ids and positions, never fractions). */
+const isCursorValue = (value: unknown): value is CursorValue => typeof value === 'string' || Number.isSafeInteger(value);
+
 /** Decodes a cursor made for `sort` with `arity` sort values, or throws BAD_USER_INPUT. */
 export function decodeCursor(cursor: string, sort: string, arity: number): CursorValue[] {
   let parsed: unknown;
@@ -31,15 +34,23 @@ export function decodeCursor(cursor: string, sort: string, arity: number): Curso
   } catch {
     throw badInput('after is not a valid cursor', 'after');
   }
-  if (
-    !Array.isArray(parsed) ||
-    parsed[0] !== sort ||
-    parsed.length !== arity + 1 ||
-    !parsed.slice(1).every((v) => typeof v === 'string' || typeof v === 'number')
-  ) {
+  if (!Array.isArray(parsed) || parsed[0] !== sort || parsed.length !== arity + 1 || !parsed.slice(1).every(isCursorValue)) {
     throw badInput('after is not a cursor of this list and sort order', 'after');
   }
   return parsed.slice(1) as CursorValue[];
+}
+
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * Whether `value` is a timestamp exactly as `Date.toISOString` writes it, years 0001 to 9999 (the
+ * ones PostgreSQL reads back). `Date.parse` is not enough: it accepts "foo 1" and "2020-02-30", which
+ * a ::timestamptz cast refuses with an internal error instead of BAD_USER_INPUT.
+ */
+export function isCursorTimestamp(value: unknown): value is string {
+  if (typeof value !== 'string' || !ISO_TIMESTAMP.test(value) || value.startsWith('0000')) return false;
+  const at = new Date(value);
+  return !Number.isNaN(at.getTime()) && at.toISOString() === value; // the round trip refuses 2020-02-30
 }
 
 export interface Connection<T> {
@@ -96,8 +107,8 @@ export function timeCursor<Row extends { id: string }>(sort: TimeSort<Row>, sort
 
 /** Decodes a (timestamp, id) cursor, checking both parts so no malformed value reaches SQL. */
 export function decodeTimeCursor(cursor: string, sort: string): { at: string; id: string } {
-  const [at, id] = decodeCursor(cursor, sort, 2) as [string, string];
-  if (Number.isNaN(Date.parse(at)) || !isUuid(id)) throw badInput('after is not a cursor of this list and sort order', 'after');
+  const [at, id] = decodeCursor(cursor, sort, 2);
+  if (!isCursorTimestamp(at) || typeof id !== 'string' || !isUuid(id)) throw badInput('after is not a cursor of this list and sort order', 'after');
   return { at, id };
 }
 

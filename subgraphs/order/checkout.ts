@@ -67,11 +67,16 @@ export function createCheckout(store: OrderStore, products: ProductClient, logge
       try {
         return await store.insertOrder(merchantId, { lines: reserved, shippingAddress, idempotencyKey: key, stockReservationKey: reservationKey });
       } catch (error) {
-        // Same key placed concurrently: that order holds the (idempotent) reservation; answer with it.
-        if (isUniqueViolation(error, 'orders_merchant_idempotency_key')) {
-          const winner = await replay(merchantId, key, input.lines);
-          if (winner) return winner;
-        }
+        // An order with this key may be committed all the same: placed concurrently with the same key
+        // (the unique violation), or this insert itself with only its answer lost. That order holds
+        // the reservation: answer with it, never give its stock back.
+        const placedConcurrently = isUniqueViolation(error, 'orders_merchant_idempotency_key');
+        const committed = await replay(merchantId, key, input.lines).catch((replayError: unknown) => {
+          if (placedConcurrently) throw replayError; // e.g. that order has other lines: CONFLICT
+          return undefined; // the order database still fails: no order is known to hold the stock
+        });
+        if (committed) return committed;
+        // No order holds the stock: give it back. A retry with the same key takes it again.
         await products.releaseStock(contextToken, reservationKey).catch((releaseError: unknown) =>
           logger.error({ err: releaseError, reservationKey }, 'could not give back stock of an order that failed to commit'),
         );

@@ -310,8 +310,10 @@ export function createProductStore(db: Db) {
     },
 
     /**
-     * Takes stock for every line or for none. Idempotent per reservation key: a repeated call returns
-     * the lines of the first one without taking stock again.
+     * Takes stock for every line or for none. Idempotent per reservation key: a repeated call while
+     * the reservation is held returns its lines without taking stock again. A reservation that was
+     * released (its order failed to commit, and the order service retries with the same key) is taken
+     * again, with every check of a first reservation: the stock it took was given back.
      */
     async reserveStock(merchantId: string, reservationKey: string, lines: { skuId: string; quantity: number }[]) {
       const key = v.idempotencyKey(reservationKey, 'reservationKey');
@@ -347,7 +349,10 @@ export function createProductStore(db: Db) {
             .from(products)
             .where(and(eq(products.merchantId, merchantId), inArray(products.id, [...new Set(locked.map((s) => s.productId))])));
           const productById = new Map(productRows.map((p) => [p.id, p]));
-          if (existing.length === 0) {
+          const held = existing.filter((r) => r.releasedAt === null).length;
+          // releaseStock releases every row of a key at once: a key is held, released, or unused.
+          if (held > 0 && held < existing.length) throw new Error(`Reservation ${key} is partly released`);
+          if (held === 0) {
             const now = new Date();
             const events = [];
             for (const skuId of skuIds) {
@@ -358,7 +363,14 @@ export function createProductStore(db: Db) {
               const [updated] = await tx.update(skus).set({ stock: sku.stock - quantity, updatedAt: now }).where(eq(skus.id, skuId)).returning();
               events.push(stockChanged(updated!, sku.stock, 'ORDER_RESERVATION', key, now));
             }
-            await tx.insert(stockReservations).values(skuIds.map((skuId) => ({ merchantId, reservationKey: key, skuId, quantity: quantities.get(skuId)!, createdAt: now })));
+            if (existing.length === 0) {
+              await tx.insert(stockReservations).values(skuIds.map((skuId) => ({ merchantId, reservationKey: key, skuId, quantity: quantities.get(skuId)!, createdAt: now })));
+            } else {
+              await tx
+                .update(stockReservations)
+                .set({ releasedAt: null })
+                .where(and(eq(stockReservations.merchantId, merchantId), eq(stockReservations.reservationKey, key)));
+            }
             await recordEvents(tx, outboxEvents, events);
           }
           return skuIds.map((skuId) => {

@@ -1,0 +1,153 @@
+/**
+ * Two review findings, through the real platform:
+ * - a placeOrder retried after its order failed to commit must take the stock again (the first
+ *   attempt gave it back), checking again that the SKU is on sale and in stock;
+ * - a forged `after` cursor is BAD_USER_INPUT, also when its timestamp is one JavaScript's
+ *   Date.parse accepts and PostgreSQL does not.
+ */
+import crypto from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { createMerchant, createProduct, placeOrder, stockOf } from './helpers/factories.js';
+import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
+
+let t: TestPlatform;
+
+beforeAll(async () => {
+  t = await startTestPlatform();
+});
+afterAll(() => t.stop());
+
+async function rows<T>(query: ReturnType<typeof sql>): Promise<T[]> {
+  return ((await t.platform.database.db.execute(query)) as unknown as { rows: T[] }).rows;
+}
+
+/**
+ * A real, transient fault in the order database while `run` goes: inserting the order with this
+ * idempotency key fails (after the product service reserved its stock), as a dropped connection or
+ * a failover would make it fail.
+ */
+async function withOrderInsertFailing<T>(idempotencyKey: string, run: () => Promise<T>): Promise<T> {
+  const db = t.platform.database.db;
+  const name = `refuse_${crypto.randomBytes(4).toString('hex')}`;
+  await db.execute(
+    sql.raw(`create function "order".${name}() returns trigger language plpgsql as $$ begin
+      if new.idempotency_key = '${idempotencyKey}' then raise exception 'order database unavailable'; end if; return new; end $$`),
+  );
+  await db.execute(sql.raw(`create trigger ${name} before insert on "order".orders for each row execute function "order".${name}()`));
+  try {
+    return await run();
+  } finally {
+    await db.execute(sql.raw(`drop trigger ${name} on "order".orders`));
+    await db.execute(sql.raw(`drop function "order".${name}()`));
+  }
+}
+
+async function stockEvents(skuId: string) {
+  const events = await rows<{ payload: { stockBefore: number; stockAfter: number; source: string; reference: string } }>(
+    sql`select payload from product.outbox_events where type = 'stock.changed' and aggregate_id = ${skuId} order by position`,
+  );
+  return events.map((e) => ({ source: e.payload.source, stockBefore: e.payload.stockBefore, stockAfter: e.payload.stockAfter, reference: e.payload.reference }));
+}
+
+const ordersWithKey = async (key: string) => (await rows<{ n: number }>(sql`select count(*)::int as n from "order".orders where idempotency_key = ${key}`))[0]!.n;
+
+describe('placing an order again after its first attempt failed to commit', () => {
+  test('the retry takes the stock again, with its stock.changed event, and a further retry takes nothing', async () => {
+    const shop = await createMerchant(t);
+    const skuId = (await createProduct(t, shop.token, [{ stock: 5 }])).skus[0]!.id;
+    const key = crypto.randomUUID();
+
+    const failed = await withOrderInsertFailing(key, () => placeOrder(t, shop.token, [{ skuId, quantity: 2 }], key));
+    expect(failed.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(await stockOf(t, shop.token, skuId)).toBe(5); // given back
+    expect(await ordersWithKey(key)).toBe(0);
+
+    const retried = await placeOrder(t, shop.token, [{ skuId, quantity: 2 }], key);
+    expect(retried.errors).toBeUndefined();
+    expect(retried.data!.placeOrder.order.status).toBe('PENDING_PAYMENT');
+    expect(await stockOf(t, shop.token, skuId)).toBe(3);
+
+    // The reservation still held: the same key answers with the same order and takes nothing more.
+    const again = await placeOrder(t, shop.token, [{ skuId, quantity: 2 }], key);
+    expect(again.data?.placeOrder.order.id).toBe(retried.data!.placeOrder.order.id);
+    expect(await stockOf(t, shop.token, skuId)).toBe(3);
+    expect(await ordersWithKey(key)).toBe(1);
+
+    const events = await stockEvents(skuId);
+    expect(events.map(({ source, stockBefore, stockAfter }) => ({ source, stockBefore, stockAfter }))).toEqual([
+      { source: 'ORDER_RESERVATION', stockBefore: 5, stockAfter: 3 },
+      { source: 'ORDER_RELEASE', stockBefore: 3, stockAfter: 5 },
+      { source: 'ORDER_RESERVATION', stockBefore: 5, stockAfter: 3 },
+    ]);
+    expect(new Set(events.map((e) => e.reference)).size).toBe(1); // one reservation key throughout
+
+    // Cancelling gives back exactly what the retry took.
+    const cancelled = await t.gql(shop.token, 'mutation($id: ID!) { cancelOrder(input: { orderId: $id }) { order { status } } }', { id: retried.data!.placeOrder.order.id });
+    expect(cancelled.data?.cancelOrder.order.status).toBe('CANCELLED');
+    expect(await stockOf(t, shop.token, skuId)).toBe(5);
+  });
+
+  test('the retry is refused when the SKU went off the shelf meanwhile, and no order is made', async () => {
+    const shop = await createMerchant(t);
+    const product = await createProduct(t, shop.token, [{ stock: 5 }]);
+    const skuId = product.skus[0]!.id;
+    const key = crypto.randomUUID();
+    await withOrderInsertFailing(key, () => placeOrder(t, shop.token, [{ skuId, quantity: 2 }], key));
+
+    const offShelf = await t.gql(shop.token, 'mutation($id: ID!) { changeProductStatus(input: { id: $id, status: OFF_SHELF }) { product { status } } }', { id: product.id });
+    expect(offShelf.data?.changeProductStatus.product.status).toBe('OFF_SHELF');
+    const retried = await placeOrder(t, shop.token, [{ skuId, quantity: 2 }], key);
+    expect(retried.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(await ordersWithKey(key)).toBe(0);
+    expect(await stockOf(t, shop.token, skuId)).toBe(5);
+  });
+
+  test('the retry is a CONFLICT when the stock was sold meanwhile, and no order is made', async () => {
+    const shop = await createMerchant(t);
+    const skuId = (await createProduct(t, shop.token, [{ stock: 5 }])).skus[0]!.id;
+    const key = crypto.randomUUID();
+    await withOrderInsertFailing(key, () => placeOrder(t, shop.token, [{ skuId, quantity: 2 }], key));
+
+    expect((await placeOrder(t, shop.token, [{ skuId, quantity: 4 }])).errors).toBeUndefined(); // another buyer
+    const retried = await placeOrder(t, shop.token, [{ skuId, quantity: 2 }], key);
+    expect(retried.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect(await ordersWithKey(key)).toBe(0);
+    expect(await stockOf(t, shop.token, skuId)).toBe(1);
+  });
+});
+
+describe('a forged after cursor', () => {
+  const cursor = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
+  const id = '00000000-0000-4000-8000-000000000000';
+  // Date.parse accepts each of these timestamps (it coerces a number): some then failed inside the
+  // ::timestamptz cast as INTERNAL_SERVER_ERROR, others were silently read as some other instant.
+  // The cursor decoder now accepts only the form the list writes.
+  const forged: [string, unknown[]][] = [
+    ['a timestamp PostgreSQL cannot read', ['CREATED_AT_DESC', 'foo 1', id]],
+    ['a day that does not exist', ['CREATED_AT_DESC', '2020-02-30', id]],
+    ['a timestamp not in the form the list writes', ['CREATED_AT_DESC', '2020-02-03 04:05:06', id]],
+    ['year zero', ['CREATED_AT_DESC', '0000-01-01T00:00:00.000Z', id]],
+    ['a number for the timestamp', ['CREATED_AT_DESC', 1_700_000_000_000, id]],
+    ['a non-integer number for the timestamp', ['CREATED_AT_DESC', 1.5, id]],
+    ['an id that is not a uuid', ['CREATED_AT_DESC', '2020-02-03T04:05:06.000Z', 'x']],
+  ];
+
+  test.each(forged)('%s is BAD_USER_INPUT on orders and products', async (_, values) => {
+    const shop = await createMerchant(t);
+    for (const list of ['orders', 'products']) {
+      const res = await t.gql(shop.token, `query($after: String) { ${list}(after: $after) { nodes { id } } }`, { after: cursor(values) });
+      expect({ list, extensions: res.errors?.[0]?.extensions }).toMatchObject({ list, extensions: { code: 'BAD_USER_INPUT', field: 'after' } });
+    }
+  });
+
+  test('a cursor in the exact form the list writes is still accepted', async () => {
+    const shop = await createMerchant(t);
+    const skuId = (await createProduct(t, shop.token, [{ stock: 5 }])).skus[0]!.id;
+    await placeOrder(t, shop.token, [{ skuId, quantity: 1 }]);
+    for (const list of ['orders', 'products']) {
+      const res = await t.gql(shop.token, `query($after: String) { ${list}(after: $after) { nodes { id } } }`, { after: cursor(['CREATED_AT_DESC', '2999-12-31T23:59:59.999Z', id]) });
+      expect(res.errors).toBeUndefined();
+      expect(res.data?.[list].nodes).toHaveLength(1);
+    }
+  });
+});
