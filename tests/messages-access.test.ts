@@ -187,3 +187,64 @@ test('a subscription with a fragment at its root fails alone: the socket and its
   live.stop();
   await client.dispose();
 });
+
+test('a reset of one topic re-seals the cursors of the other topics\' unacknowledged messages: acknowledging them does not acknowledge the replay', async () => {
+  const m = await shop();
+  const client = connectWs(t.url, m.token);
+  const sub = subscribeWs(client, 'subscription { messages(topics: [ORDERS, PRODUCTS]) { id cursor topic reason } }');
+  await wait(300);
+  const before = new Date(Date.now() - 1).toISOString();
+  await newOrder(m); // its CREATED event, then a product event (this order reserved stock)
+  await createProduct(t, m.token, [{ stock: 5 }]);
+  await sub.waitFor(2);
+  await wait(300);
+  const productMessages = () => sub.received.filter((r) => r.data?.messages?.topic === 'PRODUCTS');
+  const firstProduct = productMessages().at(-1)!.data!.messages;
+
+  // Replay the orders from before the order; nothing acknowledged yet.
+  const reset = await t.gql(m.token, 'mutation($at: DateTime!) { resetMessageCursor(to: { time: $at, topics: [ORDERS] }) { acknowledgedCursor } }', { at: before });
+  expect(reset.errors).toBeUndefined();
+  // The product message is pushed again at once (not after the 30 s acknowledgement timeout), with a new cursor.
+  const deadline = Date.now() + 5000;
+  while (!productMessages().some((r) => r.data!.messages.id === firstProduct.id && r.data!.messages.cursor !== firstProduct.cursor) && Date.now() < deadline) await wait(50);
+  const resealed = productMessages().find((r) => r.data!.messages.id === firstProduct.id && r.data!.messages.cursor !== firstProduct.cursor)!.data!.messages;
+  expect(resealed.reason).toBe('REPUSH');
+  const ack = await t.gql<any>(m.token, 'mutation($c: MessageCursor!) { acknowledgeMessages(upTo: $c) { topics { topic pending } } }', { c: resealed.cursor });
+  expect(ack.errors).toBeUndefined();
+  // The order event being replayed is still pending: the product message's cursor no longer covers it.
+  expect(ack.data.acknowledgeMessages.topics.find((x: { topic: string }) => x.topic === 'ORDERS').pending).toBe(1);
+  expect(ack.data.acknowledgeMessages.topics.find((x: { topic: string }) => x.topic === 'PRODUCTS').pending).toBe(0);
+  sub.stop();
+  await client.dispose();
+});
+
+test('a manual push requested while nobody listens reaches the next connection; its request is cleared once the push is sent', async () => {
+  const m = await shop();
+  const client = connectWs(t.url, m.token);
+  const sub = subscribeWs(client, 'subscription { orderEvents { id cursor reason } }');
+  await wait(300);
+  await newOrder(m);
+  const [first] = await sub.waitFor(1);
+  const event = first!.data!.orderEvents;
+  expect((await t.gql(m.token, 'mutation($c: MessageCursor!) { acknowledgeMessages(upTo: $c) { acknowledgedCursor } }', { c: event.cursor })).errors).toBeUndefined();
+  sub.stop();
+  await client.dispose();
+  await wait(200);
+
+  // Requested while nobody listens: it waits.
+  const requested = await t.gql<any>(m.token, 'mutation($ids: [ID!]!) { redeliverMessages(ids: $ids) { queued } }', { ids: [event.id] });
+  expect(requested.data.redeliverMessages.queued).toEqual([event.id]);
+  const pendingRequests = async () =>
+    rows<{ n: number | string }>(await t.platform.database.db.execute(sql`select count(*) as n from app_management.message_records where event_id = ${event.id} and redeliver_requested_at is not null`))[0]!.n;
+  expect(Number(await pendingRequests())).toBe(1);
+
+  const again = connectWs(t.url, m.token);
+  const resumed = subscribeWs(again, 'subscription { orderEvents { id reason } }');
+  const [manual] = await resumed.waitFor(1);
+  expect(manual!.data!.orderEvents).toEqual({ id: event.id, reason: 'MANUAL' });
+  const deadline = Date.now() + 3000;
+  while (Number(await pendingRequests()) !== 0 && Date.now() < deadline) await wait(100);
+  expect(Number(await pendingRequests())).toBe(0);
+  resumed.stop();
+  await again.dispose();
+});

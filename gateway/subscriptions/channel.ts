@@ -26,8 +26,12 @@ export interface Envelope {
   cursor: string;
   attempt: number;
   reason: DeliveryReason;
-  /** The stream's reset generation of the event's source when this was read. */
-  generation: number;
+  /** The positions sealed in `cursor`: this event's, and how far the stream's other topics had come. */
+  positions: Record<string, number>;
+  /** How many resets the stream had when this was read (a message read before a reset is not sent after it). */
+  resets: number;
+  /** A manual push: when it was requested (the request is cleared once the push is sent). */
+  requestedAt?: Date;
 }
 
 export interface StreamSpec {
@@ -66,8 +70,13 @@ interface InFlight {
 export interface MessageStream extends AsyncIterable<Envelope> {
   /** Records a push (before it is sent); throws if the record cannot be written. */
   recordPush(envelope: Envelope, pushed: unknown): Promise<void>;
-  /** Bumped by every reset of a source: a message of the generation before a reset is not sent after it. */
-  generation(source: MessageSource): number;
+  /**
+   * Whether a reset happened since the message was read: its cursor may carry a position the
+   * reset moved back (of its own topic or another), so it is not sent; it is pushed again instead.
+   */
+  isStale(envelope: Envelope): boolean;
+  /** The message is being handed to the transport. */
+  sent(envelope: Envelope): void;
   /** Ends the stream: the next read returns this error, then the stream is done. */
   terminate(error: Error): void;
   readonly terminated: Error | undefined;
@@ -186,10 +195,10 @@ export function createMessageChannel(options: ChannelOptions) {
     inFlight = new Map<string, InFlight>();
     checkRedeliveries = true;
     /**
-     * Bumped per source by every reset: a batch read before a reset must stop (the stream re-reads
-     * from the new position), and a message prepared before it is not sent.
+     * Bumped by every reset: a batch read before a reset must stop (the stream re-reads from the
+     * new position), and a message prepared before it is not sent.
      */
-    private generations: Partial<Record<MessageSource, number>> = {};
+    private resets = 0;
     terminated: Error | undefined;
     private closed = false;
     private dirty = true;
@@ -200,8 +209,24 @@ export function createMessageChannel(options: ChannelOptions) {
 
     constructor(readonly spec: StreamSpec) {}
 
-    generation(source: MessageSource): number {
-      return this.generations[source] ?? 0;
+    isStale(envelope: Envelope): boolean {
+      return envelope.resets !== this.resets;
+    }
+
+    /** Manual push requests whose message was sent, cleared together. */
+    private sentManual: { source: MessageSource; position: number; requestedAt: Date }[] = [];
+    sent(envelope: Envelope) {
+      if (!envelope.requestedAt) return;
+      if (!this.sentManual.length) {
+        setImmediate(() => {
+          const done = this.sentManual.splice(0);
+          store.clearRedelivery(this.spec.appKey, this.spec.merchantId, done).catch((error: unknown) => {
+            // The requests stay: their messages are pushed again (MANUAL) at the next check or connection.
+            logger.warn({ err: error }, 'message channel: manual push requests could not be cleared');
+          });
+        });
+      }
+      this.sentManual.push({ source: envelope.event.source, position: envelope.event.position, requestedAt: envelope.requestedAt });
     }
 
     wake() {
@@ -230,11 +255,15 @@ export function createMessageChannel(options: ChannelOptions) {
       this.timer = undefined;
     }
 
-    private cursorAfter(event: OutboxEvent): string {
+    private seal(positions: Record<string, number>): string {
+      return crypto.sealCursor({ appKey: this.spec.appKey, merchantId: this.spec.merchantId, positions });
+    }
+
+    private positionsAfter(event: OutboxEvent): Record<string, number> {
       const positions: Record<string, number> = {};
       for (const source of this.spec.sources) positions[source] = this.delivered[source] ?? 0;
       positions[event.source] = event.position;
-      return crypto.sealCursor({ appKey: this.spec.appKey, merchantId: this.spec.merchantId, positions });
+      return positions;
     }
 
     acknowledged(positions: Record<string, number>) {
@@ -250,13 +279,29 @@ export function createMessageChannel(options: ChannelOptions) {
     }
 
     reset(positions: Record<string, number>) {
+      let moved = false;
       for (const [source, position] of Object.entries(positions)) {
         if (!this.spec.sources.includes(source as MessageSource)) continue;
-        this.generations[source as MessageSource] = this.generation(source as MessageSource) + 1;
+        moved = true;
         this.pushedBefore[source] = Math.max(this.pushedBefore[source] ?? 0, this.delivered[source] ?? 0);
         this.delivered[source] = position;
-        for (const [key, entry] of this.inFlight) if (entry.envelope.event.source === source) this.inFlight.delete(key);
+        for (const [key, entry] of this.inFlight) {
+          if (entry.envelope.event.source === source) {
+            this.inFlight.delete(key);
+            continue;
+          }
+          // A message of another topic carries this topic's position in its cursor: acknowledging
+          // it must not acknowledge what the reset is about to replay. Its cursor is sealed again
+          // with the position moved back, and it is pushed again now with that cursor (it may not
+          // have been sent: messages prepared before the reset are not).
+          if ((entry.envelope.positions[source] ?? 0) > position) {
+            const moved = { ...entry.envelope.positions, [source]: position };
+            entry.envelope = { ...entry.envelope, positions: moved, cursor: this.seal(moved) };
+            entry.dueAt = Date.now();
+          }
+        }
       }
+      if (moved) this.resets++;
       this.wake();
     }
 
@@ -311,7 +356,7 @@ export function createMessageChannel(options: ChannelOptions) {
       const previous = this.inFlight.get(key);
       const attempts = (previous?.attempts ?? 0) + 1;
       envelope.attempt = attempts;
-      envelope.generation = this.generation(envelope.event.source);
+      envelope.resets = this.resets;
       this.inFlight.set(key, { envelope, attempts, dueAt: Date.now() + options.ackTimeoutMs * 2 ** (attempts - 1) });
     }
 
@@ -320,18 +365,26 @@ export function createMessageChannel(options: ChannelOptions) {
       this.checkRedeliveries = false;
       const { appKey, merchantId, sources } = this.spec;
       const pending = await store.pendingRedeliveries(appKey, merchantId, sources);
+      const found = new Set<string>();
       for (const source of sources) {
         const mine = pending.filter((p) => p.source === source);
         const events = await store.eventsAt(merchantId, source, mine.map((p) => p.position));
         for (const event of events) {
           if (this.closed || this.terminated) return;
           const key = positionKey(source, event.position);
-          const envelope: Envelope = { event, topic: topicOfSource(source), cursor: this.inFlight.get(key)?.envelope.cursor ?? this.cursorAfter(event), attempt: 1, reason: 'MANUAL', generation: 0 };
+          found.add(key);
+          const previous = this.inFlight.get(key)?.envelope;
+          const positions = previous?.positions ?? this.positionsAfter(event);
+          const requestedAt = mine.find((p) => p.position === event.position)?.requestedAt;
+          const envelope: Envelope = { event, topic: topicOfSource(source), positions, cursor: previous?.cursor ?? this.seal(positions), attempt: 1, reason: 'MANUAL', resets: 0, ...(requestedAt ? { requestedAt } : {}) };
           this.track(envelope);
           yield envelope;
         }
       }
-      await store.clearRedelivery(appKey, merchantId, pending);
+      // A request is cleared once its message is sent (`sent`); requests whose event this stream
+      // cannot find are done now.
+      const gone = pending.filter((p) => !found.has(positionKey(p.source, p.position)));
+      if (gone.length) await store.clearRedelivery(appKey, merchantId, gone);
     }
 
     private async *duePushes(): AsyncGenerator<Envelope> {
@@ -359,7 +412,7 @@ export function createMessageChannel(options: ChannelOptions) {
           this.waitingForRoom = true;
           return;
         }
-        const generation = this.generation(source);
+        const resets = this.resets;
         const limit = Math.min(batchSize, room);
         const events = await readEvents(merchantId, source, this.delivered[source] ?? 0, limit, this.spec.types[source]);
         // A full read: there may be more, now (a full batch) or once there is room (the in-flight limit).
@@ -370,17 +423,19 @@ export function createMessageChannel(options: ChannelOptions) {
         for (const event of events) {
           if (this.closed || this.terminated) return;
           // A reset while this batch was read or pushed moved the stream: read again from there.
-          if (this.generation(source) !== generation) {
+          if (this.resets !== resets) {
             this.dirty = true;
             return;
           }
           if (event.position <= (this.delivered[source] ?? 0)) continue;
+          const positions = this.positionsAfter(event);
           const envelope: Envelope = {
             event,
             topic: topicOfSource(source),
-            cursor: this.cursorAfter(event),
+            positions,
+            cursor: this.seal(positions),
             attempt: 1,
-            generation: 0,
+            resets: 0,
             reason: event.position <= (this.pushedBefore[source] ?? 0) ? 'REPLAY' : 'LIVE',
           };
           this.delivered[source] = event.position;

@@ -502,7 +502,7 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     let done = false;
 
     /** Read before a reset of its topic: the stream replays from the reset position instead. */
-    const stale = (envelope: Envelope) => stream.generation(envelope.event.source) !== envelope.generation;
+    const stale = (envelope: Envelope) => stream.isStale(envelope);
     const prepare = async (envelope: Envelope): Promise<Step> => {
       try {
         const rootValue = Object.assign(Object.create(null) as object, envelope, { __typename: envelope.topic.graphqlType });
@@ -591,6 +591,7 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
           if (done) return { done: true, value: undefined };
           if (stream.terminated) return failWith(stream.terminated);
           if (stale(step.envelope)) continue;
+          stream.sent(step.envelope);
           return { done: false, value: step.result };
         }
       },
