@@ -7,6 +7,7 @@
  */
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import { mintOperatorToken } from '../core/tokens.js';
 import { createMerchant, createProduct, placeOrder, stockOf } from './helpers/factories.js';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
@@ -137,6 +138,19 @@ describe('a forged after cursor', () => {
     for (const list of ['orders', 'products']) {
       const res = await t.gql(shop.token, `query($after: String) { ${list}(after: $after) { nodes { id } } }`, { after: cursor(values) });
       expect({ list, extensions: res.errors?.[0]?.extensions }).toMatchObject({ list, extensions: { code: 'BAD_USER_INPUT', field: 'after' } });
+    }
+  });
+
+  test('message records and the operators\' app list refuse forged cursors the same way', async () => {
+    const shop = await createMerchant(t);
+    for (const values of [['messageRecords', 'foo 1', 'order', 1], ['messageRecords', '2020-02-30T00:00:00.000Z', 'order', 1], ['messageRecords', '2020-01-01T00:00:00.000Z', 'nope', 1], ['messageRecords', '2020-01-01T00:00:00.000Z', 'order', 'x']]) {
+      const res = await t.gql(shop.token, 'query($after: String) { messageRecords(after: $after) { nodes { id } } }', { after: cursor(values) });
+      expect({ values, extensions: res.errors?.[0]?.extensions }).toMatchObject({ values, extensions: { code: 'BAD_USER_INPUT', field: 'after' } });
+    }
+    const operator = await mintOperatorToken(t.platform.keys, { issuer: t.platform.config.publicUrl, audience: t.platform.config.apiAudience, operatorId: crypto.randomUUID() });
+    for (const values of [['APPS', 'foo 1', crypto.randomUUID()], ['APPS', '2020-02-30T00:00:00.000Z', crypto.randomUUID()]]) {
+      const res = await t.gql(operator, 'query($after: String) { apps(after: $after) { nodes { key } } }', { after: cursor(values) });
+      expect({ values, extensions: res.errors?.[0]?.extensions }).toMatchObject({ values, extensions: { code: 'BAD_USER_INPUT', field: 'after' } });
     }
   });
 

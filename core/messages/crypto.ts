@@ -113,9 +113,12 @@ export function createMessageCrypto(keks: readonly Kek[]) {
       return db.select({ version: messageKeys.version, createdAt: messageKeys.createdAt }).from(messageKeys).where(and(eq(messageKeys.appKey, appKey))).orderBy(desc(messageKeys.version));
     },
 
-    /** A key for another purpose of the channel, derived from the newest key-encryption key. */
+    /**
+     * A key for another purpose of the channel (the per-app buyer references of account events),
+     * derived from the oldest key-encryption key: adding a newer one must not change what it derives.
+     */
     derivedKey(purpose: string): Buffer {
-      return Buffer.from(crypto.hkdfSync('sha256', keks[0]!.key, Buffer.alloc(0), purpose, 32));
+      return Buffer.from(crypto.hkdfSync('sha256', keks[keks.length - 1]!.key, Buffer.alloc(0), purpose, 32));
     },
 
     sealCursor(state: CursorState): string {

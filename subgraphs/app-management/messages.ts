@@ -10,7 +10,7 @@ import { badInput, forbidden, notFound } from '../../core/errors.js';
 import { InvalidCursorError, type MessageCrypto } from '../../core/messages/crypto.js';
 import { notifyControl, type MessageStore } from '../../core/messages/store.js';
 import { TOPICS, topicOf, topicOfSource, type MessageSource, type MessageTopic, type TopicDefinition } from '../../core/messages/topics.js';
-import { decodeCursor, encodeCursor, pageSize } from '../../core/pagination.js';
+import { decodeCursor, encodeCursor, isCursorTimestamp, pageSize } from '../../core/pagination.js';
 import { eq } from 'drizzle-orm';
 import { apps, auditLog } from './tables.js';
 
@@ -84,8 +84,9 @@ export function createMessageResolvers(db: Db, store: MessageStore, crypto: Mess
         const first = pageSize(args.first);
         let before: { source: string; position: number; firstPushedAt: Date } | null = null;
         if (args.after) {
-          const [at, source, position] = decodeCursor(args.after, 'messageRecords', 3) as [string, string, number];
-          before = { firstPushedAt: new Date(at), source, position };
+          const [at, source, position] = decodeCursor(args.after, 'messageRecords', 3);
+          if (!isCursorTimestamp(at) || !TOPICS.some((t) => t.source === source) || typeof position !== 'number') throw badInput('after is not a cursor of this list', 'after');
+          before = { firstPushedAt: new Date(at), source: source as string, position };
         }
         const page = await store.listRecords(stream.appKey, stream.merchantId, {
           sources: topics.map((t) => t.source),

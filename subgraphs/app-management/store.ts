@@ -7,7 +7,7 @@ import type { Db, Executor } from '../../core/db.js';
 import { isUniqueViolation } from '../../core/db.js';
 import { badInput, conflict, notFound, unauthenticated } from '../../core/errors.js';
 import { recordEvents } from '../../core/outbox.js';
-import { decodeCursor, encodeCursor } from '../../core/pagination.js';
+import { decodeCursor, encodeCursor, isCursorTimestamp } from '../../core/pagination.js';
 import { schemaDir } from '../../core/paths.js';
 import { passwordSignIn } from '../../core/password-sign-in.js';
 import { generateSecret, hashSecret } from '../../core/secrets.js';
@@ -202,7 +202,7 @@ export function createAppManagementStore(db: Db) {
       const conditions = [];
       if (args.after) {
         const [at, id] = decodeCursor(args.after, 'APPS', 2) as [string, string];
-        if (Number.isNaN(Date.parse(at)) || !v.isWellFormedId(id)) throw badInput('after is not a cursor of this list', 'after');
+        if (!isCursorTimestamp(at) || !v.isWellFormedId(id)) throw badInput('after is not a cursor of this list', 'after');
         conditions.push(or(lt(apps.createdAt, new Date(at)), and(eq(apps.createdAt, new Date(at)), lt(apps.id, id))));
       }
       return db
