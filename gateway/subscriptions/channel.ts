@@ -295,8 +295,8 @@ export function createMessageChannel(options: ChannelOptions) {
           // with the position moved back, and it is pushed again now with that cursor (it may not
           // have been sent: messages prepared before the reset are not).
           if ((entry.envelope.positions[source] ?? 0) > position) {
-            const moved = { ...entry.envelope.positions, [source]: position };
-            entry.envelope = { ...entry.envelope, positions: moved, cursor: this.seal(moved) };
+            const clamped = { ...entry.envelope.positions, [source]: position };
+            entry.envelope = { ...entry.envelope, positions: clamped, cursor: this.seal(clamped) };
             entry.dueAt = Date.now();
           }
         }
@@ -304,6 +304,29 @@ export function createMessageChannel(options: ChannelOptions) {
       if (moved) this.resets++;
       this.wake();
     }
+
+    /**
+     * After the control listener reconnected (an acknowledgement or reset notification may have
+     * been missed): drops what the stored cursors acknowledge, and replays from a stored cursor
+     * that is behind what this stream has read (a missed reset, or messages still unacknowledged:
+     * those are pushed again, which at-least-once allows).
+     */
+    async resync() {
+      const acked = await store.acknowledgedPositions(this.spec.appKey, this.spec.merchantId, this.spec.sources, null);
+      this.acknowledged(acked);
+      const behind: Record<string, number> = {};
+      for (const source of this.spec.sources) if (acked[source] !== undefined && acked[source] < (this.delivered[source] ?? 0)) behind[source] = acked[source];
+      if (Object.keys(behind).length) this.reset(behind);
+      this.checkRedeliveries = true;
+      this.wake();
+    }
+
+    /** Drops what the stored cursors acknowledge (an acknowledgement notification may have been missed). */
+    private async refreshAcknowledged() {
+      this.lastAckCheck = Date.now();
+      this.acknowledged(await store.acknowledgedPositions(this.spec.appKey, this.spec.merchantId, this.spec.sources, null));
+    }
+    private lastAckCheck = 0;
 
     async recordPush(envelope: Envelope, pushed: unknown) {
       await recordDelivery({
@@ -322,11 +345,12 @@ export function createMessageChannel(options: ChannelOptions) {
       register(this);
       try {
         const acked = await store.acknowledgedPositions(appKey, merchantId, sources, this.spec.startFrom);
-        this.pushedBefore = await store.highestPushed(appKey, merchantId);
+        this.pushedBefore = { ...(await store.highestPushed(appKey, merchantId)), ...this.pushedBefore };
         // An `after` cursor never reaches back before the merchant authorized the app.
         for (const source of sources) {
           const floor = this.spec.after?.[source] !== undefined && this.spec.startFrom ? await store.positionBefore(merchantId, source, this.spec.startFrom) : 0;
-          this.delivered[source] = Math.max(this.spec.after?.[source] ?? acked[source], floor);
+          // A reset notified while these reads ran has already set its position: it wins.
+          if (this.delivered[source] === undefined) this.delivered[source] = Math.max(this.spec.after?.[source] ?? acked[source], floor);
         }
         while (!this.closed) {
           if (this.terminated) throw this.terminated;
@@ -338,6 +362,17 @@ export function createMessageChannel(options: ChannelOptions) {
           yield* this.duePushes();
           if (readNew) yield* this.newEvents();
           if (this.dirty || this.terminated) continue;
+          // Stopped at the in-flight limit with nothing left to re-push: the acknowledgement that
+          // frees room may have been missed, so the stored cursors are asked now and then.
+          if (this.waitingForRoom && this.nextDueIn() === Infinity) {
+            const sinceCheck = Date.now() - this.lastAckCheck;
+            if (sinceCheck >= options.ackTimeoutMs) {
+              await this.refreshAcknowledged();
+              continue;
+            }
+            await this.sleep(options.ackTimeoutMs - sinceCheck);
+            continue;
+          }
           await this.sleep(this.nextDueIn());
         }
       } finally {
@@ -392,8 +427,7 @@ export function createMessageChannel(options: ChannelOptions) {
       const due = [...this.inFlight.values()].filter((e) => e.dueAt <= now && e.attempts < options.maxPushAttempts);
       if (!due.length) return;
       // An acknowledgement NOTIFY may have been missed (a listener reconnecting): ask the database.
-      const acked = await store.acknowledgedPositions(this.spec.appKey, this.spec.merchantId, this.spec.sources, null);
-      this.acknowledged(acked);
+      await this.refreshAcknowledged();
       due.sort((a, b) => a.envelope.event.source.localeCompare(b.envelope.event.source) || a.envelope.event.position - b.envelope.event.position);
       for (const entry of due) {
         const key = positionKey(entry.envelope.event.source, entry.envelope.event.position);
@@ -497,8 +531,9 @@ export function createMessageChannel(options: ChannelOptions) {
       unlisteners.push(await options.database.listen(OUTBOX_CHANNEL, onOutbox, wakeAll));
       unlisteners.push(
         await options.database.listen(MESSAGE_CONTROL_CHANNEL, onControl, () => {
-          for (const set of byMerchant.values()) for (const subscriber of set) subscriber.checkRedeliveries = true;
-          wakeAll();
+          for (const set of byMerchant.values()) {
+            for (const subscriber of set) subscriber.resync().catch((error: unknown) => logger.warn({ err: error }, 'message channel: a stream could not re-read its cursors; it does at its next re-push'));
+          }
         }),
       );
     },
