@@ -221,6 +221,48 @@ describe('codes and refresh tokens work once', () => {
   });
 });
 
+describe('introspection and revocation are for a client\'s own tokens', () => {
+  const call = (path: string, key: string, secret: string, token: string) =>
+    fetch(`${origin}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${key}:${encodeURIComponent(secret)}`).toString('base64')}` },
+      body: new URLSearchParams({ token, token_type_hint: 'refresh_token' }).toString(),
+    });
+
+  test('another app sees the token inactive and cannot revoke it; the owner can do both', async () => {
+    const { createAppManagementStore } = await import('../subgraphs/app-management/store.js');
+    const store = createAppManagementStore(t.platform.database.db);
+    const otherKey = `app_other_${crypto.randomUUID().slice(0, 8)}`;
+    const otherSecret = crypto.randomBytes(24).toString('base64url');
+    const developer = await store.createDeveloper({ kind: 'COMPANY', name: 'Other ISV', email: `${otherKey}@example.com` });
+    await store.createApp({ key: otherKey, name: 'Other app', developerId: developer.id, status: 'LIVE', secret: otherSecret });
+    const pkg = await store.createPackage({ name: `Orders ${otherKey}`, description: 'test', tier: 'FREE', scopes: ['orders:read'] });
+    await store.grantPackage('system:tests', { appKey: otherKey, packageId: pkg.id, reason: 'test' });
+
+    // An app without redirect URIs is a client for client credentials only.
+    const ownToken = await fetch(`${origin}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${otherKey}:${encodeURIComponent(otherSecret)}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'orders:read' }).toString(),
+    });
+    expect(ownToken.status).toBe(200);
+
+    const tokens = await exchange(await authorize());
+    const byOther = await call('/oauth/introspect', otherKey, otherSecret, tokens.refresh_token!);
+    expect(byOther.status).toBe(200);
+    expect(await byOther.json()).toEqual({ active: false });
+    const byOwner = await call('/oauth/introspect', DEMO_APP_KEY, appSecret, tokens.refresh_token!);
+    expect(await byOwner.json()).toMatchObject({ active: true, client_id: DEMO_APP_KEY });
+
+    const revokedByOther = await call('/oauth/revoke', otherKey, otherSecret, tokens.refresh_token!);
+    expect(revokedByOther.status).toBe(400);
+    expect(((await revokedByOther.json()) as { error: string }).error).toBe('invalid_request');
+    expect((await call('/oauth/introspect', DEMO_APP_KEY, appSecret, tokens.refresh_token!).then((r) => r.json())) as { active: boolean }).toMatchObject({ active: true });
+    expect((await call('/oauth/revoke', DEMO_APP_KEY, appSecret, tokens.refresh_token!)).status).toBe(200);
+    expect((await call('/oauth/introspect', DEMO_APP_KEY, appSecret, tokens.refresh_token!).then((r) => r.json())) as { active: boolean }).toEqual({ active: false });
+  });
+});
+
 describe('merchant consent', () => {
   test('deny sends access_denied back to the app and authorizes nothing', async () => {
     const flow = await authorize({ deny: true });

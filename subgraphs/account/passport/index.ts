@@ -92,8 +92,9 @@ export function createPassportRoutes(options: PassportRouteOptions) {
           client_name: app.name,
           redirect_uris: app.redirectUris,
           application_type: app.redirectUris.length && app.redirectUris.every(isLoopback) ? 'native' : 'web',
-          grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
-          response_types: ['code'],
+          // An app without redirect URIs (a server-to-server integration) can only use client credentials.
+          grant_types: app.redirectUris.length ? ['authorization_code', 'refresh_token', 'client_credentials'] : ['client_credentials'],
+          response_types: app.redirectUris.length ? ['code'] : [],
           token_endpoint_auth_method: 'client_secret_basic',
           id_token_signed_response_alg: 'ES256',
           scope: app.grantedScopes.join(' '),
