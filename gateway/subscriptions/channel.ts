@@ -75,7 +75,7 @@ export interface MessageStream extends AsyncIterable<Envelope> {
    * reset moved back (of its own topic or another), so it is not sent; it is pushed again instead.
    */
   isStale(envelope: Envelope): boolean;
-  /** The message is being handed to the transport. */
+  /** The message is being handed to the transport: its acknowledgement timeout starts now. */
   sent(envelope: Envelope): void;
   /** Ends the stream: the next read returns this error, then the stream is done. */
   terminate(error: Error): void;
@@ -216,6 +216,10 @@ export function createMessageChannel(options: ChannelOptions) {
     /** Manual push requests whose message was sent, cleared together. */
     private sentManual: { source: MessageSource; position: number; requestedAt: Date }[] = [];
     sent(envelope: Envelope) {
+      // The acknowledgement timeout counts from the send, not from the read (a message may wait in
+      // the look-ahead behind slower ones).
+      const entry = this.inFlight.get(positionKey(envelope.event.source, envelope.event.position));
+      if (entry && entry.attempts === envelope.attempt) entry.dueAt = Date.now() + options.ackTimeoutMs * 2 ** (entry.attempts - 1);
       if (!envelope.requestedAt) return;
       if (!this.sentManual.length) {
         setImmediate(() => {
