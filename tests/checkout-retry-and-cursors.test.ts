@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { mintOperatorToken } from '../core/tokens.js';
-import { createMerchant, createProduct, placeOrder, stockOf } from './helpers/factories.js';
+import { ADDRESS, PLACE_ORDER, createMerchant, createProduct, placeOrder, stockOf } from './helpers/factories.js';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
 let t: TestPlatform;
@@ -114,6 +114,46 @@ describe('placing an order again after its first attempt failed to commit', () =
     expect(retried.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     expect(await ordersWithKey(key)).toBe(0);
     expect(await stockOf(t, shop.token, skuId)).toBe(1);
+  });
+});
+
+describe('an order refused for its money or its key changes nothing', () => {
+  test('lines in two currencies are BAD_USER_INPUT before any stock is taken; the key then works with corrected lines', async () => {
+    const shop = await createMerchant(t);
+    const usd = (await createProduct(t, shop.token, [{ stock: 5, currency: 'USD' }])).skus[0]!.id;
+    const eur = (await createProduct(t, shop.token, [{ stock: 5, currency: 'EUR' }])).skus[0]!.id;
+    const key = crypto.randomUUID();
+    const mixed = await placeOrder(t, shop.token, [{ skuId: usd, quantity: 1 }, { skuId: eur, quantity: 1 }], key);
+    expect(mixed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'lines' });
+    expect(await stockEvents(usd)).toEqual([]);
+    expect(await stockEvents(eur)).toEqual([]);
+    expect(await ordersWithKey(key)).toBe(0);
+    const corrected = await placeOrder(t, shop.token, [{ skuId: usd, quantity: 2 }], key);
+    expect(corrected.errors).toBeUndefined();
+    expect(await stockOf(t, shop.token, usd)).toBe(3);
+    expect(await stockOf(t, shop.token, eur)).toBe(5);
+  });
+
+  test('a total too large to hold exactly is BAD_USER_INPUT before any stock is taken', async () => {
+    const shop = await createMerchant(t);
+    const dear = (await createProduct(t, shop.token, [{ stock: 5, amount: Number.MAX_SAFE_INTEGER }])).skus[0]!.id;
+    const huge = await placeOrder(t, shop.token, [{ skuId: dear, quantity: 2 }]);
+    expect(huge.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'lines' });
+    expect(await stockEvents(dear)).toEqual([]);
+    expect(await stockOf(t, shop.token, dear)).toBe(5);
+  });
+
+  test('the same key with another shipping address is a CONFLICT, not the first order', async () => {
+    const shop = await createMerchant(t);
+    const skuId = (await createProduct(t, shop.token, [{ stock: 5 }])).skus[0]!.id;
+    const key = crypto.randomUUID();
+    const first = await placeOrder(t, shop.token, [{ skuId, quantity: 1 }], key);
+    expect(first.errors).toBeUndefined();
+    const elsewhere = await t.gql(shop.token, PLACE_ORDER, { input: { idempotencyKey: key, lines: [{ skuId, quantity: 1 }], shippingAddress: { ...ADDRESS, city: 'Shelbyville' } } });
+    expect(elsewhere.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'idempotencyKey' });
+    const same = await t.gql<any>(shop.token, PLACE_ORDER, { input: { idempotencyKey: key, lines: [{ skuId, quantity: 1 }], shippingAddress: { ...ADDRESS, country: 'us' } } });
+    expect(same.data.placeOrder.order.id).toBe(first.data!.placeOrder.order.id);
+    expect(await stockOf(t, shop.token, skuId)).toBe(4);
   });
 });
 

@@ -26,13 +26,17 @@ export function createCheckout(store: OrderStore, products: ProductClient, logge
     return lines.map(key).sort().join() === stored.map(key).sort().join();
   }
 
-  async function replay(merchantId: string, key: string, lines: PlaceOrderInput['lines']): Promise<OrderRow | undefined> {
+  /** An address as one comparable string, whatever the order of its fields. */
+  const addressKey = (address: Address | null) => JSON.stringify(Object.entries(address ?? {}).filter(([, value]) => value !== null && value !== undefined).sort(([a], [b]) => a.localeCompare(b)));
+
+  /** The order already placed with this key, if any; the same key for another order is a CONFLICT. */
+  async function replay(merchantId: string, key: string, lines: PlaceOrderInput['lines'], shippingAddress: Address): Promise<OrderRow | undefined> {
     const existing = await store.findByIdempotencyKey(merchantId, key);
     if (!existing) return undefined;
     const stored = await store.linesByOrderIds(merchantId, [existing.id]);
     const merged = new Map<string, number>();
     for (const l of lines) merged.set(l.skuId.toLowerCase(), (merged.get(l.skuId.toLowerCase()) ?? 0) + l.quantity);
-    if (!sameLines([...merged].map(([skuId, quantity]) => ({ skuId, quantity })), stored)) {
+    if (!sameLines([...merged].map(([skuId, quantity]) => ({ skuId, quantity })), stored) || addressKey(existing.shippingAddress) !== addressKey(shippingAddress)) {
       throw conflict('This idempotency key was already used for a different order', { field: 'idempotencyKey', orderId: existing.id });
     }
     return existing;
@@ -59,7 +63,7 @@ export function createCheckout(store: OrderStore, products: ProductClient, logge
         v.intInRange(line.quantity, `lines[${i}].quantity`, 1, 10_000);
       });
       const shippingAddress = validateAddress(input.shippingAddress);
-      const replayed = await replay(merchantId, key, input.lines);
+      const replayed = await replay(merchantId, key, input.lines, shippingAddress);
       if (replayed) return replayed;
 
       const reservationKey = `order:${crypto.createHash('sha256').update(key).digest('base64url')}`;
@@ -71,7 +75,7 @@ export function createCheckout(store: OrderStore, products: ProductClient, logge
         // (the unique violation), or this insert itself with only its answer lost. That order holds
         // the reservation: answer with it, never give its stock back.
         const placedConcurrently = isUniqueViolation(error, 'orders_merchant_idempotency_key');
-        const committed = await replay(merchantId, key, input.lines).catch((replayError: unknown) => {
+        const committed = await replay(merchantId, key, input.lines, shippingAddress).catch((replayError: unknown) => {
           if (placedConcurrently) throw replayError; // e.g. that order has other lines: CONFLICT
           return undefined; // the order database still fails: no order is known to hold the stock
         });
@@ -80,6 +84,15 @@ export function createCheckout(store: OrderStore, products: ProductClient, logge
         await products.releaseStock(contextToken, reservationKey).catch((releaseError: unknown) =>
           logger.error({ err: releaseError, reservationKey }, 'could not give back stock of an order that failed to commit'),
         );
+        // A concurrent request with the same key (which found this reservation held and reused it)
+        // may have committed its order meanwhile: that order needs the stock, so it is taken again.
+        const late = await replay(merchantId, key, input.lines, shippingAddress).catch(() => undefined);
+        if (late) {
+          await products.reserveStock(contextToken, reservationKey, input.lines).catch((reserveError: unknown) =>
+            logger.error({ err: reserveError, reservationKey, orderId: late.id }, 'an order committed concurrently holds no stock: its reservation could not be taken again'),
+          );
+          return late;
+        }
         throw error;
       }
     },

@@ -214,11 +214,11 @@ export function createOrderStore(db: Db) {
      */
     async insertOrder(merchantId: string, input: NewOrder): Promise<OrderRow> {
       const currencies = new Set(input.lines.map((l) => l.unitPrice.currency));
-      if (currencies.size !== 1) throw conflict('All lines of an order must be in one currency', { field: 'lines' });
+      if (currencies.size !== 1) throw badInput('All lines of an order must be in one currency', 'lines');
       const currency = input.lines[0]!.unitPrice.currency;
       const lineTotals = input.lines.map((l) => l.unitPrice.amount * l.quantity);
       const total = lineTotals.reduce((a, b) => a + b, 0);
-      if (!Number.isSafeInteger(total)) throw conflict('The order total is too large', { field: 'lines' });
+      if (!Number.isSafeInteger(total)) throw badInput('The order total is too large', 'lines');
       const id = input.id ?? crypto.randomUUID();
       const now = input.createdAt ?? new Date();
       return db.transaction(async (tx) => {

@@ -349,6 +349,10 @@ export function createProductStore(db: Db) {
             .from(products)
             .where(and(eq(products.merchantId, merchantId), inArray(products.id, [...new Set(locked.map((s) => s.productId))])));
           const productById = new Map(productRows.map((p) => [p.id, p]));
+          // The order's money must add up before any stock is taken (one currency, a total the
+          // order service holds exactly): refused here, nothing is reserved and the key stays unused.
+          if (new Set(skuIds.map((id) => byId.get(id)!.currency)).size !== 1) throw badInput('All lines of an order must be in one currency', 'lines');
+          if (!Number.isSafeInteger(skuIds.reduce((sum, id) => sum + byId.get(id)!.priceAmount * quantities.get(id)!, 0))) throw badInput('The order total is too large', 'lines');
           const held = existing.filter((r) => r.releasedAt === null).length;
           // releaseStock releases every row of a key at once: a key is held, released, or unused.
           if (held > 0 && held < existing.length) throw new Error(`Reservation ${key} is partly released`);
