@@ -19,23 +19,28 @@ export class HttpError extends Error {
 
 export function readBody(req: http.IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
   return new Promise((resolve, reject) => {
+    // Too large: answered with 413 and the connection closed after it (the rest is not kept).
+    const tooLarge = () => new HttpError(413, `Request body too large (at most ${limit} bytes)`, 'BAD_REQUEST', { connection: 'close' });
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {
-      reject(new HttpError(413, 'Request body too large'));
+      reject(tooLarge());
       req.resume();
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        reject(new HttpError(413, 'Request body too large'));
-        req.destroy();
+        req.off('data', onData);
+        chunks.length = 0;
+        reject(tooLarge());
+        req.resume();
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });

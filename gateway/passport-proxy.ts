@@ -7,10 +7,15 @@
 import http from 'node:http';
 import type { Caller } from '../core/caller.js';
 import { INTERNAL_SCOPE } from '../core/caller.js';
+import { readBody } from '../core/http.js';
 import { CONTEXT_TOKEN_HEADER } from '../core/tokens.js';
 
 export const PASSPORT_PATHS = /^\/(oauth\/|interaction\/|\.well-known\/(openid-configuration|oauth-authorization-server)$)/;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+/** Passport requests are forms and token requests: small. */
+const MAX_PASSPORT_BODY_BYTES = 64 * 1024;
+/** An account service that has not answered in this long has failed the request. */
+const UPSTREAM_TIMEOUT_MS = 15_000;
 const SYSTEM_CALLER: Caller = { kind: 'system', merchantId: null, appKey: 'portico-gateway', scopes: [INTERNAL_SCOPE] };
 
 export function createPassportProxy(options: { accountUrl: string; publicUrl: string; signContext(caller: Caller): Promise<string> }) {
@@ -19,10 +24,15 @@ export function createPassportProxy(options: { accountUrl: string; publicUrl: st
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
   return async function proxyPassport(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // The body is read (bounded) before the account service is called: a slow or endless client
+    // holds only its own connection, never one of the pool's.
+    const body = await readBody(req, MAX_PASSPORT_BODY_BYTES);
+    const named = new Set(String(req.headers.connection ?? '').toLowerCase().split(',').map((h) => h.trim()).filter(Boolean));
     const headers: http.OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) {
-      if (!HOP_BY_HOP.has(name) && name !== CONTEXT_TOKEN_HEADER && !name.startsWith('x-forwarded-')) headers[name] = value;
+      if (!HOP_BY_HOP.has(name) && !named.has(name) && name !== 'content-length' && name !== CONTEXT_TOKEN_HEADER && !name.startsWith('x-forwarded-')) headers[name] = value;
     }
+    if (body.length || req.method === 'POST') headers['content-length'] = Buffer.byteLength(body);
     headers['x-forwarded-host'] = publicOrigin.host;
     headers['x-forwarded-proto'] = publicOrigin.protocol.replace(':', '');
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
@@ -39,8 +49,14 @@ export function createPassportProxy(options: { accountUrl: string; publicUrl: st
           response.on('error', reject);
         },
       );
+      upstream.setTimeout(UPSTREAM_TIMEOUT_MS, () => upstream.destroy(new Error('the passport did not answer in time')));
       upstream.on('error', reject);
-      req.pipe(upstream);
+      // The client went away: stop waiting for the account service.
+      res.once('close', () => {
+        if (!res.writableFinished) upstream.destroy();
+        resolve();
+      });
+      upstream.end(body);
     });
   };
 }

@@ -153,8 +153,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   } else {
     logger.warn('no database configured for the gateway: message subscriptions are unavailable');
   }
+  /** The subgraphs' health, asked at most once a second however often /healthz is called (it is public). */
+  let healthCheck: { at: number; checks: Promise<(readonly [string, string])[]> } | undefined;
   async function health(res: http.ServerResponse) {
-    const checks = await Promise.all(
+    if (!healthCheck || Date.now() - healthCheck.at > 1000) healthCheck = { at: Date.now(), checks: checkSubgraphs() };
+    const checks = await healthCheck.checks;
+    const healthy = checks.every(([, status]) => status === 'ok');
+    sendJson(res, healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', subgraphs: Object.fromEntries(checks) });
+  }
+  function checkSubgraphs() {
+    return Promise.all(
       Object.entries(options.subgraphUrls).map(async ([name, url]) => {
         try {
           const response = await fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(2000) });
@@ -164,8 +172,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         }
       }),
     );
-    const healthy = checks.every(([, status]) => status === 'ok');
-    sendJson(res, healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', subgraphs: Object.fromEntries(checks) });
   }
 
   const server = http.createServer(async (req, res) => {
@@ -195,6 +201,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
   });
   server.keepAliveTimeout = 65_000;
+  // A client gets this long to send its headers, and its whole request: a slow one cannot hold a
+  // connection for Node's default five minutes.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
   server.on('upgrade', (req, socket, head) => {
     if (pathOf(req) !== '/graphql' || !transports) {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');

@@ -53,6 +53,8 @@ async function appWith(...packages: string[][]) {
 async function overSocket(client: ReturnType<typeof connectWs>, query: string, variables: Record<string, unknown> = {}): Promise<Received> {
   const one = subscribeWs(client, query, variables);
   await one.waitForEnd();
+  // Refused before it ran (graphql-ws's Error message): the errors alone.
+  if (Array.isArray(one.error)) return { errors: one.error as Received['errors'] };
   if (one.error) throw new Error(`socket closed: ${JSON.stringify(one.error)}`);
   return one.received[0]!;
 }
@@ -247,4 +249,40 @@ test('a manual push requested while nobody listens reaches the next connection; 
   expect(Number(await pendingRequests())).toBe(0);
   resumed.stop();
   await again.dispose();
+});
+
+test('SSE bodies are bounded and read only for an authorized caller; the gateway stays up', async () => {
+  const m = await shop();
+  const streamUrl = t.url.replace(/\/graphql$/, '/graphql/stream');
+  const big = JSON.stringify({ query: `subscription { orderEvents { id } } #${'x'.repeat(2_000_000)}` });
+  const anonymous = await fetch(streamUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: big });
+  expect(anonymous.status).toBe(401);
+  const tooLarge = await fetch(streamUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${m.token}` }, body: big });
+  expect(tooLarge.status).toBe(413);
+  expect(((await tooLarge.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(/too large/);
+  expect((await fetch(new URL('/healthz', t.url))).status).toBe(200);
+});
+
+test('over a WebSocket, documents past the token limit fail alone, and one connection runs at most 100 operations', async () => {
+  const m = await shop();
+  const client = connectWs(t.url, m.token);
+  const live = subscribeWs(client, 'subscription { orderEvents { order { number } } }');
+  await wait(300);
+  const fields = Array.from({ length: 1100 }, (_, i) => `a${i}: __typename`).join(' ');
+  const longQuery = await overSocket(client, `{ ${fields} }`);
+  expect(longQuery.errors![0]!.extensions!.code).toBe('GRAPHQL_PARSE_FAILED');
+  const longSubscription = await overSocket(client, `subscription { orderEvents(types: [${Array(3100).fill('CREATED').join(', ')}]) { id } }`);
+  expect(longSubscription.errors![0]!.extensions!.code).toBe('GRAPHQL_PARSE_FAILED');
+  const order = await newOrder(m);
+  const [event] = await live.waitFor(1);
+  expect(event!.data!.orderEvents.order.number).toBe(order.number); // the socket and its subscription live on
+
+  const more = Array.from({ length: 99 }, () => subscribeWs(client, 'subscription { orderEvents { id } }'));
+  await wait(500);
+  const refused = await overSocket(client, 'subscription { orderEvents { id } }');
+  expect(refused.errors![0]!.extensions!.code).toBe('BAD_REQUEST');
+  expect(refused.errors![0]!.message).toMatch(/100 operations/);
+  for (const sub of more) sub.stop();
+  live.stop();
+  await client.dispose();
 });

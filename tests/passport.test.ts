@@ -263,6 +263,19 @@ describe('introspection and revocation are for a client\'s own tokens', () => {
   });
 });
 
+describe('the passport behind the gateway', () => {
+  test('a request body past 64 KB is refused with 413 before the account service is asked; the passport keeps answering', async () => {
+    const huge = await fetch(`${origin}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=client_credentials&padding=${'x'.repeat(100_000)}`,
+    });
+    expect(huge.status).toBe(413);
+    const discovery = await fetch(`${origin}/.well-known/openid-configuration`);
+    expect(discovery.status).toBe(200);
+  });
+});
+
 describe('merchant consent', () => {
   test('deny sends access_denied back to the app and authorizes nothing', async () => {
     const flow = await authorize({ deny: true });

@@ -605,13 +605,14 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
 
   return {
     /** Runs one operation for a connection: a single result, or a stream of results for a subscription. */
-    async run(request: OperationRequest, connection: Connection): Promise<OperationOutcome> {
+    async run(request: OperationRequest, connection: Connection, parsed?: DocumentNode): Promise<OperationOutcome> {
       if (typeof request.query !== 'string' || !request.query) return errorResult(new PorticoError(ErrorCode.BAD_USER_INPUT, 'query must be a non-empty string'));
       const rawVariables = (request.variables && typeof request.variables === 'object' ? request.variables : {}) as Record<string, unknown>;
       const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
       let document: DocumentNode;
       try {
-        document = parse(request.query, { maxTokens: 5000 });
+        // The same token limit as over HTTP, enforced while parsing.
+        document = parsed ?? parse(request.query, { maxTokens: QUERY_LIMITS.maxTokens });
       } catch (error) {
         return errorResult(new GraphQLError((error as GraphQLError).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } }));
       }
@@ -632,10 +633,18 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
       if ('error' in current) return errorResult(current.error);
       const caller: Caller = current.scopes.join(' ') === connection.caller.scopes.join(' ') ? connection.caller : { ...connection.caller, scopes: [...current.scopes] };
       if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
-        const response = await apollo.executeOperation(
-          { query: request.query, variables: rawVariables, ...(operationName ? { operationName } : {}) },
-          { contextValue: { caller, requestId: connection.requestId } },
-        );
+        let response: Awaited<ReturnType<typeof apollo.executeOperation>>;
+        try {
+          response = await apollo.executeOperation(
+            { query: request.query, variables: rawVariables, ...(operationName ? { operationName } : {}) },
+            { contextValue: { caller, requestId: connection.requestId } },
+          );
+        } catch (error) {
+          // A request refused before execution (a query limit, say) fails alone: never the socket.
+          if (error instanceof GraphQLError) return errorResult(new GraphQLError(error.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+          options.logger.error({ err: error }, 'an operation on a connection failed');
+          return errorResult(new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error'));
+        }
         if (response.body.kind !== 'single') return errorResult(new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, 'unexpected incremental response'));
         return response.body.singleResult as FormattedExecutionResult;
       }

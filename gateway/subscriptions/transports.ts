@@ -12,11 +12,12 @@ import type { Duplex } from 'node:stream';
 import { GraphQLError, parse, type ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { createHandler as createSseHandler } from 'graphql-sse/lib/use/http';
+import { createHandler as createSseHandler } from 'graphql-sse';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Caller } from '../../core/caller.js';
-import { HttpError } from '../../core/http.js';
+import { HttpError, readBody, sendGraphQLError } from '../../core/http.js';
 import type { Logger } from '../../core/logger.js';
+import { QUERY_LIMITS } from '../plugins/query-limits.js';
 import type { Connection, OperationRequest, SubscriptionExecutor } from './execution.js';
 
 export interface TransportOptions {
@@ -27,6 +28,9 @@ export interface TransportOptions {
 }
 
 type WsExtra = { connection?: Connection };
+
+/** Subscriptions (and queries in progress) one WebSocket may run at once. */
+export const MAX_OPERATIONS_PER_CONNECTION = 100;
 
 function authorizationFrom(params: Readonly<Record<string, unknown>> | undefined, request: http.IncomingMessage): string | undefined {
   const fromParams = params?.authorization ?? params?.Authorization;
@@ -59,7 +63,7 @@ export function createTransports(options: TransportOptions) {
 
   const run = (args: ExecutionArgs) => {
     const { request, connection } = args.contextValue as { request: OperationRequest; connection: Connection };
-    return executor.run(request, connection) as never;
+    return executor.run(request, connection, args.document) as never;
   };
 
   useServer<Record<string, unknown>, WsExtra>(
@@ -80,8 +84,12 @@ export function createTransports(options: TransportOptions) {
       onSubscribe(ctx, _id, payload) {
         const connection = ctx.extra.connection;
         if (!connection) return [new GraphQLError('Not authenticated', { extensions: { code: 'UNAUTHENTICATED' } })];
+        // graphql-ws counts this operation in ctx.subscriptions already.
+        if (Object.keys(ctx.subscriptions).length > MAX_OPERATIONS_PER_CONNECTION) {
+          return [new GraphQLError(`At most ${MAX_OPERATIONS_PER_CONNECTION} operations run at once on one connection`, { extensions: { code: 'BAD_REQUEST' } })];
+        }
         try {
-          const document = parse(payload.query);
+          const document = parse(payload.query, { maxTokens: QUERY_LIMITS.maxTokens });
           return { schema: undefined as never, document, contextValue: { request: payload, connection } } as ExecutionArgs;
         } catch (error) {
           return [new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
@@ -95,21 +103,59 @@ export function createTransports(options: TransportOptions) {
     wss,
   );
 
-  const sse = createSseHandler({
-    async onSubscribe(req, params) {
-      let connection: Connection;
-      try {
-        connection = await connectionFor(req.raw.headers, 'sse');
-      } catch (error) {
-        if (!(error instanceof HttpError)) throw error;
-        return [
-          JSON.stringify({ errors: [{ message: error.message, extensions: { code: error.code } }] }),
-          { status: error.status, statusText: error.message.slice(0, 60), headers: { 'content-type': 'application/json', ...error.headers } },
-        ];
-      }
+  /**
+   * SSE: the caller is authorized from the request's headers before its body is read, and the body
+   * is read with the gateway's size limit (graphql-sse's own Node adapter buffers any body unbounded,
+   * before any check). Distinct connections mode only.
+   */
+  const sseConnections = new WeakMap<http.IncomingMessage, Connection>();
+  const sse = createSseHandler<http.IncomingMessage>({
+    authenticate: () => null,
+    onSubscribe(req, params) {
+      const connection = sseConnections.get(req.raw);
+      if (!connection) throw new Error('SSE request without its authorized connection');
       return executor.run(params as OperationRequest, connection) as never;
     },
   });
+  async function serveSse(req: http.IncomingMessage, res: http.ServerResponse) {
+    let connection: Connection;
+    try {
+      connection = await connectionFor(req.headers, 'sse');
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      return sendGraphQLError(res, error);
+    }
+    sseConnections.set(req, connection);
+    // Read here, so that a body too large is a 413 (graphql-sse would make any failure a 400).
+    const raw = req.method === 'POST' ? await readBody(req) : '';
+    const [body, init] = await sse({
+      method: req.method!,
+      url: req.url!,
+      headers: {
+        get(key: string) {
+          const header = req.headers[key];
+          return Array.isArray(header) ? header.join('\n') : (header ?? null);
+        },
+      },
+      body: () => raw,
+      raw: req,
+      context: undefined as never,
+    });
+    res.writeHead(init.status ?? 200, init.statusText, init.headers as http.OutgoingHttpHeaders);
+    if (!body || typeof body === 'string') {
+      await new Promise<void>((resolve) => res.end(body ?? undefined, () => resolve()));
+      return;
+    }
+    const stop = () => void body.return(undefined);
+    res.once('close', stop);
+    for await (const chunk of body) {
+      if (!res.writable) break;
+      const closed = await new Promise<boolean>((resolve, reject) => res.write(chunk, (error) => (error ? reject(error) : resolve(false))));
+      if (closed) break;
+    }
+    res.off('close', stop);
+    await new Promise<void>((resolve) => res.end(() => resolve()));
+  }
 
   return {
     /** Takes over an HTTP upgrade to /graphql; refuses anything else. */
@@ -126,7 +172,8 @@ export function createTransports(options: TransportOptions) {
         res.end(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }));
         return Promise.resolve();
       }
-      return sse(req, res).catch((error: unknown) => {
+      return serveSse(req, res).catch((error: unknown) => {
+        if (error instanceof HttpError && !res.headersSent) return sendGraphQLError(res, error);
         logger.error({ err: error }, 'SSE request failed');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
         else res.end();
