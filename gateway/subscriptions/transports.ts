@@ -50,13 +50,23 @@ export function createTransports(options: TransportOptions) {
 
   const connectionFor = async (headers: http.IncomingHttpHeaders, transport: 'ws' | 'sse'): Promise<Connection> => {
     const { caller, requestId } = await options.authorize(headers);
-    const recheck = async () => {
+    const check = async () => {
       try {
         return { scopes: (await options.authorize(headers)).caller.scopes };
       } catch (error) {
         if (!(error instanceof HttpError)) throw error;
         return { error: new GraphQLError(error.message, { extensions: { code: error.code } }) };
       }
+    };
+    // One check serves every subscription of the connection that asks within half a second.
+    let last: { at: number; outcome: ReturnType<typeof check> } | undefined;
+    const recheck = () => {
+      if (!last || Date.now() - last.at > 500) {
+        const outcome = check();
+        last = { at: Date.now(), outcome };
+        outcome.catch(() => (last = undefined));
+      }
+      return last.outcome;
     };
     return { caller, requestId, transport, recheck, connectionId: `${transport}_${crypto.randomUUID()}` };
   };
