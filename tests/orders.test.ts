@@ -101,8 +101,15 @@ describe('order status', () => {
     const read = (await t.gql(shop.token, ORDER, { id: order.id })).data!.order;
     expect(read.shipment).toMatchObject({ carrier: 'DHL', trackingNumber: 'JD0001' });
     expect(read.statusHistory.map((h: { to: string }) => h.to)).toEqual(['PENDING_PAYMENT', 'PAID', 'SHIPPED']);
-    const events = await rows<{ type: string }>(sql`select type from "order".outbox_events where aggregate_id = ${order.id} order by position`);
+    const events = await rows<{ type: string; payload: Record<string, any> }>(sql`select type, payload from "order".outbox_events where aggregate_id = ${order.id} order by position`);
     expect(events.map((e) => e.type)).toEqual(['order.created', 'order.paid', 'order.shipped']);
+    // The created event carries what was ordered, so an ERP can book it from the event alone.
+    expect(events[0]!.payload).toMatchObject({
+      orderId: order.id,
+      total: order.total,
+      lines: [{ lineNo: 1, skuId: product.skus[0]!.id, skuCode: expect.any(String), quantity: 1, unitPrice: { amount: 1000, currency: 'USD' }, total: { amount: 1000, currency: 'USD' } }],
+    });
+    expect(events[2]!.payload).toMatchObject({ shipment: { carrier: 'DHL', trackingNumber: 'JD0001' } });
   });
 
   test('an invalid transition is a CONFLICT naming the current status and changes nothing', async () => {

@@ -258,7 +258,10 @@ export function createOrderStore(db: Db) {
           })),
         );
         await tx.insert(orderStatusHistory).values({ orderId: id, merchantId, fromStatus: null, toStatus: 'PENDING_PAYMENT', occurredAt: now });
-        await recordEvents(tx, outboxEvents, [orderEvent(order!, null, now, { total: { amount: total, currency } })]);
+        // The lines go with the event (an ERP can book the order from the event alone, and the
+        // message record keeps what was ordered as it was at the time).
+        const lines = input.lines.map((line, i) => ({ lineNo: i + 1, skuId: line.skuId, skuCode: line.skuCode, productId: line.productId, quantity: line.quantity, unitPrice: { amount: line.unitPrice.amount, currency }, total: { amount: lineTotals[i]!, currency } }));
+        await recordEvents(tx, outboxEvents, [orderEvent(order!, null, now, { total: { amount: total, currency }, lines })]);
         return order!;
       });
     },
