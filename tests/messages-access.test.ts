@@ -207,9 +207,10 @@ test('a reset of one topic re-seals the cursors of the other topics\' unacknowle
   const reset = await t.gql(m.token, 'mutation($at: DateTime!) { resetMessageCursor(to: { time: $at, topics: [ORDERS] }) { acknowledgedCursor } }', { at: before });
   expect(reset.errors).toBeUndefined();
   // The product message is pushed again at once (not after the 30 s acknowledgement timeout), with a new cursor.
+  const resealedOf = () => productMessages().find((r) => r.data!.messages.id === firstProduct.id && r.data!.messages.cursor !== firstProduct.cursor)?.data!.messages;
   const deadline = Date.now() + 5000;
-  while (!productMessages().some((r) => r.data!.messages.id === firstProduct.id && r.data!.messages.cursor !== firstProduct.cursor) && Date.now() < deadline) await wait(50);
-  const resealed = productMessages().find((r) => r.data!.messages.id === firstProduct.id && r.data!.messages.cursor !== firstProduct.cursor)!.data!.messages;
+  while (!resealedOf() && Date.now() < deadline) await wait(50);
+  const resealed = resealedOf()!;
   expect(resealed.reason).toBe('REPUSH');
   const ack = await t.gql<any>(m.token, 'mutation($c: MessageCursor!) { acknowledgeMessages(upTo: $c) { topics { topic pending } } }', { c: resealed.cursor });
   expect(ack.errors).toBeUndefined();

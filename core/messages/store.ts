@@ -131,11 +131,10 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
     /**
      * The positions an app's stream of a merchant never goes below: the last event before the
      * merchant authorized the app (the passport grant's `authorized_at`). Events before it are not
-     * the app's, whatever cursor or time it asks for. Without a grant (tokens minted by operators
-     * for the local instance), 0.
+     * the app's, whatever cursor or time it asks for. Without an authorization time (tokens minted
+     * by operators for the local instance), 0.
      */
-    async streamFloor(merchantId: string, sources: readonly MessageSource[], grantId: string | undefined): Promise<Record<MessageSource, number>> {
-      const authorizedAt = grantId ? await this.authorizedAt(grantId) : null;
+    async streamFloor(merchantId: string, sources: readonly MessageSource[], authorizedAt: Date | null): Promise<Record<MessageSource, number>> {
       const floor = {} as Record<MessageSource, number>;
       for (const source of sources) floor[source] = authorizedAt ? await this.positionBefore(merchantId, source, authorizedAt) : 0;
       return floor;

@@ -106,7 +106,11 @@ export function createMessageChannel(options: ChannelOptions) {
           // One app's failure (its key cannot be loaded, say) must not fail the other apps' pushes
           // of the same moment: write each app's records on its own.
           const byApp = new Map<string, typeof batch>();
-          for (const b of batch) byApp.set(b.delivery.appKey, [...(byApp.get(b.delivery.appKey) ?? []), b]);
+          for (const b of batch) {
+            const own = byApp.get(b.delivery.appKey);
+            if (own) own.push(b);
+            else byApp.set(b.delivery.appKey, [b]);
+          }
           if (byApp.size === 1) {
             logger.error({ err: error, appKey: batch[0]!.delivery.appKey }, 'message channel: delivery records could not be written');
             for (const b of batch) b.done(error);
@@ -351,10 +355,10 @@ export function createMessageChannel(options: ChannelOptions) {
         const acked = await store.acknowledgedPositions(appKey, merchantId, sources, this.spec.startFrom);
         this.pushedBefore = { ...(await store.highestPushed(appKey, merchantId)), ...this.pushedBefore };
         // An `after` cursor never reaches back before the merchant authorized the app.
+        const floor: Partial<Record<MessageSource, number>> = this.spec.after ? await store.streamFloor(merchantId, sources, this.spec.startFrom) : {};
         for (const source of sources) {
-          const floor = this.spec.after?.[source] !== undefined && this.spec.startFrom ? await store.positionBefore(merchantId, source, this.spec.startFrom) : 0;
           // A reset notified while these reads ran has already set its position: it wins.
-          if (this.delivered[source] === undefined) this.delivered[source] = Math.max(this.spec.after?.[source] ?? acked[source], floor);
+          if (this.delivered[source] === undefined) this.delivered[source] = Math.max(this.spec.after?.[source] ?? acked[source], floor[source] ?? 0);
         }
         while (!this.closed) {
           if (this.terminated) throw this.terminated;

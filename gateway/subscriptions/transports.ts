@@ -118,14 +118,9 @@ export function createTransports(options: TransportOptions) {
    * is read with the gateway's size limit (graphql-sse's own Node adapter buffers any body unbounded,
    * before any check). Distinct connections mode only.
    */
-  const sseConnections = new WeakMap<http.IncomingMessage, Connection>();
-  const sse = createSseHandler<http.IncomingMessage>({
+  const sse = createSseHandler<http.IncomingMessage, Connection>({
     authenticate: () => null,
-    onSubscribe(req, params) {
-      const connection = sseConnections.get(req.raw);
-      if (!connection) throw new Error('SSE request without its authorized connection');
-      return executor.run(params as OperationRequest, connection) as never;
-    },
+    onSubscribe: (req, params) => executor.run(params as OperationRequest, req.context) as never,
   });
   async function serveSse(req: http.IncomingMessage, res: http.ServerResponse) {
     let connection: Connection;
@@ -135,7 +130,6 @@ export function createTransports(options: TransportOptions) {
       if (!(error instanceof HttpError)) throw error;
       return sendGraphQLError(res, error);
     }
-    sseConnections.set(req, connection);
     // Read here, so that a body too large is a 413 (graphql-sse would make any failure a 400).
     const raw = req.method === 'POST' ? await readBody(req) : '';
     const [body, init] = await sse({
@@ -149,7 +143,7 @@ export function createTransports(options: TransportOptions) {
       },
       body: () => raw,
       raw: req,
-      context: undefined as never,
+      context: connection,
     });
     res.writeHead(init.status ?? 200, init.statusText, init.headers as http.OutgoingHttpHeaders);
     if (!body || typeof body === 'string') {
@@ -160,8 +154,7 @@ export function createTransports(options: TransportOptions) {
     res.once('close', stop);
     for await (const chunk of body) {
       if (!res.writable) break;
-      const closed = await new Promise<boolean>((resolve, reject) => res.write(chunk, (error) => (error ? reject(error) : resolve(false))));
-      if (closed) break;
+      await new Promise<void>((resolve, reject) => res.write(chunk, (error) => (error ? reject(error) : resolve())));
     }
     res.off('close', stop);
     await new Promise<void>((resolve) => res.end(() => resolve()));

@@ -54,6 +54,11 @@ export function createMessageResolvers(db: Db, store: MessageStore, crypto: Mess
     }
   }
 
+  /** Where the caller's stream may go back to at the earliest: the merchant's authorization of the app. */
+  async function floorOf(caller: Caller, sources: readonly MessageSource[]) {
+    return store.streamFloor(streamOf(caller).merchantId, sources, caller.grantId ? await store.authorizedAt(caller.grantId) : null);
+  }
+
   async function streamStatus(caller: Caller) {
     const stream = streamOf(caller);
     const rows = await store.cursorRows(stream.appKey, stream.merchantId);
@@ -134,7 +139,7 @@ export function createMessageResolvers(db: Db, store: MessageStore, crypto: Mess
         const stream = streamOf(ctx.caller);
         if (args.ids.length === 0 || args.ids.length > 1000) throw badInput('ids must hold 1 to 1000 message ids', 'ids');
         const sources = topicsOf(ctx.caller).map((t) => t.source);
-        const floor = await store.streamFloor(stream.merchantId, sources, ctx.caller.grantId);
+        const floor = await floorOf(ctx.caller, sources);
         const found = await store.requestRedelivery(stream.appKey, stream.merchantId, sources, args.ids, floor);
         const queued = new Set(found.map((e) => e.id));
         return { queued: args.ids.filter((id) => queued.has(id)), unknown: args.ids.filter((id) => !queued.has(id)) };
@@ -155,7 +160,7 @@ export function createMessageResolvers(db: Db, store: MessageStore, crypto: Mess
           for (const t of topics) to[t.source] = await store.positionBefore(stream.merchantId, t.source, at);
         }
         // Never before the merchant authorized the app: a cursor or time from before replays from there.
-        const floor = await store.streamFloor(stream.merchantId, Object.keys(to) as MessageSource[], ctx.caller.grantId);
+        const floor = await floorOf(ctx.caller, Object.keys(to) as MessageSource[]);
         for (const source of Object.keys(to) as MessageSource[]) to[source] = Math.max(to[source]!, floor[source]);
         await store.resetCursors(stream.appKey, stream.merchantId, to);
         return streamStatus(ctx.caller);
