@@ -153,13 +153,24 @@ export function applyPermissions(schema: GraphQLSchema, sdl: DocumentNode): Grap
     }
   }
 
-  return applyMiddleware(
-    schema,
-    shield(ruleMap as IRules, {
-      fallbackRule: deny,
-      fallbackError: () => new GraphQLError('Not authorized', { extensions: { code: ErrorCode.FORBIDDEN } }),
-      allowExternalErrors: true,
-      debug: false,
-    }),
-  );
+  const generated = shield(ruleMap as IRules, {
+    fallbackRule: deny,
+    fallbackError: () => new GraphQLError('Not authorized', { extensions: { code: ErrorCode.FORBIDDEN } }),
+    allowExternalErrors: true,
+    debug: false,
+  }).generate(schema) as Record<string, Record<string, unknown>>;
+  // graphql-shield wraps every field in an async middleware, and graphql-js then resolves each
+  // wrapped field as a promise. A field that needs only `@authenticated` (ids of entity stubs,
+  // Money's amount and currency, connection edges...) or is `allow` can never be refused here: a
+  // subgraph executes nothing without a verified caller (startSubgraph refuses a request without a
+  // valid context token before it reaches Apollo Server, and SubgraphContext.caller is required).
+  // Those fields keep their plain resolvers; every field that needs a scope, and every field with
+  // no requirement at all (denied), stays behind its rule.
+  for (const [typeName, fields] of requirements) {
+    for (const [fieldName, requirement] of fields) {
+      if (requirement.anyOf.length === 0) delete generated[typeName]?.[fieldName];
+    }
+  }
+  for (const field of FEDERATION_FIELDS) delete generated.Query?.[field];
+  return applyMiddleware(schema, generated as Parameters<typeof applyMiddleware>[1]);
 }

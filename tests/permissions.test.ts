@@ -1,9 +1,10 @@
 /** Field-by-field authorization: scopes from the schema, effective scopes from granted packages. */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { parse } from 'graphql';
+import { execute, parse } from 'graphql';
+import { buildSubgraphSchema } from '@apollo/subgraph';
 import { SUBGRAPH_NAMES } from '../core/config.js';
-import { readFieldRequirements } from '../core/permissions.js';
+import { applyPermissions, readFieldRequirements } from '../core/permissions.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { createMerchant, createProduct, placeOrder } from './helpers/factories.js';
 import { ALL_SCOPES, startTestPlatform, type TestPlatform } from './helpers/platform.js';
@@ -13,6 +14,42 @@ test.each(SUBGRAPH_NAMES)('every field of the %s subgraph says who may read it (
   const { uncovered, requirements } = readFieldRequirements(sdl);
   expect(uncovered).toEqual([]);
   expect(requirements.size).toBeGreaterThan(0);
+});
+
+describe('the shield over a schema', () => {
+  const sdl = parse(`
+    extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@authenticated", "@requiresScopes"])
+    type Thing @key(fields: "id") @authenticated {
+      id: ID!
+    }
+    type Query {
+      open: String @authenticated
+      scoped: String @requiresScopes(scopes: [["orders:read"]])
+      undeclared: String
+    }
+  `);
+  const schema = applyPermissions(
+    buildSubgraphSchema({ typeDefs: sdl, resolvers: { Query: { open: () => 'o', scoped: () => 's', undeclared: () => 'u' } } }),
+    sdl,
+  );
+  const caller = { kind: 'app' as const, appKey: 'app', merchantId: 'm', scopes: ['products:read'] };
+
+  test('refuses a field whose scope the caller lacks, and a field that declares nothing', async () => {
+    const result = await execute({ schema, document: parse('{ open scoped undeclared }'), contextValue: { caller } });
+    expect(result.data).toEqual({ open: 'o', scoped: null, undeclared: null });
+    expect(result.errors?.map((e) => [e.path?.[0], e.extensions.code])).toEqual([
+      ['scoped', 'FORBIDDEN'],
+      ['undeclared', 'FORBIDDEN'],
+    ]);
+  });
+
+  test('leaves a field that needs only an authenticated caller synchronous (subgraphs execute nothing without one)', () => {
+    // graphql-js answers synchronously only when no resolver returned a promise: shield's middleware is async.
+    const result = execute({ schema, document: parse('{ open }'), contextValue: { caller } });
+    expect(result).not.toBeInstanceOf(Promise);
+    expect(result).toEqual({ data: { open: 'o' } });
+    expect(execute({ schema, document: parse('{ scoped }'), contextValue: { caller } })).toBeInstanceOf(Promise);
+  });
 });
 
 let t: TestPlatform;
