@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { ADDRESS, PLACE_ORDER, createMerchant, createProduct, placeOrder, stockOf } from './helpers/factories.js';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
@@ -88,6 +89,57 @@ describe('placing an order', () => {
     });
     expect(badAddress.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'shippingAddress.country' });
     expect(await stockOf(t, shop.token, onShelf.skus[0]!.id)).toBe(5);
+  });
+});
+
+describe('order numbers', () => {
+  const numbersOf = async (merchant: Awaited<ReturnType<typeof createMerchant>>, skuId: string, n: number) =>
+    (await Promise.all(Array.from({ length: n }, () => placeOrder(t, merchant.token, [{ skuId, quantity: 1 }])))).map((r) => {
+      expect(r.errors).toBeUndefined();
+      return r.data!.placeOrder.order.number;
+    });
+
+  test('count per merchant, so no number tells anything about other merchants\' orders', async () => {
+    const a = await createMerchant(t);
+    const b = await createMerchant(t);
+    const skuA = (await createProduct(t, a.token, [{ stock: 10 }])).skus[0]!.id;
+    const skuB = (await createProduct(t, b.token, [{ stock: 10 }])).skus[0]!.id;
+    const got: string[] = [];
+    for (const [merchant, sku] of [[a, skuA], [b, skuB], [a, skuA], [b, skuB], [a, skuA]] as const) got.push(...(await numbersOf(merchant, sku, 1)));
+    expect(got).toEqual(['SO100001', 'SO100001', 'SO100002', 'SO100002', 'SO100003']);
+  });
+
+  test('concurrent orders of one merchant get distinct numbers without gaps', async () => {
+    const shop = await createMerchant(t);
+    const sku = (await createProduct(t, shop.token, [{ stock: 20 }])).skus[0]!.id;
+    const numbers = await numbersOf(shop, sku, 12);
+    expect([...numbers].sort()).toEqual(Array.from({ length: 12 }, (_, i) => `SO${100001 + i}`));
+  });
+
+  test('retries of one order sent at once take one number: an insert that loses the race gives its number back', async () => {
+    const shop = await createMerchant(t);
+    const sku = (await createProduct(t, shop.token, [{ stock: 10 }])).skus[0]!.id;
+    const key = crypto.randomUUID();
+    const retries = await Promise.all(Array.from({ length: 6 }, () => placeOrder(t, shop.token, [{ skuId: sku, quantity: 1 }], key)));
+    expect(new Set(retries.map((r) => r.data?.placeOrder.order.number))).toEqual(new Set(['SO100001']));
+    expect(await numbersOf(shop, sku, 1)).toEqual(['SO100002']);
+  });
+
+  test('migration 0002: a merchant whose orders were numbered from the old global sequence goes on from its highest number', async () => {
+    const shop = await createMerchant(t);
+    const sku = (await createProduct(t, shop.token, [{ stock: 5 }])).skus[0]!.id;
+    const [first] = await numbersOf(shop, sku, 1);
+    expect(first).toBe('SO100001');
+    // As numbered before the migration: a number far up the global sequence, and no counter yet.
+    const migration = fs.readFileSync(new URL('../subgraphs/order/migrations/0002_merchant_order_numbers.sql', import.meta.url), 'utf8');
+    const fill = migration.split('--> statement-breakpoint').find((statement) => statement.includes('INSERT INTO'))!;
+    await t.platform.database.db.transaction(async (tx) => {
+      await tx.execute(sql`update "order".orders set number = 'SO104711' where merchant_id = ${shop.id}`);
+      // The migration fills every merchant's counter from its orders (the others get the values they have).
+      await tx.execute(sql`delete from "order".merchant_order_numbers`);
+      await tx.execute(sql.raw(fill));
+    });
+    expect(await numbersOf(shop, sku, 1)).toEqual(['SO104712']);
   });
 });
 

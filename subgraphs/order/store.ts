@@ -12,6 +12,8 @@ import { decodeTimeCursor, timeCursor, timeKeyset, type TimeSort } from '../../c
 import * as v from '../../core/validate.js';
 import { orderEvent } from './events.js';
 import {
+  FIRST_ORDER_NUMBER,
+  merchantOrderNumbers,
   orderLines,
   orderStatusHistory,
   orders,
@@ -222,8 +224,14 @@ export function createOrderStore(db: Db) {
       const id = input.id ?? crypto.randomUUID();
       const now = input.createdAt ?? new Date();
       return db.transaction(async (tx) => {
-        const { rows } = (await tx.execute(sql`select nextval('"order".order_number_seq')::text as next`)) as unknown as { rows: { next: string }[] };
-        const next = rows[0]!.next;
+        // The merchant's next number; its row stays locked until this transaction ends, so numbers
+        // have no gaps (a rolled-back order gives its number back) and no duplicates.
+        const [counter] = await tx
+          .insert(merchantOrderNumbers)
+          .values({ merchantId, lastNumber: FIRST_ORDER_NUMBER })
+          .onConflictDoUpdate({ target: merchantOrderNumbers.merchantId, set: { lastNumber: sql`${merchantOrderNumbers.lastNumber} + 1` } })
+          .returning({ next: merchantOrderNumbers.lastNumber });
+        const next = counter!.next;
         const [order] = await tx
           .insert(orders)
           .values({

@@ -8,7 +8,18 @@ export const orderSchema = pgSchema('order');
 export const ORDER_STATUSES = ['PENDING_PAYMENT', 'PAID', 'SHIPPED', 'DELIVERED', 'COMPLETED', 'CANCELLED', 'REFUNDING', 'REFUNDED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-export const orderNumberSequence = orderSchema.sequence('order_number_seq', { startWith: 100001 });
+/**
+ * Order numbers count per merchant (SO100001, SO100002, ... for each merchant, without gaps), so a
+ * number tells nobody how many orders other merchants took: the platform's volume stays private.
+ * A merchant's row is locked by the transaction that inserts its order and takes the next number.
+ */
+export const merchantOrderNumbers = orderSchema.table('merchant_order_numbers', {
+  merchantId: uuid('merchant_id').primaryKey(),
+  lastNumber: bigint('last_number', { mode: 'number' }).notNull(),
+});
+
+/** A merchant's first order number; the numbers of orders from before per-merchant numbering stay as they were. */
+export const FIRST_ORDER_NUMBER = 100001;
 
 export interface Address {
   name: string;
@@ -26,7 +37,7 @@ export const orders = orderSchema.table(
   {
     id: uuid('id').primaryKey(),
     merchantId: uuid('merchant_id').notNull(),
-    number: text('number').notNull().unique(),
+    number: text('number').notNull(),
     buyerId: uuid('buyer_id'),
     status: text('status', { enum: ORDER_STATUSES }).notNull(),
     currency: text('currency').notNull(),
@@ -44,6 +55,7 @@ export const orders = orderSchema.table(
   },
   (t) => [
     unique('orders_merchant_idempotency_key').on(t.merchantId, t.idempotencyKey),
+    unique('orders_merchant_number').on(t.merchantId, t.number),
     index('orders_merchant_created_idx').on(t.merchantId, t.createdAt, t.id),
     index('orders_merchant_updated_idx').on(t.merchantId, t.updatedAt, t.id),
     index('orders_merchant_status_created_idx').on(t.merchantId, t.status, t.createdAt),
