@@ -1,5 +1,7 @@
 /**
- * Two review findings, through the real platform:
+ * Review findings, through the real platform:
+ * - stock a cancellation could not give back (the product service failed) comes back without
+ *   waiting for the merchant's next cancellation;
  * - a placeOrder retried after its order failed to commit must take the stock again (the first
  *   attempt gave it back), checking again that the SKU is on sale and in stock;
  * - a forged `after` cursor is BAD_USER_INPUT, also when its timestamp is one JavaScript's
@@ -114,6 +116,77 @@ describe('placing an order again after its first attempt failed to commit', () =
     expect(retried.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     expect(await ordersWithKey(key)).toBe(0);
     expect(await stockOf(t, shop.token, skuId)).toBe(1);
+  });
+});
+
+/** The product service fails to give back this merchant's reserved stock while `run` goes (a real fault in its database). */
+async function withStockReleaseFailing<T>(merchantId: string, run: () => Promise<T>): Promise<T> {
+  const db = t.platform.database.db;
+  const name = `refuse_${crypto.randomBytes(4).toString('hex')}`;
+  await db.execute(
+    sql.raw(`create function product.${name}() returns trigger language plpgsql as $$ begin
+      if new.merchant_id = '${merchantId}' and new.released_at is not null then raise exception 'product database unavailable'; end if; return new; end $$`),
+  );
+  await db.execute(sql.raw(`create trigger ${name} before update on product.stock_reservations for each row execute function product.${name}()`));
+  try {
+    return await run();
+  } finally {
+    await db.execute(sql.raw(`drop trigger ${name} on product.stock_reservations`));
+    await db.execute(sql.raw(`drop function product.${name}()`));
+  }
+}
+
+const owedFor = async (orderId: string) => rows<{ attempts: number }>(sql`select attempts from "order".pending_stock_releases where order_id = ${orderId}`);
+
+async function eventually(check: () => Promise<boolean>, ms = 10_000) {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return true;
+}
+
+describe('stock a cancellation could not give back', () => {
+  const CANCEL = 'mutation($id: ID!) { cancelOrder(input: { orderId: $id }) { order { status } } }';
+
+  test('is given back in the background once the product service works again, without another cancellation', async () => {
+    const shop = await createMerchant(t);
+    const skuId = (await createProduct(t, shop.token, [{ stock: 5 }])).skus[0]!.id;
+    const order = (await placeOrder(t, shop.token, [{ skuId, quantity: 2 }])).data!.placeOrder.order;
+
+    const cancelled = await withStockReleaseFailing(shop.id, async () => {
+      const answer = await t.gql(shop.token, CANCEL, { id: order.id });
+      // The cancellation is committed; the stock is owed, not lost.
+      expect(await stockOf(t, shop.token, skuId)).toBe(3);
+      expect((await owedFor(order.id))[0]?.attempts).toBeGreaterThanOrEqual(1);
+      return answer;
+    });
+    expect(cancelled.errors).toBeUndefined();
+    expect(cancelled.data?.cancelOrder.order.status).toBe('CANCELLED');
+
+    expect(await eventually(async () => (await stockOf(t, shop.token, skuId)) === 5)).toBe(true);
+    expect(await owedFor(order.id)).toEqual([]);
+    expect((await stockEvents(skuId)).map((e) => e.source)).toEqual(['ORDER_RESERVATION', 'ORDER_RELEASE']);
+  });
+
+  test('is given back at the merchant\'s next order mutation when no retry is waiting (another process, a restart)', async () => {
+    const shop = await createMerchant(t);
+    const skuId = (await createProduct(t, shop.token, [{ stock: 5 }])).skus[0]!.id;
+    const owing = (await placeOrder(t, shop.token, [{ skuId, quantity: 2 }])).data!.placeOrder.order;
+    const other = (await placeOrder(t, shop.token, [{ skuId, quantity: 1 }])).data!.placeOrder.order;
+    // As a cancellation committed by a process that stopped before giving the stock back leaves it.
+    await t.platform.database.db.transaction(async (tx) => {
+      await tx.execute(sql`update "order".orders set status = 'CANCELLED' where id = ${owing.id}`);
+      await tx.execute(sql`insert into "order".pending_stock_releases (order_id, merchant_id, reservation_key)
+        select id, merchant_id, stock_reservation_key from "order".orders where id = ${owing.id}`);
+    });
+    expect(await stockOf(t, shop.token, skuId)).toBe(2);
+
+    const paid = await t.gql(shop.token, 'mutation($id: ID!) { payOrder(input: { orderId: $id }) { order { status } } }', { id: other.id });
+    expect(paid.data?.payOrder.order.status).toBe('PAID');
+    expect(await eventually(async () => (await stockOf(t, shop.token, skuId)) === 4, 5_000)).toBe(true);
+    expect(await owedFor(owing.id)).toEqual([]);
   });
 });
 

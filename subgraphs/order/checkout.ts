@@ -2,8 +2,9 @@
  * Placing and cancelling orders, where the order service and the product service must agree on
  * stock. Placing: reserve stock first (idempotent per key), then commit the order; if the commit
  * fails, give the stock back. Cancelling: commit the cancellation together with a "stock owed" row,
- * then release; the row stays until the product service confirmed, so a failed release is retried
- * with the merchant's next cancellation instead of being lost.
+ * then release; the row stays until the product service confirmed, so a failed release is not lost:
+ * it is retried in the background while the request's context token lasts (after 1, 2, 4 and 8 s),
+ * and after any later order mutation of the merchant (place, pay, ship, cancel), on any process.
  */
 import crypto from 'node:crypto';
 import { isUniqueViolation } from '../../core/db.js';
@@ -13,6 +14,9 @@ import * as v from '../../core/validate.js';
 import type { ProductClient } from './product-client.js';
 import { validateAddress, type OrderStore } from './store.js';
 import type { Address, OrderRow } from './tables.js';
+
+/** When a failed stock release is tried again in the background (the context token lasts at least 30 s). */
+const RELEASE_RETRY_DELAYS_MS = [1000, 2000, 4000, 8000];
 
 export interface PlaceOrderInput {
   idempotencyKey: string;
@@ -42,16 +46,41 @@ export function createCheckout(store: OrderStore, products: ProductClient, logge
     return existing;
   }
 
-  async function releaseOwedStock(merchantId: string, contextToken: string) {
+  /** Gives back the stock the merchant's cancelled orders still hold; whether nothing is owed any more. */
+  async function releaseOwedStock(merchantId: string, contextToken: string): Promise<boolean> {
+    let settled = true;
     for (const owed of await store.pendingStockReleases(merchantId)) {
       try {
+        // Idempotent per reservation key: two drains of the same row give the stock back once.
         await products.releaseStock(contextToken, owed.reservationKey);
         await store.stockReleaseDone(merchantId, owed.orderId);
       } catch (error) {
+        settled = false;
         await store.stockReleaseFailed(merchantId, owed.orderId, String((error as Error).message));
         logger.warn({ err: error, orderId: owed.orderId }, 'stock release failed; kept for retry');
       }
     }
+    return settled;
+  }
+
+  /** Merchants with a background retry waiting (one at a time per merchant). */
+  const retrying = new Set<string>();
+  function retryLater(merchantId: string, contextToken: string, attempt = 0) {
+    if (attempt >= RELEASE_RETRY_DELAYS_MS.length || retrying.has(merchantId)) return;
+    retrying.add(merchantId);
+    setTimeout(() => {
+      retrying.delete(merchantId);
+      drain(merchantId, contextToken, attempt + 1);
+    }, RELEASE_RETRY_DELAYS_MS[attempt]).unref();
+  }
+  function drain(merchantId: string, contextToken: string, attempt = 0) {
+    releaseOwedStock(merchantId, contextToken).then(
+      (settled) => settled || retryLater(merchantId, contextToken, attempt),
+      (error: unknown) => {
+        logger.warn({ err: error, merchantId }, 'owed stock could not be read; retrying');
+        retryLater(merchantId, contextToken, attempt);
+      },
+    );
   }
 
   return {
@@ -69,7 +98,9 @@ export function createCheckout(store: OrderStore, products: ProductClient, logge
       const reservationKey = `order:${crypto.createHash('sha256').update(key).digest('base64url')}`;
       const reserved = await products.reserveStock(contextToken, reservationKey, input.lines);
       try {
-        return await store.insertOrder(merchantId, { lines: reserved, shippingAddress, idempotencyKey: key, stockReservationKey: reservationKey });
+        const order = await store.insertOrder(merchantId, { lines: reserved, shippingAddress, idempotencyKey: key, stockReservationKey: reservationKey });
+        drain(merchantId, contextToken);
+        return order;
       } catch (error) {
         // An order with this key may be committed all the same: placed concurrently with the same key
         // (the unique violation), or this insert itself with only its answer lost. That order holds
@@ -100,8 +131,14 @@ export function createCheckout(store: OrderStore, products: ProductClient, logge
     async cancelOrder(merchantId: string, contextToken: string, input: { orderId: string; reason?: string | null }): Promise<OrderRow> {
       const reason = v.optionalText(input.reason, 'reason', 500);
       const order = await store.transition(merchantId, input.orderId, 'CANCELLED', { reason });
-      await releaseOwedStock(merchantId, contextToken);
+      // Answered once the stock is back (or kept owed, and retried in the background).
+      if (!(await releaseOwedStock(merchantId, contextToken).catch(() => false))) retryLater(merchantId, contextToken);
       return order;
+    },
+
+    /** After another order mutation of the merchant: gives back stock still owed, in the background. */
+    settle(merchantId: string, contextToken: string) {
+      drain(merchantId, contextToken);
     },
   };
 }

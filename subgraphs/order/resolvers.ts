@@ -45,14 +45,20 @@ export function createOrderResolvers(store: OrderStore, checkout: Checkout) {
           carrier: v.text(input.carrier, 'carrier', { max: 64 }),
           trackingNumber: v.text(input.trackingNumber, 'trackingNumber', { max: 64 }),
         };
-        return { order: await store.transition(requireMerchant(ctx.caller), input.orderId, 'SHIPPED', { shipment }) };
+        const merchantId = requireMerchant(ctx.caller);
+        const order = await store.transition(merchantId, input.orderId, 'SHIPPED', { shipment });
+        checkout.settle(merchantId, ctx.contextToken);
+        return { order };
       },
       cancelOrder: async (_: unknown, { input }: { input: { orderId: string; reason?: string | null } }, ctx: Context) => ({
         order: await checkout.cancelOrder(requireMerchant(ctx.caller), ctx.contextToken, input),
       }),
-      payOrder: async (_: unknown, { input }: { input: { orderId: string } }, ctx: Context) => ({
-        order: await store.transition(requireMerchant(ctx.caller), input.orderId, 'PAID'),
-      }),
+      payOrder: async (_: unknown, { input }: { input: { orderId: string } }, ctx: Context) => {
+        const merchantId = requireMerchant(ctx.caller);
+        const order = await store.transition(merchantId, input.orderId, 'PAID');
+        checkout.settle(merchantId, ctx.contextToken);
+        return { order };
+      },
       placeOrder: async (_: unknown, { input }: { input: PlaceOrderInput }, ctx: Context) => ({
         order: await checkout.placeOrder(requireMerchant(ctx.caller), ctx.contextToken, input),
       }),
