@@ -208,6 +208,17 @@ describe('codes and refresh tokens work once', () => {
     expect(await refusedWithin(rotated.body.access_token!)).toBeLessThan(5000);
   });
 
+  test('refresh keeps working after the staff member\'s sign-in session has ended: the authorization is not the browser session', async () => {
+    const tokens = await exchange(await authorize());
+    // Sessions last an hour: end every one, as the hour passing would.
+    await t.platform.database.db.execute(sql`delete from account.oauth_store where model = 'Session'`);
+    const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+    expect(refreshed.status).toBe(200);
+    expect((await postGraphQL<any>(t.url, refreshed.body.access_token!, '{ orders(first: 1) { totalCount } }')).status).toBe(200);
+    const again = await tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshed.body.refresh_token! });
+    expect(again.status).toBe(200);
+  });
+
   test('revoking a refresh token (RFC 7009) ends the authorization: its access tokens stop at the gateway within 5 s', async () => {
     const tokens = await exchange(await authorize());
     expect((await postGraphQL<any>(t.url, tokens.access_token, '{ orders(first: 1) { totalCount } }')).status).toBe(200);

@@ -87,6 +87,11 @@ export function createPassport(options: PassportOptions): Provider {
     },
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // An app's authorization lasts until the merchant revokes it (or 30 days without a refresh), not
+    // as long as the staff member's browser session: oidc-provider ends codes and refresh tokens
+    // with the session unless offline_access was granted, which would stop every integration's
+    // refresh an hour after the sign-in.
+    expiresWithSession: async () => false,
     extraTokenClaims: async (_ctx, token) => ('grantId' in token && token.grantId ? { [GRANT_CLAIM]: token.grantId } : undefined),
     ttl: {
       AccessToken: accessTokenTtl,
