@@ -30,6 +30,7 @@ export function defineSubgraph(name: SubgraphName, deps: ServiceDependencies): S
         issuer: deps.config.publicUrl,
         audience: deps.config.apiAudience,
         appManagementUrl: () => deps.subgraphUrl('app-management'),
+        logger: deps.logger,
       }) as SubgraphDefinition<unknown>;
     case 'app-management':
       return createAppManagementSubgraph(deps.database, deps.keys) as SubgraphDefinition<unknown>;

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { sql, type SQL } from 'drizzle-orm';
 import * as oauth from 'openid-client';
 import { DEMO_APP_KEY, DEMO_STAFF_EMAIL } from '../demo/seed.js';
+import { oauthStoreKey } from '../subgraphs/account/passport/store-key.js';
 import { postGraphQL, startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
 let t: TestPlatform;
@@ -217,6 +218,31 @@ describe('codes and refresh tokens work once', () => {
     expect((await postGraphQL<any>(t.url, refreshed.body.access_token!, '{ orders(first: 1) { totalCount } }')).status).toBe(200);
     const again = await tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshed.body.refresh_token! });
     expect(again.status).toBe(200);
+  });
+
+  test('each refresh keeps the authorization alive another 30 days; one not refreshed within them has ended', async () => {
+    const tokens = await exchange(await authorize());
+    const grantId = (JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as { portico_grant: string }).portico_grant;
+    const key = oauthStoreKey(grantId);
+    const grantExpiry = async () =>
+      ((await t.platform.database.db.execute(sql`select expires_at from account.oauth_store where model = 'Grant' and id = ${key}`)) as unknown as { rows: { expires_at: Date | string }[] }).rows[0]?.expires_at;
+    // 29 days and 23 hours after the consent: a minute left.
+    const soon = Math.floor(Date.now() / 1000) + 60;
+    await t.platform.database.db.execute(
+      sql`update account.oauth_store set expires_at = to_timestamp(${soon}), payload = jsonb_set(payload, '{exp}', to_jsonb(${soon}::bigint)) where model = 'Grant' and id = ${key}`,
+    );
+    const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+    expect(refreshed.status).toBe(200);
+    let extended = 0;
+    for (let i = 0; i < 50 && extended < Date.now() + 29 * 24 * 3600_000; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      extended = new Date((await grantExpiry())!).getTime();
+    }
+    expect(extended).toBeGreaterThan(Date.now() + 29 * 24 * 3600_000);
+
+    // Not refreshed in time: the authorization has ended, and refreshing fails.
+    await t.platform.database.db.execute(sql`update account.oauth_store set expires_at = now() - interval '1 second' where model = 'Grant' and id = ${key}`);
+    expect(await tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshed.body.refresh_token! })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });
 
   test('revoking a refresh token (RFC 7009) ends the authorization: its access tokens stop at the gateway within 5 s', async () => {

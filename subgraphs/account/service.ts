@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Database } from '../../core/db.js';
 import type { PlatformKeys } from '../../core/keys.js';
+import type { Logger } from '../../core/logger.js';
 import { schemaDir } from '../../core/paths.js';
 import type { SubgraphDefinition } from '../../core/subgraph.js';
 import { createAccountLoaders, type AccountLoaders } from './loaders.js';
@@ -16,6 +17,7 @@ export interface AccountSubgraphOptions {
   issuer: string;
   audience: string;
   appManagementUrl(): string;
+  logger: Logger;
 }
 
 export function createAccountSubgraph(database: Database, options: AccountSubgraphOptions): SubgraphDefinition<AccountLoaders> {
@@ -25,6 +27,6 @@ export function createAccountSubgraph(database: Database, options: AccountSubgra
     name: 'account',
     resolvers: createAccountResolvers(store),
     createLoaders: (caller) => createAccountLoaders(store, caller),
-    handleHttp: createPassportRoutes({ db: database.db, accounts: store, keys: options.keys, issuer: options.issuer, audience: options.audience, scopes, appManagementUrl: options.appManagementUrl }),
+    handleHttp: createPassportRoutes({ db: database.db, accounts: store, keys: options.keys, issuer: options.issuer, audience: options.audience, scopes, appManagementUrl: options.appManagementUrl, logger: options.logger }),
   };
 }

@@ -54,6 +54,19 @@ function withId(model: string, id: string, payload: Payload | undefined): Payloa
   return found;
 }
 
+/**
+ * Keeps a merchant's authorization (the grant) alive for another `ttlSeconds` from now: called after
+ * each successful refresh, so an integration in use never has to ask the merchant again. It only
+ * extends a grant that still exists: a grant revoked meanwhile stays revoked.
+ */
+export async function extendGrant(db: Db, grantId: string, ttlSeconds: number): Promise<void> {
+  const exp = Math.floor(Date.now() / 1000) + ttlSeconds;
+  await db
+    .update(oauthStore)
+    .set({ expiresAt: new Date(exp * 1000), payload: sql`jsonb_set(${oauthStore.payload}, '{exp}', to_jsonb(${exp}::bigint))` })
+    .where(and(eq(oauthStore.model, 'Grant'), eq(oauthStore.id, oauthStoreKey(grantId)), sql`(${oauthStore.expiresAt} is null or ${oauthStore.expiresAt} > now())`));
+}
+
 export function createOidcAdapter(db: Db, clients: ClientDirectory) {
   async function revokeGrant(grantId: string, by: string) {
     await db.transaction(async (tx) => {

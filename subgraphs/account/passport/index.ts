@@ -10,6 +10,7 @@ import type http from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { Db } from '../../../core/db.js';
 import type { PlatformKeys } from '../../../core/keys.js';
+import type { Logger } from '../../../core/logger.js';
 import { CONTEXT_TOKEN_HEADER } from '../../../core/tokens.js';
 import type { AccountStore } from '../store.js';
 import { createInteractions, type ClientInfo } from './interactions.js';
@@ -31,6 +32,7 @@ export interface PassportRouteOptions {
   audience: string;
   scopes: string[];
   appManagementUrl(): string;
+  logger: Logger;
 }
 
 const PASSPORT_ROUTE = /^\/(oauth\/|interaction\/|\.well-known\/(openid-configuration|oauth-authorization-server)$)/;
@@ -81,6 +83,7 @@ export function createPassportRoutes(options: PassportRouteOptions) {
     db: options.db,
     scopes: options.scopes,
     accessTokenTtl: 3600,
+    logger: options.logger,
     clients: {
       async find(clientId) {
         const app = await lookupClient(clientId);

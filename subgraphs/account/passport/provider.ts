@@ -10,7 +10,8 @@ import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'o
 import type { JWK } from 'jose';
 import type { Db } from '../../../core/db.js';
 import { verifySecret } from '../../../core/secrets.js';
-import { createOidcAdapter, type ClientDirectory } from './adapter.js';
+import type { Logger } from '../../../core/logger.js';
+import { createOidcAdapter, extendGrant, type ClientDirectory } from './adapter.js';
 
 export interface ClientSecrets {
   current: string;
@@ -30,10 +31,14 @@ export interface PassportOptions {
   scopes: string[];
   /** Access-token lifetime in seconds (at most 7200). */
   accessTokenTtl: number;
+  logger: Logger;
 }
 
 /** Claim that ties an access token to the merchant's authorization, so revoking it reaches the gateway. */
 export const GRANT_CLAIM = 'portico_grant';
+
+/** How long a merchant's authorization lasts without a refresh; each refresh starts it again. */
+const GRANT_TTL_SECONDS = 30 * 24 * 3600;
 
 export function createPassport(options: PassportOptions): Provider {
   const accessTokenTtl = Math.min(options.accessTokenTtl, 7200);
@@ -98,7 +103,7 @@ export function createPassport(options: PassportOptions): Provider {
       ClientCredentials: accessTokenTtl,
       AuthorizationCode: 60,
       RefreshToken: 30 * 24 * 3600,
-      Grant: 30 * 24 * 3600,
+      Grant: GRANT_TTL_SECONDS,
       Interaction: 600,
       Session: 3600,
     },
@@ -121,6 +126,16 @@ export function createPassport(options: PassportOptions): Provider {
   };
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = true;
+
+  // A refresh keeps the authorization alive: without this the grant would end 30 days after the
+  // merchant's consent however often the app refreshed, and every refresh after that would fail.
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const grant = ctx.oidc.entities.Grant;
+    if (ctx.oidc.params?.grant_type !== 'refresh_token' || !grant?.jti) return;
+    extendGrant(options.db, grant.jti, GRANT_TTL_SECONDS).catch((error: unknown) =>
+      options.logger.warn({ err: error }, 'passport: an authorization could not be extended after a refresh; the next refresh tries again'),
+    );
+  });
 
   // Secrets are stored only as scrypt hashes: compare against the current one, or the previous one
   // while its grace period lasts (both constant-time).
