@@ -86,15 +86,19 @@ describe('permission packages', () => {
     await new Promise((r) => setTimeout(r, 2100)); // the gateway's access cache
     expect((await t.gql(appToken, '{ orders { totalCount } }')).errors).toBeUndefined();
 
-    // The developer asks for a catalog package with the app's own token; operators decide.
+    // The developer asks for a catalog package with the app's own token (client credentials, no
+    // merchant); a token a merchant authorized may not. Operators decide.
+    const appLevel = await t.token({ merchantId: null, appKey: key, scopes: [] });
     const catalogPkg = (await t.gql(op, 'mutation($in: CreatePermissionPackageInput!) { createPermissionPackage(input: $in) { id } }', {
       in: { name: `Catalog ${key}`, description: 'Read products', tier: 'PAID', scopes: ['products:read'] },
     })).data!.createPermissionPackage;
-    const requested = await t.gql(appToken, 'mutation($in: RequestPermissionPackageInput!) { requestPermissionPackage(input: $in) { id status app { key } } }', {
+    const asMerchant = await t.gql(appToken, 'mutation($in: RequestPermissionPackageInput!) { requestPermissionPackage(input: $in) { id } }', { in: { packageId: catalogPkg.id } });
+    expect(asMerchant.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const requested = await t.gql(appLevel, 'mutation($in: RequestPermissionPackageInput!) { requestPermissionPackage(input: $in) { id status app { key } } }', {
       in: { packageId: catalogPkg.id, message: 'We sync stock' },
     });
     expect(requested.data?.requestPermissionPackage).toMatchObject({ status: 'PENDING', app: { key } });
-    const duplicate = await t.gql(appToken, 'mutation($in: RequestPermissionPackageInput!) { requestPermissionPackage(input: $in) { id } }', { in: { packageId: catalogPkg.id } });
+    const duplicate = await t.gql(appLevel, 'mutation($in: RequestPermissionPackageInput!) { requestPermissionPackage(input: $in) { id } }', { in: { packageId: catalogPkg.id } });
     expect(duplicate.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     const pending = await t.gql(op, '{ packageRequests { id message app { key } package { name } } }');
     expect(pending.data?.packageRequests).toEqual(expect.arrayContaining([{ id: requested.data!.requestPermissionPackage.id, message: 'We sync stock', app: { key }, package: { name: `Catalog ${key}` } }]));

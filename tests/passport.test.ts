@@ -354,6 +354,14 @@ describe('client authentication and app-level tokens', () => {
     expect(app.data).toEqual({ viewerApp: { key: DEMO_APP_KEY } });
   });
 
+  test('a token a merchant authorized cannot rotate the app\'s secret: only the app\'s own (client credentials) can', async () => {
+    const merchantToken = (await exchange(await authorize())).access_token;
+    const refused = await postGraphQL<any>(t.url, merchantToken, 'mutation { rotateAppSecret(graceHours: 0) { secret } }');
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // The secret is unchanged: the app still authenticates with it.
+    expect((await tokenRequest({ grant_type: 'client_credentials', scope: 'orders:read' })).status).toBe(200);
+  });
+
   test('a rotated secret: the old one works during the grace the developer picked, not after', async () => {
     const appToken = (await tokenRequest({ grant_type: 'client_credentials', scope: 'orders:read' })).body.access_token!;
     const rotate = (hours: number) => postGraphQL<any>(t.url, appToken, 'mutation($h: Int!) { rotateAppSecret(graceHours: $h) { secret previousSecretExpiresAt } }', { h: hours });

@@ -18,6 +18,16 @@ function operatorActor(caller: Caller): string {
   return `operator:${caller.operatorId}`;
 }
 
+/**
+ * The app itself, acting for no merchant: a client-credentials token, which only the holder of the
+ * app's secret can get. A token a merchant authorized is for that merchant's data; one leaked or
+ * stolen must not be able to rotate the app's secret (and lock its developer out) or ask for packages.
+ */
+function appLevelCaller(caller: Caller, what: string): string {
+  if (caller.kind !== 'app' || caller.merchantId) throw forbidden(`${what} with the app's own token (client credentials), not one a merchant authorized`);
+  return caller.appKey;
+}
+
 export function createAppManagementResolvers(store: AppManagementStore, catalog: CatalogField[]) {
   return {
     DateTime: scalarResolvers.DateTime,
@@ -59,12 +69,10 @@ export function createAppManagementResolvers(store: AppManagementStore, catalog:
     },
     Mutation: {
       requestPermissionPackage: (_: unknown, { input }: { input: { packageId: string; message?: string | null } }, ctx: Context) => {
-        if (ctx.caller.kind !== 'app') throw forbidden('Packages are requested by an app, with its own token');
-        return store.requestPackage(ctx.caller.appKey, input);
+        return store.requestPackage(appLevelCaller(ctx.caller, 'Packages are requested'), input);
       },
       rotateAppSecret: (_: unknown, args: { graceHours: number }, ctx: Context) => {
-        if (ctx.caller.kind !== 'app') throw forbidden('An app rotates its own secret, with its own token');
-        return store.rotateSecret(ctx.caller.appKey, args.graceHours);
+        return store.rotateSecret(appLevelCaller(ctx.caller, 'An app rotates its own secret'), args.graceHours);
       },
       setAppStatus: (_: unknown, { input }: { input: { appKey: string; status: AppRow['status']; reason: string } }, ctx: Context) =>
         store.setAppStatus(operatorActor(ctx.caller), input),
