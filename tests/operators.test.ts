@@ -40,6 +40,15 @@ describe('operator sign-in', () => {
     expect(malformed.status).toBe(400);
   });
 
+  test('wrong passwords sent all at once lock the account like one after another: no failure is lost, no lock undone', async () => {
+    await store.createOperator({ email: 'burst@portico.example', name: 'Burst', password });
+    const guesses = await Promise.all(Array.from({ length: 20 }, (_, i) => signIn('burst@portico.example', `guess ${i}`)));
+    expect(guesses.every((r) => r.status === 401)).toBe(true);
+    const rightOne = await signIn('burst@portico.example', password);
+    expect(rightOne.status).toBe(401);
+    expect(((await rightOne.json()) as { error_description: string }).error_description).toMatch(/Too many failed sign-ins/);
+  });
+
   test('five failures in a row lock the account, even against the right password', async () => {
     await store.createOperator({ email: 'lock@portico.example', name: 'Locked', password });
     for (let i = 0; i < 5; i++) expect((await signIn('lock@portico.example', `guess ${i}`)).status).toBe(401);

@@ -4,7 +4,7 @@ import { and, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import { uuidIn, type Db, type Executor } from '../../core/db.js';
 import { badInput } from '../../core/errors.js';
 import { recordEvents } from '../../core/outbox.js';
-import { passwordSignIn } from '../../core/password-sign-in.js';
+import { passwordSignIn, signInRecorder } from '../../core/password-sign-in.js';
 import { hashSecret } from '../../core/secrets.js';
 import * as v from '../../core/validate.js';
 import { oauthStoreKey } from './passport/store-key.js';
@@ -61,9 +61,7 @@ export function createAccountStore(db: Db) {
     /** Checks a staff password (core/password-sign-in.ts: scrypt per attempt, lockout after repeated failures). */
     async staffSignIn(email: string, password: string): Promise<StaffSignIn> {
       const [staff] = await db.select().from(merchantStaff).where(sql`lower(${merchantStaff.email}) = lower(${email})`);
-      const outcome = await passwordSignIn(staff, password, async (failedSignIns, lockedUntil) => {
-        await db.update(merchantStaff).set({ failedSignIns, lockedUntil }).where(eq(merchantStaff.id, staff!.id));
-      });
+      const outcome = await passwordSignIn(staff, password, signInRecorder(db, merchantStaff, staff?.id ?? ''));
       return outcome.ok ? { ok: true, staffId: outcome.account.id, merchantId: outcome.account.merchantId } : outcome;
     },
 

@@ -9,7 +9,7 @@ import { badInput, conflict, notFound, unauthenticated } from '../../core/errors
 import { recordEvents } from '../../core/outbox.js';
 import { decodeCursor, encodeCursor, isCursorTimestamp } from '../../core/pagination.js';
 import { schemaDir } from '../../core/paths.js';
-import { passwordSignIn } from '../../core/password-sign-in.js';
+import { passwordSignIn, signInRecorder } from '../../core/password-sign-in.js';
 import { generateSecret, hashSecret } from '../../core/secrets.js';
 import * as v from '../../core/validate.js';
 import {
@@ -419,9 +419,7 @@ export function createAppManagementStore(db: Db) {
     /** Checks an operator's password (core/password-sign-in.ts: scrypt per attempt, lockout after repeated failures). */
     async operatorSignIn(email: string, password: string): Promise<{ operatorId: string; email: string }> {
       const [operator] = await db.select().from(operators).where(sql`lower(${operators.email}) = lower(${email})`);
-      const outcome = await passwordSignIn(operator, password, async (failedSignIns, lockedUntil) => {
-        await db.update(operators).set({ failedSignIns, lockedUntil }).where(eq(operators.id, operator!.id));
-      });
+      const outcome = await passwordSignIn(operator, password, signInRecorder(db, operators, operator?.id ?? ''));
       if (outcome.ok) return { operatorId: outcome.account.id, email: outcome.account.email };
       throw unauthenticated(outcome.reason === 'locked' ? `Too many failed sign-ins; try again after ${outcome.lockedUntil!.toISOString()}` : 'Wrong email or password');
     },
