@@ -120,7 +120,7 @@ export function createPassportRoutes(options: PassportRouteOptions) {
     provider,
     accounts: options.accounts,
     audience: options.audience,
-    csrfKey: crypto.randomBytes(32),
+    csrfKeys: options.keys.cookieKeys.map((key) => crypto.createHmac('sha256', key).update('portico passport csrf v1').digest()),
     clientInfo: (key) => lookupClient(key),
   });
   const callback = provider.callback();

@@ -27,8 +27,12 @@ export interface InteractionOptions {
   accounts: AccountStore;
   audience: string;
   clientInfo(clientId: string): Promise<ClientInfo | undefined>;
-  /** Signs CSRF tokens; kept in memory, so a restart only voids forms that were open. */
-  csrfKey: Buffer;
+  /**
+   * Sign CSRF tokens (the first) and verify them (any): derived from the passport's cookie keys,
+   * which every replica reads from KEYS_DIR, so a form one replica rendered can be posted to another
+   * and survives a restart; rotating the cookie keys rotates these too.
+   */
+  csrfKeys: Buffer[];
 }
 
 const SECURITY_HEADERS = {
@@ -61,11 +65,16 @@ function send(res: http.ServerResponse, status: number, html: string) {
 
 export function createInteractions(options: InteractionOptions) {
   const { provider } = options;
-  const csrfFor = (uid: string) => crypto.createHmac('sha256', options.csrfKey).update(uid).digest('base64url');
+  const csrfWith = (key: Buffer, uid: string) => crypto.createHmac('sha256', key).update(uid).digest('base64url');
+  const csrfFor = (uid: string) => csrfWith(options.csrfKeys[0]!, uid);
   const csrfValid = (uid: string, token: unknown) => {
-    const expected = Buffer.from(csrfFor(uid));
     const actual = Buffer.from(typeof token === 'string' ? token : '');
-    return actual.length === expected.length && crypto.timingSafeEqual(actual, expected);
+    let valid = false;
+    for (const key of options.csrfKeys) {
+      const expected = Buffer.from(csrfWith(key, uid));
+      if (actual.length === expected.length && crypto.timingSafeEqual(actual, expected)) valid = true;
+    }
+    return valid;
   };
 
   function loginPage(uid: string, client: ClientInfo | undefined, error?: string) {
