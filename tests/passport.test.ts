@@ -419,6 +419,25 @@ describe('merchants stay in control', () => {
     expect(await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! })).toMatchObject({ body: { error: 'invalid_grant' } });
   });
 
+  test('a second consent in the same session adds scopes: the console lists everything the app holds', async () => {
+    const browser = new Browser();
+    const first = await exchange(await authorize({ scope: 'orders:read products:read', browser }));
+    const config = await clientConfig();
+    const verifier = oauth.randomPKCECodeVerifier();
+    const state = oauth.randomState();
+    const url = oauth.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'merchant:read', code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
+    const consent = await browser.follow(url.href); // signed in already: straight to consent
+    expect(consent.body).toContain('merchant:read');
+    const landing = await browser.follow(actionOf(consent.body, 'confirm'), { method: 'POST', form: { csrf: csrfOf(consent.body) } });
+    const second = await oauth.authorizationCodeGrant(config, new URL(landing.location!), { pkceCodeVerifier: verifier, expectedState: state });
+    const grantOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).portico_grant as string;
+    expect(grantOf(second.access_token)).toBe(grantOf(first.access_token));
+
+    const listed = await postGraphQL<any>(t.url, await consoleToken(t.platform.demo!.merchantId), '{ merchant { authorizedApps { id scopes } } }');
+    const mine = listed.data.merchant.authorizedApps.find((a: { id: string }) => a.id === grantOf(first.access_token));
+    expect([...mine.scopes].sort()).toEqual(['merchant:read', 'orders:read', 'products:read']);
+  });
+
   test('operators list any merchant\'s authorizations and revoke one', async () => {
     const tokens = await exchange(await authorize());
     const grantId = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()).portico_grant as string;

@@ -179,7 +179,9 @@ ${consentable.length ? `<form method="post" action="/interaction/${uid}/confirm"
       return true;
     }
     const merchantId = details.session.accountId;
-    const grant = details.grantId ? (await provider.Grant.find(details.grantId))! : new provider.Grant({ accountId: merchantId, clientId: client.key });
+    // The grant this browser session already holds for the app (gone if it was revoked meanwhile: a new one then).
+    const existing = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
+    const grant = existing ?? new provider.Grant({ accountId: merchantId, clientId: client.key });
     // oidc-provider asks consent for requested scopes both as such and for the API resource: record both,
     // and only ever what the app may be granted.
     const missingOIDC = ((details.prompt.details as { missingOIDCScope?: string[] }).missingOIDCScope ?? []).filter((s) => consentable.includes(s) || s === 'offline_access');
@@ -187,7 +189,9 @@ ${consentable.length ? `<form method="post" action="/interaction/${uid}/confirm"
     grant.addResourceScope(options.audience, consentable.join(' '));
     const grantId = await grant.save();
     const staffId = (details.session as { acr?: string }).acr ?? null;
-    await options.accounts.recordAuthorization({ grantId, merchantId, appKey: client.key, appName: client.name, scopes: consentable, authorizedBy: staffId && /^[0-9a-f-]{36}$/.test(staffId) ? staffId : null });
+    // What the merchant's console shows is everything the grant now holds: what was approved before and now.
+    const scopes = (grant.getResourceScope(options.audience) ?? '').split(' ').filter(Boolean);
+    await options.accounts.recordAuthorization({ grantId, merchantId, appKey: client.key, appName: client.name, scopes, authorizedBy: staffId && /^[0-9a-f-]{36}$/.test(staffId) ? staffId : null });
     await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
     return true;
   };
