@@ -45,6 +45,21 @@ export const conflict = (message: string, extensions: Record<string, unknown> = 
 export const unauthenticated = (message: string) => new PorticoError(ErrorCode.UNAUTHENTICATED, message);
 
 /**
+ * PostgreSQL's data exceptions a client's value causes (text holding NUL, a value out of range, a
+ * string that is not a valid uuid or timestamp where one is cast): input no check caught before the
+ * database, so BAD_USER_INPUT (the statement failed, so nothing was written), not an internal error.
+ */
+const INPUT_SQLSTATES = new Set(['22021', '22P05', '22P02', '22001', '22003', '22007', '22008']);
+function sqlStateOf(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
  * Apollo `formatError`: keeps errors with a public code, masks the rest. In development the original
  * message and stack stay visible to help whoever runs the platform locally.
  */
@@ -59,6 +74,15 @@ export function createErrorFormatter(options: { development: boolean; onInternal
     }
     options.onInternalError?.(error);
     if (options.development) return formatted;
+    const state = sqlStateOf(error);
+    if (state && INPUT_SQLSTATES.has(state)) {
+      return {
+        message: 'A value in the request cannot be stored (a control character, or a value out of range or in the wrong form)',
+        ...(formatted.locations ? { locations: formatted.locations } : {}),
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: ErrorCode.BAD_USER_INPUT },
+      };
+    }
     return {
       message: 'Internal server error',
       ...(formatted.locations ? { locations: formatted.locations } : {}),

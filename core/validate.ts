@@ -2,7 +2,11 @@
 import { badInput } from './errors.js';
 import { isUuid } from './pagination.js';
 
+/** Characters text may not hold: NUL (PostgreSQL cannot store it) and the other C0 controls but tab and line breaks. */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
 export function text(value: string, field: string, options: { max: number; min?: number }): string {
+  if (CONTROL.test(value)) throw badInput(`${field} must not contain control characters`, field);
   const trimmed = value.trim();
   if (trimmed.length < (options.min ?? 1)) throw badInput(`${field} must not be empty`, field);
   if (trimmed.length > options.max) throw badInput(`${field} must be at most ${options.max} characters`, field);
@@ -11,6 +15,7 @@ export function text(value: string, field: string, options: { max: number; min?:
 
 export function optionalText(value: string | null | undefined, field: string, max: number): string | null {
   if (value === null || value === undefined) return null;
+  if (CONTROL.test(value)) throw badInput(`${field} must not contain control characters`, field);
   const trimmed = value.trim();
   if (trimmed.length > max) throw badInput(`${field} must be at most ${max} characters`, field);
   return trimmed.length ? trimmed : null;

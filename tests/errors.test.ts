@@ -1,5 +1,7 @@
 /** What a client sees when something fails inside the platform: a stable code, never internals. */
-import { createMerchant, createProduct } from './helpers/factories.js';
+import crypto from 'node:crypto';
+import { mintOperatorToken } from '../core/tokens.js';
+import { ADDRESS, CREATE_PRODUCT, PLACE_ORDER, createMerchant, createProduct } from './helpers/factories.js';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
 const INTERNALS = /127\.0\.0\.1|localhost|:\d{4,5}\/|\bselect\b|\bfrom "|at .+\.(ts|js):\d+|ECONNREFUSED|pglite|postgres/i;
@@ -50,6 +52,35 @@ test('a failure before execution (the app-access lookup) is a bare 500 INTERNAL_
   } finally {
     await t.stop();
   }
+});
+
+describe('characters the database cannot store', () => {
+  let t: TestPlatform;
+  beforeAll(async () => {
+    t = await startTestPlatform();
+  });
+  afterAll(() => t.stop());
+
+  test('a NUL in text input is BAD_USER_INPUT naming the field, and nothing is written', async () => {
+    const shop = await createMerchant(t);
+    const made = await t.gql(shop.token, CREATE_PRODUCT, { input: { title: 'Tea\u0000Set', category: 'tea', skus: [{ code: 'NUL-1', price: { amount: 100, currency: 'USD' }, stock: 1 }] } });
+    expect(made.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'title' });
+    expect((await t.gql(shop.token, '{ products { totalCount } }')).data?.products.totalCount).toBe(0);
+
+    const product = await createProduct(t, shop.token, [{ stock: 3 }]);
+    const placed = await t.gql(shop.token, PLACE_ORDER, {
+      input: { idempotencyKey: crypto.randomUUID(), lines: [{ skuId: product.skus[0]!.id, quantity: 1 }], shippingAddress: { ...ADDRESS, name: 'Ada\u0000' } },
+    });
+    expect(placed.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await t.gql(shop.token, '{ orders { totalCount } }')).data?.orders.totalCount).toBe(0);
+  });
+
+  test('one that no check caught before the database (a lookup key) is BAD_USER_INPUT too, not an internal error', async () => {
+    const operator = await mintOperatorToken(t.platform.keys, { issuer: t.platform.config.publicUrl, audience: t.platform.config.apiAudience, operatorId: crypto.randomUUID() });
+    const res = await t.gql(operator, 'query($key: String!) { app(key: $key) { key } }', { key: 'app\u0000x' });
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(res)).not.toMatch(INTERNALS);
+  });
 });
 
 describe('NODE_ENV=development', () => {
