@@ -795,7 +795,7 @@ function createSetup(database: Database) {
     /** The first n bench merchants (created when missing). */
     async merchants(n: number): Promise<string[]> {
       const missing = Array.from({ length: Math.max(0, n - merchants.length) }, (_, i) => merchants.length + i);
-      const created = await mapLimit(missing, 8, async (i) => (await accounts.createMerchant({ name: `Bench Merchant ${i}`, contactEmail: `bench${i}@merchants.example` })).id);
+      const created = await mapLimit(missing, 8, async (i) => (await accounts.createMerchant({ name: `Bench Merchant ${i}`, contactEmail: `bench${i}@merchants.example`, isTest: true })).id);
       merchants.push(...created);
       return merchants.slice(0, n);
     },

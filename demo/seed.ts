@@ -138,7 +138,8 @@ export async function seedDemo(database: Database, logger: Logger): Promise<Demo
   let orderCount = 0;
   for (const [m, merchant] of MERCHANTS.entries()) {
     const merchantId = seed.merchantIds[m]!;
-    await accounts.createMerchant({ id: merchantId, name: merchant.name, contactEmail: merchant.email, contactPhone: merchant.phone, createdAt: new Date(EPOCH - 365 * DAY) });
+    // Test merchants: the demo app stays in SANDBOX, which acts for test merchants only.
+    await accounts.createMerchant({ id: merchantId, name: merchant.name, contactEmail: merchant.email, contactPhone: merchant.phone, isTest: true, createdAt: new Date(EPOCH - 365 * DAY) });
 
     const onShelf: NewOrderLine[][] = [];
     for (let p = 0; p < PRODUCTS_PER_MERCHANT; p++) {

@@ -14,6 +14,7 @@ export interface PipelineDependencies {
   verifyAccessToken(token: string): Promise<Caller>;
   loadAppAccess(appKey: string): Promise<AppAccess | null>;
   authorizationActive(grantId: string): Promise<boolean>;
+  merchantIsTest(merchantId: string): Promise<boolean>;
   appAccessCacheMs: number;
 }
 
@@ -23,7 +24,7 @@ export function createPipeline(deps: PipelineDependencies): GatewayPlugin[] {
     // Who is calling (the token), then whether that app may call and with which scopes.
     useAuthenticate({ verifyAccessToken: deps.verifyAccessToken }),
     useAuthorizationRevocation({ isActive: deps.authorizationActive, cacheMs: deps.appAccessCacheMs }),
-    useAppAuthorization({ loadAppAccess: deps.loadAppAccess, cacheMs: deps.appAccessCacheMs }),
+    useAppAuthorization({ loadAppAccess: deps.loadAppAccess, merchantIsTest: deps.merchantIsTest, cacheMs: deps.appAccessCacheMs }),
     // Then the document itself: bounded depth, aliases, tokens and cost before any planning.
     useQueryLimits(),
   ];

@@ -82,7 +82,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       .authorizationActive;
   const loadAppAccess = async (key: string) =>
     (await callSubgraph<{ appAccess: AppAccess | null }>(appManagementUrl, 'query Access($key: String!) { appAccess(key: $key) { status grantedScopes } }', { key })).appAccess;
-  const pipeline = createPipeline({ verifyAccessToken, appAccessCacheMs: config.appAccessCacheMs, authorizationActive, loadAppAccess });
+  const merchantIsTest = async (merchantId: string) =>
+    (await callSubgraph<{ merchantIsTest: boolean }>(options.subgraphUrls.account, 'query Test($id: String!) { merchantIsTest(merchantId: $id) }', { id: merchantId })).merchantIsTest;
+  const pipeline = createPipeline({ verifyAccessToken, appAccessCacheMs: config.appAccessCacheMs, authorizationActive, loadAppAccess, merchantIsTest });
   const introspect = createOperatorIntrospection({ verifyAccessToken, authorizationActive, loadAppAccess });
   const proxyPassport = createPassportProxy({ accountUrl: options.subgraphUrls.account, publicUrl: config.publicUrl, signContext });
   const operatorSignIn = createOperatorSignIn({ callSubgraph, appManagementUrl, keys, issuer: config.publicUrl, audience: config.apiAudience });

@@ -61,7 +61,7 @@ const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?
 const actionOf = (html: string, name: string) => new RegExp(`action="(/interaction/[^"]+/${name})"`).exec(html)?.[1] ?? '';
 
 /** Runs the whole code flow with PKCE; returns the page the browser lands on (the app's redirect) and what the client needs. */
-async function authorize(options: { scope?: string; deny?: boolean; password?: string; browser?: Browser; beforeConsent?: (consent: { body: string }) => Promise<void> } = {}) {
+async function authorize(options: { scope?: string; deny?: boolean; email?: string; password?: string; browser?: Browser; beforeConsent?: (consent: { body: string }) => Promise<void> } = {}) {
   const config = await clientConfig();
   const verifier = oauth.randomPKCECodeVerifier();
   const state = oauth.randomState();
@@ -80,7 +80,7 @@ async function authorize(options: { scope?: string; deny?: boolean; password?: s
   expect(login.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
   const consent = await browser.follow(actionOf(login.body, 'login'), {
     method: 'POST',
-    form: { email: DEMO_STAFF_EMAIL, password: options.password ?? staffPassword, csrf: csrfOf(login.body) },
+    form: { email: options.email ?? DEMO_STAFF_EMAIL, password: options.password ?? staffPassword, csrf: csrfOf(login.body) },
   });
   if (consent.status !== 200) return { config, verifier, state, browser, landing: consent };
   await options.beforeConsent?.(consent);
@@ -321,6 +321,26 @@ describe('merchant consent', () => {
     expect(back.origin + back.pathname).toBe(REDIRECT);
     expect(back.searchParams.get('error')).toBe('access_denied');
     expect(back.searchParams.get('code')).toBeNull();
+  });
+
+  test('an app in SANDBOX cannot be authorized by a real merchant\'s staff: the consent page says so and the app gets access_denied', async () => {
+    const { createAccountStore } = await import('../subgraphs/account/store.js');
+    const accounts = createAccountStore(t.platform.database.db);
+    const real = await accounts.createMerchant({ name: 'Real Shop', contactEmail: 'real@shop.example' });
+    await accounts.createStaff({ merchantId: real.id, email: 'owner@realshop.example', name: 'Owner', password: 'a staff password' });
+    // The demo app is in SANDBOX and the demo's merchants are test merchants; this one is not.
+    const flow = await authorize({ email: 'owner@realshop.example', password: 'a staff password' });
+    const shown = flow.landing.body;
+    expect(flow.landing.status).toBe(403);
+    expect(shown).toContain('not available to your shop yet');
+    expect(shown).not.toContain('/confirm');
+    // Approving anyway (a hand-made POST) is refused the same way.
+    const forced = await flow.browser.follow(actionOf(shown, 'abort').replace(/abort$/, 'confirm'), { method: 'POST', form: { csrf: csrfOf(shown) } });
+    const error = new URL(forced.location!).searchParams;
+    expect(error.get('error')).toBe('access_denied');
+    expect(error.get('error_description')).toMatch(/sandbox/);
+    const rows = await t.platform.database.db.execute(sql`select count(*)::int as n from account.merchant_authorizations where merchant_id = ${real.id}`);
+    expect((rows as unknown as { rows: { n: number }[] }).rows[0]!.n).toBe(0);
   });
 
   test('a wrong staff password keeps the browser on the sign-in page', async () => {

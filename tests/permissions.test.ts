@@ -5,6 +5,7 @@ import { execute, parse } from 'graphql';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { SUBGRAPH_NAMES } from '../core/config.js';
 import { applyPermissions, readFieldRequirements } from '../core/permissions.js';
+import { createAccountStore } from '../subgraphs/account/store.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { createMerchant, createProduct, placeOrder } from './helpers/factories.js';
 import { ALL_SCOPES, startTestPlatform, type TestPlatform } from './helpers/platform.js';
@@ -58,10 +59,10 @@ let orderId: string;
 let store: ReturnType<typeof createAppManagementStore>;
 
 /** Registers an app holding exactly the given scopes through one package. */
-async function appWith(scopes: string[]) {
+async function appWith(scopes: string[], status: 'LIVE' | 'SANDBOX' = 'LIVE') {
   const key = `app_${crypto.randomBytes(6).toString('hex')}`;
   const developer = await store.createDeveloper({ kind: 'INDIVIDUAL', name: 'Dev', email: `${key}@example.com` });
-  await store.createApp({ key, name: key, developerId: developer.id, status: 'LIVE' });
+  await store.createApp({ key, name: key, developerId: developer.id, status });
   const pkg = await store.createPackage({ name: `pkg ${key}`, description: 'test', tier: 'FREE', scopes });
   await store.grantPackage('system:tests', { appKey: key, packageId: pkg.id, reason: 'test' });
   return { key, packageId: pkg.id };
@@ -145,6 +146,17 @@ describe('effective scopes: the token\'s scopes that the app\'s granted packages
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(deniedAfter).toBeLessThan(5000);
+  });
+
+  test('an app in SANDBOX acts for test merchants only: a real merchant\'s data is refused with 403 FORBIDDEN', async () => {
+    const app = await appWith(['orders:read'], 'SANDBOX');
+    const real = await t.gql(await t.token({ merchantId: shop.id, appKey: app.key, scopes: ['orders:read'] }), '{ orders { totalCount } }');
+    expect(real.status).toBe(403);
+    expect(real.errors?.[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' }, message: expect.stringMatching(/SANDBOX/) });
+    const testShop = await createAccountStore(t.platform.database.db).createMerchant({ name: 'Sandbox Shop', contactEmail: 'sandbox@example.com', isTest: true });
+    const sandboxed = await t.gql(await t.token({ merchantId: testShop.id, appKey: app.key, scopes: ['orders:read'] }), '{ orders { totalCount } }');
+    expect(sandboxed.errors).toBeUndefined();
+    expect(sandboxed.data).toEqual({ orders: { totalCount: 0 } });
   });
 
   test('an unknown app and a suspended app are refused with 403 FORBIDDEN', async () => {

@@ -21,6 +21,10 @@ export function createAccountResolvers(store: AccountStore) {
         if (ctx.caller.kind !== 'system') throw forbidden('Internal');
         return store.authorizationActive(args.grantId);
       },
+      merchantIsTest: (_: unknown, args: { merchantId: string }, ctx: Context) => {
+        if (ctx.caller.kind !== 'system') throw forbidden('Internal');
+        return store.merchantIsTest(args.merchantId);
+      },
       merchant: async (_: unknown, args: { id?: string | null }, ctx: Context) => {
         const id = args.id ?? requireMerchant(ctx.caller);
         return (await ctx.loaders.merchant.load(id)) ?? Promise.reject(notFound('Merchant', id));

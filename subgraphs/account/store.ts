@@ -28,7 +28,7 @@ export function createAccountStore(db: Db) {
       return wellFormed.length ? byIds.users.execute({ ids: wellFormed }) : [];
     },
 
-    async createMerchant(input: { id?: string; name: string; contactEmail: string; contactPhone?: string | null; createdAt?: Date }): Promise<MerchantRow> {
+    async createMerchant(input: { id?: string; name: string; contactEmail: string; contactPhone?: string | null; isTest?: boolean; createdAt?: Date }): Promise<MerchantRow> {
       const now = input.createdAt ?? new Date();
       return db.transaction(async (tx) => {
         const [merchant] = await tx
@@ -38,6 +38,7 @@ export function createAccountStore(db: Db) {
             name: v.text(input.name, 'name', { max: 200 }),
             contactEmail: v.text(input.contactEmail, 'contactEmail', { max: 320 }),
             contactPhone: v.optionalText(input.contactPhone, 'contactPhone', 40),
+            isTest: input.isTest ?? false,
             createdAt: now,
             updatedAt: now,
           })
@@ -103,6 +104,13 @@ export function createAccountStore(db: Db) {
         .insert(merchantAuthorizations)
         .values(input)
         .onConflictDoUpdate({ target: merchantAuthorizations.grantId, set: { scopes: input.scopes, authorizedAt: new Date(), revokedAt: null, revokedBy: null } });
+    },
+
+    /** Whether a merchant is a test merchant (a SANDBOX app may act only for those); false for an unknown one. */
+    async merchantIsTest(merchantId: string): Promise<boolean> {
+      if (!v.isWellFormedId(merchantId)) return false;
+      const [row] = await db.select({ isTest: merchants.isTest }).from(merchants).where(eq(merchants.id, merchantId));
+      return row?.isTest ?? false;
     },
 
     /** Whether the authorization behind a grant is still in force (the gateway asks, cached briefly). */

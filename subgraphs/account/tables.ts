@@ -1,6 +1,6 @@
 /** Tables of the account subgraph, in its own Postgres schema `account`. */
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { outboxTable } from '../../core/outbox.js';
 import { passwordAccountColumns } from '../../core/password-sign-in.js';
 
@@ -11,6 +11,8 @@ export const merchants = accountSchema.table('merchants', {
   name: text('name').notNull(),
   contactEmail: text('contact_email').notNull(),
   contactPhone: text('contact_phone'),
+  /** A test merchant (the demo's, a developer's sandbox shop): the only kind a SANDBOX app may act for. */
+  isTest: boolean('is_test').notNull().default(false),
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 });

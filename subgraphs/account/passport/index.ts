@@ -17,7 +17,6 @@ import { createInteractions, type ClientInfo } from './interactions.js';
 import { createPassport, type ClientSecrets } from './provider.js';
 
 export interface OAuthClientRecord extends ClientInfo {
-  status: 'SANDBOX' | 'LIVE' | 'SUSPENDED';
   redirectUris: string[];
   secretHash: string;
   previousSecretHash: string | null;

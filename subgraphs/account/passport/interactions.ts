@@ -17,6 +17,8 @@ import { escapeHtml } from './provider.js';
 export interface ClientInfo {
   key: string;
   name: string;
+  /** SANDBOX: not yet released by an operator; only test merchants may authorize it. */
+  status: 'SANDBOX' | 'LIVE' | 'SUSPENDED';
   developerName: string;
   grantedScopes: string[];
   packages: { name: string; scopes: string[] }[];
@@ -34,6 +36,8 @@ export interface InteractionOptions {
    */
   csrfKeys: Buffer[];
 }
+
+const SANDBOX_REFUSAL = 'This app is still in sandbox: only test merchants may authorize it until the platform has reviewed and released it';
 
 const SECURITY_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
@@ -76,6 +80,20 @@ export function createInteractions(options: InteractionOptions) {
     }
     return valid;
   };
+
+  /** Whether this merchant may not authorize the app: it is in SANDBOX and the merchant is not a test one. */
+  async function sandboxedFor(client: ClientInfo, merchantId: string | undefined): Promise<boolean> {
+    return client.status === 'SANDBOX' && !(merchantId && (await options.accounts.merchantIsTest(merchantId)));
+  }
+
+  function sandboxPage(uid: string, client: ClientInfo) {
+    return page(
+      'Not available yet',
+      `<h1>${escapeHtml(client.name)} is not available to your shop yet</h1>
+<p>${SANDBOX_REFUSAL}.</p>
+<form method="post" action="/interaction/${uid}/abort"><input type="hidden" name="csrf" value="${csrfFor(uid)}"><button type="submit">Back to the app</button></form>`,
+    );
+  }
 
   function loginPage(uid: string, client: ClientInfo | undefined, error?: string) {
     return page(
@@ -134,6 +152,7 @@ ${consentable.length ? `<form method="post" action="/interaction/${uid}/confirm"
 
     if (req.method === 'GET' && !action) {
       if (details.prompt.name === 'login') send(res, 200, loginPage(uid, client));
+      else if (client && (await sandboxedFor(client, details.session?.accountId))) send(res, 403, sandboxPage(uid, client));
       else if (client) {
         const { consentable, unavailable } = consentScopes(details, client);
         send(res, 200, consentPage(uid, client, consentable, unavailable));
@@ -179,6 +198,10 @@ ${consentable.length ? `<form method="post" action="/interaction/${uid}/confirm"
       return true;
     }
     const merchantId = details.session.accountId;
+    if (await sandboxedFor(client, merchantId)) {
+      await provider.interactionFinished(req, res, { error: 'access_denied', error_description: SANDBOX_REFUSAL }, { mergeWithLastSubmission: false });
+      return true;
+    }
     // The grant this browser session already holds for the app (gone if it was revoked meanwhile: a new one then).
     const existing = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
     const grant = existing ?? new provider.Grant({ accountId: merchantId, clientId: client.key });
