@@ -146,11 +146,36 @@ describe('permission packages', () => {
     expect(mine.find((e) => e.action === 'package.revoked')?.reason).toBe('Contract ended');
   });
 
+  test('granting a package directly answers a pending request for it; a status already set is a CONFLICT that records nothing', async () => {
+    const op = await operatorToken();
+    const key = `app_${crypto.randomBytes(5).toString('hex')}`;
+    const developer = await store.createDeveloper({ kind: 'COMPANY', name: 'WMS Co', email: `${key}@example.com` });
+    await store.createApp({ key, name: 'WMS', developerId: developer.id, status: 'LIVE' });
+    const pkg = (await t.gql(op, 'mutation($in: CreatePermissionPackageInput!) { createPermissionPackage(input: $in) { id } }', {
+      in: { name: `Stock ${key}`, description: 'Read products', tier: 'FREE', scopes: ['products:read'] },
+    })).data!.createPermissionPackage;
+    const appLevel = await t.token({ merchantId: null, appKey: key, scopes: [] });
+    const requested = (await t.gql(appLevel, 'mutation($in: RequestPermissionPackageInput!) { requestPermissionPackage(input: $in) { id } }', { in: { packageId: pkg.id } })).data!
+      .requestPermissionPackage;
+    const granted = await t.gql(op, 'mutation($in: PackageGrantInput!) { grantPermissionPackage(input: $in) { id } }', { in: { appKey: key, packageId: pkg.id, reason: 'Partner deal' } });
+    expect(granted.errors).toBeUndefined();
+    const pending = await t.gql<{ packageRequests: { id: string }[] }>(op, '{ packageRequests { id } }');
+    expect(pending.data!.packageRequests.map((r) => r.id)).not.toContain(requested.id);
+    const answered = await t.gql(appLevel, '{ viewerApp { packageRequests { id status decisionReason } } }');
+    expect(answered.data?.viewerApp.packageRequests).toEqual([{ id: requested.id, status: 'APPROVED', decisionReason: 'granted directly: Partner deal' }]);
+
+    const entries = async () => (await t.gql<{ auditLog: { nodes: { targetId: string }[] } }>(op, '{ auditLog(first: 100) { nodes { targetId } } }')).data!.auditLog.nodes.filter((e) => e.targetId === key).length;
+    const before = await entries();
+    const again = await t.gql(op, 'mutation($in: SetAppStatusInput!) { setAppStatus(input: $in) { status } }', { in: { appKey: key, status: 'LIVE', reason: 'release' } });
+    expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', currentStatus: 'LIVE' });
+    expect(await entries()).toBe(before);
+  });
+
   test('updating a package changes what every app holding it may do, with the reason audited', async () => {
     const op = await operatorToken();
     const key = `app_${crypto.randomBytes(5).toString('hex')}`;
     const developer = await store.createDeveloper({ kind: 'INDIVIDUAL', name: 'Solo', email: `${key}@example.com` });
-    await store.createApp({ key, name: 'Solo', developerId: developer.id });
+    await store.createApp({ key, name: 'Solo', developerId: developer.id, status: 'LIVE' });
     const pkg = await store.createPackage({ name: `Growing ${key}`, description: 'x', tier: 'FREE', scopes: ['orders:read'] });
     await store.grantPackage('operator:seed', { appKey: key, packageId: pkg.id, reason: 'start' });
     const merchant = await createMerchant(t);

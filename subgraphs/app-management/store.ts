@@ -188,7 +188,9 @@ export function createAppManagementStore(db: Db) {
       return db.transaction(async (tx) => {
         const [current] = await tx.select().from(apps).where(eq(apps.key, input.appKey)).for('update');
         if (!current) throw notFound('App', input.appKey);
-        if (current.status === input.status) return current;
+        // Nothing to change is a CONFLICT, not a silent success: the operator's reason is not lost in an
+        // answer that looks like a change the audit log never shows.
+        if (current.status === input.status) throw conflict(`App ${current.key} is already ${current.status}`, { currentStatus: current.status });
         const [updated] = await tx.update(apps).set({ status: input.status, updatedAt: new Date() }).where(eq(apps.id, current.id)).returning();
         await audit(tx, { actor, action: 'app.status_changed', targetType: 'app', targetId: current.key, reason, details: { from: current.status, to: input.status } });
         await recordEvents(tx, outboxEvents, [
@@ -330,6 +332,15 @@ export function createAppManagementStore(db: Db) {
           .values({ id: crypto.randomUUID(), appId: app.id, packageId, grantedBy: actor, reason })
           .returning();
         await audit(t, { actor, action: 'package.granted', targetType: 'app', targetId: app.key, reason, details: { packageId, packageName: pkg.name, scopes: pkg.scopes } });
+        // A request for this package still pending is answered by this grant (it could never be approved after it).
+        const answered = await t
+          .update(packageRequests)
+          .set({ status: 'APPROVED', decidedAt: new Date(), decidedBy: actor, decisionReason: `granted directly: ${reason}` })
+          .where(and(eq(packageRequests.appId, app.id), eq(packageRequests.packageId, packageId), eq(packageRequests.status, 'PENDING')))
+          .returning({ id: packageRequests.id });
+        for (const request of answered) {
+          await audit(t, { actor, action: 'request.approved', targetType: 'package_request', targetId: request.id, reason: `granted directly: ${reason}`, details: { packageId } });
+        }
         return grant!;
       };
       try {
