@@ -109,8 +109,8 @@ describe('permission packages', () => {
     expect(requested.data?.requestPermissionPackage).toMatchObject({ status: 'PENDING', app: { key } });
     const duplicate = await t.gql(appLevel, 'mutation($in: RequestPermissionPackageInput!) { requestPermissionPackage(input: $in) { id } }', { in: { packageId: catalogPkg.id } });
     expect(duplicate.errors?.[0]?.extensions?.code).toBe('CONFLICT');
-    const pending = await t.gql(op, '{ packageRequests { id message app { key } package { name } } }');
-    expect(pending.data?.packageRequests).toEqual(expect.arrayContaining([{ id: requested.data!.requestPermissionPackage.id, message: 'We sync stock', app: { key }, package: { name: `Catalog ${key}` } }]));
+    const pending = await t.gql(op, '{ packageRequests(first: 100) { nodes { id message app { key } package { name } } } }');
+    expect(pending.data?.packageRequests.nodes).toEqual(expect.arrayContaining([{ id: requested.data!.requestPermissionPackage.id, message: 'We sync stock', app: { key }, package: { name: `Catalog ${key}` } }]));
     expect((await t.gql(appToken, '{ products { totalCount } }')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const approved = await t.gql(op, 'mutation($in: DecidePackageRequestInput!) { approvePackageRequest(input: $in) { status decisionReason } }', {
       in: { requestId: requested.data!.requestPermissionPackage.id, reason: 'Verified ISV' },
@@ -159,8 +159,8 @@ describe('permission packages', () => {
       .requestPermissionPackage;
     const granted = await t.gql(op, 'mutation($in: PackageGrantInput!) { grantPermissionPackage(input: $in) { id } }', { in: { appKey: key, packageId: pkg.id, reason: 'Partner deal' } });
     expect(granted.errors).toBeUndefined();
-    const pending = await t.gql<{ packageRequests: { id: string }[] }>(op, '{ packageRequests { id } }');
-    expect(pending.data!.packageRequests.map((r) => r.id)).not.toContain(requested.id);
+    const pending = await t.gql<{ packageRequests: { nodes: { id: string }[] } }>(op, '{ packageRequests(first: 100) { nodes { id } } }');
+    expect(pending.data!.packageRequests.nodes.map((r) => r.id)).not.toContain(requested.id);
     const answered = await t.gql(appLevel, '{ viewerApp { packageRequests { id status decisionReason } } }');
     expect(answered.data?.viewerApp.packageRequests).toEqual([{ id: requested.id, status: 'APPROVED', decisionReason: 'granted directly: Partner deal' }]);
 
@@ -169,6 +169,42 @@ describe('permission packages', () => {
     const again = await t.gql(op, 'mutation($in: SetAppStatusInput!) { setAppStatus(input: $in) { status } }', { in: { appKey: key, status: 'LIVE', reason: 'release' } });
     expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', currentStatus: 'LIVE' });
     expect(await entries()).toBe(before);
+  });
+
+  test('package requests page through the whole queue, oldest first, with a total; a forged cursor is BAD_USER_INPUT', async () => {
+    const op = await operatorToken();
+    const pkg = (await t.gql(op, 'mutation($in: CreatePermissionPackageInput!) { createPermissionPackage(input: $in) { id } }', {
+      in: { name: `Queue ${crypto.randomBytes(4).toString('hex')}`, description: 'x', tier: 'FREE', scopes: ['products:read'] },
+    })).data!.createPermissionPackage;
+    const mine: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const key = `app_${crypto.randomBytes(5).toString('hex')}`;
+      const developer = await store.createDeveloper({ kind: 'COMPANY', name: `Queue ${i}`, email: `${key}@example.com` });
+      await store.createApp({ key, name: `Queue ${i}`, developerId: developer.id, status: 'LIVE' });
+      const appLevel = await t.token({ merchantId: null, appKey: key, scopes: [] });
+      mine.push((await t.gql(appLevel, 'mutation($in: RequestPermissionPackageInput!) { requestPermissionPackage(input: $in) { id } }', { in: { packageId: pkg.id } })).data!.requestPermissionPackage.id);
+    }
+    const PAGE = 'query($after: String) { packageRequests(first: 2, after: $after) { totalCount nodes { id } pageInfo { hasNextPage endCursor } } }';
+    const seen: string[] = [];
+    let after: string | null = null;
+    let total = 0;
+    for (let pages = 0; pages < 1000; pages++) {
+      const page: any = (await t.gql(op, PAGE, { after })).data!.packageRequests;
+      total = page.totalCount;
+      seen.push(...page.nodes.map((n: { id: string }) => n.id));
+      if (!page.pageInfo.hasNextPage) break;
+      expect(page.nodes).toHaveLength(2);
+      after = page.pageInfo.endCursor;
+    }
+    expect(seen).toHaveLength(total);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.filter((id) => mine.includes(id))).toEqual(mine); // all of them, oldest first
+    const forged = await t.gql(op, PAGE, { after: 'not-a-cursor' });
+    expect(forged.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    // The other operator lists count too.
+    const totals: any = (await t.gql(op, '{ apps(first: 1) { totalCount } auditLog(first: 1) { totalCount } }')).data;
+    expect(totals.apps.totalCount).toBeGreaterThanOrEqual(3);
+    expect(totals.auditLog.totalCount).toBeGreaterThanOrEqual(1);
   });
 
   test('updating a package changes what every app holding it may do, with the reason audited', async () => {

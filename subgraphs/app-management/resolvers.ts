@@ -7,7 +7,7 @@ import { scalarResolvers } from '../../core/scalars.js';
 import type { SubgraphContext } from '../../core/subgraph.js';
 import { catalogFor, type CatalogField } from './api-catalog.js';
 import type { AppManagementLoaders } from './loaders.js';
-import { appsCursor, auditCursor, type AppManagementStore } from './store.js';
+import { appsCursor, auditCursor, requestsCursor, type AppManagementStore } from './store.js';
 import type { AppRow, AuditLogRow, PackageGrantRow, PackageRequestRow, PermissionPackageRow } from './tables.js';
 
 type Context = SubgraphContext<AppManagementLoaders>;
@@ -47,16 +47,20 @@ export function createAppManagementResolvers(store: AppManagementStore, catalog:
       apps: async (_: unknown, args: { first?: number | null; after?: string | null }, ctx: Context) => {
         operatorActor(ctx.caller);
         const limit = pageSize(args.first);
-        return toConnection(await store.listApps({ limit, after: args.after }), limit, appsCursor, !!args.after);
+        return { ...toConnection(await store.listApps({ limit, after: args.after }), limit, appsCursor, !!args.after), totalCount: () => store.countApps() };
       },
-      packageRequests: (_: unknown, args: { status: PackageRequestRow['status'] }, ctx: Context) => {
+      packageRequests: async (_: unknown, args: { status: PackageRequestRow['status']; first?: number | null; after?: string | null }, ctx: Context) => {
         operatorActor(ctx.caller);
-        return store.listRequests(args.status);
+        const limit = pageSize(args.first);
+        return {
+          ...toConnection(await store.listRequests({ status: args.status, limit, after: args.after }), limit, requestsCursor, !!args.after),
+          totalCount: () => store.countRequests(args.status),
+        };
       },
       auditLog: async (_: unknown, args: { first?: number | null; after?: string | null }, ctx: Context) => {
         operatorActor(ctx.caller);
         const limit = pageSize(args.first);
-        return toConnection(await store.listAudit({ limit, after: args.after }), limit, auditCursor, !!args.after);
+        return { ...toConnection(await store.listAudit({ limit, after: args.after }), limit, auditCursor, !!args.after), totalCount: () => store.countAudit() };
       },
       appAccess: (_: unknown, args: { key: string }, ctx: Context) => {
         if (ctx.caller.kind !== 'system') throw forbidden('Internal');

@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { and, asc, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../core/db.js';
 import { isUniqueViolation } from '../../core/db.js';
 import { badInput, conflict, notFound, unauthenticated } from '../../core/errors.js';
@@ -249,8 +249,34 @@ export function createAppManagementStore(db: Db) {
       return ids.length ? db.select().from(apps).where(inArray(apps.id, [...ids])) : [];
     },
 
-    async listRequests(status: PackageRequestRow['status']): Promise<PackageRequestRow[]> {
-      return db.select().from(packageRequests).where(eq(packageRequests.status, status)).orderBy(asc(packageRequests.createdAt)).limit(500);
+    async listRequests(args: { status: PackageRequestRow['status']; limit: number; after?: string | null }): Promise<PackageRequestRow[]> {
+      const conditions = [eq(packageRequests.status, args.status)];
+      if (args.after) {
+        const [at, id] = decodeCursor(args.after, 'REQUESTS', 2) as [string, string];
+        if (!isCursorTimestamp(at) || !v.isWellFormedId(id)) throw badInput('after is not a cursor of this list', 'after');
+        conditions.push(or(gt(packageRequests.createdAt, new Date(at)), and(eq(packageRequests.createdAt, new Date(at)), gt(packageRequests.id, id)))!);
+      }
+      return db
+        .select()
+        .from(packageRequests)
+        .where(and(...conditions))
+        .orderBy(asc(packageRequests.createdAt), asc(packageRequests.id))
+        .limit(args.limit + 1);
+    },
+
+    async countRequests(status: PackageRequestRow['status']): Promise<number> {
+      const [row] = await db.select({ n: count() }).from(packageRequests).where(eq(packageRequests.status, status));
+      return row?.n ?? 0;
+    },
+
+    async countApps(): Promise<number> {
+      const [row] = await db.select({ n: count() }).from(apps);
+      return row?.n ?? 0;
+    },
+
+    async countAudit(): Promise<number> {
+      const [row] = await db.select({ n: count() }).from(auditLog);
+      return row?.n ?? 0;
     },
 
     async listAudit(args: { limit: number; after?: string | null }): Promise<AuditLogRow[]> {
@@ -454,6 +480,10 @@ async function validatePackage(db: Executor, input: { name: string; description:
 
 export function appsCursor(app: AppRow) {
   return encodeCursor('APPS', [app.createdAt.toISOString(), app.id]);
+}
+
+export function requestsCursor(request: PackageRequestRow) {
+  return encodeCursor('REQUESTS', [request.createdAt.toISOString(), request.id]);
 }
 
 export function auditCursor(entry: AuditLogRow) {
