@@ -16,10 +16,11 @@ import type { Caller } from './caller.js';
 import type { Database } from './db.js';
 import { createErrorFormatter, forbidden } from './errors.js';
 import { applyPermissions } from './permissions.js';
-import { HttpError, closeServer, executeGraphQL, listen, pathOf, sendGraphQLError, sendJson } from './http.js';
+import { HeaderMap } from '@apollo/server';
+import { HttpError, closeServer, executeGraphQL, listen, pathOf, readBody, sendGraphQLError, sendJson } from './http.js';
 import type { Logger } from './logger.js';
 import { schemaDir } from './paths.js';
-import { CONTEXT_TOKEN_HEADER, InvalidTokenError } from './tokens.js';
+import { CONTEXT_BATCH_HEADER, CONTEXT_BATCH_VALUE, CONTEXT_TOKEN_HEADER, InvalidTokenError, MAX_CONTEXT_BATCH } from './tokens.js';
 
 export interface SubgraphContext<Loaders> extends BaseContext {
   caller: Caller;
@@ -97,6 +98,51 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   });
   await apollo.start();
 
+  /** One operation of a batch of several callers, run exactly as if it had come alone with its own token. */
+  async function runWithOwnContext(item: unknown): Promise<{ status: number; body: string }> {
+    const refuse = (status: number, code: string, message: string) => ({ status, body: JSON.stringify({ errors: [{ message, extensions: { code } }] }) });
+    if (!item || typeof item !== 'object' || Array.isArray(item)) return refuse(400, 'BAD_REQUEST', 'A batch item is an object with context and operation');
+    const { context: token, requestId, operation } = item as { context?: unknown; requestId?: unknown; operation?: unknown };
+    if (typeof token !== 'string') return refuse(401, 'UNAUTHENTICATED', 'Missing context token');
+    let caller: Caller;
+    try {
+      caller = await options.verifyContext(token);
+    } catch (error) {
+      if (error instanceof InvalidTokenError) return refuse(401, 'UNAUTHENTICATED', error.message);
+      throw error;
+    }
+    if (!operation || typeof operation !== 'object' || Array.isArray(operation)) return refuse(400, 'BAD_REQUEST', 'A batch item holds one operation');
+    const id = typeof requestId === 'string' && /^[A-Za-z0-9._:-]{8,128}$/.test(requestId) ? requestId : crypto.randomUUID();
+    const headers = new HeaderMap([['content-type', 'application/json']]);
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: 'POST', headers, search: '', body: operation },
+      context: async () => ({ caller, loaders: definition.createLoaders(caller), requestId: id, contextToken: token }),
+    });
+    let body = '';
+    if (response.body.kind === 'complete') body = response.body.string;
+    else for await (const chunk of response.body.asyncIterator) body += chunk;
+    return { status: response.status ?? 200, body: body || 'null' };
+  }
+
+  /**
+   * Operations of several callers in one request (the gateway resolving many subscribers' events at
+   * once): each carries its own context token, is verified and runs with its own context and
+   * DataLoaders, as if it had come alone. Only the HTTP request is shared.
+   */
+  async function runContextBatch(req: http.IncomingMessage, res: http.ServerResponse) {
+    let items: unknown;
+    try {
+      items = JSON.parse(await readBody(req));
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      throw new HttpError(400, 'The request body is not valid JSON');
+    }
+    if (!Array.isArray(items) || !items.length || items.length > MAX_CONTEXT_BATCH) throw new HttpError(400, `A batch holds 1 to ${MAX_CONTEXT_BATCH} operations`);
+    const answers = await Promise.all(items.map(runWithOwnContext));
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(`[${answers.map((a) => `{"status":${a.status},"body":${a.body}}`).join(',')}]`);
+  }
+
   const server = http.createServer(async (req, res) => {
     const requestId = (req.headers['x-request-id'] as string | undefined) ?? crypto.randomUUID();
     try {
@@ -104,6 +150,9 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
       if (route === '/healthz') {
         await options.database.ping();
         return sendJson(res, 200, { status: 'ok', service: definition.name });
+      }
+      if (req.headers[CONTEXT_BATCH_HEADER] === CONTEXT_BATCH_VALUE && req.method === 'POST' && (route === '/graphql' || route === '/')) {
+        return await runContextBatch(req, res);
       }
       const token = req.headers[CONTEXT_TOKEN_HEADER];
       if (typeof token !== 'string') throw new HttpError(401, 'Missing context token', 'UNAUTHENTICATED');

@@ -9,6 +9,14 @@ import { OPERATOR_CLIENT_ID, type Caller, type CallerKind } from './caller.js';
 import type { PlatformKeys } from './keys.js';
 
 export const CONTEXT_TOKEN_HEADER = 'x-portico-context';
+/**
+ * Marks a request to a subgraph that carries operations of several callers, each with its own
+ * context token in the body (see gateway/plugins/subgraph-fetcher.ts and core/subgraph.ts).
+ */
+export const CONTEXT_BATCH_HEADER = 'x-portico-batch';
+export const CONTEXT_BATCH_VALUE = 'contexts';
+/** Operations one such request holds at most. */
+export const MAX_CONTEXT_BATCH = 50;
 const CONTEXT_ISSUER = 'portico-gateway';
 const CONTEXT_AUDIENCE = 'portico-subgraph';
 

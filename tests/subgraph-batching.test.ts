@@ -1,13 +1,14 @@
 /**
  * The gateway sends the operations one query plan step makes to the same subgraph (the order page's
  * buyers and merchant, both from account) as one HTTP request: a JSON array that the subgraph runs
- * with one context. Checked here with the gateway's real fetcher against a recording HTTP server,
+ * with one context. Operations of different callers in the same moment share a request too, each
+ * with its own context token, run with its own context. Checked here with the gateway's real fetcher against a recording HTTP server,
  * and against a real subgraph (one request, one SQL statement for two operations' lookups).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSubgraphFetcher, type SubgraphFetcher } from '../gateway/plugins/subgraph-fetcher.js';
-import { CONTEXT_TOKEN_HEADER, createContextSigner } from '../core/tokens.js';
+import { CONTEXT_BATCH_HEADER, CONTEXT_TOKEN_HEADER, createContextSigner } from '../core/tokens.js';
 import { createMerchant } from './helpers/factories.js';
 import { TEST_APP_KEY, startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
@@ -27,6 +28,12 @@ describe('the subgraph fetcher', () => {
         const body = JSON.parse(raw) as { query: string } | { query: string }[];
         seen.push({ headers: req.headers, body });
         res.setHeader('content-type', 'application/json');
+        if (req.headers[CONTEXT_BATCH_HEADER] === 'contexts') {
+          // Each operation answered for its own context, with its own status.
+          const items = body as unknown as { context: string; operation: { query: string } }[];
+          res.end(JSON.stringify(items.map((i) => (i.context === 'bad' ? { status: 401, body: { errors: [{ message: 'no', extensions: { code: 'UNAUTHENTICATED' } }] } } : { status: 200, body: { data: { echo: `${i.context} ${i.operation.query}` } } }))));
+          return;
+        }
         if (refuse) {
           res.statusCode = 401;
           res.end(JSON.stringify({ errors: [{ message: 'no', extensions: { code: 'UNAUTHENTICATED' } }] }));
@@ -64,13 +71,33 @@ describe('the subgraph fetcher', () => {
     expect(JSON.parse(await b.text())).toEqual({ data: { echo: '{ b }' } });
   });
 
-  test('different callers never share a request; a lone operation is sent as itself', async () => {
+  test('callers whose requests carry more than their context token never share a request; a lone operation is sent as itself', async () => {
     const [a, b] = await Promise.all([post('{ a }', 'caller-a'), post('{ b }', 'caller-b')]);
     expect(seen).toHaveLength(2);
     expect(seen.map((s) => s.body)).toEqual(expect.arrayContaining([{ query: '{ a }' }, { query: '{ b }' }]));
     expect(seen.map((s) => s.headers['x-context']).sort()).toEqual(['caller-a', 'caller-b']);
     expect(await a.json()).toEqual({ data: { echo: '{ a }' } });
     expect(await b.json()).toEqual({ data: { echo: '{ b }' } });
+  });
+
+  test('callers allowed to share (the channel\'s sub-queries) go in one request, each with its own token and answer; others never do', async () => {
+    const withContext = (query: string, token: string, share = true) =>
+      fetcher.post(url, { 'content-type': 'application/json', [CONTEXT_TOKEN_HEADER]: token, 'x-request-id': `request-${token}` }, JSON.stringify({ query }), share);
+    await Promise.all([withContext('{ a }', 'caller-a', false), withContext('{ b }', 'caller-b', false)]);
+    expect(seen).toHaveLength(2); // clients' own requests never wait on another caller's
+    seen.length = 0;
+    const [a, b, bad] = await Promise.all([withContext('{ a }', 'caller-a'), withContext('{ b }', 'caller-b'), withContext('{ c }', 'bad')]);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.headers[CONTEXT_TOKEN_HEADER]).toBeUndefined();
+    expect(seen[0]!.headers[CONTEXT_BATCH_HEADER]).toBe('contexts');
+    expect(seen[0]!.body).toEqual([
+      { context: 'caller-a', requestId: 'request-caller-a', operation: { query: '{ a }' } },
+      { context: 'caller-b', requestId: 'request-caller-b', operation: { query: '{ b }' } },
+      { context: 'bad', requestId: 'request-bad', operation: { query: '{ c }' } },
+    ]);
+    expect([a.status, b.status, bad.status]).toEqual([200, 200, 401]);
+    expect(a.json()).toEqual({ data: { echo: 'caller-a { a }' } });
+    expect(b.json()).toEqual({ data: { echo: 'caller-b { b }' } });
   });
 
   test('batches hold at most 10 operations; an operation with data succeeded whatever the batch status; a batch refused as a whole gives every operation that answer', async () => {
@@ -131,5 +158,36 @@ describe('a real subgraph runs a batch with one context', () => {
     expect(body[2]!.errors![0]!.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     // One context for the batch: its DataLoader looked the merchant up once for both operations.
     expect(statements).toBe(1);
+  });
+
+  test('operations of several callers in one request: each verified and run with its own context, so each sees only its merchant', async () => {
+    const a = await createMerchant(t, 'Shop A');
+    const b = await createMerchant(t, 'Shop B');
+    const sign = createContextSigner(t.platform.keys.context, 60);
+    const tokenOf = (merchantId: string) => sign({ kind: 'app', merchantId, appKey: TEST_APP_KEY, scopes: ['merchant:read'] });
+    const own = '{ merchant { name } }';
+    const entity = (id: string) => ({ query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Merchant { name } } }', variables: { r: [{ __typename: 'Merchant', id }] } });
+    const res = await fetch(t.platform.subgraphs.account.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [CONTEXT_BATCH_HEADER]: 'contexts' },
+      body: JSON.stringify([
+        { context: await tokenOf(a.id), requestId: 'request-a-0001', operation: { query: own } },
+        { context: await tokenOf(b.id), requestId: 'request-b-0001', operation: { query: own } },
+        { context: await tokenOf(a.id), operation: entity(b.id) }, // A asking for B's merchant
+        { context: 'forged', operation: { query: own } },
+        { operation: { query: own } },
+      ]),
+    });
+    expect(res.status).toBe(200);
+    const answers = (await res.json()) as { status: number; body: { data?: any; errors?: { extensions: { code: string } }[] } }[];
+    expect(answers[0]).toEqual({ status: 200, body: { data: { merchant: { name: 'Shop A' } } } });
+    expect(answers[1]).toEqual({ status: 200, body: { data: { merchant: { name: 'Shop B' } } } });
+    expect(JSON.stringify(answers[2])).not.toContain('Shop B');
+    expect(answers[3]).toMatchObject({ status: 401, body: { errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] } });
+    expect(answers[4]).toMatchObject({ status: 401, body: { errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] } });
+
+    // Without the batch header a request still needs its own context token.
+    const plain = await fetch(t.platform.subgraphs.account.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ context: await tokenOf(a.id), operation: { query: own } }]) });
+    expect(plain.status).toBe(401);
   });
 });

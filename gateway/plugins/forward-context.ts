@@ -41,7 +41,7 @@ export class ContextForwardingDataSource implements GraphQLDataSource<GatewayCon
       ...(request.operationName ? { operationName: request.operationName } : {}),
       ...(request.extensions ? { extensions: request.extensions } : {}),
     });
-    const answer = await this.fetcher.post(this.url, headers, body);
+    const answer = await this.fetcher.post(this.url, headers, body, (context as Partial<GatewayContext>).shareRequests === true);
     if (!answer.ok) throw errorFromAnswer(answer);
     const parsed = answer.isJson ? answer.json() : undefined;
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {

@@ -7,6 +7,7 @@
  * bench/README.md.
  */
 import { Pool } from 'undici';
+import { CONTEXT_BATCH_HEADER, CONTEXT_BATCH_VALUE, CONTEXT_TOKEN_HEADER, MAX_CONTEXT_BATCH } from '../../core/tokens.js';
 
 /** Connections kept per subgraph. Requests beyond that queue; they never open unbounded sockets. */
 const CONNECTIONS_PER_SUBGRAPH = 64;
@@ -102,11 +103,28 @@ function targetOf(url: string) {
   return target;
 }
 
+/** Headers an operation may carry to travel in a batch of several callers: its context token and request id. */
+function ownContextOnly(headers: Record<string, string>): boolean {
+  if (typeof headers[CONTEXT_TOKEN_HEADER] !== 'string') return false;
+  for (const [name, value] of Object.entries(headers)) {
+    if (name === CONTEXT_TOKEN_HEADER || name === 'x-request-id') continue;
+    if (name !== 'content-type' || value !== 'application/json') return false;
+  }
+  return true;
+}
+
 /**
  * Batching: the operations a query plan sends to the same subgraph in the same moment (the fetches
  * of one Parallel node: a page's buyers and its merchant, both from account) go in one HTTP request
  * as a JSON array, which Apollo Server executes with one context (one set of DataLoaders). Only
  * requests with identical headers (the same caller's context token and request id) share a batch.
+ *
+ * Operations of different callers to the same subgraph in the same moment, where the data source
+ * allows it (the message channel resolving a burst of events for many merchants' subscribers; never
+ * a client's own request, whose latency would then wait on others'), share an HTTP request too, marked
+ * CONTEXT_BATCH_HEADER: each travels with its own context token and request id in the body, and
+ * the subgraph verifies each and runs it with its own context, so nothing but the connection is
+ * shared (core/subgraph.ts).
  */
 export function createSubgraphFetcher(options: { batching?: boolean } = {}) {
   const batching = options.batching ?? true;
@@ -131,7 +149,7 @@ export function createSubgraphFetcher(options: { batching?: boolean } = {}) {
     return { status: response.statusCode, headers: response.headers as RawHeaders, text: await response.body.text() };
   }
 
-  const queues = new Map<string, { headers: Record<string, string>; items: Queued[] }>();
+  const queues = new Map<string, { headers: Record<string, string>; items: Queued[]; shareable: boolean }>();
   let scheduled = false;
 
   async function sendBatch(headers: Record<string, string>, items: Queued[]) {
@@ -166,27 +184,80 @@ export function createSubgraphFetcher(options: { batching?: boolean } = {}) {
     }
   }
 
+  /** Operations of several callers in one request; each answer comes back with its own status. */
+  async function sendContextBatch(entries: { headers: Record<string, string>; item: Queued }[]) {
+    const url = entries[0]!.item.url;
+    const body = `[${entries
+      .map(({ headers, item }) => `{"context":${JSON.stringify(headers[CONTEXT_TOKEN_HEADER])},"requestId":${JSON.stringify(headers['x-request-id'] ?? null)},"operation":${item.body}}`)
+      .join(',')}]`;
+    try {
+      const answer = await send(url, { method: 'POST', headers: { 'content-type': 'application/json', [CONTEXT_BATCH_HEADER]: CONTEXT_BATCH_VALUE }, body });
+      let parsed: unknown;
+      try {
+        parsed = answer.status === 200 ? JSON.parse(answer.text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      if (Array.isArray(parsed) && parsed.length === entries.length) {
+        entries.forEach(({ item }, i) => {
+          const one = parsed[i] as { status?: unknown; body?: unknown } | null;
+          const status = typeof one?.status === 'number' ? one.status : 500;
+          item.resolve(new SubgraphAnswer(url, status, { 'content-type': 'application/json' }, { parsed: one?.body ?? null }));
+        });
+      } else {
+        for (const { item } of entries) item.resolve(new SubgraphAnswer(url, answer.status, answer.headers, { text: answer.text }));
+      }
+    } catch (error) {
+      for (const { item } of entries) item.reject(error);
+    }
+  }
+
   function flush() {
     scheduled = false;
     const batches = [...queues.values()];
     queues.clear();
-    for (const { headers, items } of batches) {
+    // Per subgraph: callers that each came with only their context token go together.
+    const byUrl = new Map<string, { headers: Record<string, string>; item: Queued }[]>();
+    for (const { headers, items, shareable } of batches) {
+      if (shareable && batches.length > 1) {
+        const url = items[0]!.url;
+        let entries = byUrl.get(url);
+        if (!entries) byUrl.set(url, (entries = []));
+        for (const item of items) entries.push({ headers, item });
+        continue;
+      }
       for (let i = 0; i < items.length; i += MAX_BATCH) void sendBatch(headers, items.slice(i, i + MAX_BATCH));
+    }
+    for (const entries of byUrl.values()) {
+      const callers = new Set(entries.map((e) => e.headers));
+      if (callers.size === 1) {
+        // One caller after all: its own batch, with one context.
+        const { headers } = entries[0]!;
+        const items = entries.map((e) => e.item);
+        for (let i = 0; i < items.length; i += MAX_BATCH) void sendBatch(headers, items.slice(i, i + MAX_BATCH));
+        continue;
+      }
+      for (let i = 0; i < entries.length; i += MAX_CONTEXT_BATCH) void sendContextBatch(entries.slice(i, i + MAX_CONTEXT_BATCH));
     }
   }
 
-  /** POSTs one GraphQL operation (a JSON object body), batched with others of the same moment and headers. */
-  async function post(url: string, headers: Record<string, string>, body: string): Promise<SubgraphAnswer> {
+  /**
+   * POSTs one GraphQL operation (a JSON object body), batched with others of the same moment and
+   * headers; with `shareAcrossCallers`, also with other such callers' operations (each with its own
+   * context token) when it carries nothing but its context token and request id.
+   */
+  async function post(url: string, headers: Record<string, string>, body: string, shareAcrossCallers = false): Promise<SubgraphAnswer> {
     if (!batching || !body.startsWith('{')) {
       const answer = await send(url, { method: 'POST', headers, body });
       return new SubgraphAnswer(url, answer.status, answer.headers, { text: answer.text });
     }
-    const key = `${url}\u0000${Object.keys(headers)
+    const shareable = shareAcrossCallers && ownContextOnly(headers);
+    const key = `${shareable ? 'shared' : 'own'}\u0000${url}\u0000${Object.keys(headers)
       .sort()
       .map((name) => `${name}:${headers[name]}`)
       .join('\u0000')}`;
     let queue = queues.get(key);
-    if (!queue) queues.set(key, (queue = { headers, items: [] }));
+    if (!queue) queues.set(key, (queue = { headers, items: [], shareable }));
     const items = queue.items;
     const promise = new Promise<SubgraphAnswer>((resolve, reject) => items.push({ url, body, resolve, reject }));
     if (!scheduled) {

@@ -271,7 +271,8 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     ids.forEach((id, i) => (variables[`portico_id${i}`] = id));
     const response = await apollo.executeOperation(
       { query: plan.queryFor(ids.length), variables },
-      { contextValue: { caller: context.caller, requestId: context.requestId } },
+      // Many subscribers' sub-queries of one moment may share HTTP requests to a subgraph, each with its own context.
+      { contextValue: { caller: context.caller, requestId: context.requestId, shareRequests: true } },
     );
     if (response.body.kind !== 'single') throw new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, 'unexpected incremental response');
     const { data, errors } = response.body.singleResult;
