@@ -98,6 +98,14 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   });
   await apollo.start();
 
+  /** The context of one operation: its verified caller, its own DataLoaders. */
+  const contextOf = (caller: Caller, token: string, requestId: string) => async (): Promise<SubgraphContext<Loaders>> => ({
+    caller,
+    loaders: definition.createLoaders(caller),
+    requestId,
+    contextToken: token,
+  });
+
   /** One operation of a batch of several callers, run exactly as if it had come alone with its own token. */
   async function runWithOwnContext(item: unknown): Promise<{ status: number; body: string }> {
     const refuse = (status: number, code: string, message: string) => ({ status, body: JSON.stringify({ errors: [{ message, extensions: { code } }] }) });
@@ -116,7 +124,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     const headers = new HeaderMap([['content-type', 'application/json']]);
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: 'POST', headers, search: '', body: operation },
-      context: async () => ({ caller, loaders: definition.createLoaders(caller), requestId: id, contextToken: token }),
+      context: contextOf(caller, token, id),
     });
     let body = '';
     if (response.body.kind === 'complete') body = response.body.string;
@@ -164,7 +172,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
         if (definition.handleHttp && caller.kind === 'system' && (await definition.handleHttp(req, res, route, token))) return;
         throw new HttpError(404, 'Not found', 'NOT_FOUND');
       }
-      await executeGraphQL(apollo, req, res, async () => ({ caller, loaders: definition.createLoaders(caller), requestId, contextToken: token }));
+      await executeGraphQL(apollo, req, res, contextOf(caller, token, requestId));
     } catch (error) {
       if (error instanceof HttpError) return sendGraphQLError(res, error);
       logger.error({ err: error, requestId }, 'request failed');

@@ -212,6 +212,11 @@ export function createSubgraphFetcher(options: { batching?: boolean } = {}) {
     }
   }
 
+  /** One caller's operations: batches of MAX_BATCH, each run by the subgraph with one context. */
+  function sendOwn(headers: Record<string, string>, items: Queued[]) {
+    for (let i = 0; i < items.length; i += MAX_BATCH) void sendBatch(headers, items.slice(i, i + MAX_BATCH));
+  }
+
   function flush() {
     scheduled = false;
     const batches = [...queues.values()];
@@ -226,15 +231,13 @@ export function createSubgraphFetcher(options: { batching?: boolean } = {}) {
         for (const item of items) entries.push({ headers, item });
         continue;
       }
-      for (let i = 0; i < items.length; i += MAX_BATCH) void sendBatch(headers, items.slice(i, i + MAX_BATCH));
+      sendOwn(headers, items);
     }
     for (const entries of byUrl.values()) {
       const callers = new Set(entries.map((e) => e.headers));
       if (callers.size === 1) {
         // One caller after all: its own batch, with one context.
-        const { headers } = entries[0]!;
-        const items = entries.map((e) => e.item);
-        for (let i = 0; i < items.length; i += MAX_BATCH) void sendBatch(headers, items.slice(i, i + MAX_BATCH));
+        sendOwn(entries[0]!.headers, entries.map((e) => e.item));
         continue;
       }
       for (let i = 0; i < entries.length; i += MAX_CONTEXT_BATCH) void sendContextBatch(entries.slice(i, i + MAX_CONTEXT_BATCH));

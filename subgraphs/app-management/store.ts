@@ -2,12 +2,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { and, asc, count, desc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../core/db.js';
 import { isUniqueViolation } from '../../core/db.js';
 import { badInput, conflict, notFound, unauthenticated } from '../../core/errors.js';
 import { recordEvents } from '../../core/outbox.js';
-import { decodeCursor, encodeCursor, isCursorTimestamp } from '../../core/pagination.js';
+import { decodeCursor, encodeCursor, timeCursor, timeKeyset, type TimeSort } from '../../core/pagination.js';
 import { schemaDir } from '../../core/paths.js';
 import { passwordSignIn, signInRecorder } from '../../core/password-sign-in.js';
 import { generateSecret, hashSecret } from '../../core/secrets.js';
@@ -201,17 +201,12 @@ export function createAppManagementStore(db: Db) {
     },
 
     async listApps(args: { limit: number; after?: string | null }): Promise<AppRow[]> {
-      const conditions = [];
-      if (args.after) {
-        const [at, id] = decodeCursor(args.after, 'APPS', 2) as [string, string];
-        if (!isCursorTimestamp(at) || !v.isWellFormedId(id)) throw badInput('after is not a cursor of this list', 'after');
-        conditions.push(or(lt(apps.createdAt, new Date(at)), and(eq(apps.createdAt, new Date(at)), lt(apps.id, id))));
-      }
+      const page = timeKeyset(APPS_ORDER, apps.id, 'APPS', args.after);
       return db
         .select()
         .from(apps)
-        .where(and(...conditions))
-        .orderBy(desc(apps.createdAt), desc(apps.id))
+        .where(page.after)
+        .orderBy(...page.orderBy)
         .limit(args.limit + 1);
     },
 
@@ -250,17 +245,12 @@ export function createAppManagementStore(db: Db) {
     },
 
     async listRequests(args: { status: PackageRequestRow['status']; limit: number; after?: string | null }): Promise<PackageRequestRow[]> {
-      const conditions = [eq(packageRequests.status, args.status)];
-      if (args.after) {
-        const [at, id] = decodeCursor(args.after, 'REQUESTS', 2) as [string, string];
-        if (!isCursorTimestamp(at) || !v.isWellFormedId(id)) throw badInput('after is not a cursor of this list', 'after');
-        conditions.push(or(gt(packageRequests.createdAt, new Date(at)), and(eq(packageRequests.createdAt, new Date(at)), gt(packageRequests.id, id)))!);
-      }
+      const page = timeKeyset(REQUESTS_ORDER, packageRequests.id, 'REQUESTS', args.after);
       return db
         .select()
         .from(packageRequests)
-        .where(and(...conditions))
-        .orderBy(asc(packageRequests.createdAt), asc(packageRequests.id))
+        .where(and(eq(packageRequests.status, args.status), page.after))
+        .orderBy(...page.orderBy)
         .limit(args.limit + 1);
     },
 
@@ -478,13 +468,13 @@ async function validatePackage(db: Executor, input: { name: string; description:
   };
 }
 
-export function appsCursor(app: AppRow) {
-  return encodeCursor('APPS', [app.createdAt.toISOString(), app.id]);
-}
+/** Operators' app list: newest first. */
+const APPS_ORDER: TimeSort<AppRow> = { column: apps.createdAt, direction: 'desc', valueOf: (app) => app.createdAt };
+/** Operators' request queue: oldest first. */
+const REQUESTS_ORDER: TimeSort<PackageRequestRow> = { column: packageRequests.createdAt, direction: 'asc', valueOf: (request) => request.createdAt };
 
-export function requestsCursor(request: PackageRequestRow) {
-  return encodeCursor('REQUESTS', [request.createdAt.toISOString(), request.id]);
-}
+export const appsCursor = (app: AppRow) => timeCursor(APPS_ORDER, 'APPS', app);
+export const requestsCursor = (request: PackageRequestRow) => timeCursor(REQUESTS_ORDER, 'REQUESTS', request);
 
 export function auditCursor(entry: AuditLogRow) {
   return encodeCursor('AUDIT', [entry.id]);
