@@ -29,6 +29,14 @@ export type Executor = Parameters<Parameters<Db['transaction']>[0]>[0] | Db;
  */
 export const uuidIn = (column: AnyPgColumn, placeholder: string): SQL => sql`${column} = any(${sql.placeholder(placeholder)}::uuid[])`;
 
+/**
+ * `(merchantColumn, idColumn) in (pairs)`, the pairs given as two parallel uuid[] parameters
+ * `merchantIds` and `ids`: lookups of several merchants' rows in one prepared statement (see
+ * core/shared-lookups.ts), each id matched only with its own merchant.
+ */
+export const merchantPairsIn = (merchantColumn: AnyPgColumn, idColumn: AnyPgColumn): SQL =>
+  sql`(${merchantColumn}, ${idColumn}) in (select * from unnest(${sql.placeholder('merchantIds')}::uuid[], ${sql.placeholder('ids')}::uuid[]))`;
+
 /** Counts SQL statements per database handle; read by /metrics and by the N+1 tests. */
 export class StatementCounter implements DrizzleLogger {
   count = 0;

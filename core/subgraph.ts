@@ -17,6 +17,7 @@ import type { Database } from './db.js';
 import { createErrorFormatter, forbidden } from './errors.js';
 import { applyPermissions } from './permissions.js';
 import { HeaderMap } from '@apollo/server';
+import { RequestLookups } from './shared-lookups.js';
 import { HttpError, closeServer, executeGraphQL, listen, pathOf, readBody, sendGraphQLError, sendJson } from './http.js';
 import type { Logger } from './logger.js';
 import { schemaDir } from './paths.js';
@@ -34,8 +35,11 @@ export interface SubgraphDefinition<Loaders> {
   name: string;
   /** Resolver map; checked against the SDL when the schema is built. */
   resolvers: object;
-  /** Per-request DataLoaders: every entity reference and child list goes through one. */
-  createLoaders(caller: Caller): Loaders;
+  /**
+   * Per-operation DataLoaders: every entity reference and child list goes through one. Lookups of
+   * merchant data may batch through `lookups`, shared by the operations of one HTTP request.
+   */
+  createLoaders(caller: Caller, lookups: RequestLookups): Loaders;
   /**
    * Other HTTP routes the subgraph serves (the passport's). Reached only through the gateway: the
    * request must carry a valid context token of the gateway itself, which the handler may reuse for
@@ -99,15 +103,15 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   await apollo.start();
 
   /** The context of one operation: its verified caller, its own DataLoaders. */
-  const contextOf = (caller: Caller, token: string, requestId: string) => async (): Promise<SubgraphContext<Loaders>> => ({
+  const contextOf = (caller: Caller, token: string, requestId: string, lookups: RequestLookups) => async (): Promise<SubgraphContext<Loaders>> => ({
     caller,
-    loaders: definition.createLoaders(caller),
+    loaders: definition.createLoaders(caller, lookups),
     requestId,
     contextToken: token,
   });
 
   /** One operation of a batch of several callers, run exactly as if it had come alone with its own token. */
-  async function runWithOwnContext(item: unknown): Promise<{ status: number; body: string }> {
+  async function runWithOwnContext(item: unknown, lookups: RequestLookups): Promise<{ status: number; body: string }> {
     const refuse = (status: number, code: string, message: string) => ({ status, body: JSON.stringify({ errors: [{ message, extensions: { code } }] }) });
     if (!item || typeof item !== 'object' || Array.isArray(item)) return refuse(400, 'BAD_REQUEST', 'A batch item is an object with context and operation');
     const { context: token, requestId, operation } = item as { context?: unknown; requestId?: unknown; operation?: unknown };
@@ -124,7 +128,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     const headers = new HeaderMap([['content-type', 'application/json']]);
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: 'POST', headers, search: '', body: operation },
-      context: contextOf(caller, token, id),
+      context: contextOf(caller, token, id, lookups),
     });
     let body = '';
     if (response.body.kind === 'complete') body = response.body.string;
@@ -146,7 +150,9 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
       throw new HttpError(400, 'The request body is not valid JSON');
     }
     if (!Array.isArray(items) || !items.length || items.length > MAX_CONTEXT_BATCH) throw new HttpError(400, `A batch holds 1 to ${MAX_CONTEXT_BATCH} operations`);
-    const answers = await Promise.all(items.map(runWithOwnContext));
+    // One set of shared lookups: the operations' SQL batches across callers, each pair with its own merchant.
+    const lookups = new RequestLookups('several');
+    const answers = await Promise.all(items.map((item) => runWithOwnContext(item, lookups)));
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
     res.end(`[${answers.map((a) => `{"status":${a.status},"body":${a.body}}`).join(',')}]`);
   }
@@ -172,7 +178,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
         if (definition.handleHttp && caller.kind === 'system' && (await definition.handleHttp(req, res, route, token))) return;
         throw new HttpError(404, 'Not found', 'NOT_FOUND');
       }
-      await executeGraphQL(apollo, req, res, contextOf(caller, token, requestId));
+      await executeGraphQL(apollo, req, res, contextOf(caller, token, requestId, new RequestLookups('one')));
     } catch (error) {
       if (error instanceof HttpError) return sendGraphQLError(res, error);
       logger.error({ err: error, requestId }, 'request failed');

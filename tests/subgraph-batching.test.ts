@@ -9,8 +9,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSubgraphFetcher, type SubgraphFetcher } from '../gateway/plugins/subgraph-fetcher.js';
 import { CONTEXT_BATCH_HEADER, CONTEXT_TOKEN_HEADER, createContextSigner } from '../core/tokens.js';
-import { createMerchant } from './helpers/factories.js';
-import { TEST_APP_KEY, startTestPlatform, type TestPlatform } from './helpers/platform.js';
+import { createMerchant, createProduct, placeOrder } from './helpers/factories.js';
+import { ALL_SCOPES, TEST_APP_KEY, startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
 describe('the subgraph fetcher', () => {
   let server: http.Server;
@@ -189,5 +189,45 @@ describe('a real subgraph runs a batch with one context', () => {
     // Without the batch header a request still needs its own context token.
     const plain = await fetch(t.platform.subgraphs.account.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ context: await tokenOf(a.id), operation: { query: own } }]) });
     expect(plain.status).toBe(401);
+  });
+
+  test('operations of several merchants in one request share their SQL lookups, and each finds only its own merchant\'s rows', async () => {
+    const shops = await Promise.all(['Pair A', 'Pair B', 'Pair C'].map((name) => createMerchant(t, name)));
+    const orders: { id: string; number: string }[] = [];
+    for (const shop of shops) {
+      const product = await createProduct(t, shop.token, [{ stock: 5 }]);
+      const placed = await placeOrder(t, shop.token, [{ skuId: product.skus[0]!.id, quantity: 2 }]);
+      if (placed.errors) throw new Error(JSON.stringify(placed.errors));
+      orders.push(placed.data!.placeOrder.order);
+    }
+    const [a, b, c] = shops as [(typeof shops)[0], (typeof shops)[0], (typeof shops)[0]];
+    const sign = createContextSigner(t.platform.keys.context, 60);
+    const tokenOf = (merchantId: string) => sign({ kind: 'app', merchantId, appKey: TEST_APP_KEY, scopes: [...ALL_SCOPES] });
+    const orderQuery = (id: string) => ({ query: 'query($id: ID!) { order(id: $id) { id number lines { quantity } } }', variables: { id } });
+    const before = t.platform.database.statements.count;
+    const res = await fetch(t.platform.subgraphs.order.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [CONTEXT_BATCH_HEADER]: 'contexts' },
+      body: JSON.stringify([
+        { context: await tokenOf(a.id), operation: orderQuery(orders[0]!.id) },
+        { context: await tokenOf(b.id), operation: orderQuery(orders[1]!.id) },
+        { context: await tokenOf(a.id), operation: orderQuery(orders[1]!.id) }, // A asking for B's order, in the same lookup as B's own
+        { context: await tokenOf(c.id), operation: orderQuery(orders[2]!.id) },
+        { context: await tokenOf(c.id), operation: orderQuery('not-a-uuid') },
+      ]),
+    });
+    const statements = t.platform.database.statements.count - before;
+    expect(res.status).toBe(200);
+    const answers = (await res.json()) as { status: number; body: { data?: { order: unknown }; errors?: { extensions: { code: string } }[] } }[];
+    for (const [i, k] of [[0, 0], [1, 1], [3, 2]] as const) {
+      expect(answers[i]).toEqual({ status: 200, body: { data: { order: { id: orders[k]!.id, number: orders[k]!.number, lines: [{ quantity: 2 }] } } } });
+    }
+    for (const i of [2, 4]) {
+      expect(answers[i]!.body.data?.order).toBeNull();
+      expect(answers[i]!.body.errors?.map((e) => e.extensions.code)).toEqual(['NOT_FOUND']);
+    }
+    expect(JSON.stringify(answers[2])).not.toContain(orders[1]!.number);
+    // Five operations of three merchants: one statement for their orders, one for their lines.
+    expect(statements).toBe(2);
   });
 });

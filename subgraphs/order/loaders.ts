@@ -1,40 +1,24 @@
-/** Per-request DataLoaders of the order subgraph: one query per kind of lookup per request. */
-import DataLoader from 'dataloader';
+/**
+ * Per-operation DataLoaders of the order subgraph: one query per kind of lookup per request, shared
+ * by the operations of a request that carries several callers' (see core/shared-lookups.ts).
+ */
+import type DataLoader from 'dataloader';
 import type { Caller } from '../../core/caller.js';
+import type { RequestLookups } from '../../core/shared-lookups.js';
 import type { OrderStore } from './store.js';
 import type { OrderLineRow, OrderRow, OrderStatusChangeRow } from './tables.js';
 
-function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const row of rows) {
-    const k = key(row);
-    const group = groups.get(k);
-    if (group) group.push(row);
-    else groups.set(k, [row]);
-  }
-  return groups;
-}
+const first = <T>(rows: T[]): T | null => rows[0] ?? null;
+const all = <T>(rows: T[]): T[] => rows;
 
-export function createOrderLoaders(store: OrderStore, caller: Caller) {
+export function createOrderLoaders(store: OrderStore, caller: Caller, lookups: RequestLookups) {
   // No merchant: every lookup finds nothing (app-level tokens read no merchant data).
   const merchantId = caller.merchantId;
   return {
-    order: new DataLoader<string, OrderRow | null>(async (ids) => {
-      if (!merchantId) return ids.map(() => null);
-      const byId = new Map((await store.ordersByIds(merchantId, ids)).map((r) => [r.id, r]));
-      return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
-    }),
-    linesOfOrder: new DataLoader<string, OrderLineRow[]>(async (orderIds) => {
-      if (!merchantId) return orderIds.map(() => []);
-      const groups = groupBy(await store.linesByOrderIds(merchantId, orderIds), (l) => l.orderId);
-      return orderIds.map((id) => groups.get(id) ?? []);
-    }),
-    historyOfOrder: new DataLoader<string, OrderStatusChangeRow[]>(async (orderIds) => {
-      if (!merchantId) return orderIds.map(() => []);
-      const groups = groupBy(await store.historyByOrderIds(merchantId, orderIds), (h) => h.orderId);
-      return orderIds.map((id) => groups.get(id) ?? []);
-    }),
-  };
+    order: lookups.merchantLoader<OrderRow, OrderRow | null>('order.orders', merchantId, { fetch: store.ordersByIds, pairOf: (r) => [r.merchantId, r.id] }, first),
+    linesOfOrder: lookups.merchantLoader<OrderLineRow, OrderLineRow[]>('order.lines', merchantId, { fetch: store.linesByOrderIds, pairOf: (r) => [r.merchantId, r.orderId] }, all),
+    historyOfOrder: lookups.merchantLoader<OrderStatusChangeRow, OrderStatusChangeRow[]>('order.history', merchantId, { fetch: store.historyByOrderIds, pairOf: (r) => [r.merchantId, r.orderId] }, all),
+  } satisfies Record<string, DataLoader<string, unknown>>;
 }
 
 export type OrderLoaders = ReturnType<typeof createOrderLoaders>;

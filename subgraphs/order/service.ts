@@ -20,6 +20,6 @@ export function createOrderSubgraph(database: Database, options: OrderSubgraphOp
   return {
     name: 'order',
     resolvers: createOrderResolvers(store, checkout),
-    createLoaders: (caller) => createOrderLoaders(store, caller),
+    createLoaders: (caller, lookups) => createOrderLoaders(store, caller, lookups),
   };
 }

@@ -5,7 +5,8 @@
  */
 import crypto from 'node:crypto';
 import { and, asc, count, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
-import { uuidIn, type Db } from '../../core/db.js';
+import { merchantPairsIn, uuidIn, type Db } from '../../core/db.js';
+import type { MerchantPairs } from '../../core/shared-lookups.js';
 import { badInput, conflict, notFound } from '../../core/errors.js';
 import { recordEvents } from '../../core/outbox.js';
 import { decodeTimeCursor, timeCursor, timeKeyset, type TimeSort } from '../../core/pagination.js';
@@ -134,17 +135,17 @@ export function validateAddress(input: Partial<Address> & { name: string; line1:
 
 export function createOrderStore(db: Db) {
   const byIds = {
-    orders: db.select().from(orders).where(and(eq(orders.merchantId, sql.placeholder('merchantId')), uuidIn(orders.id, 'ids'))).prepare('order_orders_by_ids'),
+    orders: db.select().from(orders).where(merchantPairsIn(orders.merchantId, orders.id)).prepare('order_orders_by_ids'),
     lines: db
       .select()
       .from(orderLines)
-      .where(and(eq(orderLines.merchantId, sql.placeholder('merchantId')), uuidIn(orderLines.orderId, 'ids')))
+      .where(merchantPairsIn(orderLines.merchantId, orderLines.orderId))
       .orderBy(asc(orderLines.orderId), asc(orderLines.lineNo))
       .prepare('order_lines_by_order_ids'),
     history: db
       .select()
       .from(orderStatusHistory)
-      .where(and(eq(orderStatusHistory.merchantId, sql.placeholder('merchantId')), uuidIn(orderStatusHistory.orderId, 'ids')))
+      .where(merchantPairsIn(orderStatusHistory.merchantId, orderStatusHistory.orderId))
       .orderBy(asc(orderStatusHistory.orderId), asc(orderStatusHistory.id))
       .prepare('order_history_by_order_ids'),
   };
@@ -166,22 +167,19 @@ export function createOrderStore(db: Db) {
   const counts = new Map<string, ReturnType<typeof prepareCount>>();
 
   return {
-    async ordersByIds(merchantId: string, ids: readonly string[]): Promise<OrderRow[]> {
-      const wellFormed = ids.filter(v.isWellFormedId);
-      if (!wellFormed.length) return [];
-      return byIds.orders.execute({ merchantId, ids: wellFormed });
+    /** Orders by (merchant, id) pairs (ids well-formed: see core/shared-lookups.ts). */
+    ordersByIds(pairs: MerchantPairs): Promise<OrderRow[]> {
+      return byIds.orders.execute(pairs);
     },
 
-    async linesByOrderIds(merchantId: string, orderIds: readonly string[]): Promise<OrderLineRow[]> {
-      const wellFormed = orderIds.filter(v.isWellFormedId);
-      if (!wellFormed.length) return [];
-      return byIds.lines.execute({ merchantId, ids: wellFormed });
+    /** Lines of orders by (merchant, order id) pairs, in line order. */
+    linesByOrderIds(pairs: MerchantPairs): Promise<OrderLineRow[]> {
+      return byIds.lines.execute(pairs);
     },
 
-    async historyByOrderIds(merchantId: string, orderIds: readonly string[]): Promise<OrderStatusChangeRow[]> {
-      const wellFormed = orderIds.filter(v.isWellFormedId);
-      if (!wellFormed.length) return [];
-      return byIds.history.execute({ merchantId, ids: wellFormed });
+    /** Status history of orders by (merchant, order id) pairs, oldest first. */
+    historyByOrderIds(pairs: MerchantPairs): Promise<OrderStatusChangeRow[]> {
+      return byIds.history.execute(pairs);
     },
 
     async listOrders(merchantId: string, args: { filter?: OrderFilter | null; sort: OrderSort; limit: number; after?: string | null }): Promise<OrderRow[]> {

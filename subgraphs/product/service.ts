@@ -10,6 +10,6 @@ export function createProductSubgraph(database: Database): SubgraphDefinition<Pr
   return {
     name: 'product',
     resolvers: createProductResolvers(store),
-    createLoaders: (caller) => createProductLoaders(store, caller),
+    createLoaders: (caller, lookups) => createProductLoaders(store, caller, lookups),
   };
 }

@@ -4,7 +4,8 @@
  */
 import crypto from 'node:crypto';
 import { and, asc, count, eq, gte, ilike, inArray, isNull, sql, type SQL } from 'drizzle-orm';
-import { isCheckViolation, isUniqueViolation, uuidIn, type Db, type Executor } from '../../core/db.js';
+import { isCheckViolation, isUniqueViolation, merchantPairsIn, type Db, type Executor } from '../../core/db.js';
+import type { MerchantPairs } from '../../core/shared-lookups.js';
 import { badInput, conflict, notFound } from '../../core/errors.js';
 import { recordEvents } from '../../core/outbox.js';
 import { timeCursor, timeKeyset, type TimeSort } from '../../core/pagination.js';
@@ -95,12 +96,12 @@ function validateSkus(inputs: SkuInput[]) {
 
 export function createProductStore(db: Db) {
   const byIds = {
-    products: db.select().from(products).where(and(eq(products.merchantId, sql.placeholder('merchantId')), uuidIn(products.id, 'ids'))).prepare('product_products_by_ids'),
-    skus: db.select().from(skus).where(and(eq(skus.merchantId, sql.placeholder('merchantId')), uuidIn(skus.id, 'ids'))).prepare('product_skus_by_ids'),
+    products: db.select().from(products).where(merchantPairsIn(products.merchantId, products.id)).prepare('product_products_by_ids'),
+    skus: db.select().from(skus).where(merchantPairsIn(skus.merchantId, skus.id)).prepare('product_skus_by_ids'),
     skusOfProducts: db
       .select()
       .from(skus)
-      .where(and(eq(skus.merchantId, sql.placeholder('merchantId')), uuidIn(skus.productId, 'ids')))
+      .where(merchantPairsIn(skus.merchantId, skus.productId))
       .orderBy(asc(skus.productId), asc(skus.position))
       .prepare('product_skus_by_product_ids'),
   };
@@ -125,22 +126,19 @@ export function createProductStore(db: Db) {
   }
 
   return {
-    async productsByIds(merchantId: string, ids: readonly string[]): Promise<ProductRow[]> {
-      const wellFormed = ids.filter(v.isWellFormedId);
-      if (!wellFormed.length) return [];
-      return byIds.products.execute({ merchantId, ids: wellFormed });
+    /** Products by (merchant, id) pairs (ids well-formed: see core/shared-lookups.ts). */
+    productsByIds(pairs: MerchantPairs): Promise<ProductRow[]> {
+      return byIds.products.execute(pairs);
     },
 
-    async skusByIds(merchantId: string, ids: readonly string[]): Promise<SkuRow[]> {
-      const wellFormed = ids.filter(v.isWellFormedId);
-      if (!wellFormed.length) return [];
-      return byIds.skus.execute({ merchantId, ids: wellFormed });
+    /** SKUs by (merchant, id) pairs. */
+    skusByIds(pairs: MerchantPairs): Promise<SkuRow[]> {
+      return byIds.skus.execute(pairs);
     },
 
-    async skusByProductIds(merchantId: string, productIds: readonly string[]): Promise<SkuRow[]> {
-      const wellFormed = productIds.filter(v.isWellFormedId);
-      if (!wellFormed.length) return [];
-      return byIds.skusOfProducts.execute({ merchantId, ids: wellFormed });
+    /** SKUs of products by (merchant, product id) pairs, in their products' order. */
+    skusByProductIds(pairs: MerchantPairs): Promise<SkuRow[]> {
+      return byIds.skusOfProducts.execute(pairs);
     },
 
     /** Fetches `limit + 1` rows after the cursor so the caller knows whether another page exists. */
