@@ -24,29 +24,49 @@ export type MerchantPairs = {
 };
 
 export interface MerchantLookup<Row> {
-  /** Rows of the given (merchant, id) pairs, in any order; rows of no other pair. */
-  fetch(pairs: MerchantPairs): Promise<Row[]>;
-  /** The pair a row answers: its merchant and the id it was looked up by (its own id, or its parent's). */
-  pairOf(row: Row): [merchantId: string, id: string];
+  /** Rows of one merchant by ids (the usual request: one caller). */
+  one(merchantId: string, ids: readonly string[]): Promise<Row[]>;
+  /** Rows of (merchant, id) pairs of well-formed ids, in any order; rows of no other pair. */
+  pairs(pairs: MerchantPairs): Promise<Row[]>;
+  /** The merchant a row belongs to. */
+  merchantOf(row: Row): string;
+  /** The id a row was looked up by (its own id, or its parent's). */
+  idOf(row: Row): string;
 }
 
 const pairKey = (merchantId: string, id: string) => `${merchantId} ${id}`;
 
+function groupBy<Row>(rows: readonly Row[], key: (row: Row) => string): Map<string, Row[]> {
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const group = groups.get(k);
+    if (group) group.push(row);
+    else groups.set(k, [row]);
+  }
+  return groups;
+}
+
 export class RequestLookups {
   private readonly shared = new Map<string, DataLoader<string, unknown[]>>();
 
-  /**
-   * @param callers whether the request carries operations of several callers: then a shared batch
-   *   waits for the next turn of the event loop, so that every operation of the request has asked.
-   */
+  /** @param callers whether the request carries operations of several callers (a context batch). */
   constructor(private readonly callers: 'one' | 'several') {}
 
   /**
-   * A DataLoader for one operation whose caller acts for `merchantId` (null: it finds nothing),
-   * batching through the request's shared lookup named `name`. `pick` turns the rows found for one
-   * id into the value (the row or null; or the list).
+   * A DataLoader for one operation whose caller acts for `merchantId` (null: it finds nothing); in a
+   * request of several callers, it batches through the request's shared lookup named `name`.
+   * `pick` turns the rows found for one id into the value (the row or null; or the list).
    */
   merchantLoader<Row, V>(name: string, merchantId: string | null, lookup: MerchantLookup<Row>, pick: (rows: Row[]) => V): DataLoader<string, V> {
+    if (this.callers === 'one') {
+      // One caller: nothing to share; one merchant's statement, as cheap as before batches existed.
+      return new DataLoader<string, V>(async (ids) => {
+        if (!merchantId) return ids.map(() => pick([]));
+        const groups = groupBy(await lookup.one(merchantId, ids), lookup.idOf);
+        return ids.map((id) => pick(groups.get(id.toLowerCase()) ?? []));
+      });
+    }
     const shared = this.sharedLoader(name, lookup);
     const merchant = merchantId?.toLowerCase() ?? null;
     return new DataLoader<string, V>(async (ids) => {
@@ -59,31 +79,24 @@ export class RequestLookups {
   private sharedLoader<Row>(name: string, lookup: MerchantLookup<Row>): DataLoader<string, unknown[]> {
     let loader = this.shared.get(name);
     if (loader) return loader;
-    loader = new DataLoader<string, unknown[]>(
-      async (keys) => {
-        const pairs: MerchantPairs = { merchantIds: [], ids: [] };
-        for (const key of keys) {
-          const space = key.indexOf(' ');
-          const merchantId = key.slice(0, space);
-          const id = key.slice(space + 1);
-          // An id that is no uuid finds nothing (and never reaches SQL as a bad uuid literal).
-          if (isWellFormedId(merchantId) && isWellFormedId(id)) {
-            pairs.merchantIds.push(merchantId);
-            pairs.ids.push(id);
-          }
+    const batch = async (keys: readonly string[]): Promise<Row[][]> => {
+      const pairs: MerchantPairs = { merchantIds: [], ids: [] };
+      for (const key of keys) {
+        const space = key.indexOf(' ');
+        const merchantId = key.slice(0, space);
+        const id = key.slice(space + 1);
+        // An id that is no uuid finds nothing (and never reaches SQL as a bad uuid literal).
+        if (isWellFormedId(merchantId) && isWellFormedId(id)) {
+          pairs.merchantIds.push(merchantId);
+          pairs.ids.push(id);
         }
-        const byPair = new Map<string, Row[]>();
-        for (const row of pairs.ids.length ? await lookup.fetch(pairs) : []) {
-          const [merchantId, id] = lookup.pairOf(row);
-          const key = pairKey(merchantId, id);
-          const rows = byPair.get(key);
-          if (rows) rows.push(row);
-          else byPair.set(key, [row]);
-        }
-        return keys.map((key) => byPair.get(key) ?? []);
-      },
-      { cache: false, ...(this.callers === 'several' ? { batchScheduleFn: (dispatch: () => void) => setImmediate(dispatch) } : {}) },
-    );
+      }
+      // A row is handed back only under its own (merchant, id) pair.
+      const byPair = groupBy(pairs.ids.length ? await lookup.pairs(pairs) : [], (row) => pairKey(lookup.merchantOf(row), lookup.idOf(row)));
+      return keys.map((key) => byPair.get(key) ?? []);
+    };
+    // The batch waits for the next turn of the event loop, so that every operation has asked.
+    loader = new DataLoader<string, unknown[]>(batch, { cache: false, batchScheduleFn: (dispatch) => setImmediate(dispatch) });
     this.shared.set(name, loader);
     return loader;
   }

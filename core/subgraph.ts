@@ -110,9 +110,11 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     contextToken: token,
   });
 
-  /** One operation of a batch of several callers, run exactly as if it had come alone with its own token. */
-  async function runWithOwnContext(item: unknown, lookups: RequestLookups): Promise<{ status: number; body: string }> {
-    const refuse = (status: number, code: string, message: string) => ({ status, body: JSON.stringify({ errors: [{ message, extensions: { code } }] }) });
+  type BatchAnswer = { status: number; body: string };
+  const refuse = (status: number, code: string, message: string): BatchAnswer => ({ status, body: JSON.stringify({ errors: [{ message, extensions: { code } }] }) });
+
+  /** One item of a batch of several callers, checked and its context token verified: what to run, or its answer. */
+  async function admit(item: unknown): Promise<BatchAnswer | { caller: Caller; token: string; requestId: string; operation: object }> {
     if (!item || typeof item !== 'object' || Array.isArray(item)) return refuse(400, 'BAD_REQUEST', 'A batch item is an object with context and operation');
     const { context: token, requestId, operation } = item as { context?: unknown; requestId?: unknown; operation?: unknown };
     if (typeof token !== 'string') return refuse(401, 'UNAUTHENTICATED', 'Missing context token');
@@ -125,10 +127,15 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     }
     if (!operation || typeof operation !== 'object' || Array.isArray(operation)) return refuse(400, 'BAD_REQUEST', 'A batch item holds one operation');
     const id = typeof requestId === 'string' && /^[A-Za-z0-9._:-]{8,128}$/.test(requestId) ? requestId : crypto.randomUUID();
+    return { caller, token, requestId: id, operation };
+  }
+
+  /** One operation of a batch of several callers, run exactly as if it had come alone with its own token. */
+  async function runWithOwnContext(admitted: { caller: Caller; token: string; requestId: string; operation: object }, lookups: RequestLookups): Promise<BatchAnswer> {
     const headers = new HeaderMap([['content-type', 'application/json']]);
     const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: 'POST', headers, search: '', body: operation },
-      context: contextOf(caller, token, id, lookups),
+      httpGraphQLRequest: { method: 'POST', headers, search: '', body: admitted.operation },
+      context: contextOf(admitted.caller, admitted.token, admitted.requestId, lookups),
     });
     let body = '';
     if (response.body.kind === 'complete') body = response.body.string;
@@ -139,7 +146,8 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   /**
    * Operations of several callers in one request (the gateway resolving many subscribers' events at
    * once): each carries its own context token, is verified and runs with its own context and
-   * DataLoaders, as if it had come alone. Only the HTTP request is shared.
+   * DataLoaders, as if it had come alone. Only the HTTP request, and the SQL of lookups keyed by
+   * (merchant, id), are shared (core/shared-lookups.ts).
    */
   async function runContextBatch(req: http.IncomingMessage, res: http.ServerResponse) {
     let items: unknown;
@@ -150,9 +158,11 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
       throw new HttpError(400, 'The request body is not valid JSON');
     }
     if (!Array.isArray(items) || !items.length || items.length > MAX_CONTEXT_BATCH) throw new HttpError(400, `A batch holds 1 to ${MAX_CONTEXT_BATCH} operations`);
-    // One set of shared lookups: the operations' SQL batches across callers, each pair with its own merchant.
+    // Every token is verified first (a verification may wait for the thread pool), so that the
+    // operations then start together and their lookups meet in one batch.
+    const admitted = await Promise.all(items.map(admit));
     const lookups = new RequestLookups('several');
-    const answers = await Promise.all(items.map((item) => runWithOwnContext(item, lookups)));
+    const answers = await Promise.all(admitted.map((a) => ('caller' in a ? runWithOwnContext(a, lookups) : a)));
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
     res.end(`[${answers.map((a) => `{"status":${a.status},"body":${a.body}}`).join(',')}]`);
   }

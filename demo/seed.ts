@@ -166,7 +166,7 @@ export async function seedDemo(database: Database, logger: Logger): Promise<Demo
         createdAt: new Date(EPOCH - 180 * DAY + p * 3 * DAY),
       });
       if (status === 'ON_SHELF') {
-        const skuRows = await productStore.skusByProductIds({ merchantIds: [merchantId], ids: [product.id] });
+        const skuRows = await productStore.skusByProductIds(merchantId, [product.id]);
         onShelf.push(
           skuRows.map((s) => ({ productId: product.id, skuId: s.id, productTitle: product.title, skuCode: s.code, quantity: 1, unitPrice: { amount: s.priceAmount, currency: s.currency } })),
         );

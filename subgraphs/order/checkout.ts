@@ -37,7 +37,7 @@ export function createCheckout(store: OrderStore, products: ProductClient, logge
   async function replay(merchantId: string, key: string, lines: PlaceOrderInput['lines'], shippingAddress: Address): Promise<OrderRow | undefined> {
     const existing = await store.findByIdempotencyKey(merchantId, key);
     if (!existing) return undefined;
-    const stored = await store.linesByOrderIds({ merchantIds: [merchantId], ids: [existing.id] });
+    const stored = await store.linesByOrderIds(merchantId, [existing.id]);
     const merged = new Map<string, number>();
     for (const l of lines) merged.set(l.skuId.toLowerCase(), (merged.get(l.skuId.toLowerCase()) ?? 0) + l.quantity);
     if (!sameLines([...merged].map(([skuId, quantity]) => ({ skuId, quantity })), stored) || addressKey(existing.shippingAddress) !== addressKey(shippingAddress)) {

@@ -10,14 +10,16 @@ import type { OrderLineRow, OrderRow, OrderStatusChangeRow } from './tables.js';
 
 const first = <T>(rows: T[]): T | null => rows[0] ?? null;
 const all = <T>(rows: T[]): T[] => rows;
+const merchantOf = (row: { merchantId: string }) => row.merchantId;
+const ofOrder = (row: { orderId: string }) => row.orderId;
 
 export function createOrderLoaders(store: OrderStore, caller: Caller, lookups: RequestLookups) {
   // No merchant: every lookup finds nothing (app-level tokens read no merchant data).
   const merchantId = caller.merchantId;
   return {
-    order: lookups.merchantLoader<OrderRow, OrderRow | null>('order.orders', merchantId, { fetch: store.ordersByIds, pairOf: (r) => [r.merchantId, r.id] }, first),
-    linesOfOrder: lookups.merchantLoader<OrderLineRow, OrderLineRow[]>('order.lines', merchantId, { fetch: store.linesByOrderIds, pairOf: (r) => [r.merchantId, r.orderId] }, all),
-    historyOfOrder: lookups.merchantLoader<OrderStatusChangeRow, OrderStatusChangeRow[]>('order.history', merchantId, { fetch: store.historyByOrderIds, pairOf: (r) => [r.merchantId, r.orderId] }, all),
+    order: lookups.merchantLoader<OrderRow, OrderRow | null>('order.orders', merchantId, { one: store.ordersByIds, pairs: store.ordersByPairs, merchantOf, idOf: (r) => r.id }, first),
+    linesOfOrder: lookups.merchantLoader<OrderLineRow, OrderLineRow[]>('order.lines', merchantId, { one: store.linesByOrderIds, pairs: store.linesByPairs, merchantOf, idOf: ofOrder }, all),
+    historyOfOrder: lookups.merchantLoader<OrderStatusChangeRow, OrderStatusChangeRow[]>('order.history', merchantId, { one: store.historyByOrderIds, pairs: store.historyByPairs, merchantOf, idOf: ofOrder }, all),
   } satisfies Record<string, DataLoader<string, unknown>>;
 }
 

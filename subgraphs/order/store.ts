@@ -135,19 +135,30 @@ export function validateAddress(input: Partial<Address> & { name: string; line1:
 
 export function createOrderStore(db: Db) {
   const byIds = {
-    orders: db.select().from(orders).where(merchantPairsIn(orders.merchantId, orders.id)).prepare('order_orders_by_ids'),
+    orders: db.select().from(orders).where(and(eq(orders.merchantId, sql.placeholder('merchantId')), uuidIn(orders.id, 'ids'))).prepare('order_orders_by_ids'),
     lines: db
       .select()
       .from(orderLines)
-      .where(merchantPairsIn(orderLines.merchantId, orderLines.orderId))
+      .where(and(eq(orderLines.merchantId, sql.placeholder('merchantId')), uuidIn(orderLines.orderId, 'ids')))
       .orderBy(asc(orderLines.orderId), asc(orderLines.lineNo))
       .prepare('order_lines_by_order_ids'),
     history: db
       .select()
       .from(orderStatusHistory)
-      .where(merchantPairsIn(orderStatusHistory.merchantId, orderStatusHistory.orderId))
+      .where(and(eq(orderStatusHistory.merchantId, sql.placeholder('merchantId')), uuidIn(orderStatusHistory.orderId, 'ids')))
       .orderBy(asc(orderStatusHistory.orderId), asc(orderStatusHistory.id))
       .prepare('order_history_by_order_ids'),
+  };
+  // The same lookups for (merchant, id) pairs of several merchants: the operations of a context batch (core/shared-lookups.ts).
+  const byPairs = {
+    orders: db.select().from(orders).where(merchantPairsIn(orders.merchantId, orders.id)).prepare('order_orders_by_pairs'),
+    lines: db.select().from(orderLines).where(merchantPairsIn(orderLines.merchantId, orderLines.orderId)).orderBy(asc(orderLines.orderId), asc(orderLines.lineNo)).prepare('order_lines_by_pairs'),
+    history: db
+      .select()
+      .from(orderStatusHistory)
+      .where(merchantPairsIn(orderStatusHistory.merchantId, orderStatusHistory.orderId))
+      .orderBy(asc(orderStatusHistory.orderId), asc(orderStatusHistory.id))
+      .prepare('order_history_by_pairs'),
   };
   const prepareList = (shape: ListShape, sort: OrderSort) =>
     db
@@ -167,20 +178,30 @@ export function createOrderStore(db: Db) {
   const counts = new Map<string, ReturnType<typeof prepareCount>>();
 
   return {
-    /** Orders by (merchant, id) pairs (ids well-formed: see core/shared-lookups.ts). */
-    ordersByIds(pairs: MerchantPairs): Promise<OrderRow[]> {
-      return byIds.orders.execute(pairs);
+    async ordersByIds(merchantId: string, ids: readonly string[]): Promise<OrderRow[]> {
+      const wellFormed = ids.filter(v.isWellFormedId);
+      if (!wellFormed.length) return [];
+      return byIds.orders.execute({ merchantId, ids: wellFormed });
     },
 
-    /** Lines of orders by (merchant, order id) pairs, in line order. */
-    linesByOrderIds(pairs: MerchantPairs): Promise<OrderLineRow[]> {
-      return byIds.lines.execute(pairs);
+    async linesByOrderIds(merchantId: string, orderIds: readonly string[]): Promise<OrderLineRow[]> {
+      const wellFormed = orderIds.filter(v.isWellFormedId);
+      if (!wellFormed.length) return [];
+      return byIds.lines.execute({ merchantId, ids: wellFormed });
     },
 
-    /** Status history of orders by (merchant, order id) pairs, oldest first. */
-    historyByOrderIds(pairs: MerchantPairs): Promise<OrderStatusChangeRow[]> {
-      return byIds.history.execute(pairs);
+    async historyByOrderIds(merchantId: string, orderIds: readonly string[]): Promise<OrderStatusChangeRow[]> {
+      const wellFormed = orderIds.filter(v.isWellFormedId);
+      if (!wellFormed.length) return [];
+      return byIds.history.execute({ merchantId, ids: wellFormed });
     },
+
+    /** Orders by (merchant, id) pairs of well-formed ids (see core/shared-lookups.ts). */
+    ordersByPairs: (pairs: MerchantPairs): Promise<OrderRow[]> => byPairs.orders.execute(pairs),
+    /** Lines of orders by (merchant, order id) pairs. */
+    linesByPairs: (pairs: MerchantPairs): Promise<OrderLineRow[]> => byPairs.lines.execute(pairs),
+    /** Status history of orders by (merchant, order id) pairs. */
+    historyByPairs: (pairs: MerchantPairs): Promise<OrderStatusChangeRow[]> => byPairs.history.execute(pairs),
 
     async listOrders(merchantId: string, args: { filter?: OrderFilter | null; sort: OrderSort; limit: number; after?: string | null }): Promise<OrderRow[]> {
       const after = args.after ? decodeTimeCursor(args.after, args.sort) : null;

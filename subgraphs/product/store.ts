@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { and, asc, count, eq, gte, ilike, inArray, isNull, sql, type SQL } from 'drizzle-orm';
-import { isCheckViolation, isUniqueViolation, merchantPairsIn, type Db, type Executor } from '../../core/db.js';
+import { isCheckViolation, isUniqueViolation, merchantPairsIn, uuidIn, type Db, type Executor } from '../../core/db.js';
 import type { MerchantPairs } from '../../core/shared-lookups.js';
 import { badInput, conflict, notFound } from '../../core/errors.js';
 import { recordEvents } from '../../core/outbox.js';
@@ -96,14 +96,20 @@ function validateSkus(inputs: SkuInput[]) {
 
 export function createProductStore(db: Db) {
   const byIds = {
-    products: db.select().from(products).where(merchantPairsIn(products.merchantId, products.id)).prepare('product_products_by_ids'),
-    skus: db.select().from(skus).where(merchantPairsIn(skus.merchantId, skus.id)).prepare('product_skus_by_ids'),
+    products: db.select().from(products).where(and(eq(products.merchantId, sql.placeholder('merchantId')), uuidIn(products.id, 'ids'))).prepare('product_products_by_ids'),
+    skus: db.select().from(skus).where(and(eq(skus.merchantId, sql.placeholder('merchantId')), uuidIn(skus.id, 'ids'))).prepare('product_skus_by_ids'),
     skusOfProducts: db
       .select()
       .from(skus)
-      .where(merchantPairsIn(skus.merchantId, skus.productId))
+      .where(and(eq(skus.merchantId, sql.placeholder('merchantId')), uuidIn(skus.productId, 'ids')))
       .orderBy(asc(skus.productId), asc(skus.position))
       .prepare('product_skus_by_product_ids'),
+  };
+  // The same lookups for (merchant, id) pairs of several merchants: the operations of a context batch (core/shared-lookups.ts).
+  const byPairs = {
+    products: db.select().from(products).where(merchantPairsIn(products.merchantId, products.id)).prepare('product_products_by_pairs'),
+    skus: db.select().from(skus).where(merchantPairsIn(skus.merchantId, skus.id)).prepare('product_skus_by_pairs'),
+    skusOfProducts: db.select().from(skus).where(merchantPairsIn(skus.merchantId, skus.productId)).orderBy(asc(skus.productId), asc(skus.position)).prepare('product_skus_by_product_pairs'),
   };
   async function lockSku(tx: Executor, merchantId: string, skuId: string): Promise<SkuRow> {
     const [sku] = await tx
@@ -126,20 +132,30 @@ export function createProductStore(db: Db) {
   }
 
   return {
-    /** Products by (merchant, id) pairs (ids well-formed: see core/shared-lookups.ts). */
-    productsByIds(pairs: MerchantPairs): Promise<ProductRow[]> {
-      return byIds.products.execute(pairs);
+    async productsByIds(merchantId: string, ids: readonly string[]): Promise<ProductRow[]> {
+      const wellFormed = ids.filter(v.isWellFormedId);
+      if (!wellFormed.length) return [];
+      return byIds.products.execute({ merchantId, ids: wellFormed });
     },
 
+    async skusByIds(merchantId: string, ids: readonly string[]): Promise<SkuRow[]> {
+      const wellFormed = ids.filter(v.isWellFormedId);
+      if (!wellFormed.length) return [];
+      return byIds.skus.execute({ merchantId, ids: wellFormed });
+    },
+
+    async skusByProductIds(merchantId: string, productIds: readonly string[]): Promise<SkuRow[]> {
+      const wellFormed = productIds.filter(v.isWellFormedId);
+      if (!wellFormed.length) return [];
+      return byIds.skusOfProducts.execute({ merchantId, ids: wellFormed });
+    },
+
+    /** Products by (merchant, id) pairs of well-formed ids (see core/shared-lookups.ts). */
+    productsByPairs: (pairs: MerchantPairs): Promise<ProductRow[]> => byPairs.products.execute(pairs),
     /** SKUs by (merchant, id) pairs. */
-    skusByIds(pairs: MerchantPairs): Promise<SkuRow[]> {
-      return byIds.skus.execute(pairs);
-    },
-
-    /** SKUs of products by (merchant, product id) pairs, in their products' order. */
-    skusByProductIds(pairs: MerchantPairs): Promise<SkuRow[]> {
-      return byIds.skusOfProducts.execute(pairs);
-    },
+    skusByPairs: (pairs: MerchantPairs): Promise<SkuRow[]> => byPairs.skus.execute(pairs),
+    /** SKUs of products by (merchant, product id) pairs. */
+    skusOfProductsByPairs: (pairs: MerchantPairs): Promise<SkuRow[]> => byPairs.skusOfProducts.execute(pairs),
 
     /** Fetches `limit + 1` rows after the cursor so the caller knows whether another page exists. */
     async listProducts(
