@@ -31,6 +31,7 @@ import { createMessageCrypto } from '../core/messages/crypto.js';
 import { createMessageStore } from '../core/messages/store.js';
 import { createMessageChannel, type MessageChannel } from './subscriptions/channel.js';
 import { createSubscriptionExecutor } from './subscriptions/execution.js';
+import { createSingleFetchPlanner } from './subscriptions/single-fetch.js';
 import { createTransports } from './subscriptions/transports.js';
 import type { FormattedExecutionResult, GraphQLSchema } from 'graphql';
 
@@ -89,13 +90,21 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const proxyPassport = createPassportProxy({ accountUrl: options.subgraphUrls.account, publicUrl: config.publicUrl, signContext });
   const operatorSignIn = createOperatorSignIn({ callSubgraph, appManagementUrl, keys, issuer: config.publicUrl, audience: config.apiAudience });
 
-  const gateway = new ApolloGateway({
-    supergraphSdl: supergraphForGateway(fs.readFileSync(path.join(schemaDir, 'supergraph.graphql'), 'utf8')),
-    buildService: ({ name }) => {
+  const supergraphSdl = supergraphForGateway(fs.readFileSync(path.join(schemaDir, 'supergraph.graphql'), 'utf8'));
+  /** One data source per subgraph, for the gateway's query plans and the channel's single-fetch sub-queries alike. */
+  const dataSources = new Map<string, ContextForwardingDataSource>();
+  const dataSourceFor = (name: string) => {
+    let source = dataSources.get(name);
+    if (!source) {
       const url = options.subgraphUrls[name as SubgraphName];
       if (!url) throw new Error(`No URL configured for subgraph ${name}`);
-      return new ContextForwardingDataSource(url, signContext, fetcher);
-    },
+      dataSources.set(name, (source = new ContextForwardingDataSource(url, signContext, fetcher)));
+    }
+    return source;
+  };
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService: ({ name }) => dataSourceFor(name),
     logger: logger.child({ service: 'gateway' }) as never,
   });
   let apiSchema: GraphQLSchema | undefined;
@@ -142,6 +151,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await channel.start();
     const executor = createSubscriptionExecutor({
       apollo,
+      singleFetch: { plan: createSingleFetchPlanner(supergraphSdl), send: (serviceName, request, context) => dataSourceFor(serviceName).send(request, context) },
       schema: () => apiSchema!,
       channel,
       store,

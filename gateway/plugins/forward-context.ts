@@ -23,16 +23,24 @@ export class ContextForwardingDataSource implements GraphQLDataSource<GatewayCon
     private readonly fetcher: SubgraphFetcher,
   ) {}
 
-  async process({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+  process({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    return this.send(request, context as Partial<GatewayContext>);
+  }
+
+  /** Sends one operation with the caller's context token (and the headers @apollo/gateway asks for, if any). */
+  async send(
+    request: { query?: string; variables?: Record<string, unknown>; operationName?: string; extensions?: Record<string, unknown>; http?: { headers: Iterable<[string, string]> } },
+    context: Partial<GatewayContext>,
+  ): Promise<GatewayGraphQLResponse> {
     if (!request.query) throw new Error('Missing query');
     const headers: Record<string, string> = {};
     // Headers @apollo/gateway itself asks for (a trace request), then ours, which win.
     for (const [name, value] of request.http?.headers ?? []) headers[name] = value;
     headers['content-type'] = 'application/json';
-    const caller = (context as Partial<GatewayContext>).caller;
+    const caller = context.caller;
     // Without a verified caller (the gateway's own health checks), no token is sent and the subgraph refuses.
     if (caller) headers[CONTEXT_TOKEN_HEADER] = await this.signContext(caller);
-    const requestId = (context as Partial<GatewayContext>).requestId;
+    const requestId = context.requestId;
     if (requestId) headers['x-request-id'] = requestId;
 
     const body = JSON.stringify({
@@ -41,7 +49,7 @@ export class ContextForwardingDataSource implements GraphQLDataSource<GatewayCon
       ...(request.operationName ? { operationName: request.operationName } : {}),
       ...(request.extensions ? { extensions: request.extensions } : {}),
     });
-    const answer = await this.fetcher.post(this.url, headers, body, (context as Partial<GatewayContext>).shareRequests === true);
+    const answer = await this.fetcher.post(this.url, headers, body, context.shareRequests === true);
     if (!answer.ok) throw errorFromAnswer(answer);
     const parsed = answer.isJson ? answer.json() : undefined;
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {

@@ -51,6 +51,7 @@ import type { Logger } from '../../core/logger.js';
 import { QUERY_LIMITS } from '../plugins/query-limits.js';
 import type { GatewayContext } from '../plugins/types.js';
 import type { Envelope, MessageChannel } from './channel.js';
+import type { SingleFetch } from './single-fetch.js';
 
 export interface OperationRequest {
   query?: unknown;
@@ -72,6 +73,14 @@ export interface Connection {
 
 export interface SubscriptionExecutorOptions {
   apollo: ApolloServer<GatewayContext>;
+  /**
+   * Entity sub-queries that one subgraph answers alone go straight to it (see single-fetch.ts);
+   * without this, every sub-query runs through `apollo`.
+   */
+  singleFetch?: {
+    plan(query: string): SingleFetch | null;
+    send(serviceName: string, request: { query: string; operationName?: string; variables: Record<string, unknown> }, context: GatewayContext): Promise<{ data?: unknown; errors?: readonly GraphQLFormattedError[] }>;
+  };
   schema(): GraphQLSchema;
   channel: MessageChannel;
   store: MessageStore;
@@ -105,6 +114,8 @@ interface ExecutionContext {
 interface SubQuery {
   /** The query resolving n entities at once. */
   queryFor(n: number): string;
+  /** The single subgraph fetch that answers queryFor(n), or null when it takes the gateway's query plan. */
+  singleFetchFor(n: number): SingleFetch | null;
   variableNames: string[];
   /** Entities per sub-query: within the gateway's query limits (aliases, tokens); 1 after a batch was refused. */
   maxBatch: number;
@@ -232,8 +243,25 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
         },
       });
     }
+    const singleFetches = new Map<number, SingleFetch | null>();
+    const singleFetchFor = (n: number): SingleFetch | null => {
+      if (!options.singleFetch) return null;
+      let planned = singleFetches.get(n);
+      if (planned === undefined) {
+        try {
+          planned = options.singleFetch.plan(queryFor(n));
+        } catch (error) {
+          // A query the planner refuses (over a limit, say) goes through the gateway, which answers for it.
+          options.logger.warn({ err: error }, 'message channel: no single-fetch plan for an entity sub-query');
+          planned = null;
+        }
+        singleFetches.set(n, planned);
+      }
+      return planned;
+    };
     const plan: SubQuery = {
       queryFor,
+      singleFetchFor,
       variableNames: definitions.map((d) => d.variable.name.value),
       maxBatch: Math.max(1, Math.min(MAX_ENTITIES_PER_QUERY, Math.floor(QUERY_LIMITS.maxAliases / aliases), Math.floor((QUERY_LIMITS.maxTokens * 0.9) / tokenCount(queryFor(1))))),
     };
@@ -269,13 +297,20 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
   async function fetchEntities(context: ExecutionContext, plan: SubQuery, shared: Record<string, unknown>, ids: string[]): Promise<unknown[]> {
     const variables: Record<string, unknown> = { ...shared };
     ids.forEach((id, i) => (variables[`portico_id${i}`] = id));
-    const response = await apollo.executeOperation(
-      { query: plan.queryFor(ids.length), variables },
-      // Many subscribers' sub-queries of one moment may share HTTP requests to a subgraph, each with its own context.
-      { contextValue: { caller: context.caller, requestId: context.requestId, shareRequests: true } },
-    );
-    if (response.body.kind !== 'single') throw new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, 'unexpected incremental response');
-    const { data, errors } = response.body.singleResult;
+    // Many subscribers' sub-queries of one moment may share HTTP requests to a subgraph, each with its own context.
+    const contextValue: GatewayContext = { caller: context.caller, requestId: context.requestId, shareRequests: true };
+    let data: unknown;
+    let errors: readonly GraphQLFormattedError[] | undefined;
+    const single = plan.singleFetchFor(ids.length);
+    if (single && options.singleFetch) {
+      const used: Record<string, unknown> = {};
+      for (const name of single.variableUsages) if (name in variables) used[name] = variables[name];
+      ({ data, errors } = await options.singleFetch.send(single.serviceName, { query: single.operation, ...(single.operationName ? { operationName: single.operationName } : {}), variables: used }, contextValue));
+    } else {
+      const response = await apollo.executeOperation({ query: plan.queryFor(ids.length), variables }, { contextValue });
+      if (response.body.kind !== 'single') throw new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, 'unexpected incremental response');
+      ({ data, errors } = response.body.singleResult);
+    }
     const entities: unknown[] = ids.map((_, i) => (data as Record<string, unknown> | null | undefined)?.[`e${i}`] ?? null);
     const byAlias = new Map(ids.map((_, i) => [`e${i}`, i]));
     for (const error of errors ?? []) {
