@@ -40,6 +40,13 @@ class ExpiringCache<V> {
     }
     this.entries.set(key, { value, expiresAt });
   }
+  /** The live entries (expired ones are dropped on the way). */
+  *live(now: number): Generator<[string, V]> {
+    for (const [key, entry] of this.entries) {
+      if (entry.expiresAt <= now) this.entries.delete(key);
+      else yield [key, entry.value];
+    }
+  }
 }
 
 export interface MintAccessTokenInput {
@@ -140,13 +147,17 @@ export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; issuer
 /** Signs context tokens for subgraphs. One token per distinct caller is reused for half its lifetime. */
 export function createContextSigner(key: { privateKey: CryptoKey; kid: string }, ttlSeconds: number) {
   /**
-   * Tokens per caller, used until three quarters of their life (a subgraph receives one with at
-   * least a quarter left). From half their life a fresh one is signed in the background and swapped
-   * in once ready, so a request never waits for a signature of a caller it has seen before (a burst
-   * of the message channel resolves entities for 1,000 callers at once; every 30 s it re-signed them
-   * all on the way).
+   * Tokens per caller, handed out until three quarters of their life (a subgraph receives one with
+   * at least a quarter left). Past half its life (plus a random part of a further tenth, so callers
+   * first seen together do not all come due together), a token still in use is signed afresh in
+   * the background, by a sweep once a second or by the first request that finds it due, and the
+   * fresh one is swapped in once signed. So no request of a caller in use waits for a signature, and
+   * a burst (the message channel resolving entities for 1,000 callers at once) does not re-sign them
+   * all on its way.
    */
-  const cache = new ExpiringCache<{ token: Promise<string>; refreshAt: number; refreshing: boolean }>(50_000);
+  const ttlMs = ttlSeconds * 1000;
+  type Entry = { caller: Caller; token: Promise<string>; refreshAt: number; usedAt: number; refreshing: boolean };
+  const cache = new ExpiringCache<Entry>(50_000);
   const sign = (caller: Caller) =>
     new SignJWT({
       kind: caller.kind,
@@ -163,25 +174,36 @@ export function createContextSigner(key: { privateKey: CryptoKey; kid: string },
       .setIssuedAt()
       .setExpirationTime(`${ttlSeconds}s`)
       .sign(key.privateKey);
-  const remember = (cacheKey: string, token: Promise<string>, signedAt: number) =>
-    cache.set(cacheKey, { token, refreshAt: signedAt + (ttlSeconds * 1000) / 2, refreshing: false }, signedAt + (ttlSeconds * 1000 * 3) / 4);
+  const remember = (cacheKey: string, caller: Caller, token: Promise<string>, signedAt: number, usedAt: number) =>
+    cache.set(cacheKey, { caller, token, refreshAt: signedAt + ttlMs / 2 + Math.random() * (ttlMs / 10), usedAt, refreshing: false }, signedAt + (ttlMs * 3) / 4);
+  const refresh = (cacheKey: string, entry: Entry, now: number) => {
+    entry.refreshing = true;
+    const fresh = sign(entry.caller);
+    fresh.then(
+      () => remember(cacheKey, entry.caller, fresh, now, entry.usedAt),
+      () => (entry.refreshing = false),
+    );
+  };
+  // The sweep: tokens due that were used within the last half of a lifetime (others just expire).
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [cacheKey, entry] of cache.live(now)) {
+      if (!entry.refreshing && now >= entry.refreshAt && now - entry.usedAt < ttlMs / 2) refresh(cacheKey, entry, now);
+    }
+  }, Math.min(1000, ttlMs / 16));
+  sweep.unref();
+
   return function signContext(caller: Caller): Promise<string> {
     const cacheKey = [caller.kind, caller.appKey, caller.merchantId ?? '', caller.operatorId ?? '', caller.scopes.join(' '), caller.tokenId ?? '', caller.grantId ?? ''].join('\u0000');
     const now = Date.now();
     const cached = cache.get(cacheKey, now);
     if (cached) {
-      if (now >= cached.refreshAt && !cached.refreshing) {
-        cached.refreshing = true;
-        const fresh = sign(caller);
-        fresh.then(
-          () => remember(cacheKey, fresh, now),
-          () => (cached.refreshing = false),
-        );
-      }
+      cached.usedAt = now;
+      if (now >= cached.refreshAt && !cached.refreshing) refresh(cacheKey, cached, now);
       return cached.token;
     }
     const token = sign(caller);
-    remember(cacheKey, token, now);
+    remember(cacheKey, caller, token, now, now);
     return token;
   };
 }
