@@ -34,6 +34,12 @@ export interface MerchantLookup<Row> {
   idOf(row: Row): string;
 }
 
+/** `pick` for a lookup of one row per id (an entity), and for a lookup of a list per id (children). */
+export const firstRow = <T>(rows: T[]): T | null => rows[0] ?? null;
+export const allRows = <T>(rows: T[]): T[] => rows;
+/** `merchantOf` for rows with a merchantId column. */
+export const rowMerchant = (row: { merchantId: string }): string => row.merchantId;
+
 const pairKey = (merchantId: string, id: string) => `${merchantId} ${id}`;
 
 function groupBy<Row>(rows: readonly Row[], key: (row: Row) => string): Map<string, Row[]> {

@@ -34,7 +34,7 @@ class ExpiringCache<V> {
     return hit.value;
   }
   set(key: string, value: V, expiresAt: number) {
-    if (this.entries.size >= this.maxEntries) {
+    if (this.entries.size >= this.maxEntries && !this.entries.has(key)) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
@@ -144,7 +144,7 @@ export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; issuer
   };
 }
 
-/** Signs context tokens for subgraphs. One token per distinct caller is reused for half its lifetime. */
+/** Signs context tokens for subgraphs, one per distinct caller, reused and refreshed ahead of time (below). */
 export function createContextSigner(key: { privateKey: CryptoKey; kid: string }, ttlSeconds: number) {
   /**
    * Tokens per caller, handed out until three quarters of their life (a subgraph receives one with

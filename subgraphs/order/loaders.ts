@@ -4,22 +4,19 @@
  */
 import type DataLoader from 'dataloader';
 import type { Caller } from '../../core/caller.js';
-import type { RequestLookups } from '../../core/shared-lookups.js';
+import { allRows, firstRow, rowMerchant as merchantOf, type RequestLookups } from '../../core/shared-lookups.js';
 import type { OrderStore } from './store.js';
 import type { OrderLineRow, OrderRow, OrderStatusChangeRow } from './tables.js';
 
-const first = <T>(rows: T[]): T | null => rows[0] ?? null;
-const all = <T>(rows: T[]): T[] => rows;
-const merchantOf = (row: { merchantId: string }) => row.merchantId;
 const ofOrder = (row: { orderId: string }) => row.orderId;
 
 export function createOrderLoaders(store: OrderStore, caller: Caller, lookups: RequestLookups) {
   // No merchant: every lookup finds nothing (app-level tokens read no merchant data).
   const merchantId = caller.merchantId;
   return {
-    order: lookups.merchantLoader<OrderRow, OrderRow | null>('order.orders', merchantId, { one: store.ordersByIds, pairs: store.ordersByPairs, merchantOf, idOf: (r) => r.id }, first),
-    linesOfOrder: lookups.merchantLoader<OrderLineRow, OrderLineRow[]>('order.lines', merchantId, { one: store.linesByOrderIds, pairs: store.linesByPairs, merchantOf, idOf: ofOrder }, all),
-    historyOfOrder: lookups.merchantLoader<OrderStatusChangeRow, OrderStatusChangeRow[]>('order.history', merchantId, { one: store.historyByOrderIds, pairs: store.historyByPairs, merchantOf, idOf: ofOrder }, all),
+    order: lookups.merchantLoader<OrderRow, OrderRow | null>('order.orders', merchantId, { one: store.ordersByIds, pairs: store.ordersByPairs, merchantOf, idOf: (r) => r.id }, firstRow),
+    linesOfOrder: lookups.merchantLoader<OrderLineRow, OrderLineRow[]>('order.lines', merchantId, { one: store.linesByOrderIds, pairs: store.linesByPairs, merchantOf, idOf: ofOrder }, allRows),
+    historyOfOrder: lookups.merchantLoader<OrderStatusChangeRow, OrderStatusChangeRow[]>('order.history', merchantId, { one: store.historyByOrderIds, pairs: store.historyByPairs, merchantOf, idOf: ofOrder }, allRows),
   } satisfies Record<string, DataLoader<string, unknown>>;
 }
 

@@ -4,21 +4,17 @@
  */
 import type DataLoader from 'dataloader';
 import type { Caller } from '../../core/caller.js';
-import type { RequestLookups } from '../../core/shared-lookups.js';
+import { allRows, firstRow, rowMerchant as merchantOf, type RequestLookups } from '../../core/shared-lookups.js';
 import type { ProductStore } from './store.js';
 import type { ProductRow, SkuRow } from './tables.js';
-
-const first = <T>(rows: T[]): T | null => rows[0] ?? null;
-const all = <T>(rows: T[]): T[] => rows;
-const merchantOf = (row: { merchantId: string }) => row.merchantId;
 
 export function createProductLoaders(store: ProductStore, caller: Caller, lookups: RequestLookups) {
   // No merchant: every lookup finds nothing (app-level tokens read no merchant data).
   const merchantId = caller.merchantId;
   return {
-    product: lookups.merchantLoader<ProductRow, ProductRow | null>('product.products', merchantId, { one: store.productsByIds, pairs: store.productsByPairs, merchantOf, idOf: (r) => r.id }, first),
-    sku: lookups.merchantLoader<SkuRow, SkuRow | null>('product.skus', merchantId, { one: store.skusByIds, pairs: store.skusByPairs, merchantOf, idOf: (r) => r.id }, first),
-    skusOfProduct: lookups.merchantLoader<SkuRow, SkuRow[]>('product.skusOfProducts', merchantId, { one: store.skusByProductIds, pairs: store.skusOfProductsByPairs, merchantOf, idOf: (r) => r.productId }, all),
+    product: lookups.merchantLoader<ProductRow, ProductRow | null>('product.products', merchantId, { one: store.productsByIds, pairs: store.productsByPairs, merchantOf, idOf: (r) => r.id }, firstRow),
+    sku: lookups.merchantLoader<SkuRow, SkuRow | null>('product.skus', merchantId, { one: store.skusByIds, pairs: store.skusByPairs, merchantOf, idOf: (r) => r.id }, firstRow),
+    skusOfProduct: lookups.merchantLoader<SkuRow, SkuRow[]>('product.skusOfProducts', merchantId, { one: store.skusByProductIds, pairs: store.skusOfProductsByPairs, merchantOf, idOf: (r) => r.productId }, allRows),
   } satisfies Record<string, DataLoader<string, unknown>>;
 }
 
