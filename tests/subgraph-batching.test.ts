@@ -230,4 +230,47 @@ describe('a real subgraph runs a batch with one context', () => {
     // Five operations of three merchants: one statement for their orders, one for their lines.
     expect(statements).toBe(2);
   });
+
+  test('each operation of a batch gets exactly the answer it gets alone: field errors, refused documents, bad variables, mutations', async () => {
+    const shop = await createMerchant(t, 'Alone Or Not');
+    const product = await createProduct(t, shop.token, [{ stock: 5 }]);
+    const placed = await placeOrder(t, shop.token, [{ skuId: product.skus[0]!.id, quantity: 1 }]);
+    if (placed.errors) throw new Error(JSON.stringify(placed.errors));
+    const orderId = placed.data!.placeOrder.order.id;
+    const sign = createContextSigner(t.platform.keys.context, 60);
+    // orders:read without orders:read_pii: shippingAddress is refused at its path.
+    const token = await sign({ kind: 'app', merchantId: shop.id, appKey: TEST_APP_KEY, scopes: ['orders:read'] });
+    const operations = [
+      { query: 'query($id: ID!) { order(id: $id) { number status shippingAddress { city } total { amount currency } } }', variables: { id: orderId } },
+      { query: 'query Pick($id: ID!) { order(id: $id) { number } } query Other { orders(first: 1) { totalCount } }', variables: { id: orderId }, operationName: 'Pick' },
+      { query: 'query($id: ID!) { order(id: $id) { number } }', variables: { id: '00000000-0000-4000-8000-000000000000' } },
+      { query: '{ order(id: "x") { nope } }' },
+      { query: '{ order(id: ', variables: {} },
+      { query: 'query($id: ID!) { order(id: $id) { number } }', variables: { id: { not: 'an id' } } },
+      { query: 'query($id: ID!) { order(id: $id) { number } }' },
+      { query: 'query A { orders(first: 1) { totalCount } } query B { orders(first: 2) { totalCount } }' },
+      { query: 'mutation($id: ID!) { cancelOrder(input: { orderId: $id, reason: "test" }) { order { status } } }', variables: { id: orderId } },
+    ];
+    const alone = [];
+    for (const operation of operations) {
+      const res = await fetch(t.platform.subgraphs.order.url, { method: 'POST', headers: { 'content-type': 'application/json', [CONTEXT_TOKEN_HEADER]: token }, body: JSON.stringify(operation) });
+      alone.push({ status: res.status, body: (await res.json()) as unknown });
+    }
+    const res = await fetch(t.platform.subgraphs.order.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [CONTEXT_BATCH_HEADER]: 'contexts' },
+      body: JSON.stringify(operations.map((operation) => ({ context: token, operation }))),
+    });
+    expect(res.status).toBe(200);
+    const together = (await res.json()) as unknown[];
+    expect(together).toEqual(alone);
+    // What was compared: a field refused at its path, an operation picked by name, NOT_FOUND, a
+    // document that does not validate or parse, variables that do not coerce or are missing, an
+    // operation left unnamed among several, and a mutation (refused: orders:write is not held).
+    expect(alone.map((a) => a.status)).toEqual([200, 200, 200, 400, 400, 400, 400, 400, 200]);
+    const codes = alone.map((a) => (a.body as { errors?: { extensions: { code: string }; path?: unknown[] }[] }).errors?.map((e) => e.extensions.code));
+    expect(codes).toEqual([['FORBIDDEN'], undefined, ['NOT_FOUND'], ['GRAPHQL_VALIDATION_FAILED'], ['GRAPHQL_PARSE_FAILED'], ['BAD_USER_INPUT'], ['BAD_USER_INPUT'], [expect.any(String)], ['FORBIDDEN']]);
+    expect((alone[0]!.body as { errors: { path: unknown[] }[] }).errors[0]!.path).toEqual(['order', 'shippingAddress']);
+    expect((alone[0]!.body as { data: { order: { number: string } } }).data.order.number).toBe(placed.data!.placeOrder.order.number);
+  });
 });
