@@ -102,6 +102,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
     return source;
   };
+  // @apollo/gateway (2.10 and later) otherwise starts "data collection" of its own: an OpenTelemetry
+  // exporter that probes cloud metadata endpoints (AWS, GCP, Azure, Alibaba) at start and sends
+  // host metrics to usage-reporting.api.apollographql.com every hour and at shutdown. The platform
+  // makes no outbound call its operator did not configure; APOLLO_TELEMETRY_DISABLED=false opts in.
+  if (process.env.APOLLO_TELEMETRY_DISABLED === undefined) process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name }) => dataSourceFor(name),
