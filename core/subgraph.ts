@@ -231,6 +231,8 @@ const DIRECT_DOCUMENTS = 500;
  * most of the cost. Only the plain case: a `{ query, variables?, operationName? }` whose document
  * parses, validates against the schema's specified rules and selects a query operation, and whose
  * variables coerce. For anything else it answers null, and the caller takes Apollo's path.
+ * Apollo plugins do not run on this path: a plugin added to the subgraphs' ApolloServer must either
+ * not matter for these operations or be applied here too.
  */
 export function createDirectQueryExecutor<TContext>(
   schema: GraphQLSchema,
