@@ -1,5 +1,6 @@
 /** The small HTTP layer every service shares: body reading with a limit, JSON replies, Apollo adapter. */
 import http from 'node:http';
+import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 
@@ -102,13 +103,19 @@ export async function executeGraphQL<TContext extends BaseContext>(
 }
 
 /** Starts an HTTP server and resolves with the port it listens on (port 0 picks a free one). */
-export function listen(server: http.Server, port: number, host: string): Promise<number> {
+/**
+ * Listens on port and host, or, given `reserved` (a server already listening), takes over its
+ * listening socket: the port was never free in between for another process to take.
+ */
+export function listen(server: http.Server, port: number, host: string, reserved?: net.Server): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    const listening = () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
-    });
+    };
+    if (reserved) server.listen(reserved, listening);
+    else server.listen(port, host, listening);
   });
 }
 

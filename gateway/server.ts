@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import type net from 'node:net';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -53,6 +54,8 @@ export interface GatewayOptions {
   logger: Logger;
   port: number;
   host: string;
+  /** A server already listening on the port (startPlatform's reservation for PORT=0): the gateway takes over its socket. */
+  reservedPort?: net.Server;
   /** The message channel's database (the subgraphs' outboxes and the channel's records). Without it, subscriptions are refused. */
   database?: Database;
 }
@@ -229,7 +232,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
     transports.upgrade(req, socket, head);
   });
-  const port = await listen(server, options.port, options.host);
+  const port = await listen(server, options.port, options.host, options.reservedPort);
   const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}/graphql`;
   logger.info({ url }, 'gateway listening');
   return {

@@ -58,21 +58,35 @@ export async function prepareDatabase(database: Database, names: readonly Subgra
   if (names.includes('app-management')) await createAppManagementStore(database.db).syncScopeCatalog();
 }
 
-/** A free port on the interface, for PORT=0: the issuer and demo URLs must name the real port. */
-async function freePort(host: string): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, host, resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
+/**
+ * For PORT=0: a free port on the interface, held by a listening server until the gateway takes
+ * over its socket (the issuer and demo URLs must name the real port before the services start,
+ * and no other process may take the port in between).
+ */
+async function reservePort(host: string): Promise<net.Server> {
+  // A connection that comes before the gateway listens is closed, not left hanging.
+  const reserved = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => reserved.once('error', reject).listen(0, host, resolve));
+  return reserved;
 }
 
 export async function startPlatform(env: NodeJS.ProcessEnv = process.env): Promise<RunningPlatform> {
   let config = loadConfig(env);
+  let reservedPort: net.Server | undefined;
   if (config.port === 0) {
-    const port = await freePort(config.host);
-    config = loadConfig({ ...env, PORT: String(port) });
+    reservedPort = await reservePort(config.host);
+    config = loadConfig({ ...env, PORT: String((reservedPort.address() as net.AddressInfo).port) });
   }
+  try {
+    return await startServices(config, reservedPort);
+  } catch (error) {
+    // Release the port (a no-op once a gateway took the socket over and closed it when stopped).
+    if (reservedPort?.listening) reservedPort.close();
+    throw error;
+  }
+}
+
+async function startServices(config: Config, reservedPort: net.Server | undefined): Promise<RunningPlatform> {
   const logger = createLogger(config.logLevel);
   fs.mkdirSync(config.dataDir, { recursive: true });
   const keys = await loadPlatformKeys(config.keysDir, { create: true });
@@ -92,7 +106,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = process.env): Promi
       subgraphs[name] = running;
       started.push(running);
     }
-    const gateway = await startGateway({ config, keys, logger, database, subgraphUrls: urls as Record<SubgraphName, string>, port: config.port, host: config.host });
+    const gateway = await startGateway({ config, keys, logger, database, subgraphUrls: urls as Record<SubgraphName, string>, port: config.port, host: config.host, ...(reservedPort ? { reservedPort } : {}) });
     started.push(gateway);
     const demo = seed ? await writeDemoFile(config, keys, seed) : undefined;
     let stopping: Promise<void> | undefined;
