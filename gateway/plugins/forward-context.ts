@@ -11,6 +11,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import { GraphQLError } from 'graphql';
 import type { Caller } from '../../core/caller.js';
 import { CONTEXT_TOKEN_HEADER } from '../../core/tokens.js';
+import { dedupeRepresentations, expandEntities } from './entity-dedupe.js';
 import type { SubgraphAnswer, SubgraphFetcher } from './subgraph-fetcher.js';
 import type { GatewayContext } from './types.js';
 
@@ -43,9 +44,13 @@ export class ContextForwardingDataSource implements GraphQLDataSource<GatewayCon
     const requestId = context.requestId;
     if (requestId) headers['x-request-id'] = requestId;
 
+    // An entity fetch asks for each distinct entity once (see entity-dedupe.ts).
+    const representations = request.variables?.representations;
+    const dedupe = Array.isArray(representations) ? dedupeRepresentations(representations) : null;
+    const variables = dedupe ? { ...request.variables, representations: dedupe.unique } : request.variables;
     const body = JSON.stringify({
       query: request.query,
-      ...(request.variables ? { variables: request.variables } : {}),
+      ...(variables ? { variables } : {}),
       ...(request.operationName ? { operationName: request.operationName } : {}),
       ...(request.extensions ? { extensions: request.extensions } : {}),
     });
@@ -55,7 +60,7 @@ export class ContextForwardingDataSource implements GraphQLDataSource<GatewayCon
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new GraphQLError('subgraph answered without a JSON object', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     }
-    return parsed as GatewayGraphQLResponse;
+    return dedupe ? expandEntities(parsed as GatewayGraphQLResponse, dedupe) : (parsed as GatewayGraphQLResponse);
   }
 }
 
