@@ -1,5 +1,6 @@
 /** Running the platform's own entry points as real child processes. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,12 +28,41 @@ export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv
   return { process: child, output: () => output, exited };
 }
 
+/**
+ * A port for a child process to listen on. It is picked below the kernel's ephemeral range, which
+ * is where every `listen(0)` and every outgoing connection on the machine takes its port: a port
+ * from that range, probed and released, could be taken by another test's socket before the child
+ * binds it (an EADDRINUSE seen in CI with the old probe of `listen(0)`). Here only another explicit
+ * pick of the same port could collide, so each pick is random and checked free.
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  const ephemeralStart = ephemeralRangeStart();
+  const low = Math.max(10_000, ephemeralStart - 16_000);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low + Math.floor(Math.random() * (ephemeralStart - low));
+    if (picked.has(port)) continue;
+    const server = net.createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!free) continue;
+    await new Promise((resolve) => server.close(resolve));
+    picked.add(port);
+    return port;
+  }
+  throw new Error('no free port found below the ephemeral range');
+}
+const picked = new Set<number>();
+
+function ephemeralRangeStart(): number {
+  try {
+    const start = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(start) && start > 11_000) return start;
+  } catch {
+    // Not Linux: the IANA ephemeral range starts at 49152.
+  }
+  return 49_152;
 }
 
 /** Polls a URL until it answers 200, or fails after `timeoutMs` with what the child printed. */
