@@ -190,6 +190,64 @@ describe('stock a cancellation could not give back', () => {
   });
 });
 
+describe('stock reserved for an order that never committed, when giving it back failed too', () => {
+  const intentsFor = async (merchantId: string) =>
+    rows<{ reservation_key: string; attempts: number; claimed_at: Date | null }>(sql`select reservation_key, attempts, claimed_at from "order".stock_reservation_intents where merchant_id = ${merchantId}`);
+  const PAY = 'mutation($id: ID!) { payOrder(input: { orderId: $id }) { order { status } } }';
+
+  test('is kept as an intent and given back by a later drain once no attempt can still be placing it; a retry then takes it again', async () => {
+    const shop = await createMerchant(t);
+    const skuId = (await createProduct(t, shop.token, [{ stock: 5 }])).skus[0]!.id;
+    const key = crypto.randomUUID();
+
+    // Both services fail: the order does not commit, and its stock cannot be given back.
+    const failed = await withStockReleaseFailing(shop.id, () => withOrderInsertFailing(key, () => placeOrder(t, shop.token, [{ skuId, quantity: 2 }], key)));
+    expect(failed.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(await ordersWithKey(key)).toBe(0);
+    expect(await stockOf(t, shop.token, skuId)).toBe(3); // held by a reservation no order has
+    const [intent] = await intentsFor(shop.id);
+    expect(intent).toMatchObject({ claimed_at: null });
+
+    // A drain soon after leaves it alone: an attempt with that key could still be placing its order.
+    const other = (await placeOrder(t, shop.token, [{ skuId, quantity: 1 }])).data!.placeOrder.order;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await stockOf(t, shop.token, skuId)).toBe(2);
+    expect(await intentsFor(shop.id)).toHaveLength(1);
+
+    // Older than any attempt can take (as a restart or a quiet merchant leaves it): the next order
+    // mutation's drain gives the stock back, once.
+    await t.platform.database.db.execute(sql`update "order".stock_reservation_intents set created_at = now() - interval '10 minutes' where merchant_id = ${shop.id}`);
+    expect((await t.gql(shop.token, PAY, { id: other.id })).data?.payOrder.order.status).toBe('PAID');
+    expect(await eventually(async () => (await stockOf(t, shop.token, skuId)) === 4, 5_000)).toBe(true);
+    expect(await eventually(async () => (await intentsFor(shop.id)).length === 0, 5_000)).toBe(true);
+    expect((await stockEvents(skuId)).map((e) => e.source)).toEqual(['ORDER_RESERVATION', 'ORDER_RESERVATION', 'ORDER_RELEASE']);
+
+    // The buyer's retry with the same key takes the stock again and commits; no intent is left.
+    const retried = await placeOrder(t, shop.token, [{ skuId, quantity: 2 }], key);
+    expect(retried.errors).toBeUndefined();
+    expect(await stockOf(t, shop.token, skuId)).toBe(2);
+    expect(await ordersWithKey(key)).toBe(1);
+    expect(await intentsFor(shop.id)).toEqual([]);
+  });
+
+  test('an order whose intent is being given back is refused with a retryable CONFLICT and takes nothing; placed orders leave no intent', async () => {
+    const shop = await createMerchant(t);
+    const skuId = (await createProduct(t, shop.token, [{ stock: 5 }])).skus[0]!.id;
+    const placed = await placeOrder(t, shop.token, [{ skuId, quantity: 1 }]);
+    expect(placed.errors).toBeUndefined();
+    expect(await intentsFor(shop.id)).toEqual([]);
+
+    const key = crypto.randomUUID();
+    await withStockReleaseFailing(shop.id, () => withOrderInsertFailing(key, () => placeOrder(t, shop.token, [{ skuId, quantity: 2 }], key)));
+    // As a drain that claimed it and is giving the stock back leaves it.
+    await t.platform.database.db.execute(sql`update "order".stock_reservation_intents set claimed_at = now() where merchant_id = ${shop.id}`);
+    const refused = await placeOrder(t, shop.token, [{ skuId, quantity: 2 }], key);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'idempotencyKey', retryable: true });
+    expect(await ordersWithKey(key)).toBe(0);
+    expect(await stockOf(t, shop.token, skuId)).toBe(2); // the held reservation only, nothing more taken
+  });
+});
+
 describe('an order refused for its money or its key changes nothing', () => {
   test('lines in two currencies are BAD_USER_INPUT before any stock is taken; the key then works with corrected lines', async () => {
     const shop = await createMerchant(t);

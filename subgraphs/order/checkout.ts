@@ -5,6 +5,9 @@
  * then release; the row stays until the product service confirmed, so a failed release is not lost:
  * it is retried in the background while the request's context token lasts (after 1, 2, 4 and 8 s),
  * and after any later order mutation of the merchant (place, pay, ship, cancel), on any process.
+ * Stock reserved for an order that never committed, where giving it back failed too, is not lost
+ * either: placing records an intent before reserving (stock_reservation_intents), the order's
+ * commit deletes it, and an intent older than any attempt can take is given back by the same drain.
  */
 import crypto from 'node:crypto';
 import { isUniqueViolation } from '../../core/db.js';
@@ -17,6 +20,11 @@ import type { Address, OrderRow } from './tables.js';
 
 /** When a failed stock release is tried again in the background (the context token lasts at least 30 s). */
 const RELEASE_RETRY_DELAYS_MS = [1000, 2000, 4000, 8000];
+/**
+ * An intent this old has no attempt placing its order any more (a product call times out after 10
+ * s, and a request fails long before this): if no order holds its stock, the stock is given back.
+ */
+export const ABANDONED_RESERVATION_SECONDS = 120;
 
 export interface PlaceOrderInput {
   idempotencyKey: string;
@@ -60,6 +68,17 @@ export function createCheckout(store: OrderStore, products: ProductClient, logge
         logger.warn({ err: error, orderId: owed.orderId }, 'stock release failed; kept for retry');
       }
     }
+    for (const reservationKey of await store.claimAbandonedReservations(merchantId, ABANDONED_RESERVATION_SECONDS)) {
+      try {
+        await products.releaseStock(contextToken, reservationKey);
+        await store.settleReservationIntent(merchantId, reservationKey);
+        logger.info({ merchantId, reservationKey }, 'gave back stock reserved for an order that never committed');
+      } catch (error) {
+        settled = false;
+        await store.reservationReleaseFailed(merchantId, reservationKey, String((error as Error).message));
+        logger.warn({ err: error, reservationKey }, 'giving back stock of an abandoned reservation failed; kept for retry');
+      }
+    }
     return settled;
   }
 
@@ -96,6 +115,10 @@ export function createCheckout(store: OrderStore, products: ProductClient, logge
       if (replayed) return replayed;
 
       const reservationKey = `order:${crypto.createHash('sha256').update(key).digest('base64url')}`;
+      // Recorded before reserving: if this order never commits and its stock cannot be given back
+      // now, the intent outlives this request and a later drain gives the stock back.
+      const intent = await store.recordReservationIntent(merchantId, reservationKey);
+      if (!intent) throw conflict('An earlier attempt of this order is still giving its stock back; try again in a moment', { field: 'idempotencyKey', retryable: true });
       const reserved = await products.reserveStock(contextToken, reservationKey, input.lines);
       try {
         const order = await store.insertOrder(merchantId, { lines: reserved, shippingAddress, idempotencyKey: key, stockReservationKey: reservationKey });
@@ -111,10 +134,16 @@ export function createCheckout(store: OrderStore, products: ProductClient, logge
           return undefined; // the order database still fails: no order is known to hold the stock
         });
         if (committed) return committed;
-        // No order holds the stock: give it back. A retry with the same key takes it again.
-        await products.releaseStock(contextToken, reservationKey).catch((releaseError: unknown) =>
-          logger.error({ err: releaseError, reservationKey }, 'could not give back stock of an order that failed to commit'),
+        // No order holds the stock: give it back. A retry with the same key takes it again. If that
+        // fails too, the intent stays and a later drain gives the stock back.
+        const released = await products.releaseStock(contextToken, reservationKey).then(
+          () => true,
+          (releaseError: unknown) => {
+            logger.warn({ err: releaseError, reservationKey }, 'could not give back stock of an order that failed to commit; kept for a later drain');
+            return false;
+          },
         );
+        if (released) await store.dropReservationIntent(merchantId, reservationKey, intent).catch(() => undefined); // left behind, a drain finds nothing to give back
         // A concurrent request with the same key (which found this reservation held and reused it)
         // may have committed its order meanwhile: that order needs the stock, so it is taken again.
         const late = await replay(merchantId, key, input.lines, shippingAddress).catch(() => undefined);

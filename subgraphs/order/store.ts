@@ -20,6 +20,7 @@ import {
   orders,
   outboxEvents,
   pendingStockReleases,
+  stockReservationIntents,
   type Address,
   type OrderLineRow,
   type OrderRow,
@@ -35,6 +36,9 @@ export interface OrderFilter {
   createdTo?: Date | null;
   updatedSince?: Date | null;
 }
+
+/** How long a claim on a stock reservation intent lasts: longer than giving stock back can take. */
+const INTENT_CLAIM_LIFETIME = sql`interval '2 minutes'`;
 
 /** Which status an order may move to from each status. */
 export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
@@ -289,6 +293,8 @@ export function createOrderStore(db: Db) {
         // message record keeps what was ordered as it was at the time).
         const lines = input.lines.map((line, i) => ({ lineNo: i + 1, skuId: line.skuId, skuCode: line.skuCode, productId: line.productId, quantity: line.quantity, unitPrice: { amount: line.unitPrice.amount, currency }, total: { amount: lineTotals[i]!, currency } }));
         await recordEvents(tx, outboxEvents, [orderEvent(order!, null, now, { total: { amount: total, currency }, lines })]);
+        // The order now holds the stock reserved for it.
+        if (input.stockReservationKey) await tx.delete(stockReservationIntents).where(eq(stockReservationIntents.reservationKey, input.stockReservationKey));
         return order!;
       });
     },
@@ -340,6 +346,78 @@ export function createOrderStore(db: Db) {
         ]);
         return updated!;
       });
+    },
+
+    /**
+     * Records that stock is about to be reserved for an order not committed yet (again, for a
+     * retry: its age starts over). False while an earlier attempt's abandoned reservation under the
+     * same key is being given back: the caller must not reserve until that is done.
+     */
+    async recordReservationIntent(merchantId: string, reservationKey: string): Promise<Date | null> {
+      const rows = await db
+        .insert(stockReservationIntents)
+        .values({ reservationKey, merchantId })
+        .onConflictDoUpdate({
+          target: stockReservationIntents.reservationKey,
+          set: { createdAt: sql`now()`, claimedAt: null },
+          // A claim older than a release can take is dead (its process stopped): it no longer blocks.
+          setWhere: sql`${stockReservationIntents.merchantId} = ${merchantId} and (${stockReservationIntents.claimedAt} is null or ${stockReservationIntents.claimedAt} < now() - ${INTENT_CLAIM_LIFETIME})`,
+        })
+        .returning({ createdAt: stockReservationIntents.createdAt });
+      return rows[0]?.createdAt ?? null;
+    },
+
+    /**
+     * The intent one attempt recorded (`createdAt` as recordReservationIntent answered), once its
+     * stock is given back: gone, unless another attempt with the same key recorded it again since.
+     */
+    async dropReservationIntent(merchantId: string, reservationKey: string, createdAt: Date) {
+      await db
+        .delete(stockReservationIntents)
+        .where(and(eq(stockReservationIntents.merchantId, merchantId), eq(stockReservationIntents.reservationKey, reservationKey), eq(stockReservationIntents.createdAt, createdAt), sql`${stockReservationIntents.claimedAt} is null`));
+    },
+
+    /**
+     * Claims the merchant's intents older than `olderThanSeconds` (no request is still placing their
+     * order) to give their stock back: each claim is atomic, so one drain at a time handles an intent,
+     * and a retry of that order (recordReservationIntent) waits until it is settled. An intent whose
+     * order did commit is just dropped.
+     */
+    async claimAbandonedReservations(merchantId: string, olderThanSeconds: number): Promise<string[]> {
+      const claimed = (await db.execute(sql`
+        update ${stockReservationIntents} set claimed_at = now()
+        where reservation_key in (
+          select reservation_key from ${stockReservationIntents}
+          where merchant_id = ${merchantId} and created_at < now() - make_interval(secs => ${olderThanSeconds})
+            and (claimed_at is null or claimed_at < now() - ${INTENT_CLAIM_LIFETIME})
+          order by created_at limit 50)
+        returning reservation_key`)) as unknown as { rows: { reservation_key: string }[] };
+      const keys = claimed.rows.map((r) => r.reservation_key);
+      if (!keys.length) return [];
+      const held = await db
+        .select({ key: orders.stockReservationKey })
+        .from(orders)
+        .where(and(eq(orders.merchantId, merchantId), sql`${orders.stockReservationKey} in (${sql.join(keys.map((k) => sql`${k}`), sql`, `)})`));
+      const heldKeys = new Set(held.map((h) => h.key));
+      if (heldKeys.size) {
+        await db
+          .delete(stockReservationIntents)
+          .where(and(eq(stockReservationIntents.merchantId, merchantId), sql`${stockReservationIntents.reservationKey} in (${sql.join([...heldKeys].map((k) => sql`${k}`), sql`, `)})`));
+      }
+      return keys.filter((key) => !heldKeys.has(key));
+    },
+
+    /** A claimed intent settled: its stock is given back (or its order holds it). */
+    async settleReservationIntent(merchantId: string, reservationKey: string) {
+      await db.delete(stockReservationIntents).where(and(eq(stockReservationIntents.merchantId, merchantId), eq(stockReservationIntents.reservationKey, reservationKey)));
+    },
+
+    /** A claimed intent whose stock could not be given back: unclaimed, for the next drain. */
+    async reservationReleaseFailed(merchantId: string, reservationKey: string, error: string) {
+      await db
+        .update(stockReservationIntents)
+        .set({ claimedAt: null, attempts: sql`${stockReservationIntents.attempts} + 1`, lastError: error.slice(0, 500) })
+        .where(and(eq(stockReservationIntents.merchantId, merchantId), eq(stockReservationIntents.reservationKey, reservationKey)));
     },
 
     async pendingStockReleases(merchantId: string) {

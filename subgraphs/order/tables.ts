@@ -116,6 +116,26 @@ export const pendingStockReleases = orderSchema.table('pending_stock_releases', 
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 });
 
+/**
+ * Stock reserved for an order not committed yet. Written before the product service is asked to
+ * reserve and deleted in the transaction that commits the order, so stock reserved for an order
+ * that never committed (the order database failed, and giving the stock back failed too) is never
+ * forgotten: once older than any request can take, no order holds it, and it is given back. A row
+ * being given back is claimed (`claimedAt`); a retry of that order waits until it is gone.
+ */
+export const stockReservationIntents = orderSchema.table(
+  'stock_reservation_intents',
+  {
+    reservationKey: text('reservation_key').primaryKey(),
+    merchantId: uuid('merchant_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    claimedAt: timestamp('claimed_at', { withTimezone: true, precision: 3 }),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+  },
+  (t) => [index('stock_reservation_intents_merchant_created_idx').on(t.merchantId, t.createdAt)],
+);
+
 export const outboxEvents = outboxTable(orderSchema);
 
 export type OrderRow = typeof orders.$inferSelect;
