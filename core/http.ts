@@ -64,6 +64,8 @@ export async function executeGraphQL<TContext extends BaseContext>(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   context: () => Promise<TContext>,
+  /** The request's body, when the caller already read and parsed it. */
+  alreadyRead?: { body: unknown },
 ): Promise<void> {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
@@ -72,7 +74,9 @@ export async function executeGraphQL<TContext extends BaseContext>(
   const url = req.url ?? '/';
   const queryStart = url.indexOf('?');
   let body: unknown = undefined;
-  if (req.method === 'POST') {
+  if (alreadyRead) {
+    body = alreadyRead.body;
+  } else if (req.method === 'POST') {
     const raw = await readBody(req);
     const contentType = headers.get('content-type') ?? '';
     if (contentType.includes('application/json') || contentType.includes('application/graphql-response+json')) {

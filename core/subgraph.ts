@@ -177,6 +177,38 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     res.end(`[${answers.map((a) => `{"status":${a.status},"body":${a.body}}`).join(',')}]`);
   }
 
+  /**
+   * A request of one caller (one operation, or the operations of one query plan step as a batch,
+   * run with one context): plain queries skip Apollo's request pipeline, as in a context batch, and
+   * are answered as Apollo answers them (200, compact JSON). Anything else (another method or media
+   * type, a mutation, an operation the direct path leaves to Apollo, and a whole batch if any of its
+   * operations is one) goes through Apollo, with the body already read.
+   */
+  async function runOwn(req: http.IncomingMessage, res: http.ServerResponse, context: () => Promise<SubgraphContext<Loaders>>) {
+    if (req.method !== 'POST' || !plainJsonExchange(req.headers)) return executeGraphQL(apollo, req, res, context);
+    const raw = await readBody(req);
+    let body: unknown;
+    try {
+      body = raw.length ? JSON.parse(raw) : {};
+    } catch {
+      throw new HttpError(400, 'The request body is not valid JSON');
+    }
+    // One context for every operation of the request, whichever path answers it (Apollo's too).
+    let created: Promise<SubgraphContext<Loaders>> | undefined;
+    const shared = () => (created ??= context());
+    const operations = Array.isArray(body) ? body : [body];
+    if (operations.length && operations.every((op) => op !== null && typeof op === 'object' && !Array.isArray(op))) {
+      const answers = await Promise.all(operations.map((op) => direct(op as object, shared)));
+      if (answers.every((answer): answer is string => answer !== null)) {
+        const payload = Array.isArray(body) ? `[${answers.join(',')}]` : answers[0]!;
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+        res.end(payload);
+        return;
+      }
+    }
+    return executeGraphQL(apollo, req, res, shared, { body });
+  }
+
   const server = http.createServer(async (req, res) => {
     const requestId = (req.headers['x-request-id'] as string | undefined) ?? crypto.randomUUID();
     try {
@@ -198,7 +230,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
         if (definition.handleHttp && caller.kind === 'system' && (await definition.handleHttp(req, res, route, token))) return;
         throw new HttpError(404, 'Not found', 'NOT_FOUND');
       }
-      await executeGraphQL(apollo, req, res, contextOf(caller, token, requestId, new RequestLookups('one')));
+      await runOwn(req, res, contextOf(caller, token, requestId, new RequestLookups('one')));
     } catch (error) {
       if (error instanceof HttpError) return sendGraphQLError(res, error);
       logger.error({ err: error, requestId }, 'request failed');
@@ -219,6 +251,17 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
       await apollo.stop();
     },
   };
+}
+
+/**
+ * A JSON request that asks for a JSON answer (or names no media type, as the gateway's requests):
+ * what Apollo answers with `application/json` and the direct path may answer too.
+ */
+function plainJsonExchange(headers: http.IncomingHttpHeaders): boolean {
+  const type = headers['content-type']?.toLowerCase();
+  if (!type || !(type === 'application/json' || type.startsWith('application/json;'))) return false;
+  const accept = headers.accept;
+  return accept === undefined || accept === '*/*' || accept === 'application/json';
 }
 
 /** Valid query documents by their text, as the direct executor caches them. */

@@ -273,4 +273,38 @@ describe('a real subgraph runs a batch with one context', () => {
     expect((alone[0]!.body as { errors: { path: unknown[] }[] }).errors[0]!.path).toEqual(['order', 'shippingAddress']);
     expect((alone[0]!.body as { data: { order: { number: string } } }).data.order.number).toBe(placed.data!.placeOrder.order.number);
   });
+
+  test('a caller\'s own request gets the same answer whether its plain queries skip Apollo\'s pipeline or not (one operation or a batch)', async () => {
+    const shop = await createMerchant(t, 'Direct Or Apollo');
+    const product = await createProduct(t, shop.token, [{ stock: 5 }]);
+    const placed = await placeOrder(t, shop.token, [{ skuId: product.skus[0]!.id, quantity: 1 }]);
+    if (placed.errors) throw new Error(JSON.stringify(placed.errors));
+    const orderId = placed.data!.placeOrder.order.id;
+    const sign = createContextSigner(t.platform.keys.context, 60);
+    const token = await sign({ kind: 'app', merchantId: shop.id, appKey: TEST_APP_KEY, scopes: ['orders:read'] });
+    const entities = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Order { number status lines { quantity } shippingAddress { city } } } }';
+    const operations = [
+      { query: 'query($id: ID!) { order(id: $id) { number status shippingAddress { city } total { amount currency } } }', variables: { id: orderId } },
+      { query: 'query Pick($id: ID!) { order(id: $id) { number } } query Other { orders(first: 1) { totalCount } }', variables: { id: orderId }, operationName: 'Pick' },
+      { query: 'query($id: ID!) { order(id: $id) { number } }', variables: { id: '00000000-0000-4000-8000-000000000000' } },
+      { query: entities, variables: { r: [{ __typename: 'Order', id: orderId }, { __typename: 'Order', id: '00000000-0000-4000-8000-000000000000' }] } },
+      { query: '{ orders(first: 5) { edges { node { number merchant { id } buyer { id } } } pageInfo { hasNextPage } } }' },
+      { query: '{ order(id: "x") { nope } }' },
+      { query: 'query($id: ID!) { order(id: $id) { number } }', variables: { id: { not: 'an id' } } },
+    ];
+    // `extensions` (empty, meaning nothing) is what the direct path leaves to Apollo.
+    const viaApollo = (operation: object) => ({ ...operation, extensions: {} });
+    const post = async (body: unknown) => {
+      const res = await fetch(t.platform.subgraphs.order.url, { method: 'POST', headers: { 'content-type': 'application/json', [CONTEXT_TOKEN_HEADER]: token }, body: JSON.stringify(body) });
+      return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as unknown };
+    };
+    for (const operation of operations) expect(await post(operation)).toEqual(await post(viaApollo(operation)));
+    // A batch of plain queries (one plan step's fetches), and one with an operation only Apollo answers.
+    const plain = operations.slice(0, 5);
+    expect(await post(plain)).toEqual(await post(plain.map(viaApollo)));
+    expect(await post(operations)).toEqual(await post(operations.map(viaApollo)));
+    const single = await post(operations[0]);
+    expect(single).toMatchObject({ status: 200, type: 'application/json; charset=utf-8' });
+    expect((single.body as { errors: { path: unknown[]; extensions: { code: string } }[] }).errors).toEqual([expect.objectContaining({ path: ['order', 'shippingAddress'], extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })]);
+  });
 });
