@@ -271,7 +271,8 @@ const DIRECT_DOCUMENTS = 500;
  * Runs a query the way Apollo Server would for the subgraph's schema and error formatter, without
  * its HTTP request pipeline (content negotiation, header maps, plugin hooks, a SHA-256 of the
  * query per request): for the many small operations of one context batch, where that pipeline was
- * most of the cost. Only the plain case: a `{ query, variables?, operationName? }` whose document
+ * most of the cost, and for the plain queries of a caller's own request (the gateway's fetches).
+ * Only the plain case: a `{ query, variables?, operationName? }` whose document
  * parses, validates against the schema's specified rules and selects a query operation, and whose
  * variables coerce. For anything else it answers null, and the caller takes Apollo's path.
  * Apollo plugins do not run on this path: a plugin added to the subgraphs' ApolloServer must either
