@@ -29,3 +29,11 @@ test('a selection that reaches into another subgraph is left to the gateway', ()
   expect(plan('query PorticoMessageEntities($portico_id0: ID!) { e0: order(id: $portico_id0) { number lines { quantity product { title } } __typename } }')).toBeNull();
   expect(plan('query PorticoMessageEntities($portico_id0: ID!) { e0: order(id: $portico_id0) { number merchant { name } __typename } }')).toBeNull();
 });
+
+test('subscribers selecting the same fields share one plan (planned once per query text)', () => {
+  const query = 'query PorticoMessageEntities($portico_id0: ID!) { e0: order(id: $portico_id0) { number status shippingAddress { city } __typename } }';
+  const first = plan(query);
+  expect(first?.serviceName).toBe('order');
+  expect(plan(query)).toBe(first); // the same plan object: not planned again
+  expect(plan(query.replace('status', 'status createdAt'))).not.toBe(first);
+});
