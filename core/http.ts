@@ -47,6 +47,15 @@ export function readBody(req: http.IncomingMessage, limit = MAX_BODY_BYTES): Pro
   });
 }
 
+/** A JSON request body (empty: an empty object); 400 if it is not JSON. */
+export function parseJsonBody(raw: string): unknown {
+  try {
+    return raw.length ? JSON.parse(raw) : {};
+  } catch {
+    throw new HttpError(400, 'The request body is not valid JSON');
+  }
+}
+
 export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   const payload = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...headers });
@@ -80,11 +89,7 @@ export async function executeGraphQL<TContext extends BaseContext>(
     const raw = await readBody(req);
     const contentType = headers.get('content-type') ?? '';
     if (contentType.includes('application/json') || contentType.includes('application/graphql-response+json')) {
-      try {
-        body = raw.length ? JSON.parse(raw) : {};
-      } catch {
-        throw new HttpError(400, 'The request body is not valid JSON');
-      }
+      body = parseJsonBody(raw);
     } else {
       body = raw;
     }

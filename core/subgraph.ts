@@ -19,7 +19,7 @@ import { createErrorFormatter, forbidden } from './errors.js';
 import { applyPermissions } from './permissions.js';
 import { HeaderMap } from '@apollo/server';
 import { RequestLookups } from './shared-lookups.js';
-import { HttpError, closeServer, executeGraphQL, listen, pathOf, readBody, sendGraphQLError, sendJson } from './http.js';
+import { HttpError, closeServer, executeGraphQL, listen, parseJsonBody, pathOf, readBody, sendGraphQLError, sendJson } from './http.js';
 import type { Logger } from './logger.js';
 import { schemaDir } from './paths.js';
 import { CONTEXT_BATCH_HEADER, CONTEXT_BATCH_VALUE, CONTEXT_TOKEN_HEADER, InvalidTokenError, MAX_CONTEXT_BATCH } from './tokens.js';
@@ -160,13 +160,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
    * (merchant, id), are shared (core/shared-lookups.ts).
    */
   async function runContextBatch(req: http.IncomingMessage, res: http.ServerResponse) {
-    let items: unknown;
-    try {
-      items = JSON.parse(await readBody(req));
-    } catch (error) {
-      if (error instanceof HttpError) throw error;
-      throw new HttpError(400, 'The request body is not valid JSON');
-    }
+    const items = parseJsonBody(await readBody(req));
     if (!Array.isArray(items) || !items.length || items.length > MAX_CONTEXT_BATCH) throw new HttpError(400, `A batch holds 1 to ${MAX_CONTEXT_BATCH} operations`);
     // Every token is verified first (a verification may wait for the thread pool), so that the
     // operations then start together and their lookups meet in one batch.
@@ -186,13 +180,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
    */
   async function runOwn(req: http.IncomingMessage, res: http.ServerResponse, context: () => Promise<SubgraphContext<Loaders>>) {
     if (req.method !== 'POST' || !plainJsonExchange(req.headers)) return executeGraphQL(apollo, req, res, context);
-    const raw = await readBody(req);
-    let body: unknown;
-    try {
-      body = raw.length ? JSON.parse(raw) : {};
-    } catch {
-      throw new HttpError(400, 'The request body is not valid JSON');
-    }
+    const body = parseJsonBody(await readBody(req));
     // One context for every operation of the request, whichever path answers it (Apollo's too).
     let created: Promise<SubgraphContext<Loaders>> | undefined;
     const shared = () => (created ??= context());

@@ -231,15 +231,21 @@ describe('a real subgraph runs a batch with one context', () => {
     expect(statements).toBe(2);
   });
 
-  test('each operation of a batch gets exactly the answer it gets alone: field errors, refused documents, bad variables, mutations', async () => {
-    const shop = await createMerchant(t, 'Alone Or Not');
+  /** A new merchant with one placed order, and a context token for it with orders:read only. */
+  async function shopWithOrder(name: string) {
+    const shop = await createMerchant(t, name);
     const product = await createProduct(t, shop.token, [{ stock: 5 }]);
     const placed = await placeOrder(t, shop.token, [{ skuId: product.skus[0]!.id, quantity: 1 }]);
     if (placed.errors) throw new Error(JSON.stringify(placed.errors));
-    const orderId = placed.data!.placeOrder.order.id;
     const sign = createContextSigner(t.platform.keys.context, 60);
-    // orders:read without orders:read_pii: shippingAddress is refused at its path.
     const token = await sign({ kind: 'app', merchantId: shop.id, appKey: TEST_APP_KEY, scopes: ['orders:read'] });
+    return { order: placed.data!.placeOrder.order, token };
+  }
+
+  test('each operation of a batch gets exactly the answer it gets alone: field errors, refused documents, bad variables, mutations', async () => {
+    // orders:read without orders:read_pii: shippingAddress is refused at its path.
+    const { order, token } = await shopWithOrder('Alone Or Not');
+    const orderId = order.id;
     const operations = [
       { query: 'query($id: ID!) { order(id: $id) { number status shippingAddress { city } total { amount currency } } }', variables: { id: orderId } },
       { query: 'query Pick($id: ID!) { order(id: $id) { number } } query Other { orders(first: 1) { totalCount } }', variables: { id: orderId }, operationName: 'Pick' },
@@ -271,17 +277,12 @@ describe('a real subgraph runs a batch with one context', () => {
     const codes = alone.map((a) => (a.body as { errors?: { extensions: { code: string }; path?: unknown[] }[] }).errors?.map((e) => e.extensions.code));
     expect(codes).toEqual([['FORBIDDEN'], undefined, ['NOT_FOUND'], ['GRAPHQL_VALIDATION_FAILED'], ['GRAPHQL_PARSE_FAILED'], ['BAD_USER_INPUT'], ['BAD_USER_INPUT'], [expect.any(String)], ['FORBIDDEN']]);
     expect((alone[0]!.body as { errors: { path: unknown[] }[] }).errors[0]!.path).toEqual(['order', 'shippingAddress']);
-    expect((alone[0]!.body as { data: { order: { number: string } } }).data.order.number).toBe(placed.data!.placeOrder.order.number);
+    expect((alone[0]!.body as { data: { order: { number: string } } }).data.order.number).toBe(order.number);
   });
 
   test('a caller\'s own request gets the same answer whether its plain queries skip Apollo\'s pipeline or not (one operation or a batch)', async () => {
-    const shop = await createMerchant(t, 'Direct Or Apollo');
-    const product = await createProduct(t, shop.token, [{ stock: 5 }]);
-    const placed = await placeOrder(t, shop.token, [{ skuId: product.skus[0]!.id, quantity: 1 }]);
-    if (placed.errors) throw new Error(JSON.stringify(placed.errors));
-    const orderId = placed.data!.placeOrder.order.id;
-    const sign = createContextSigner(t.platform.keys.context, 60);
-    const token = await sign({ kind: 'app', merchantId: shop.id, appKey: TEST_APP_KEY, scopes: ['orders:read'] });
+    const { order, token } = await shopWithOrder('Direct Or Apollo');
+    const orderId = order.id;
     const entities = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Order { number status lines { quantity } shippingAddress { city } } } }';
     const operations = [
       { query: 'query($id: ID!) { order(id: $id) { number status shippingAddress { city } total { amount currency } } }', variables: { id: orderId } },

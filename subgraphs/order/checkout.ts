@@ -71,7 +71,7 @@ export function createCheckout(store: OrderStore, products: ProductClient, logge
     for (const reservationKey of await store.claimAbandonedReservations(merchantId, ABANDONED_RESERVATION_SECONDS)) {
       try {
         await products.releaseStock(contextToken, reservationKey);
-        await store.settleReservationIntent(merchantId, reservationKey);
+        await store.settleReservationIntents(merchantId, [reservationKey]);
         logger.info({ merchantId, reservationKey }, 'gave back stock reserved for an order that never committed');
       } catch (error) {
         settled = false;

@@ -4,7 +4,7 @@
  * inside the transaction that would have made it, so nothing is half-written.
  */
 import crypto from 'node:crypto';
-import { and, asc, count, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { merchantPairsIn, uuidIn, type Db } from '../../core/db.js';
 import type { MerchantPairs } from '../../core/shared-lookups.js';
 import { badInput, conflict, notFound } from '../../core/errors.js';
@@ -180,6 +180,14 @@ export function createOrderStore(db: Db) {
       .prepare(`order_count_${shape.key}`);
   const lists = new Map<string, ReturnType<typeof prepareList>>();
   const counts = new Map<string, ReturnType<typeof prepareCount>>();
+
+  /** Claimed intents settled (their stock given back, or held by their committed order): gone. */
+  async function settleReservationIntents(merchantId: string, reservationKeys: readonly string[]) {
+    if (!reservationKeys.length) return;
+    await db
+      .delete(stockReservationIntents)
+      .where(and(eq(stockReservationIntents.merchantId, merchantId), inArray(stockReservationIntents.reservationKey, [...reservationKeys])));
+  }
 
   return {
     async ordersByIds(merchantId: string, ids: readonly string[]): Promise<OrderRow[]> {
@@ -397,20 +405,13 @@ export function createOrderStore(db: Db) {
       const held = await db
         .select({ key: orders.stockReservationKey })
         .from(orders)
-        .where(and(eq(orders.merchantId, merchantId), sql`${orders.stockReservationKey} in (${sql.join(keys.map((k) => sql`${k}`), sql`, `)})`));
-      const heldKeys = new Set(held.map((h) => h.key));
-      if (heldKeys.size) {
-        await db
-          .delete(stockReservationIntents)
-          .where(and(eq(stockReservationIntents.merchantId, merchantId), sql`${stockReservationIntents.reservationKey} in (${sql.join([...heldKeys].map((k) => sql`${k}`), sql`, `)})`));
-      }
-      return keys.filter((key) => !heldKeys.has(key));
+        .where(and(eq(orders.merchantId, merchantId), inArray(orders.stockReservationKey, keys)));
+      const heldKeys = held.map((h) => h.key).filter((key): key is string => key !== null);
+      await settleReservationIntents(merchantId, heldKeys);
+      return keys.filter((key) => !heldKeys.includes(key));
     },
 
-    /** A claimed intent settled: its stock is given back (or its order holds it). */
-    async settleReservationIntent(merchantId: string, reservationKey: string) {
-      await db.delete(stockReservationIntents).where(and(eq(stockReservationIntents.merchantId, merchantId), eq(stockReservationIntents.reservationKey, reservationKey)));
-    },
+    settleReservationIntents,
 
     /** A claimed intent whose stock could not be given back: unclaimed, for the next drain. */
     async reservationReleaseFailed(merchantId: string, reservationKey: string, error: string) {
