@@ -109,3 +109,40 @@ test('a backlog is caught up in order, entities resolved in batches, each messag
   );
   for (const r of fragmented.all) expect(r.data!.orderEvents.order.e).toBe(r.data!.orderEvents.order.number);
 });
+
+test('one event reaching many subscriptions at once: each of 60 subscriptions on two connections gets every event with its entity, in order, and every push is recorded', async () => {
+  // 60 subscriptions wait for entities at once: their sub-queries leave in context batches before
+  // the event loop turns, and their records are written by several statements at a time, some of
+  // them for the same message (one record per message, one delivery per push).
+  const m = await shopWithOrders(0);
+  const product = await createProduct(t, m.token, [{ stock: 1000 }]);
+  const clients = [connectWs(t.url, m.token), connectWs(t.url, m.token)];
+  const subs = Array.from({ length: 60 }, (_, i) => subscribeWs(clients[i % 2]!, 'subscription { orderEvents { id type order { number } } }'));
+  await quiet(800);
+  const numbers: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const placed = await placeOrder(t, m.token, [{ skuId: product.skus[0]!.id, quantity: 1 }]);
+    if (placed.errors) throw new Error(JSON.stringify(placed.errors));
+    numbers.push(placed.data!.placeOrder.order.number);
+  }
+  for (const sub of subs) {
+    const got = (await sub.waitFor(5)).map((r) => r.data!.orderEvents);
+    expect(got.map((e) => e.order.number)).toEqual(numbers);
+    expect(got.every((e) => e.type === 'CREATED')).toBe(true);
+  }
+  await quiet(300);
+  expect(subs.every((s) => s.received.length === 5)).toBe(true);
+
+  const ids = subs[0]!.received.map((r) => r.data!.orderEvents.id);
+  const records = await t.gql<any>(m.token, '{ messageRecords(topics: [ORDERS], first: 10) { nodes { id deliveries { reason attempt connectionId } } } }');
+  expect(records.errors).toBeUndefined();
+  const nodes = records.data.messageRecords.nodes as { id: string; deliveries: { reason: string; attempt: number; connectionId: string }[] }[];
+  expect(nodes.map((n) => n.id).sort()).toEqual([...ids].sort());
+  for (const node of nodes) {
+    expect(node.deliveries).toHaveLength(60);
+    expect(node.deliveries.every((d) => d.reason === 'LIVE' && d.attempt === 1)).toBe(true);
+    expect(new Set(node.deliveries.map((d) => d.connectionId)).size).toBe(2);
+  }
+  for (const sub of subs) sub.stop();
+  await Promise.all(clients.map((c) => c.dispose()));
+});

@@ -5,10 +5,11 @@
  * with its own context token, run with its own context. Checked here with the gateway's real fetcher against a recording HTTP server,
  * and against a real subgraph (one request, one SQL statement for two operations' lookups).
  */
+import diagnostics from 'node:diagnostics_channel';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSubgraphFetcher, type SubgraphFetcher } from '../gateway/plugins/subgraph-fetcher.js';
-import { CONTEXT_BATCH_HEADER, CONTEXT_TOKEN_HEADER, createContextSigner } from '../core/tokens.js';
+import { CONTEXT_BATCH_HEADER, CONTEXT_TOKEN_HEADER, MAX_CONTEXT_BATCH, createContextSigner } from '../core/tokens.js';
 import { createMerchant, createProduct, placeOrder } from './helpers/factories.js';
 import { ALL_SCOPES, TEST_APP_KEY, startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
@@ -98,6 +99,36 @@ describe('the subgraph fetcher', () => {
     expect([a.status, b.status, bad.status]).toEqual([200, 200, 401]);
     expect(a.json()).toEqual({ data: { echo: 'caller-a { a }' } });
     expect(b.json()).toEqual({ data: { echo: 'caller-b { b }' } });
+  });
+
+  test('a full context batch of sharing callers leaves before the event loop turns; fewer wait for the turn', async () => {
+    // Read off undici's diagnostics channel: a request is created the moment it is dispatched.
+    let created = 0;
+    const onCreate = () => created++;
+    diagnostics.subscribe('undici:request:create', onCreate);
+    const microtask = () => new Promise<void>((resolve) => queueMicrotask(resolve));
+    const post = (i: number) =>
+      fetcher.post(url, { 'content-type': 'application/json', [CONTEXT_TOKEN_HEADER]: `caller-${i}`, 'x-request-id': `request-${i}` }, JSON.stringify({ query: `{ q${i} }` }), true);
+    try {
+      const few = Array.from({ length: MAX_CONTEXT_BATCH - 1 }, (_, i) => post(i));
+      await microtask();
+      expect(created).toBe(0);
+      await Promise.all(few);
+      expect(created).toBe(1);
+      expect(seen).toHaveLength(1);
+
+      seen.length = 0;
+      created = 0;
+      const count = 2 * MAX_CONTEXT_BATCH + 20;
+      const many = Array.from({ length: count }, (_, i) => post(i));
+      await microtask();
+      expect(created).toBe(3); // 50, 50 and 20, sent before any timer or I/O callback ran
+      const answers = await Promise.all(many);
+      expect(seen.map((s) => (s.body as unknown[]).length).sort((a, b) => a - b)).toEqual([20, 50, 50]);
+      answers.forEach((answer, i) => expect(answer.json()).toEqual({ data: { echo: `caller-${i} { q${i} }` } }));
+    } finally {
+      diagnostics.unsubscribe('undici:request:create', onCreate);
+    }
   });
 
   test('batches hold at most 10 operations; an operation with data succeeded whatever the batch status; a batch refused as a whole gives every operation that answer', async () => {

@@ -283,11 +283,15 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
           b: cryptoSeal(key.key, JSON.stringify(d.pushed), recordAad(appKey, event.merchantId, event.source, event.position, 'pushed')),
         });
       }
+      // Batches are written concurrently (several connections, several gateways): inserting the
+      // records in one order (their key; a function scan returns its rows in order) keeps two
+      // batches that share a record from deadlocking.
+      const sorted = [...records].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
       await db.execute(sql`
         with records as (
           insert into ${messageRecords} (app_key, merchant_id, source, position, event_id, type, occurred_at, key_version, payload)
           select a, m, s, p, e, t, o, v, b
-          from jsonb_to_recordset(${JSON.stringify([...records.values()])}::jsonb) as x(a text, m uuid, s text, p bigint, e uuid, t text, o timestamptz, v int, b text)
+          from jsonb_to_recordset(${JSON.stringify(sorted)}::jsonb) as x(a text, m uuid, s text, p bigint, e uuid, t text, o timestamptz, v int, b text)
           on conflict do nothing
         )
         insert into ${messageDeliveries} (app_key, merchant_id, source, position, connection_id, transport, reason, attempt, key_version, pushed)

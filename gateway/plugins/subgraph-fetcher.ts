@@ -217,8 +217,13 @@ export function createSubgraphFetcher(options: { batching?: boolean } = {}) {
     for (let i = 0; i < items.length; i += MAX_BATCH) void sendBatch(headers, items.slice(i, i + MAX_BATCH));
   }
 
+  /** Operations queued that may share a request with other callers' (see post). */
+  let shareablePending = 0;
+  let flushSoon = false;
   function flush() {
     scheduled = false;
+    flushSoon = false;
+    shareablePending = 0;
     const batches = [...queues.values()];
     queues.clear();
     // Per subgraph: callers that each came with only their context token go together.
@@ -266,6 +271,12 @@ export function createSubgraphFetcher(options: { batching?: boolean } = {}) {
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);
+    }
+    // A full context batch goes at once rather than at the next turn of the event loop (a burst of
+    // subscriptions queues hundreds in one turn; the subgraph can start on the first fifty).
+    if (shareable && ++shareablePending >= MAX_CONTEXT_BATCH && !flushSoon) {
+      flushSoon = true;
+      queueMicrotask(flush);
     }
     return promise;
   }

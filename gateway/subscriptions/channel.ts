@@ -84,61 +84,79 @@ export interface MessageStream extends AsyncIterable<Envelope> {
 
 const positionKey = (source: string, position: number) => `${source}:${position}`;
 
+/** Record batches written at once (each on its own connection), and records per statement. */
+const MAX_RECORD_WRITES = 4;
+const MAX_RECORDS_PER_WRITE = 1000;
+
 export function createMessageChannel(options: ChannelOptions) {
   const { store, crypto, logger } = options;
   const batchSize = options.batchSize ?? 200;
   const byMerchant = new Map<string, Set<Subscriber>>();
   const unlisteners: (() => Promise<void>)[] = [];
 
-  /** Writes delivery records in batches: one transaction per tick for every subscription that pushed. */
-  let queued: { delivery: DeliveryToRecord; done: (error?: unknown) => void }[] = [];
-  let flushing: Promise<void> | undefined;
+  /**
+   * Writes delivery records in batches: what was queued in one tick goes in one statement. Up to
+   * MAX_RECORD_WRITES batches are written at once, on separate connections: a burst's deliveries
+   * become ready a context batch at a time, and each waits for its record before it is sent, so a
+   * batch must not wait behind the write of the one before (one at a time, the last batch of a
+   * thousand-subscriber burst waited about 50 ms for a 500-record write begun before it was ready).
+   */
+  const queued: { delivery: DeliveryToRecord; done: (error?: unknown) => void }[] = [];
+  let writing = 0;
   let scheduled = false;
-  function flush(): Promise<void> {
-    if (flushing) return flushing;
-    flushing = (async () => {
-      while (queued.length) {
-        const batch = queued.splice(0, 1000);
+  const idle: (() => void)[] = [];
+  async function writeRecords(batch: typeof queued) {
+    try {
+      await store.recordDeliveries(batch.map((b) => b.delivery));
+      for (const b of batch) b.done();
+    } catch (error) {
+      // One app's failure (its key cannot be loaded, say) must not fail the other apps' pushes
+      // of the same moment: write each app's records on its own.
+      const byApp = new Map<string, typeof batch>();
+      for (const b of batch) {
+        const own = byApp.get(b.delivery.appKey);
+        if (own) own.push(b);
+        else byApp.set(b.delivery.appKey, [b]);
+      }
+      if (byApp.size === 1) {
+        logger.error({ err: error, appKey: batch[0]!.delivery.appKey }, 'message channel: delivery records could not be written');
+        for (const b of batch) b.done(error);
+        return;
+      }
+      for (const [appKey, own] of byApp) {
         try {
-          await store.recordDeliveries(batch.map((b) => b.delivery));
-          for (const b of batch) b.done();
-        } catch (error) {
-          // One app's failure (its key cannot be loaded, say) must not fail the other apps' pushes
-          // of the same moment: write each app's records on its own.
-          const byApp = new Map<string, typeof batch>();
-          for (const b of batch) {
-            const own = byApp.get(b.delivery.appKey);
-            if (own) own.push(b);
-            else byApp.set(b.delivery.appKey, [b]);
-          }
-          if (byApp.size === 1) {
-            logger.error({ err: error, appKey: batch[0]!.delivery.appKey }, 'message channel: delivery records could not be written');
-            for (const b of batch) b.done(error);
-            continue;
-          }
-          for (const [appKey, own] of byApp) {
-            try {
-              await store.recordDeliveries(own.map((b) => b.delivery));
-              for (const b of own) b.done();
-            } catch (appError) {
-              logger.error({ err: appError, appKey }, 'message channel: delivery records could not be written');
-              for (const b of own) b.done(appError);
-            }
-          }
+          await store.recordDeliveries(own.map((b) => b.delivery));
+          for (const b of own) b.done();
+        } catch (appError) {
+          logger.error({ err: appError, appKey }, 'message channel: delivery records could not be written');
+          for (const b of own) b.done(appError);
         }
       }
-    })().finally(() => {
-      flushing = undefined;
-      if (queued.length) schedule();
-    });
-    return flushing;
+    }
+  }
+  function pump() {
+    while (queued.length && writing < MAX_RECORD_WRITES) {
+      const batch = queued.splice(0, MAX_RECORDS_PER_WRITE);
+      writing++;
+      void writeRecords(batch).finally(() => {
+        writing--;
+        if (queued.length) pump();
+        else if (!writing) for (const resolve of idle.splice(0)) resolve();
+      });
+    }
+  }
+  /** Resolves once every queued record is written (or failed). */
+  function flush(): Promise<void> {
+    pump();
+    if (!queued.length && !writing) return Promise.resolve();
+    return new Promise<void>((resolve) => idle.push(resolve));
   }
   function schedule() {
     if (scheduled) return;
     scheduled = true;
     setImmediate(() => {
       scheduled = false;
-      void flush();
+      pump();
     });
   }
   function recordDelivery(delivery: DeliveryToRecord): Promise<void> {
@@ -160,7 +178,9 @@ export function createMessageChannel(options: ChannelOptions) {
   }
   let readGroups = new Map<string, ReadGroup>();
   let readScheduled = false;
-  const MAX_READS_PER_QUERY = 500;
+  // Small enough that a burst's first subscriptions are executed, and their sub-queries sent, while
+  // the later reads are still on their way (each read's result is executed as it arrives).
+  const MAX_READS_PER_QUERY = 100;
   function readEvents(merchantId: string, source: MessageSource, after: number, limit: number, types: readonly string[] | undefined): Promise<OutboxEvent[]> {
     const groupKey = `${source}|${types ? JSON.stringify(types) : '*'}`;
     let group = readGroups.get(groupKey);

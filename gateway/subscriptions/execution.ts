@@ -44,6 +44,7 @@ import {
 import { getArgumentValues, getVariableValues } from 'graphql/execution/values.js';
 import type { Caller } from '../../core/caller.js';
 import { ErrorCode, PorticoError } from '../../core/errors.js';
+import { MAX_CONTEXT_BATCH } from '../../core/tokens.js';
 import { InvalidCursorError, type MessageCrypto } from '../../core/messages/crypto.js';
 import type { MessageStore } from '../../core/messages/store.js';
 import { TOPICS, enumValueOf, eventTypeOf, topicOf, type MessageSource, type MessageTopic, type TopicDefinition } from '../../core/messages/topics.js';
@@ -276,8 +277,10 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
    */
   const pendingEntities = new Map<ExecutionContext, Map<SubQuery, { variables: Record<string, unknown>; requests: { id: string; resolve(v: unknown): void; reject(e: unknown): void }[] }>>();
   let entitiesScheduled = false;
+  let entitiesFlushSoon = false;
   function flushEntities() {
-    entitiesScheduled = false;
+    entitiesFlushSoon = false;
+    if (!pendingEntities.size) return;
     const batches = [...pendingEntities];
     pendingEntities.clear();
     for (const [context, byPlan] of batches) {
@@ -365,7 +368,18 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     const promise = new Promise<unknown>((resolve, reject) => requests.push({ id, resolve, reject }));
     if (!entitiesScheduled) {
       entitiesScheduled = true;
-      setImmediate(flushEntities);
+      setImmediate(() => {
+        entitiesScheduled = false;
+        flushEntities();
+      });
+    }
+    // A burst wakes many subscriptions at once: once a context batch's worth of them wait for
+    // entities, their sub-queries go now, so that the subgraph works on them while the gateway
+    // executes the rest (waiting for the next turn of the event loop, the first sub-query of a
+    // thousand-subscriber burst left only after all thousand had been executed).
+    if (pendingEntities.size >= MAX_CONTEXT_BATCH && !entitiesFlushSoon) {
+      entitiesFlushSoon = true;
+      queueMicrotask(flushEntities);
     }
     return promise;
   }
