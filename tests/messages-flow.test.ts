@@ -114,7 +114,7 @@ test('one event reaching many subscriptions at once: each of 60 subscriptions on
   // 60 subscriptions wait for entities at once: their sub-queries leave in context batches before
   // the event loop turns, and their records are written by several statements at a time, some of
   // them for the same message (one record per message, one delivery per push).
-  const m = await shopWithOrders(0);
+  const m = await createMerchant(t);
   const product = await createProduct(t, m.token, [{ stock: 1000 }]);
   const clients = [connectWs(t.url, m.token), connectWs(t.url, m.token)];
   const subs = Array.from({ length: 60 }, (_, i) => subscribeWs(clients[i % 2]!, 'subscription { orderEvents { id type order { number } } }'));
