@@ -96,14 +96,19 @@ const ACK_MS = Number(env.BENCH_CHANNEL_ACK_MS ?? 5000);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Busy and total CPU time of the whole machine so far (/proc/stat, clock ticks): was the box saturated? */
-function machineCpu(): { busy: number; total: number } {
+/**
+ * CPU time of the whole machine so far (/proc/stat, clock ticks): was the box saturated? `busy` is
+ * what ran on this VM (steal excluded); `steal` is time the host gave our vCPUs to someone else
+ * while they had work (this is a shared VM: a burst slowed by the host shows here, not in `busy`).
+ */
+function machineCpu(): { busy: number; steal: number; total: number } {
   try {
     const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
     const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: total - fields[3]! - fields[4]!, total };
+    const steal = fields[7] ?? 0;
+    return { busy: total - fields[3]! - fields[4]! - steal, steal, total };
   } catch {
-    return { busy: NaN, total: NaN };
+    return { busy: NaN, steal: NaN, total: NaN };
   }
 }
 
@@ -127,7 +132,7 @@ export function postgresCpuMs(): number {
   return (ticks * 1000) / 100; // clock ticks (USER_HZ 100)
 }
 
-/** Measures a stretch: the machine's busy share (of all cores) and this bench process's CPU share (of one core). */
+/** Measures a stretch: the machine's busy and stolen shares (of all cores) and this bench process's CPU share (of one core). */
 function stretch() {
   const machine = machineCpu();
   const own = process.cpuUsage();
@@ -135,7 +140,8 @@ function stretch() {
   return () => {
     const m = machineCpu();
     const used = process.cpuUsage(own);
-    return { machineCpuBusy: round((m.busy - machine.busy) / (m.total - machine.total)), benchClientCpuShare: round((used.user + used.system) / 1000 / Math.max(1, Date.now() - start)) };
+    const total = m.total - machine.total;
+    return { machineCpuBusy: round((m.busy - machine.busy) / total), machineCpuStolen: round((m.steal - machine.steal) / total), benchClientCpuShare: round((used.user + used.system) / 1000 / Math.max(1, Date.now() - start)) };
   };
 }
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -473,7 +479,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         gatewayCpuMs: number;
         cpuMs: Record<string, number>;
         deliveries: number;
-        machine: { machineCpuBusy: number; benchClientCpuShare: number };
+        machine: { machineCpuBusy: number; machineCpuStolen: number; benchClientCpuShare: number };
       };
       const rounds: Round[] = [];
       // A warm-up round of each kind (the first burst of a kind after start measured up to twice as
@@ -545,7 +551,10 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
           duplicatesAllRounds: duplicates,
           gatewayCpuPerDeliveryMs: round(mine.reduce((a, r) => a + r.gatewayCpuMs, 0) / deliveries),
           cpuPerDeliveryMs: perUnit({}, sumOf(mine.map((r) => r.cpuMs)), deliveries),
+          // Per burst, the CPU the busiest parts spent (ms): a slow burst shows which part it waited on.
+          cpuMsPerBurst: Object.fromEntries(['gateway', 'order', 'postgres'].map((name) => [name, mine.map((r) => Math.round(r.cpuMs[name] ?? NaN))])),
           machineCpuBusy: mine.map((r) => r.machine.machineCpuBusy),
+          machineCpuStolen: mine.map((r) => r.machine.machineCpuStolen),
           benchClientCpuShare: mine.map((r) => r.machine.benchClientCpuShare),
           openSubscribersMs: openMs,
           gatewayCpuPerConnectionSetupMs: round(openCpuMs / subscribers.length),

@@ -22,13 +22,16 @@ import { RequestLookups } from './shared-lookups.js';
 import { HttpError, closeServer, executeGraphQL, listen, parseJsonBody, pathOf, readBody, sendGraphQLError, sendJson } from './http.js';
 import type { Logger } from './logger.js';
 import { schemaDir } from './paths.js';
-import { CONTEXT_BATCH_HEADER, CONTEXT_BATCH_VALUE, CONTEXT_TOKEN_HEADER, InvalidTokenError, MAX_CONTEXT_BATCH } from './tokens.js';
+import { CONTEXT_BATCH_HEADER, CONTEXT_BATCH_SIGNATURE_HEADER, CONTEXT_BATCH_VALUE, CONTEXT_TOKEN_HEADER, InvalidTokenError, MAX_CONTEXT_BATCH, callerOfClaims } from './tokens.js';
 
 export interface SubgraphContext<Loaders> extends BaseContext {
   caller: Caller;
   loaders: Loaders;
   requestId: string;
-  /** The context token this request came with, for calls this subgraph makes to another on the caller's behalf. */
+  /**
+   * The context token this request came with, for calls this subgraph makes to another on the
+   * caller's behalf. Empty for an operation of a signed context batch, which runs queries only.
+   */
   contextToken: string;
 }
 
@@ -56,6 +59,8 @@ export interface SubgraphOptions {
   host: string;
   database: Database;
   verifyContext: (token: string) => Promise<Caller>;
+  /** Checks a signed context batch (see core/tokens.ts); without it, such batches are refused. */
+  verifyContextBatch?: (signature: string, body: string) => Promise<void>;
   logger: Logger;
   development: boolean;
 }
@@ -115,21 +120,37 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   type BatchAnswer = { status: number; body: string };
   const refuse = (status: number, code: string, message: string): BatchAnswer => ({ status, body: JSON.stringify({ errors: [{ message, extensions: { code } }] }) });
 
-  /** One item of a batch of several callers, checked and its context token verified: what to run, or its answer. */
-  async function admit(item: unknown): Promise<BatchAnswer | { caller: Caller; token: string; requestId: string; operation: object }> {
-    if (!item || typeof item !== 'object' || Array.isArray(item)) return refuse(400, 'BAD_REQUEST', 'A batch item is an object with context and operation');
-    const { context: token, requestId, operation } = item as { context?: unknown; requestId?: unknown; operation?: unknown };
-    if (typeof token !== 'string') return refuse(401, 'UNAUTHENTICATED', 'Missing context token');
+  /**
+   * One item of a batch of several callers, checked: what to run, or its answer. In a signed batch
+   * the item names its caller's claims (the signature covers the whole body); otherwise it carries
+   * its own context token, verified here.
+   */
+  async function admit(item: unknown, signed: boolean): Promise<BatchAnswer | { caller: Caller; token: string; requestId: string; operation: object }> {
+    if (!item || typeof item !== 'object' || Array.isArray(item)) return refuse(400, 'BAD_REQUEST', 'A batch item is an object with its caller and operation');
+    const { context: token, caller: claims, requestId, operation } = item as { context?: unknown; caller?: unknown; requestId?: unknown; operation?: unknown };
     let caller: Caller;
     try {
-      caller = await options.verifyContext(token);
+      if (signed) caller = callerOfClaims(claims);
+      else if (typeof token === 'string') caller = await options.verifyContext(token);
+      else return refuse(401, 'UNAUTHENTICATED', 'Missing context token');
     } catch (error) {
-      if (error instanceof InvalidTokenError) return refuse(401, 'UNAUTHENTICATED', error.message);
-      throw error;
+      if (!(error instanceof InvalidTokenError)) throw error;
+      return signed ? refuse(400, 'BAD_REQUEST', 'A batch item names no valid caller') : refuse(401, 'UNAUTHENTICATED', error.message);
     }
     if (!operation || typeof operation !== 'object' || Array.isArray(operation)) return refuse(400, 'BAD_REQUEST', 'A batch item holds one operation');
     const id = typeof requestId === 'string' && /^[A-Za-z0-9._:-]{8,128}$/.test(requestId) ? requestId : crypto.randomUUID();
-    return { caller, token, requestId: id, operation };
+    return { caller, token: signed ? '' : (token as string), requestId: id, operation };
+  }
+
+  /** Whether an operation (one the direct path left to Apollo) is a mutation; a document that does not parse is not (Apollo refuses it). */
+  function isMutation(operation: object): boolean {
+    const { query, operationName } = operation as { query?: unknown; operationName?: unknown };
+    if (typeof query !== 'string') return false;
+    try {
+      return getOperationAST(parse(query), typeof operationName === 'string' ? operationName : undefined)?.operation === OperationTypeNode.MUTATION;
+    } catch {
+      return false;
+    }
   }
 
   const direct = createDirectQueryExecutor(schema, formatError, options.development);
@@ -142,6 +163,8 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     // do not coerce) takes Apollo's own path, so its answer is Apollo's.
     const answered = await direct(admitted.operation, context);
     if (answered) return { status: 200, body: answered };
+    // A signed batch carries no caller's token to forward: it reads, it never writes.
+    if (!admitted.token && isMutation(admitted.operation)) return refuse(400, 'BAD_REQUEST', 'A batch of several callers runs queries only');
     const headers = new HeaderMap([['content-type', 'application/json']]);
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: 'POST', headers, search: '', body: admitted.operation },
@@ -155,16 +178,27 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
 
   /**
    * Operations of several callers in one request (the gateway resolving many subscribers' events at
-   * once): each carries its own context token, is verified and runs with its own context and
-   * DataLoaders, as if it had come alone. Only the HTTP request, and the SQL of lookups keyed by
-   * (merchant, id), are shared (core/shared-lookups.ts).
+   * once): the gateway's signature covers the whole body, which names each operation's caller (or,
+   * the older format, each operation carries its own context token, verified here). Each runs with
+   * its own context and DataLoaders, as if it had come alone. Only the HTTP request, and the SQL of
+   * lookups keyed by (merchant, id), are shared (core/shared-lookups.ts).
    */
   async function runContextBatch(req: http.IncomingMessage, res: http.ServerResponse) {
-    const items = parseJsonBody(await readBody(req));
+    const raw = await readBody(req);
+    const signature = req.headers[CONTEXT_BATCH_SIGNATURE_HEADER];
+    const signed = signature !== undefined;
+    if (signed) {
+      if (typeof signature !== 'string' || !options.verifyContextBatch) throw new HttpError(401, 'Missing or invalid batch signature', 'UNAUTHENTICATED');
+      await options.verifyContextBatch(signature, raw).catch((error: unknown) => {
+        if (error instanceof InvalidTokenError) throw new HttpError(401, error.message, 'UNAUTHENTICATED');
+        throw error;
+      });
+    }
+    const items = parseJsonBody(raw);
     if (!Array.isArray(items) || !items.length || items.length > MAX_CONTEXT_BATCH) throw new HttpError(400, `A batch holds 1 to ${MAX_CONTEXT_BATCH} operations`);
     // Every token is verified first (a verification may wait for the thread pool), so that the
     // operations then start together and their lookups meet in one batch.
-    const admitted = await Promise.all(items.map(admit));
+    const admitted = await Promise.all(items.map((item) => admit(item, signed)));
     const lookups = new RequestLookups('several');
     const answers = await Promise.all(admitted.map((a) => ('caller' in a ? runWithOwnContext(a, lookups) : a)));
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });

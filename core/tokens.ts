@@ -10,15 +10,62 @@ import type { PlatformKeys } from './keys.js';
 
 export const CONTEXT_TOKEN_HEADER = 'x-portico-context';
 /**
- * Marks a request to a subgraph that carries operations of several callers, each with its own
- * context token in the body (see gateway/plugins/subgraph-fetcher.ts and core/subgraph.ts).
+ * Marks a request to a subgraph that carries operations of several callers (see
+ * gateway/plugins/subgraph-fetcher.ts and core/subgraph.ts). The gateway signs such a request once,
+ * as a whole: CONTEXT_BATCH_SIGNATURE_HEADER holds a token over the SHA-256 of the body, and each
+ * operation names its caller's claims in the body. (Without that header, each operation carries
+ * its own context token: the format gateways sent before, still accepted so that subgraphs can be
+ * upgraded first.)
  */
 export const CONTEXT_BATCH_HEADER = 'x-portico-batch';
 export const CONTEXT_BATCH_VALUE = 'contexts';
+export const CONTEXT_BATCH_SIGNATURE_HEADER = 'x-portico-batch-signature';
 /** Operations one such request holds at most. */
 export const MAX_CONTEXT_BATCH = 50;
 const CONTEXT_ISSUER = 'portico-gateway';
 const CONTEXT_AUDIENCE = 'portico-subgraph';
+/** A batch signature's audience: it is never accepted as a context token, nor a context token as one. */
+const CONTEXT_BATCH_AUDIENCE = 'portico-subgraph-batch';
+/** A batch signature is good for this long (it covers one request body, sent at once). */
+const CONTEXT_BATCH_TTL_SECONDS = 60;
+
+/** What a context token (or a signed batch, per operation) says about the caller. */
+export type ContextClaims = { kind: CallerKind; client_id: string; scope: string; sub: string; op?: string; at_jti?: string; grant?: string };
+
+export function contextClaimsOf(caller: Caller): ContextClaims {
+  return {
+    kind: caller.kind,
+    client_id: caller.appKey,
+    scope: caller.scopes.join(' '),
+    sub: caller.merchantId ?? '',
+    ...(caller.operatorId ? { op: caller.operatorId } : {}),
+    ...(caller.tokenId ? { at_jti: caller.tokenId } : {}),
+    ...(caller.grantId ? { grant: caller.grantId } : {}),
+  };
+}
+
+/** The caller that claims describe; throws InvalidTokenError for claims that describe none. */
+export function callerOfClaims(claims: unknown): Caller {
+  const c = (claims && typeof claims === 'object' ? claims : {}) as Record<string, unknown>;
+  const kind = c.kind;
+  if (kind !== 'app' && kind !== 'operator' && kind !== 'system') throw new InvalidTokenError('Missing or invalid context token');
+  return {
+    kind,
+    merchantId: typeof c.sub === 'string' && c.sub ? c.sub : null,
+    appKey: String(c.client_id ?? ''),
+    ...(typeof c.op === 'string' ? { operatorId: c.op } : {}),
+    scopes: String(c.scope ?? '').split(' ').filter(Boolean),
+    ...(typeof c.at_jti === 'string' ? { tokenId: c.at_jti } : {}),
+    ...(typeof c.grant === 'string' ? { grantId: c.grant } : {}),
+  };
+}
+
+/** One string per distinct caller (what a context token would say about it). */
+export function callerKey(caller: Caller): string {
+  return [caller.kind, caller.appKey, caller.merchantId ?? '', caller.operatorId ?? '', caller.scopes.join(' '), caller.tokenId ?? '', caller.grantId ?? ''].join('\u0000');
+}
+
+const bodyDigest = (body: string) => crypto.createHash('sha256').update(body, 'utf8').digest();
 
 /** A small expiring cache with a size bound (oldest entries go first). */
 class ExpiringCache<V> {
@@ -158,22 +205,17 @@ export function createContextSigner(key: { privateKey: CryptoKey; kid: string },
   const ttlMs = ttlSeconds * 1000;
   type Entry = { caller: Caller; token: Promise<string>; refreshAt: number; usedAt: number; refreshing: boolean };
   const cache = new ExpiringCache<Entry>(50_000);
-  const sign = (caller: Caller) =>
-    new SignJWT({
-      kind: caller.kind,
-      client_id: caller.appKey,
-      scope: caller.scopes.join(' '),
-      ...(caller.operatorId ? { op: caller.operatorId } : {}),
-      ...(caller.tokenId ? { at_jti: caller.tokenId } : {}),
-      ...(caller.grantId ? { grant: caller.grantId } : {}),
-    })
+  const sign = (caller: Caller) => {
+    const { sub, ...claims } = contextClaimsOf(caller);
+    return new SignJWT(claims)
       .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
       .setIssuer(CONTEXT_ISSUER)
       .setAudience(CONTEXT_AUDIENCE)
-      .setSubject(caller.merchantId ?? '')
+      .setSubject(sub)
       .setIssuedAt()
       .setExpirationTime(`${ttlSeconds}s`)
       .sign(key.privateKey);
+  };
   const remember = (cacheKey: string, caller: Caller, token: Promise<string>, signedAt: number, usedAt: number) =>
     cache.set(cacheKey, { caller, token, refreshAt: signedAt + ttlMs / 2 + Math.random() * (ttlMs / 10), usedAt, refreshing: false }, signedAt + (ttlMs * 3) / 4);
   const refresh = (cacheKey: string, entry: Entry, now: number) => {
@@ -194,7 +236,7 @@ export function createContextSigner(key: { privateKey: CryptoKey; kid: string },
   sweep.unref();
 
   return function signContext(caller: Caller): Promise<string> {
-    const cacheKey = [caller.kind, caller.appKey, caller.merchantId ?? '', caller.operatorId ?? '', caller.scopes.join(' '), caller.tokenId ?? '', caller.grantId ?? ''].join('\u0000');
+    const cacheKey = callerKey(caller);
     const now = Date.now();
     const cached = cache.get(cacheKey, now);
     if (cached) {
@@ -221,18 +263,42 @@ export function createContextVerifier(publicKey: CryptoKey) {
     } catch {
       throw new InvalidTokenError('Missing or invalid context token');
     }
-    const kind = payload.kind;
-    if (kind !== 'app' && kind !== 'operator' && kind !== 'system') throw new InvalidTokenError('Missing or invalid context token');
-    const caller: Caller = {
-      kind: kind as CallerKind,
-      merchantId: payload.sub ? payload.sub : null,
-      appKey: String(payload.client_id ?? ''),
-      ...(typeof payload.op === 'string' ? { operatorId: payload.op } : {}),
-      scopes: String(payload.scope ?? '').split(' ').filter(Boolean),
-      ...(typeof payload.at_jti === 'string' ? { tokenId: payload.at_jti } : {}),
-      ...(typeof payload.grant === 'string' ? { grantId: payload.grant } : {}),
-    };
+    const caller = callerOfClaims(payload);
     cache.set(token, caller, (payload.exp ?? 0) * 1000);
     return caller;
+  };
+}
+
+/**
+ * Signs the body of a context batch (operations of several callers in one request to a subgraph):
+ * one signature per request, over the SHA-256 of the exact body, which names each operation's
+ * caller. Per-caller context tokens would need one signature per caller, re-signed as they age:
+ * for a thousand subscribers that meant a thousand signatures at the gateway and a thousand
+ * verifications at the subgraph every half token lifetime, landing on whichever burst came next.
+ */
+export function createContextBatchSigner(key: { privateKey: CryptoKey; kid: string }) {
+  return function signBatch(body: string): Promise<string> {
+    return new SignJWT({ body_sha256: bodyDigest(body).toString('base64url') })
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
+      .setIssuer(CONTEXT_ISSUER)
+      .setAudience(CONTEXT_BATCH_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(`${CONTEXT_BATCH_TTL_SECONDS}s`)
+      .sign(key.privateKey);
+  };
+}
+
+/** Checks a context batch's signature against the body as received; throws InvalidTokenError. */
+export function createContextBatchVerifier(publicKey: CryptoKey) {
+  return async function verifyBatch(signature: string, body: string): Promise<void> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(signature, publicKey, { issuer: CONTEXT_ISSUER, audience: CONTEXT_BATCH_AUDIENCE, algorithms: ['EdDSA'] }));
+    } catch {
+      throw new InvalidTokenError('Missing or invalid batch signature');
+    }
+    const signed = typeof payload.body_sha256 === 'string' ? Buffer.from(payload.body_sha256, 'base64url') : Buffer.alloc(0);
+    const actual = bodyDigest(body);
+    if (signed.length !== actual.length || !crypto.timingSafeEqual(signed, actual)) throw new InvalidTokenError('The batch signature does not cover this body');
   };
 }

@@ -17,7 +17,7 @@ import { HttpError, closeServer, executeGraphQL, listen, pathOf, sendGraphQLErro
 import { loadPlatformKeys, type PlatformKeys } from '../core/keys.js';
 import type { Logger } from '../core/logger.js';
 import { schemaDir } from '../core/paths.js';
-import { createAccessTokenVerifier, createContextSigner } from '../core/tokens.js';
+import { createAccessTokenVerifier, createContextBatchSigner, createContextSigner } from '../core/tokens.js';
 import { createPipeline } from './pipeline.js';
 import { ContextForwardingDataSource } from './plugins/forward-context.js';
 import { createSubgraphFetcher } from './plugins/subgraph-fetcher.js';
@@ -78,7 +78,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     reloadJwks: async () => (jwks = (await loadPlatformKeys(config.keysDir, { create: false })).jwks),
   });
   const signContext = createContextSigner(keys.context, config.contextTokenTtlSeconds);
-  const fetcher = createSubgraphFetcher();
+  const fetcher = createSubgraphFetcher({ signContext, signBatch: createContextBatchSigner(keys.context) });
   const callSubgraph = createInternalClient(fetcher, signContext);
   const appManagementUrl = options.subgraphUrls['app-management'];
   const authorizationActive = async (grantId: string) =>

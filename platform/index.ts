@@ -13,7 +13,7 @@ import { openPglite, openPostgres, type Database } from '../core/db.js';
 import { loadPlatformKeys, type PlatformKeys } from '../core/keys.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { startSubgraph, type RunningSubgraph } from '../core/subgraph.js';
-import { createContextVerifier, mintAccessToken } from '../core/tokens.js';
+import { createContextBatchVerifier, createContextVerifier, mintAccessToken } from '../core/tokens.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { seedDemo, type DemoSeed } from '../demo/seed.js';
 import { startGateway, type RunningGateway } from '../gateway/server.js';
@@ -98,10 +98,11 @@ async function startServices(config: Config, reservedPort: net.Server | undefine
 
     const urls: Partial<Record<SubgraphName, string>> = {};
     const verifyContext = createContextVerifier(keys.context.publicKey);
+    const verifyContextBatch = createContextBatchVerifier(keys.context.publicKey);
     const subgraphs = {} as Record<SubgraphName, RunningSubgraph>;
     for (const name of SUBGRAPH_NAMES) {
       const definition = defineSubgraph(name, { database, logger, keys, config, subgraphUrl: (other) => urls[other]! });
-      const running = await startSubgraph(definition, { port: 0, host: '127.0.0.1', database, verifyContext, logger, development: config.development, fieldAuthorization: config.fieldAuthorization });
+      const running = await startSubgraph(definition, { port: 0, host: '127.0.0.1', database, verifyContext, verifyContextBatch, logger, development: config.development, fieldAuthorization: config.fieldAuthorization });
       urls[name] = running.url;
       subgraphs[name] = running;
       started.push(running);

@@ -1,15 +1,27 @@
 /**
  * The gateway sends the operations one query plan step makes to the same subgraph (the order page's
  * buyers and merchant, both from account) as one HTTP request: a JSON array that the subgraph runs
- * with one context. Operations of different callers in the same moment share a request too, each
- * with its own context token, run with its own context. Checked here with the gateway's real fetcher against a recording HTTP server,
+ * with one context. Operations of different callers in the same moment share a request too, signed
+ * once as a whole, each naming its caller and run with its own context. Checked here with the gateway's real fetcher against a recording HTTP server,
  * and against a real subgraph (one request, one SQL statement for two operations' lookups).
  */
 import diagnostics from 'node:diagnostics_channel';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSubgraphFetcher, type SubgraphFetcher } from '../gateway/plugins/subgraph-fetcher.js';
-import { CONTEXT_BATCH_HEADER, CONTEXT_TOKEN_HEADER, MAX_CONTEXT_BATCH, createContextSigner } from '../core/tokens.js';
+import { generateKeyPair } from 'jose';
+import type { Caller } from '../core/caller.js';
+import {
+  CONTEXT_BATCH_HEADER,
+  CONTEXT_BATCH_SIGNATURE_HEADER,
+  CONTEXT_TOKEN_HEADER,
+  MAX_CONTEXT_BATCH,
+  createContextBatchSigner,
+  createContextBatchVerifier,
+  contextClaimsOf,
+  createContextSigner,
+  createContextVerifier,
+} from '../core/tokens.js';
 import { createMerchant, createProduct, placeOrder } from './helpers/factories.js';
 import { ALL_SCOPES, TEST_APP_KEY, startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
@@ -17,22 +29,31 @@ describe('the subgraph fetcher', () => {
   let server: http.Server;
   let url: string;
   let fetcher: SubgraphFetcher;
-  const seen: { headers: http.IncomingHttpHeaders; body: unknown }[] = [];
+  const seen: { headers: http.IncomingHttpHeaders; body: unknown; signatureValid?: boolean; tokenCaller?: string }[] = [];
   let refuse = false;
   let failSecond = false;
+  let signedBatches = 0;
+  let signedTokens = 0;
 
   beforeAll(async () => {
+    const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const verifyBatch = createContextBatchVerifier(publicKey);
+    const verifyContext = createContextVerifier(publicKey);
     server = http.createServer((req, res) => {
       let raw = '';
       req.on('data', (c: Buffer) => (raw += c.toString()));
-      req.on('end', () => {
+      req.on('end', async () => {
         const body = JSON.parse(raw) as { query: string } | { query: string }[];
-        seen.push({ headers: req.headers, body });
+        const token = req.headers[CONTEXT_TOKEN_HEADER];
+        const signature = req.headers[CONTEXT_BATCH_SIGNATURE_HEADER];
+        const signatureValid = typeof signature === 'string' ? await verifyBatch(signature, raw).then(() => true, () => false) : undefined;
+        const tokenCaller = typeof token === 'string' ? (await verifyContext(token)).appKey : undefined;
+        seen.push({ headers: req.headers, body, ...(signatureValid === undefined ? {} : { signatureValid }), ...(tokenCaller ? { tokenCaller } : {}) });
         res.setHeader('content-type', 'application/json');
         if (req.headers[CONTEXT_BATCH_HEADER] === 'contexts') {
-          // Each operation answered for its own context, with its own status.
-          const items = body as unknown as { context: string; operation: { query: string } }[];
-          res.end(JSON.stringify(items.map((i) => (i.context === 'bad' ? { status: 401, body: { errors: [{ message: 'no', extensions: { code: 'UNAUTHENTICATED' } }] } } : { status: 200, body: { data: { echo: `${i.context} ${i.operation.query}` } } }))));
+          // Each operation answered for its own caller, with its own status.
+          const items = body as unknown as { caller: { client_id: string }; operation: { query: string } }[];
+          res.end(JSON.stringify(items.map((i) => (i.caller.client_id === 'bad' ? { status: 401, body: { errors: [{ message: 'no', extensions: { code: 'UNAUTHENTICATED' } }] } } : { status: 200, body: { data: { echo: `${i.caller.client_id} ${i.operation.query}` } } }))));
           return;
         }
         if (refuse) {
@@ -47,7 +68,12 @@ describe('the subgraph fetcher', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-    fetcher = createSubgraphFetcher();
+    const signContext = createContextSigner({ privateKey, kid: 'test' }, 60);
+    const signBatch = createContextBatchSigner({ privateKey, kid: 'test' });
+    fetcher = createSubgraphFetcher({
+      signContext: (caller) => (signedTokens++, signContext(caller)),
+      signBatch: (body) => (signedBatches++, signBatch(body)),
+    });
   });
   afterAll(async () => {
     await fetcher.close();
@@ -57,7 +83,10 @@ describe('the subgraph fetcher', () => {
     seen.length = 0;
     refuse = false;
     failSecond = false;
+    signedBatches = 0;
+    signedTokens = 0;
   });
+  const callerNamed = (appKey: string): Caller => ({ kind: 'app', appKey, merchantId: '00000000-0000-4000-8000-000000000001', scopes: ['orders:read'] });
 
   const post = (query: string, token = 'caller-a') =>
     fetcher.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-context': token }, body: JSON.stringify({ query }) });
@@ -81,48 +110,66 @@ describe('the subgraph fetcher', () => {
     expect(await b.json()).toEqual({ data: { echo: '{ b }' } });
   });
 
-  test('callers allowed to share (the channel\'s sub-queries) go in one request, each with its own token and answer; others never do', async () => {
-    const withContext = (query: string, token: string, share = true) =>
-      fetcher.post(url, { 'content-type': 'application/json', [CONTEXT_TOKEN_HEADER]: token, 'x-request-id': `request-${token}` }, JSON.stringify({ query }), share);
-    await Promise.all([withContext('{ a }', 'caller-a', false), withContext('{ b }', 'caller-b', false)]);
+  test('callers allowed to share (the channel\'s sub-queries) go in one request signed once, each naming its caller and getting its own answer; others never do', async () => {
+    const own = (query: string, name: string) => fetcher.post(url, { 'content-type': 'application/json', 'x-context': name, 'x-request-id': `request-${name}` }, JSON.stringify({ query }));
+    await Promise.all([own('{ a }', 'caller-a'), own('{ b }', 'caller-b')]);
     expect(seen).toHaveLength(2); // clients' own requests never wait on another caller's
     seen.length = 0;
-    const [a, b, bad] = await Promise.all([withContext('{ a }', 'caller-a'), withContext('{ b }', 'caller-b'), withContext('{ c }', 'bad')]);
+    const shared = (query: string, name: string) => fetcher.post(url, { 'content-type': 'application/json', 'x-request-id': `request-${name}` }, JSON.stringify({ query }), { caller: callerNamed(name) });
+    const [a, b, bad] = await Promise.all([shared('{ a }', 'caller-a'), shared('{ b }', 'caller-b'), shared('{ c }', 'bad')]);
     expect(seen).toHaveLength(1);
+    expect(signedBatches).toBe(1);
+    expect(signedTokens).toBe(0);
+    expect(seen[0]!.signatureValid).toBe(true);
     expect(seen[0]!.headers[CONTEXT_TOKEN_HEADER]).toBeUndefined();
     expect(seen[0]!.headers[CONTEXT_BATCH_HEADER]).toBe('contexts');
+    const claims = (name: string) => ({ kind: 'app', client_id: name, scope: 'orders:read', sub: '00000000-0000-4000-8000-000000000001' });
     expect(seen[0]!.body).toEqual([
-      { context: 'caller-a', requestId: 'request-caller-a', operation: { query: '{ a }' } },
-      { context: 'caller-b', requestId: 'request-caller-b', operation: { query: '{ b }' } },
-      { context: 'bad', requestId: 'request-bad', operation: { query: '{ c }' } },
+      { caller: claims('caller-a'), requestId: 'request-caller-a', operation: { query: '{ a }' } },
+      { caller: claims('caller-b'), requestId: 'request-caller-b', operation: { query: '{ b }' } },
+      { caller: claims('bad'), requestId: 'request-bad', operation: { query: '{ c }' } },
     ]);
     expect([a.status, b.status, bad.status]).toEqual([200, 200, 401]);
     expect(a.json()).toEqual({ data: { echo: 'caller-a { a }' } });
     expect(b.json()).toEqual({ data: { echo: 'caller-b { b }' } });
+
+    // A sharing caller that finds itself alone goes with its own context token, not a batch.
+    seen.length = 0;
+    const alone = await shared('{ alone }', 'caller-a');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.headers[CONTEXT_BATCH_HEADER]).toBeUndefined();
+    expect(seen[0]!.signatureValid).toBeUndefined();
+    expect(seen[0]!.tokenCaller).toBe('caller-a');
+    expect(seen[0]!.body).toEqual({ query: '{ alone }' });
+    expect(alone.status).toBe(200);
+    expect(signedBatches).toBe(1);
   });
 
   test('a full context batch of sharing callers leaves before the event loop turns; fewer wait for the turn', async () => {
-    // Read off undici's diagnostics channel: a request is created the moment it is dispatched.
+    // Read off undici's diagnostics channel: a request is created the moment it is dispatched
+    // (after its batch is signed, which the flush starts).
     let created = 0;
     const onCreate = () => created++;
     diagnostics.subscribe('undici:request:create', onCreate);
     const microtask = () => new Promise<void>((resolve) => queueMicrotask(resolve));
     const post = (i: number) =>
-      fetcher.post(url, { 'content-type': 'application/json', [CONTEXT_TOKEN_HEADER]: `caller-${i}`, 'x-request-id': `request-${i}` }, JSON.stringify({ query: `{ q${i} }` }), true);
+      fetcher.post(url, { 'content-type': 'application/json', 'x-request-id': `request-${i}` }, JSON.stringify({ query: `{ q${i} }` }), { caller: callerNamed(`caller-${i}`) });
     try {
       const few = Array.from({ length: MAX_CONTEXT_BATCH - 1 }, (_, i) => post(i));
       await microtask();
-      expect(created).toBe(0);
+      expect(signedBatches).toBe(0);
       await Promise.all(few);
+      expect(signedBatches).toBe(1);
       expect(created).toBe(1);
       expect(seen).toHaveLength(1);
 
       seen.length = 0;
       created = 0;
+      signedBatches = 0;
       const count = 2 * MAX_CONTEXT_BATCH + 20;
       const many = Array.from({ length: count }, (_, i) => post(i));
       await microtask();
-      expect(created).toBe(3); // 50, 50 and 20, sent before any timer or I/O callback ran
+      expect(signedBatches).toBe(3); // 50, 50 and 20, flushed before any timer or I/O callback ran
       const answers = await Promise.all(many);
       expect(seen.map((s) => (s.body as unknown[]).length).sort((a, b) => a - b)).toEqual([20, 50, 50]);
       answers.forEach((answer, i) => expect(answer.json()).toEqual({ data: { echo: `caller-${i} { q${i} }` } }));
@@ -191,7 +238,62 @@ describe('a real subgraph runs a batch with one context', () => {
     expect(statements).toBe(1);
   });
 
-  test('operations of several callers in one request: each verified and run with its own context, so each sees only its merchant', async () => {
+  /** Posts a context batch signed as the gateway signs it; `sign` may sign another body than the one sent. */
+  async function postSigned(url: string, items: unknown[], options: { signedBody?: string; signature?: string } = {}) {
+    const body = JSON.stringify(items);
+    const signature = options.signature ?? (await createContextBatchSigner(t.platform.keys.context)(options.signedBody ?? body));
+    return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', [CONTEXT_BATCH_HEADER]: 'contexts', [CONTEXT_BATCH_SIGNATURE_HEADER]: signature }, body });
+  }
+  const claimsOf = (merchantId: string, scopes: readonly string[] = ['merchant:read']) => contextClaimsOf({ kind: 'app', merchantId, appKey: TEST_APP_KEY, scopes });
+
+  test('a signed batch of several callers: each operation runs with the caller it names, so each sees only its merchant', async () => {
+    const a = await createMerchant(t, 'Signed A');
+    const b = await createMerchant(t, 'Signed B');
+    const own = '{ merchant { name } }';
+    const entity = (id: string) => ({ query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Merchant { name } } }', variables: { r: [{ __typename: 'Merchant', id }] } });
+    const res = await postSigned(t.platform.subgraphs.account.url, [
+      { caller: claimsOf(a.id), requestId: 'request-a-0001', operation: { query: own } },
+      { caller: claimsOf(b.id), requestId: 'request-b-0001', operation: { query: own } },
+      { caller: claimsOf(a.id), operation: entity(b.id) }, // A asking for B's merchant
+      { caller: { kind: 'nobody' }, operation: { query: own } },
+      { operation: { query: own } },
+    ]);
+    expect(res.status).toBe(200);
+    const answers = (await res.json()) as { status: number; body: { data?: any; errors?: { extensions: { code: string } }[] } }[];
+    expect(answers[0]).toEqual({ status: 200, body: { data: { merchant: { name: 'Signed A' } } } });
+    expect(answers[1]).toEqual({ status: 200, body: { data: { merchant: { name: 'Signed B' } } } });
+    expect(JSON.stringify(answers[2])).not.toContain('Signed B');
+    expect(answers[3]).toMatchObject({ status: 400, body: { errors: [{ extensions: { code: 'BAD_REQUEST' } }] } });
+    expect(answers[4]).toMatchObject({ status: 400, body: { errors: [{ extensions: { code: 'BAD_REQUEST' } }] } });
+  });
+
+  test('a batch whose signature does not cover its body, or is no batch signature, is refused as a whole; a batch signature is no context token', async () => {
+    const a = await createMerchant(t, 'Tamper A');
+    const b = await createMerchant(t, 'Tamper B');
+    const own = { query: '{ merchant { name } }' };
+    const items = [{ caller: claimsOf(a.id), operation: own }];
+    const url = t.platform.subgraphs.account.url;
+    // The gateway signed A's operation; the body sent names B.
+    const swapped = await postSigned(url, [{ caller: claimsOf(b.id), operation: own }], { signedBody: JSON.stringify(items) });
+    const contextToken = await createContextSigner(t.platform.keys.context, 60)({ kind: 'app', merchantId: b.id, appKey: TEST_APP_KEY, scopes: ['merchant:read'] });
+    const tokenAsSignature = await postSigned(url, [{ caller: claimsOf(b.id), operation: own }], { signature: contextToken });
+    const foreignKey = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const forged = await postSigned(url, items, { signature: await createContextBatchSigner({ privateKey: foreignKey.privateKey, kid: t.platform.keys.context.kid })(JSON.stringify(items)) });
+    for (const res of [swapped, tokenAsSignature, forged]) {
+      expect(res.status).toBe(401);
+      const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
+      expect(body.errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+      expect(JSON.stringify(body)).not.toContain('Tamper');
+    }
+    const signature = await createContextBatchSigner(t.platform.keys.context)(JSON.stringify(items));
+    const asToken = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', [CONTEXT_TOKEN_HEADER]: signature }, body: JSON.stringify(own) });
+    expect(asToken.status).toBe(401);
+    // The same signature over its own body is accepted.
+    const good = await postSigned(url, items, { signature });
+    expect(((await good.json()) as { body: unknown }[])[0]!.body).toEqual({ data: { merchant: { name: 'Tamper A' } } });
+  });
+
+  test('operations of several callers each with its own context token (the older format, still accepted): each verified and run with its own context', async () => {
     const a = await createMerchant(t, 'Shop A');
     const b = await createMerchant(t, 'Shop B');
     const sign = createContextSigner(t.platform.keys.context, 60);
@@ -270,12 +372,12 @@ describe('a real subgraph runs a batch with one context', () => {
     if (placed.errors) throw new Error(JSON.stringify(placed.errors));
     const sign = createContextSigner(t.platform.keys.context, 60);
     const token = await sign({ kind: 'app', merchantId: shop.id, appKey: TEST_APP_KEY, scopes: ['orders:read'] });
-    return { order: placed.data!.placeOrder.order, token };
+    return { order: placed.data!.placeOrder.order, token, merchantId: shop.id };
   }
 
   test('each operation of a batch gets exactly the answer it gets alone: field errors, refused documents, bad variables, mutations', async () => {
     // orders:read without orders:read_pii: shippingAddress is refused at its path.
-    const { order, token } = await shopWithOrder('Alone Or Not');
+    const { order, token, merchantId } = await shopWithOrder('Alone Or Not');
     const orderId = order.id;
     const operations = [
       { query: 'query($id: ID!) { order(id: $id) { number status shippingAddress { city } total { amount currency } } }', variables: { id: orderId } },
@@ -301,6 +403,17 @@ describe('a real subgraph runs a batch with one context', () => {
     expect(res.status).toBe(200);
     const together = (await res.json()) as unknown[];
     expect(together).toEqual(alone);
+    // Signed as a whole (what the gateway sends): the same answers, but a mutation is refused
+    // before it runs, even for a caller that may write (a signed batch has no token to forward).
+    const writer = claimsOf(merchantId, ['orders:read', 'orders:write']);
+    const signed = await postSigned(t.platform.subgraphs.order.url, operations.map((operation, i) => ({ caller: i === operations.length - 1 ? writer : claimsOf(merchantId, ['orders:read']), operation })));
+    expect(signed.status).toBe(200);
+    const signedAnswers = (await signed.json()) as { status: number; body: { errors?: { extensions: { code: string } }[] } }[];
+    expect(signedAnswers.slice(0, -1)).toEqual(alone.slice(0, -1));
+    expect(signedAnswers.at(-1)).toMatchObject({ status: 400, body: { errors: [{ extensions: { code: 'BAD_REQUEST' } }] } });
+    const after = await fetch(t.platform.subgraphs.order.url, { method: 'POST', headers: { 'content-type': 'application/json', [CONTEXT_TOKEN_HEADER]: token }, body: JSON.stringify(operations[0]) });
+    expect(((await after.json()) as { data: { order: { status: string } } }).data.order.status).toBe(order.status);
+    expect(order.status).not.toBe('CANCELLED');
     // What was compared: a field refused at its path, an operation picked by name, NOT_FOUND, a
     // document that does not validate or parse, variables that do not coerce or are missing, an
     // operation left unnamed among several, and a mutation (refused: orders:write is not held).

@@ -39,8 +39,11 @@ export class ContextForwardingDataSource implements GraphQLDataSource<GatewayCon
     for (const [name, value] of request.http?.headers ?? []) headers[name] = value;
     headers['content-type'] = 'application/json';
     const caller = context.caller;
+    // An operation that may share a request with other callers' carries no header but its request
+    // id: the fetcher names its caller in a signed batch, or signs its context token if it goes alone.
+    const share = caller && context.shareRequests === true && Object.keys(headers).length === 1 ? { caller } : undefined;
     // Without a verified caller (the gateway's own health checks), no token is sent and the subgraph refuses.
-    if (caller) headers[CONTEXT_TOKEN_HEADER] = await this.signContext(caller);
+    if (caller && !share) headers[CONTEXT_TOKEN_HEADER] = await this.signContext(caller);
     const requestId = context.requestId;
     if (requestId) headers['x-request-id'] = requestId;
 
@@ -54,7 +57,7 @@ export class ContextForwardingDataSource implements GraphQLDataSource<GatewayCon
       ...(request.operationName ? { operationName: request.operationName } : {}),
       ...(request.extensions ? { extensions: request.extensions } : {}),
     });
-    const answer = await this.fetcher.post(this.url, headers, body, context.shareRequests === true);
+    const answer = await this.fetcher.post(this.url, headers, body, share);
     if (!answer.ok) throw errorFromAnswer(answer);
     const parsed = answer.isJson ? answer.json() : undefined;
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {

@@ -7,7 +7,8 @@
  * bench/README.md.
  */
 import { Pool } from 'undici';
-import { CONTEXT_BATCH_HEADER, CONTEXT_BATCH_VALUE, CONTEXT_TOKEN_HEADER, MAX_CONTEXT_BATCH } from '../../core/tokens.js';
+import type { Caller } from '../../core/caller.js';
+import { CONTEXT_BATCH_HEADER, CONTEXT_BATCH_SIGNATURE_HEADER, CONTEXT_BATCH_VALUE, CONTEXT_TOKEN_HEADER, MAX_CONTEXT_BATCH, callerKey, contextClaimsOf } from '../../core/tokens.js';
 
 /** Connections kept per subgraph. Requests beyond that queue; they never open unbounded sockets. */
 const CONNECTIONS_PER_SUBGRAPH = 64;
@@ -103,14 +104,21 @@ function targetOf(url: string) {
   return target;
 }
 
-/** Headers an operation may carry to travel in a batch of several callers: its context token and request id. */
-function ownContextOnly(headers: Record<string, string>): boolean {
-  if (typeof headers[CONTEXT_TOKEN_HEADER] !== 'string') return false;
+/** Headers an operation may carry to travel in a batch of several callers: its request id. */
+function requestIdOnly(headers: Record<string, string>): boolean {
   for (const [name, value] of Object.entries(headers)) {
-    if (name === CONTEXT_TOKEN_HEADER || name === 'x-request-id') continue;
+    if (name === 'x-request-id') continue;
     if (name !== 'content-type' || value !== 'application/json') return false;
   }
   return true;
+}
+
+/** A caller's claims as a batch item names them, serialized once per caller object. */
+const claimsJson = new WeakMap<Caller, string>();
+function claimsJsonOf(caller: Caller): string {
+  let json = claimsJson.get(caller);
+  if (json === undefined) claimsJson.set(caller, (json = JSON.stringify(contextClaimsOf(caller))));
+  return json;
 }
 
 /**
@@ -122,11 +130,12 @@ function ownContextOnly(headers: Record<string, string>): boolean {
  * Operations of different callers to the same subgraph in the same moment, where the data source
  * allows it (the message channel resolving a burst of events for many merchants' subscribers; never
  * a client's own request, whose latency would then wait on others'), share an HTTP request too, marked
- * CONTEXT_BATCH_HEADER: each travels with its own context token and request id in the body, and
- * the subgraph verifies each and runs it with its own context, so nothing but the connection is
- * shared (core/subgraph.ts).
+ * CONTEXT_BATCH_HEADER: each travels with its caller's claims and request id in the body, the
+ * gateway signs the body once (`signBatch`), and the subgraph checks that signature and runs each
+ * operation with its own context, so nothing but the connection is shared (core/subgraph.ts). Such
+ * an operation that ends up alone goes with its caller's own context token (`signContext`).
  */
-export function createSubgraphFetcher(options: { batching?: boolean } = {}) {
+export function createSubgraphFetcher(options: { batching?: boolean; signContext?: (caller: Caller) => Promise<string>; signBatch?: (body: string) => Promise<string> } = {}) {
   const batching = options.batching ?? true;
   const pools = new Map<string, Pool>();
   const poolFor = (origin: string) => {
@@ -149,7 +158,14 @@ export function createSubgraphFetcher(options: { batching?: boolean } = {}) {
     return { status: response.statusCode, headers: response.headers as RawHeaders, text: await response.body.text() };
   }
 
-  const queues = new Map<string, { headers: Record<string, string>; items: Queued[]; shareable: boolean }>();
+  /** Operations waiting for the flush; a shareable queue holds one caller's, with its caller and no token yet. */
+  type Queue = { headers: Record<string, string>; items: Queued[]; caller?: Caller };
+  const queues = new Map<string, Queue>();
+
+  function signContext(caller: Caller): Promise<string> {
+    if (!options.signContext) return Promise.reject(new Error('the subgraph fetcher cannot sign context tokens'));
+    return options.signContext(caller);
+  }
   let scheduled = false;
 
   async function sendBatch(headers: Record<string, string>, items: Queued[]) {
@@ -184,14 +200,16 @@ export function createSubgraphFetcher(options: { batching?: boolean } = {}) {
     }
   }
 
-  /** Operations of several callers in one request; each answer comes back with its own status. */
-  async function sendContextBatch(entries: { headers: Record<string, string>; item: Queued }[]) {
+  /** Operations of several callers in one request, signed once; each answer comes back with its own status. */
+  async function sendContextBatch(entries: { headers: Record<string, string>; caller: Caller; item: Queued }[]) {
     const url = entries[0]!.item.url;
     const body = `[${entries
-      .map(({ headers, item }) => `{"context":${JSON.stringify(headers[CONTEXT_TOKEN_HEADER])},"requestId":${JSON.stringify(headers['x-request-id'] ?? null)},"operation":${item.body}}`)
+      .map(({ headers, caller, item }) => `{"caller":${claimsJsonOf(caller)},"requestId":${JSON.stringify(headers['x-request-id'] ?? null)},"operation":${item.body}}`)
       .join(',')}]`;
     try {
-      const answer = await send(url, { method: 'POST', headers: { 'content-type': 'application/json', [CONTEXT_BATCH_HEADER]: CONTEXT_BATCH_VALUE }, body });
+      if (!options.signBatch) throw new Error('the subgraph fetcher cannot sign context batches');
+      const signature = await options.signBatch(body);
+      const answer = await send(url, { method: 'POST', headers: { 'content-type': 'application/json', [CONTEXT_BATCH_HEADER]: CONTEXT_BATCH_VALUE, [CONTEXT_BATCH_SIGNATURE_HEADER]: signature }, body });
       let parsed: unknown;
       try {
         parsed = answer.status === 200 ? JSON.parse(answer.text) : undefined;
@@ -212,9 +230,20 @@ export function createSubgraphFetcher(options: { batching?: boolean } = {}) {
     }
   }
 
-  /** One caller's operations: batches of MAX_BATCH, each run by the subgraph with one context. */
-  function sendOwn(headers: Record<string, string>, items: Queued[]) {
-    for (let i = 0; i < items.length; i += MAX_BATCH) void sendBatch(headers, items.slice(i, i + MAX_BATCH));
+  /**
+   * One caller's operations: batches of MAX_BATCH, each run by the subgraph with one context. A
+   * shareable queue's caller gets its own context token for it.
+   */
+  function sendOwn(queue: Queue) {
+    const { headers, items, caller } = queue;
+    const sendAll = (sent: Record<string, string>) => {
+      for (let i = 0; i < items.length; i += MAX_BATCH) void sendBatch(sent, items.slice(i, i + MAX_BATCH));
+    };
+    if (!caller) return sendAll(headers);
+    signContext(caller).then(
+      (token) => sendAll({ ...headers, [CONTEXT_TOKEN_HEADER]: token }),
+      (error: unknown) => items.forEach((item) => item.reject(error)),
+    );
   }
 
   /** Operations queued that may share a request with other callers' (see post). */
@@ -226,23 +255,24 @@ export function createSubgraphFetcher(options: { batching?: boolean } = {}) {
     shareablePending = 0;
     const batches = [...queues.values()];
     queues.clear();
-    // Per subgraph: callers that each came with only their context token go together.
-    const byUrl = new Map<string, { headers: Record<string, string>; item: Queued }[]>();
-    for (const { headers, items, shareable } of batches) {
-      if (shareable && batches.length > 1) {
+    // Per subgraph: the operations that may share a request with other callers' go together.
+    const byUrl = new Map<string, { queue: Queue; headers: Record<string, string>; caller: Caller; item: Queued }[]>();
+    for (const queue of batches) {
+      const { headers, items, caller } = queue;
+      if (caller && batches.length > 1) {
         const url = items[0]!.url;
         let entries = byUrl.get(url);
         if (!entries) byUrl.set(url, (entries = []));
-        for (const item of items) entries.push({ headers, item });
+        for (const item of items) entries.push({ queue, headers, caller, item });
         continue;
       }
-      sendOwn(headers, items);
+      sendOwn(queue);
     }
     for (const entries of byUrl.values()) {
-      const callers = new Set(entries.map((e) => e.headers));
+      const callers = new Set(entries.map((e) => e.queue));
       if (callers.size === 1) {
-        // One caller after all: its own batch, with one context.
-        sendOwn(entries[0]!.headers, entries.map((e) => e.item));
+        // One caller after all: its own batch, with its own context token.
+        sendOwn(entries[0]!.queue);
         continue;
       }
       for (let i = 0; i < entries.length; i += MAX_CONTEXT_BATCH) void sendContextBatch(entries.slice(i, i + MAX_CONTEXT_BATCH));
@@ -251,21 +281,25 @@ export function createSubgraphFetcher(options: { batching?: boolean } = {}) {
 
   /**
    * POSTs one GraphQL operation (a JSON object body), batched with others of the same moment and
-   * headers; with `shareAcrossCallers`, also with other such callers' operations (each with its own
-   * context token) when it carries nothing but its context token and request id.
+   * headers. With `share`, the operation (which then carries no context token, only the request id)
+   * is the caller's, and may also share a request with other such callers' operations.
    */
-  async function post(url: string, headers: Record<string, string>, body: string, shareAcrossCallers = false): Promise<SubgraphAnswer> {
+  async function post(url: string, headers: Record<string, string>, body: string, share?: { caller: Caller }): Promise<SubgraphAnswer> {
+    if (share && !requestIdOnly(headers)) throw new Error('an operation shared across callers carries no header but its request id');
     if (!batching || !body.startsWith('{')) {
-      const answer = await send(url, { method: 'POST', headers, body });
+      const sent = share ? { ...headers, [CONTEXT_TOKEN_HEADER]: await signContext(share.caller) } : headers;
+      const answer = await send(url, { method: 'POST', headers: sent, body });
       return new SubgraphAnswer(url, answer.status, answer.headers, { text: answer.text });
     }
-    const shareable = shareAcrossCallers && ownContextOnly(headers);
-    const key = `${shareable ? 'shared' : 'own'}\u0000${url}\u0000${Object.keys(headers)
-      .sort()
-      .map((name) => `${name}:${headers[name]}`)
-      .join('\u0000')}`;
+    const shareable = share !== undefined;
+    const key = shareable
+      ? `shared\u0000${url}\u0000${callerKey(share.caller)}\u0000${headers['x-request-id'] ?? ''}`
+      : `own\u0000${url}\u0000${Object.keys(headers)
+          .sort()
+          .map((name) => `${name}:${headers[name]}`)
+          .join('\u0000')}`;
     let queue = queues.get(key);
-    if (!queue) queues.set(key, (queue = { headers, items: [], shareable }));
+    if (!queue) queues.set(key, (queue = { headers, items: [], ...(share ? { caller: share.caller } : {}) }));
     const items = queue.items;
     const promise = new Promise<SubgraphAnswer>((resolve, reject) => items.push({ url, body, resolve, reject }));
     if (!scheduled) {

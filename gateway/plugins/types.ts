@@ -14,9 +14,10 @@ export interface GatewayContext extends BaseContext {
   caller: Caller;
   requestId: string;
   /**
-   * Its subgraph fetches may share an HTTP request with other callers' (each keeps its own context
-   * token and context): set for the message channel's entity sub-queries, where a burst resolves
-   * many subscribers' events at once. Clients' own requests never wait on anyone else's.
+   * Its subgraph fetches may share an HTTP request with other callers' (signed once as a whole; each
+   * operation names its caller and runs with its own context): set for the message channel's entity
+   * sub-queries, where a burst resolves many subscribers' events at once. Clients' own requests
+   * never wait on anyone else's.
    */
   shareRequests?: boolean;
 }
