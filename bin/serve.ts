@@ -8,7 +8,7 @@ import { SUBGRAPH_NAMES, loadConfig, type SubgraphName } from '../core/config.js
 import { loadPlatformKeys } from '../core/keys.js';
 import { createLogger } from '../core/logger.js';
 import { startSubgraph } from '../core/subgraph.js';
-import { createContextVerifier } from '../core/tokens.js';
+import { createContextBatchVerifier, createContextVerifier } from '../core/tokens.js';
 import { DEFAULT_SUBGRAPH_PORTS } from '../core/composition.js';
 import { startGateway } from '../gateway/server.js';
 import { openDatabase, prepareDatabase } from '../platform/index.js';
@@ -46,6 +46,7 @@ async function main(): Promise<{ stop(): Promise<void> }> {
     host: config.host,
     database,
     verifyContext: createContextVerifier(keys.context.publicKey),
+    verifyContextBatch: createContextBatchVerifier(keys.context.publicKey),
     logger,
     development: config.development,
     fieldAuthorization: config.fieldAuthorization,

@@ -59,8 +59,8 @@ export interface SubgraphOptions {
   host: string;
   database: Database;
   verifyContext: (token: string) => Promise<Caller>;
-  /** Checks a signed context batch (see core/tokens.ts); without it, such batches are refused. */
-  verifyContextBatch?: (signature: string, body: string) => Promise<void>;
+  /** Checks a signed context batch against its body (see core/tokens.ts). */
+  verifyContextBatch: (signature: string, body: string) => Promise<void>;
   logger: Logger;
   development: boolean;
 }
@@ -188,7 +188,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     const signature = req.headers[CONTEXT_BATCH_SIGNATURE_HEADER];
     const signed = signature !== undefined;
     if (signed) {
-      if (typeof signature !== 'string' || !options.verifyContextBatch) throw new HttpError(401, 'Missing or invalid batch signature', 'UNAUTHENTICATED');
+      if (typeof signature !== 'string') throw new HttpError(401, 'Missing or invalid batch signature', 'UNAUTHENTICATED');
       await options.verifyContextBatch(signature, raw).catch((error: unknown) => {
         if (error instanceof InvalidTokenError) throw new HttpError(401, error.message, 'UNAUTHENTICATED');
         throw error;

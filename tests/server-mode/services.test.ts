@@ -8,7 +8,7 @@ import path from 'node:path';
 import { SUBGRAPH_NAMES } from '../../core/config.js';
 import { openPostgres } from '../../core/db.js';
 import { loadPlatformKeys } from '../../core/keys.js';
-import { mintAccessToken } from '../../core/tokens.js';
+import { CONTEXT_BATCH_HEADER, CONTEXT_BATCH_SIGNATURE_HEADER, CONTEXT_BATCH_VALUE, contextClaimsOf, createContextBatchSigner, mintAccessToken } from '../../core/tokens.js';
 import { createAccountStore } from '../../subgraphs/account/store.js';
 import { createAppManagementStore } from '../../subgraphs/app-management/store.js';
 import { ADDRESS, CREATE_PRODUCT } from '../helpers/factories.js';
@@ -66,6 +66,18 @@ test('gateway and four subgraphs as separate processes serve a full order flow; 
 
     const page = await postGraphQL<any>(api, token, '{ merchant { name orders { nodes { lines { quantity sku { stock } product { title } } merchant { name } } } } }');
     expect(page.data).toEqual({ merchant: { name: 'Split Shop', orders: { nodes: [{ lines: [{ quantity: 3, sku: { stock: 1 }, product: { title: 'Kettle' } }], merchant: { name: 'Split Shop' } }] } } });
+
+    // A subgraph run by `serve` checks the gateway's signed context batches (the message channel's
+    // sub-queries of several merchants' subscribers): each operation answered for the caller it names.
+    const other = await createAccountStore(db.db).createMerchant({ name: 'Other Shop', contactEmail: 'other@example.com' });
+    const batch = JSON.stringify([merchant.id, other.id].map((merchantId) => ({ caller: contextClaimsOf({ kind: 'app', merchantId, appKey: 'app_split', scopes: ['merchant:read'] }), operation: { query: '{ merchant { name } }' } })));
+    const batched = await fetch(urls.ACCOUNT_URL, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [CONTEXT_BATCH_HEADER]: CONTEXT_BATCH_VALUE, [CONTEXT_BATCH_SIGNATURE_HEADER]: await createContextBatchSigner(keys.context)(batch) },
+      body: batch,
+    });
+    expect(batched.status).toBe(200);
+    expect(((await batched.json()) as { body: unknown }[]).map((a) => a.body)).toEqual([{ data: { merchant: { name: 'Split Shop' } } }, { data: { merchant: { name: 'Other Shop' } } }]);
 
     // Revoke the package: both gateways stop honouring the still-valid token within 5 s.
     const both = [api, `http://127.0.0.1:${secondGatewayPort}/graphql`];
