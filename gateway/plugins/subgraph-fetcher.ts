@@ -135,7 +135,7 @@ function claimsJsonOf(caller: Caller): string {
  * operation with its own context, so nothing but the connection is shared (core/subgraph.ts). Such
  * an operation that ends up alone goes with its caller's own context token (`signContext`).
  */
-export function createSubgraphFetcher(options: { batching?: boolean; signContext?: (caller: Caller) => Promise<string>; signBatch?: (body: string) => Promise<string> } = {}) {
+export function createSubgraphFetcher(options: { batching?: boolean; signContext: (caller: Caller) => Promise<string>; signBatch: (body: string) => Promise<string> }) {
   const batching = options.batching ?? true;
   const pools = new Map<string, Pool>();
   const poolFor = (origin: string) => {
@@ -161,11 +161,7 @@ export function createSubgraphFetcher(options: { batching?: boolean; signContext
   /** Operations waiting for the flush; a shareable queue holds one caller's, with its caller and no token yet. */
   type Queue = { headers: Record<string, string>; items: Queued[]; caller?: Caller };
   const queues = new Map<string, Queue>();
-
-  function signContext(caller: Caller): Promise<string> {
-    if (!options.signContext) return Promise.reject(new Error('the subgraph fetcher cannot sign context tokens'));
-    return options.signContext(caller);
-  }
+  const { signContext } = options;
   let scheduled = false;
 
   async function sendBatch(headers: Record<string, string>, items: Queued[]) {
@@ -207,7 +203,6 @@ export function createSubgraphFetcher(options: { batching?: boolean; signContext
       .map(({ headers, caller, item }) => `{"caller":${claimsJsonOf(caller)},"requestId":${JSON.stringify(headers['x-request-id'] ?? null)},"operation":${item.body}}`)
       .join(',')}]`;
     try {
-      if (!options.signBatch) throw new Error('the subgraph fetcher cannot sign context batches');
       const signature = await options.signBatch(body);
       const answer = await send(url, { method: 'POST', headers: { 'content-type': 'application/json', [CONTEXT_BATCH_HEADER]: CONTEXT_BATCH_VALUE, [CONTEXT_BATCH_SIGNATURE_HEADER]: signature }, body });
       let parsed: unknown;
