@@ -322,8 +322,10 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
   const open: Subscriber[] = [];
   try {
     const setup = createSetup(database);
-    const mint = (appKey: string, merchantId: string) =>
-      mintAccessToken(ctx.keys, { issuer: ctx.publicUrl, audience: 'urn:portico:api', appKey, merchantId, scope: SCOPE, ttlSeconds: 7200 });
+    // Tokens as the passport issues them: each names the merchant's authorization of the app (its
+    // grant), which the gateway re-checks for every request and every open subscription.
+    const mint = async (appKey: string, merchantId: string) =>
+      mintAccessToken(ctx.keys, { issuer: ctx.publicUrl, audience: 'urn:portico:api', appKey, merchantId, scope: SCOPE, ttlSeconds: 7200, grantId: await setup.authorize(appKey, merchantId) });
 
     /** Opens subscribers, each after resetting its stream to `at` (past the setup's own events) over its connection. */
     async function openSubscribers(streams: { appKey: string; merchantId: string }[], at: Date): Promise<Subscriber[]> {
@@ -467,8 +469,11 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
       // What the open subscriptions cost while nothing happens (each re-checks its token every 2 s).
       await sleep(2000);
       const idleBefore = cpu();
+      const idleServicesBefore = services();
       await sleep(4000);
       const idleCpuShare = (cpu() - idleBefore) / 4000;
+      // Share of a core each part spends on the open subscriptions (their re-checks ask the account subgraph).
+      const idleCpuShares = Object.fromEntries(Object.entries(perUnit(idleServicesBefore, services(), 4000)).filter(([name]) => name !== 'bench'));
 
       type Round = {
         kind: 'payOrder' | 'one-transaction';
@@ -559,6 +564,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
           openSubscribersMs: openMs,
           gatewayCpuPerConnectionSetupMs: round(openCpuMs / subscribers.length),
           idleGatewayCpuShare: round(idleCpuShare),
+          idleCpuShares,
           targetP99Ms: 250,
         });
       }
@@ -823,6 +829,12 @@ function createSetup(database: Database) {
         }
       }
       return apps.slice(0, n);
+    },
+    /** A merchant's authorization of an app, as the passport records it on consent: its grant id. */
+    async authorize(appKey: string, merchantId: string): Promise<string> {
+      const grantId = `bench_grant_${crypto.randomUUID()}`;
+      await accounts.recordAuthorization({ grantId, merchantId, appKey, appName: appKey, scopes: SCOPE.split(' '), authorizedBy: null });
+      return grantId;
     },
     /** `perMerchant` orders in PENDING_PAYMENT for each merchant, to be paid by the scenarios. */
     async pendingOrders(merchantIds: string[], perMerchant: number): Promise<Map<string, string[]>> {

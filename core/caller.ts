@@ -34,3 +34,6 @@ export const OPERATOR_CLIENT_ID = 'portico-console';
 export const OPERATOR_SCOPE = 'operator';
 /** Scope only the gateway's own context tokens carry, for the internal fields it calls. */
 export const INTERNAL_SCOPE = 'internal';
+
+/** Grants the gateway may ask the account subgraph about in one call (authorizationsActive). */
+export const MAX_GRANTS_PER_CHECK = 1000;

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
+import DataLoader from 'dataloader';
+import { MAX_GRANTS_PER_CHECK } from '../core/caller.js';
 import type { Config, SubgraphName } from '../core/config.js';
 import { createErrorFormatter } from '../core/errors.js';
 import { applyScalarParsing } from '../core/scalars.js';
@@ -81,9 +83,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const fetcher = createSubgraphFetcher({ signContext, signBatch: createContextBatchSigner(keys.context) });
   const callSubgraph = createInternalClient(fetcher, signContext);
   const appManagementUrl = options.subgraphUrls['app-management'];
-  const authorizationActive = async (grantId: string) =>
-    (await callSubgraph<{ authorizationActive: boolean }>(options.subgraphUrls.account, 'query Active($id: String!) { authorizationActive(grantId: $id) }', { id: grantId }))
-      .authorizationActive;
+  // Whether merchants' authorizations still stand: asked for every request's grant (cached for
+  // APP_ACCESS_CACHE_MS) and for every open subscription's, over and over; the grants asked in one
+  // turn of the event loop go in one call.
+  const grantChecks = new DataLoader<string, boolean>(
+    async (grantIds) =>
+      (await callSubgraph<{ authorizationsActive: boolean[] }>(options.subgraphUrls.account, 'query Active($ids: [String!]!) { authorizationsActive(grantIds: $ids) }', { ids: grantIds }))
+        .authorizationsActive,
+    { cache: false, maxBatchSize: MAX_GRANTS_PER_CHECK, batchScheduleFn: (dispatch) => setImmediate(dispatch) },
+  );
+  const authorizationActive = (grantId: string) => grantChecks.load(grantId);
   const loadAppAccess = async (key: string) =>
     (await callSubgraph<{ appAccess: AppAccess | null }>(appManagementUrl, 'query Access($key: String!) { appAccess(key: $key) { status grantedScopes } }', { key })).appAccess;
   const merchantIsTest = async (merchantId: string) =>

@@ -1,5 +1,8 @@
 import { SignJWT, generateKeyPair } from 'jose';
-import { CONTEXT_TOKEN_HEADER } from '../core/tokens.js';
+import crypto from 'node:crypto';
+import { INTERNAL_SCOPE } from '../core/caller.js';
+import { CONTEXT_TOKEN_HEADER, createContextSigner } from '../core/tokens.js';
+import { createAccountStore } from '../subgraphs/account/store.js';
 import { createMerchant } from './helpers/factories.js';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
@@ -118,6 +121,46 @@ describe('subgraphs trust only the gateway', () => {
       .setExpirationTime('1m')
       .sign(privateKey);
     expect((await direct(url, { [CONTEXT_TOKEN_HEADER]: forged }, query)).status).toBe(401);
+  });
+});
+
+describe("the gateway's internal lookups", () => {
+  test('the account subgraph says which grants still stand, for the gateway only, in the order asked, at most 1,000 at once', async () => {
+    const accounts = createAccountStore(t.platform.database.db);
+    const [standing, revoked] = [`grant_${crypto.randomUUID()}`, `grant_${crypto.randomUUID()}`];
+    for (const grantId of [standing, revoked]) {
+      await accounts.recordAuthorization({ grantId, merchantId: merchant.id, appKey: 'app_test', appName: 'Test app', scopes: ['orders:read'], authorizedBy: null });
+    }
+    await accounts.revokeAuthorization(revoked, `merchant:${merchant.id}`, merchant.id, 'test');
+    const sign = createContextSigner(t.platform.keys.context, 60);
+    const ask = async (caller: Parameters<typeof sign>[0], grantIds: string[]) => {
+      const res = await fetch(t.platform.subgraphs.account.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [CONTEXT_TOKEN_HEADER]: await sign(caller) },
+        body: JSON.stringify({ query: 'query($ids: [String!]!) { authorizationsActive(grantIds: $ids) }', variables: { ids: grantIds } }),
+      });
+      return (await res.json()) as { data?: { authorizationsActive: boolean[] } | null; errors?: { extensions: { code: string } }[] };
+    };
+    const system = { kind: 'system', merchantId: null, appKey: 'portico-gateway', scopes: [INTERNAL_SCOPE] } as const;
+
+    const answer = await ask(system, [standing, revoked, 'grant_unknown', standing]);
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data).toEqual({ authorizationsActive: [true, false, false, true] });
+    expect((await ask(system, [])).data).toEqual({ authorizationsActive: [] });
+
+    const tooMany = await ask(system, Array.from({ length: 1001 }, (_, i) => `grant_${i}`));
+    expect(tooMany.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+    expect(tooMany.data ?? null).toBeNull();
+
+    // An app's context, even one claiming the internal scope, is refused.
+    const app = await ask({ kind: 'app', merchantId: merchant.id, appKey: 'app_test', scopes: ['orders:read', INTERNAL_SCOPE] }, [standing]);
+    expect(app.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+    expect(app.data ?? null).toBeNull();
+
+    // Not part of the public API.
+    const publicCall = await t.gql(merchant.token, `{ authorizationsActive(grantIds: ["${standing}"]) }`);
+    expect(publicCall.status).toBe(400);
+    expect(publicCall.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 });
 

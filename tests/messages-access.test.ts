@@ -6,6 +6,7 @@
  */
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import { createAccountStore } from '../subgraphs/account/store.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { createMerchant, createProduct, placeOrder } from './helpers/factories.js';
 import { connectWs, subscribeWs, type Received } from './helpers/messages.js';
@@ -114,6 +115,42 @@ test('a scope lost while subscribed applies to the next push: shippingAddress st
   expect(sub.completed).toBe(false);
   sub.stop();
   await client.dispose();
+});
+
+/** A merchant's authorization of the test app, as the passport records it: its grant id. */
+async function authorize(merchantId: string): Promise<string> {
+  const grantId = `grant_${crypto.randomUUID()}`;
+  await createAccountStore(t.platform.database.db).recordAuthorization({ grantId, merchantId, appKey: 'app_test', appName: 'Test app', scopes: ['orders:read', 'messages:orders'], authorizedBy: null });
+  return grantId;
+}
+
+test("a merchant revoking its authorization ends the app's subscriptions for that merchant, not the others'", async () => {
+  // Several merchants, so that their subscriptions are re-checked together (one lookup for all).
+  const merchants = await Promise.all([shop(), shop(), shop(), shop()]);
+  const grants = await Promise.all(merchants.map((m) => authorize(m.id)));
+  const SUB = 'subscription { orderEvents { id order { number } } }';
+  const clients = await Promise.all(merchants.map(async (m, i) => connectWs(t.url, await t.token({ merchantId: m.id, grantId: grants[i], scopes: ['orders:read', 'messages:orders'] }))));
+  const subs = clients.map((client) => subscribeWs(client, SUB));
+  await wait(300);
+  await Promise.all(merchants.map((m) => newOrder(m)));
+  await Promise.all(subs.map((sub) => sub.waitFor(1)));
+
+  const revoked = await createAccountStore(t.platform.database.db).revokeAuthorization(grants[0]!, `merchant:${merchants[0]!.id}`, merchants[0]!.id, 'test');
+  expect(revoked?.revokedAt).toBeTruthy();
+  await subs[0]!.waitForEnd(5000);
+  const ended = subs[0]!.received.at(-1)!.errors![0]!;
+  expect(ended.extensions!.code).toBe('UNAUTHENTICATED');
+  expect(ended.message).toMatch(/revoked/);
+
+  // The others went through the same re-checks and stay open: they get what comes next.
+  await wait(1000);
+  const later = await Promise.all(merchants.slice(1).map((m) => newOrder(m)));
+  for (const [i, sub] of subs.slice(1).entries()) {
+    await sub.waitFor(2);
+    expect(sub.completed).toBe(false);
+    expect(sub.received[1]!.data?.orderEvents?.order?.number).toBe(later[i]!.number);
+  }
+  await Promise.all(clients.map((client) => client.dispose()));
 });
 
 test("no cursor, time or manual push reaches back before the merchant authorized the app", async () => {

@@ -122,6 +122,8 @@ interface SubQuery {
   maxBatch: number;
 }
 
+/** Slots of the re-check interval over which open subscriptions are spread (see watch). */
+const RECHECK_SLOTS = 20;
 /** Messages a subscription executes ahead of the one being sent (their sub-queries coalesce). */
 const LOOKAHEAD = 16;
 /** Entities resolved by one sub-query at most. */
@@ -440,6 +442,45 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     return crypto.createHmac('sha256', refKey).update(`${appKey}|${userId}`).digest('base64url').slice(0, 32);
   }
 
+  /**
+   * Re-checks of open subscriptions. Each is re-checked once per recheckIntervalMs, but not on a
+   * timer of its own: connections are spread round-robin over RECHECK_SLOTS slots of the interval,
+   * and one timer checks a slot's subscriptions together, in one turn of the event loop. So what the
+   * checks look up (whether each merchant's authorization still stands) goes to the subgraphs in one
+   * call per slot: with a thousand subscriptions, 10 calls a second instead of 500.
+   */
+  const slots = Array.from({ length: RECHECK_SLOTS }, () => new Set<() => void>());
+  const slotOf = new WeakMap<Connection, number>();
+  let nextSlot = 0;
+  let slotDue = 0;
+  let watched = 0;
+  let sweep: NodeJS.Timeout | undefined;
+  function watch(connection: Connection, check: () => void): () => void {
+    let slot = slotOf.get(connection);
+    if (slot === undefined) {
+      slot = nextSlot;
+      nextSlot = (nextSlot + 1) % RECHECK_SLOTS;
+      slotOf.set(connection, slot);
+    }
+    const own = slots[slot]!;
+    own.add(check);
+    watched++;
+    if (!sweep) {
+      sweep = setInterval(() => {
+        for (const due of slots[slotDue]!) due();
+        slotDue = (slotDue + 1) % RECHECK_SLOTS;
+      }, options.recheckIntervalMs / RECHECK_SLOTS);
+      sweep.unref();
+    }
+    return () => {
+      if (!own.delete(check)) return;
+      if (--watched === 0 && sweep) {
+        clearInterval(sweep);
+        sweep = undefined;
+      }
+    };
+  }
+
   /** Which topics a subscription field covers, or the error that refuses it. */
   function topicsFor(fieldName: string, args: Record<string, unknown>, scopes: ReadonlySet<string>): TopicDefinition[] | GraphQLError {
     const fixed = ROOT_TOPICS[fieldName];
@@ -524,7 +565,7 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     const iterator = stream[Symbol.asyncIterator]();
 
     // Re-check the caller while the subscription lives: token expiry, revoked authorization, suspended app, lost scope.
-    const timer = setInterval(() => {
+    const unwatch = watch(connection, () => {
       void connection
         .recheck()
         .then((outcome) => {
@@ -536,8 +577,7 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
           if (outcome.scopes.join(' ') !== context.caller.scopes.join(' ')) context.caller = { ...context.caller, scopes: [...outcome.scopes] };
         })
         .catch((error: unknown) => options.logger.warn({ err: error }, 'subscription re-check failed; trying again'));
-    }, options.recheckIntervalMs);
-    timer.unref();
+    });
 
     /**
      * Messages are executed up to LOOKAHEAD ahead of the one being sent (so a subscription catching
@@ -600,7 +640,7 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     const finish = async () => {
       if (done) return;
       done = true;
-      clearInterval(timer);
+      unwatch();
       stream.close();
       wakeReader?.();
       await iterator.return?.();

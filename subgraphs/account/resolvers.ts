@@ -1,5 +1,6 @@
 /** Resolvers of the account subgraph. */
-import { forbidden, notFound } from '../../core/errors.js';
+import { MAX_GRANTS_PER_CHECK } from '../../core/caller.js';
+import { badInput, forbidden, notFound } from '../../core/errors.js';
 import { scalarResolvers } from '../../core/scalars.js';
 import { requireMerchant, type SubgraphContext } from '../../core/subgraph.js';
 import type { AccountLoaders } from './loaders.js';
@@ -20,6 +21,11 @@ export function createAccountResolvers(store: AccountStore) {
       authorizationActive: (_: unknown, args: { grantId: string }, ctx: Context) => {
         if (ctx.caller.kind !== 'system') throw forbidden('Internal');
         return store.authorizationActive(args.grantId);
+      },
+      authorizationsActive: (_: unknown, args: { grantIds: string[] }, ctx: Context) => {
+        if (ctx.caller.kind !== 'system') throw forbidden('Internal');
+        if (args.grantIds.length > MAX_GRANTS_PER_CHECK) throw badInput(`At most ${MAX_GRANTS_PER_CHECK} grants per check`, 'grantIds');
+        return store.authorizationsActive(args.grantIds);
       },
       merchantIsTest: (_: unknown, args: { merchantId: string }, ctx: Context) => {
         if (ctx.caller.kind !== 'system') throw forbidden('Internal');

@@ -122,6 +122,17 @@ export function createAccountStore(db: Db) {
       return !!row;
     },
 
+    /** authorizationActive for many grants at once, in the order given (one statement). */
+    async authorizationsActive(grantIds: readonly string[]): Promise<boolean[]> {
+      if (!grantIds.length) return [];
+      const rows = await db
+        .select({ grantId: merchantAuthorizations.grantId })
+        .from(merchantAuthorizations)
+        .where(and(inArray(merchantAuthorizations.grantId, [...new Set(grantIds)]), isNull(merchantAuthorizations.revokedAt)));
+      const active = new Set(rows.map((r) => r.grantId));
+      return grantIds.map((id) => active.has(id));
+    },
+
     /**
      * Records that one buyer was merged into another (a guest who signed up, two accounts found to be
      * one person): a `user.merged` event for each merchant that knows the buyer, so subscribed apps
