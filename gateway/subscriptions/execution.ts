@@ -453,7 +453,6 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
   const slotOf = new WeakMap<Connection, number>();
   let nextSlot = 0;
   let slotDue = 0;
-  let watched = 0;
   let sweep: NodeJS.Timeout | undefined;
   function watch(connection: Connection, check: () => void): () => void {
     let slot = slotOf.get(connection);
@@ -464,7 +463,6 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     }
     const own = slots[slot]!;
     own.add(check);
-    watched++;
     if (!sweep) {
       sweep = setInterval(() => {
         for (const due of slots[slotDue]!) due();
@@ -473,8 +471,8 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
       sweep.unref();
     }
     return () => {
-      if (!own.delete(check)) return;
-      if (--watched === 0 && sweep) {
+      own.delete(check);
+      if (sweep && slots.every((slot) => !slot.size)) {
         clearInterval(sweep);
         sweep = undefined;
       }

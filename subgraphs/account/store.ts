@@ -17,6 +17,17 @@ export function createAccountStore(db: Db) {
     merchants: db.select().from(merchants).where(uuidIn(merchants.id, 'ids')).prepare('account_merchants_by_ids'),
     users: db.select().from(users).where(uuidIn(users.id, 'ids')).prepare('account_users_by_ids'),
   };
+  /** Whether the authorizations behind grants are still in force, in the order given (one statement; the gateway asks, cached briefly). */
+  async function authorizationsActive(grantIds: readonly string[]): Promise<boolean[]> {
+    if (!grantIds.length) return [];
+    const rows = await db
+      .select({ grantId: merchantAuthorizations.grantId })
+      .from(merchantAuthorizations)
+      .where(and(inArray(merchantAuthorizations.grantId, [...new Set(grantIds)]), isNull(merchantAuthorizations.revokedAt)));
+    const active = new Set(rows.map((r) => r.grantId));
+    return grantIds.map((id) => active.has(id));
+  }
+
   return {
     async merchantsByIds(ids: readonly string[]): Promise<MerchantRow[]> {
       const wellFormed = ids.filter(v.isWellFormedId);
@@ -115,23 +126,10 @@ export function createAccountStore(db: Db) {
 
     /** Whether the authorization behind a grant is still in force (the gateway asks, cached briefly). */
     async authorizationActive(grantId: string): Promise<boolean> {
-      const [row] = await db
-        .select({ grantId: merchantAuthorizations.grantId })
-        .from(merchantAuthorizations)
-        .where(and(eq(merchantAuthorizations.grantId, grantId), isNull(merchantAuthorizations.revokedAt)));
-      return !!row;
+      return (await authorizationsActive([grantId]))[0]!;
     },
 
-    /** authorizationActive for many grants at once, in the order given (one statement). */
-    async authorizationsActive(grantIds: readonly string[]): Promise<boolean[]> {
-      if (!grantIds.length) return [];
-      const rows = await db
-        .select({ grantId: merchantAuthorizations.grantId })
-        .from(merchantAuthorizations)
-        .where(and(inArray(merchantAuthorizations.grantId, [...new Set(grantIds)]), isNull(merchantAuthorizations.revokedAt)));
-      const active = new Set(rows.map((r) => r.grantId));
-      return grantIds.map((id) => active.has(id));
-    },
+    authorizationsActive,
 
     /**
      * Records that one buyer was merged into another (a guest who signed up, two accounts found to be
