@@ -56,7 +56,12 @@ const events = (received: Received[], field = 'orderEvents') => received.map((r)
  */
 async function firstPushes(c: Collector, n: number, field = 'orderEvents', timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
-  const distinct = () => [...new Map(events(c.received, field).map((e) => [e.id, e])).values()];
+  // The first push of each id (a Map built from all pushes would keep the last one's value).
+  const distinct = () => {
+    const first = new Map<string, any>();
+    for (const e of events(c.received, field)) if (!first.has(e.id)) first.set(e.id, e);
+    return [...first.values()];
+  };
   while (distinct().length < n) {
     if (Date.now() > deadline) throw new Error(`only ${distinct().length} of ${n} distinct messages within ${timeoutMs} ms`);
     if (c.completed) throw new Error(`subscription ended after ${distinct().length} of ${n} distinct messages`);
