@@ -41,6 +41,7 @@ import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { openPostgres, type Database } from '../core/db.js';
+import { outboxNotification } from '../core/outbox.js';
 import type { PlatformKeys } from '../core/keys.js';
 import { CONTEXT_TOKEN_HEADER, createContextSigner, mintAccessToken } from '../core/tokens.js';
 import { DEMO_APP_KEY, type DemoSeed } from '../demo/seed.js';
@@ -373,7 +374,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
     /**
      * Commits order events straight into the order outbox in one transaction, as core/outbox.ts
      * writes them: the per-merchant ordering locks (sorted), the rows, one NOTIFY per merchant with
-     * its last position. Each event names a real order of its merchant. Returns when COMMIT returned.
+     * its last position and its events (outboxNotification). Each event names a real order of its merchant. Returns when COMMIT returned.
      */
     async function commitOutbox(events: { merchantId: string; orderId: string }[], commits: Map<string, number>): Promise<void> {
       const ids = events.map(() => crypto.randomUUID());
@@ -381,14 +382,23 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
       try {
         await client.query('begin');
         await client.query(`select pg_advisory_xact_lock(hashtext('order.outbox'), hashtext(m)) from (select distinct unnest($1::text[]) as m order by 1) x`, [events.map((e) => e.merchantId)]);
-        await client.query(
+        const inserted = await client.query<{ position: string; id: string; merchant_id: string; aggregate_id: string; payload: Record<string, unknown>; occurred_at: Date }>(
           `insert into "order".outbox_events (id, merchant_id, aggregate_type, aggregate_id, type, payload, occurred_at)
            select e.id, e.merchant_id, 'order', e.order_id, 'order.paid',
                   jsonb_build_object('orderId', e.order_id, 'status', 'PAID', 'previousStatus', 'PENDING_PAYMENT'), clock_timestamp()
-           from unnest($1::uuid[], $2::uuid[], $3::text[]) as e(id, merchant_id, order_id)`,
+           from unnest($1::uuid[], $2::uuid[], $3::text[]) as e(id, merchant_id, order_id)
+           returning position, id, merchant_id, aggregate_id, payload, occurred_at`,
           [ids, events.map((e) => e.merchantId), events.map((e) => e.orderId)],
         );
-        await client.query(`select pg_notify('portico_outbox', 'order:' || merchant_id || ':' || max(position)) from "order".outbox_events where id = any($1::uuid[]) group by merchant_id`, [ids]);
+        // One NOTIFY per merchant, as core/outbox.ts sends them.
+        const byMerchant = new Map<string, Parameters<typeof outboxNotification>[2][number][]>();
+        for (const r of inserted.rows) {
+          const rows = byMerchant.get(r.merchant_id) ?? [];
+          rows.push({ position: Number(r.position), id: r.id, aggregateType: 'order', aggregateId: r.aggregate_id, type: 'order.paid', payload: r.payload, occurredAt: r.occurred_at });
+          byMerchant.set(r.merchant_id, rows);
+        }
+        const notifications = [...byMerchant].map(([merchantId, rows]) => outboxNotification('order', merchantId, rows));
+        await client.query(`select pg_notify('portico_outbox', n) from unnest($1::text[]) as n`, [notifications]);
         await client.query('commit');
       } catch (error) {
         await client.query('rollback');
@@ -792,6 +802,7 @@ async function insertBacklog(pool: pg.Pool, merchantId: string, count: number) {
             (select array_agg(id::text order by id) as ids, count(*)::int as n from "order".orders where merchant_id = $1::uuid) o`,
       [merchantId, count],
     );
+    // Too many events for a NOTIFY to list: it says where the merchant's outbox got to, and gateways read.
     await client.query(`select pg_notify('portico_outbox', 'order:' || $1 || ':' || (select max(position) from "order".outbox_events where merchant_id = $1::uuid))`, [merchantId]);
     await client.query('commit');
   } catch (error) {

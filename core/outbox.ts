@@ -39,8 +39,44 @@ export interface DomainEvent {
   occurredAt?: Date;
 }
 
-/** The channel gateways LISTEN on: one notification per committed outbox write, `<schema>:<merchant>:<position>`. */
+/**
+ * The channel gateways LISTEN on: one notification per merchant per committed outbox write,
+ * `<schema>:<merchant>:<last position>`, followed by `:<events>` when they fit (see outboxNotification).
+ */
 export const OUTBOX_CHANNEL = 'portico_outbox';
+
+/** A notification's payload must stay under PostgreSQL's 8,000 bytes; longer event lists are left out. */
+export const MAX_NOTIFY_BYTES = 7900;
+/** More events of one merchant in one transaction than this are not listed (a bulk import, say). */
+const MAX_NOTIFY_EVENTS = 32;
+
+/** An outbox row as a NOTIFY lists it. */
+export interface NotifiedRow {
+  position: number;
+  id: string;
+  aggregateType: string;
+  aggregateId: string;
+  type: string;
+  payload: Record<string, unknown>;
+  occurredAt: Date;
+}
+
+/**
+ * The payload of the NOTIFY for one merchant's rows of one outbox, written in one transaction:
+ * `<schema>:<merchant>:<last position>` and, when the whole stays within MAX_NOTIFY_BYTES, `:` and
+ * the rows as a JSON array of `[position, id, aggregate_type, aggregate_id, type, payload,
+ * occurred_at]`, oldest first, so that a gateway whose subscriptions are caught up pushes them
+ * without reading the outbox again (gateway/subscriptions/channel.ts). Without the list (too many,
+ * too large, no merchant), it only says to read. Gateways that know only the short form read its
+ * first three parts.
+ */
+export function outboxNotification(schema: string, merchantId: string | null, rows: readonly NotifiedRow[]): string {
+  const sorted = [...rows].sort((a, b) => a.position - b.position);
+  const short = `${schema}:${merchantId ?? ''}:${sorted[sorted.length - 1]!.position}`;
+  if (!merchantId || sorted.length > MAX_NOTIFY_EVENTS) return short;
+  const full = `${short}:${JSON.stringify(sorted.map((r) => [r.position, r.id, r.aggregateType, r.aggregateId, r.type, r.payload, r.occurredAt.toISOString()]))}`;
+  return Buffer.byteLength(full) <= MAX_NOTIFY_BYTES ? full : short;
+}
 
 /**
  * Writes events; call inside the transaction that makes the change, as its last write.
@@ -51,7 +87,8 @@ export const OUTBOX_CHANNEL = 'portico_outbox';
  * merchant, held from the insert to the commit, does: the next writer for that merchant takes its
  * positions only after this one committed or rolled back. Other merchants do not wait.
  *
- * The NOTIFY is transactional too: it reaches listeners only if, and when, the events commit.
+ * The NOTIFY is transactional too: it reaches listeners only if, and when, the events commit; and
+ * for one merchant, in the order of its positions (PostgreSQL delivers notifications in commit order).
  */
 export async function recordEvents(tx: Executor, table: OutboxTable, events: DomainEvent[]): Promise<void> {
   if (events.length === 0) return;
@@ -60,20 +97,32 @@ export async function recordEvents(tx: Executor, table: OutboxTable, events: Dom
   for (const merchant of merchants) {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`${schema}.outbox`}), hashtext(${merchant}))`);
   }
-  const rows = await tx.insert(table).values(
-    events.map((event) => ({
-      id: crypto.randomUUID(),
-      merchantId: event.merchantId,
-      aggregateType: event.aggregateType,
-      aggregateId: event.aggregateId,
-      type: event.type,
-      payload: event.payload,
-      ...(event.occurredAt ? { occurredAt: event.occurredAt } : {}),
-    })),
-  ).returning({ position: table.position, merchantId: table.merchantId });
-  const last = new Map<string, number>();
-  for (const row of rows) last.set(row.merchantId ?? '', Math.max(last.get(row.merchantId ?? '') ?? 0, row.position));
-  for (const [merchant, position] of last) {
-    await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, ${`${schema}:${merchant}:${position}`})`);
+  const written = events.map((event) => ({ ...event, id: crypto.randomUUID() }));
+  const rows = await tx
+    .insert(table)
+    .values(
+      written.map((event) => ({
+        id: event.id,
+        merchantId: event.merchantId,
+        aggregateType: event.aggregateType,
+        aggregateId: event.aggregateId,
+        type: event.type,
+        payload: event.payload,
+        ...(event.occurredAt ? { occurredAt: event.occurredAt } : {}),
+      })),
+    )
+    .returning({ position: table.position, id: table.id, occurredAt: table.occurredAt });
+  const stored = new Map(rows.map((row) => [row.id, row]));
+  const byMerchant = new Map<string, NotifiedRow[]>();
+  for (const event of written) {
+    const row = stored.get(event.id)!;
+    const key = event.merchantId ?? '';
+    let list = byMerchant.get(key);
+    if (!list) byMerchant.set(key, (list = []));
+    // The payload goes as the row got it (JSON.stringify); a read returns the same JSON, its keys perhaps in another order.
+    list.push({ position: row.position, id: row.id, aggregateType: event.aggregateType, aggregateId: event.aggregateId, type: event.type, payload: event.payload, occurredAt: row.occurredAt });
+  }
+  for (const [merchant, list] of byMerchant) {
+    await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, ${outboxNotification(schema, merchant || null, list)})`);
   }
 }

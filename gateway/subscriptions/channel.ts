@@ -2,8 +2,10 @@
  * The message channel's dispatcher, one per gateway process.
  *
  * Each subscription reads its app's stream of one merchant from the outboxes by position, so there
- * is no seam between catching up and live: a NOTIFY (sent by the committing transaction) only wakes
- * the subscriptions of that merchant, which then read what is new. Pushed messages stay in the
+ * is no seam between catching up and live: a NOTIFY (sent by the committing transaction) wakes the
+ * subscriptions of that merchant, which then read what is new. A NOTIFY also carries the events
+ * themselves when they fit (core/outbox.ts): a subscription that is caught up pushes those without
+ * reading the outbox (see Subscriber.live for why that leaves no gap). Pushed messages stay in the
  * subscription's in-flight set until acknowledged (acknowledgeMessages, on any gateway: the
  * acknowledgement is NOTIFYed too); unacknowledged ones are pushed again after MESSAGE_ACK_TIMEOUT_MS,
  * doubling each time, up to MESSAGE_MAX_PUSH_ATTEMPTS per connection, after which they wait for the
@@ -92,6 +94,8 @@ export function createMessageChannel(options: ChannelOptions) {
   const { store, crypto, logger } = options;
   const batchSize = options.batchSize ?? 200;
   const byMerchant = new Map<string, Set<Subscriber>>();
+  /** What this gateway's streams did since it started (for tests and operators): outbox queries, and the events they pushed first from a read or from a NOTIFY. */
+  const stats = { outboxReads: 0, eventsRead: 0, eventsNotified: 0 };
   const unlisteners: (() => Promise<void>)[] = [];
 
   /**
@@ -204,6 +208,7 @@ export function createMessageChannel(options: ChannelOptions) {
       const reads = [...group.reads.values()];
       for (let i = 0; i < reads.length; i += MAX_READS_PER_QUERY) {
         const chunk = reads.slice(i, i + MAX_READS_PER_QUERY);
+        stats.outboxReads++;
         store.eventsAfterMany(group.source, group.types, chunk).then(
           (results) => chunk.forEach((read, j) => read.waiters.forEach((w) => w.resolve(results[j]!))),
           (error: unknown) => chunk.forEach((read) => read.waiters.forEach((w) => w.reject(error))),
@@ -230,8 +235,56 @@ export function createMessageChannel(options: ChannelOptions) {
     private waitingForRoom = false;
     private wakeUp: (() => void) | undefined;
     private timer: NodeJS.Timeout | undefined;
+    /**
+     * Per source, the events NOTIFYed since this stream last began a read that then found everything
+     * (not a full batch), in commit order; absent while that does not hold, and a NOTIFY only wakes
+     * the stream to read. No gap: an event the read did not see committed after the read's snapshot
+     * was taken, which is after the read was asked for, so its NOTIFY arrives after this list was
+     * started; and one merchant's events commit in the order of their positions (core/outbox.ts), so
+     * NOTIFYs bring them in that order. Read events and listed ones may overlap: what the stream has
+     * read (its delivered position) is skipped.
+     */
+    private live = new Map<MessageSource, OutboxEvent[]>();
+    /** Events were added to `live`: the stream pushes them without reading. */
+    private liveReady = false;
+    /** Published types this stream wants, per source (what a read of the outbox filters on). */
+    private readonly wanted: Partial<Record<MessageSource, ReadonlySet<string>>> = {};
 
-    constructor(readonly spec: StreamSpec) {}
+    constructor(readonly spec: StreamSpec) {
+      for (const source of spec.sources) {
+        const types = spec.types[source];
+        this.wanted[source] = new Set(topicOfSource(source).eventTypes.filter((t) => !types || types.includes(t)));
+      }
+    }
+
+    /**
+     * A NOTIFY for this stream's merchant and source: its events (null when it carried none) are
+     * pushed from `live` if the stream is caught up; otherwise it reads.
+     */
+    notified(source: MessageSource, events: readonly OutboxEvent[] | null) {
+      const live = this.live.get(source);
+      if (!live || !events || live.length + events.length > batchSize) {
+        this.live.delete(source);
+        this.wake();
+        return;
+      }
+      const wanted = this.wanted[source]!;
+      let added = false;
+      for (const event of events) {
+        if (!wanted.has(event.type)) continue;
+        live.push(event);
+        added = true;
+      }
+      if (!added) return;
+      this.liveReady = true;
+      this.wakeUp?.();
+    }
+
+    /** The listener reconnected: NOTIFYs may have been missed, so the stream reads again. */
+    lostNotifications() {
+      this.live.clear();
+      this.wake();
+    }
 
     isStale(envelope: Envelope): boolean {
       return envelope.resets !== this.resets;
@@ -273,7 +326,7 @@ export function createMessageChannel(options: ChannelOptions) {
     }
 
     private async sleep(ms: number) {
-      if (this.dirty || this.closed) return;
+      if (this.dirty || this.liveReady || this.closed) return;
       await new Promise<void>((resolve) => {
         this.wakeUp = resolve;
         if (Number.isFinite(ms)) this.timer = setTimeout(resolve, Math.max(0, ms));
@@ -311,6 +364,7 @@ export function createMessageChannel(options: ChannelOptions) {
       for (const [source, position] of Object.entries(positions)) {
         if (!this.spec.sources.includes(source as MessageSource)) continue;
         moved = true;
+        this.live.delete(source as MessageSource);
         this.pushedBefore[source] = Math.max(this.pushedBefore[source] ?? 0, this.delivered[source] ?? 0);
         this.delivered[source] = position;
         for (const [key, entry] of this.inFlight) {
@@ -386,10 +440,12 @@ export function createMessageChannel(options: ChannelOptions) {
           // room freed by an acknowledgement); a timer alone only re-pushes what is due.
           const readNew = this.dirty;
           this.dirty = false;
+          this.liveReady = false;
           yield* this.manualPushes();
           yield* this.duePushes();
           if (readNew) yield* this.newEvents();
-          if (this.dirty || this.terminated) continue;
+          yield* this.liveEvents();
+          if (this.dirty || this.liveReady || this.terminated) continue;
           // Stopped at the in-flight limit with nothing left to re-push: the acknowledgement that
           // frees room may have been missed, so the stored cursors are asked now and then.
           if (this.waitingForRoom && this.nextDueIn() === Infinity) {
@@ -476,9 +532,13 @@ export function createMessageChannel(options: ChannelOptions) {
         }
         const resets = this.resets;
         const limit = Math.min(batchSize, room);
+        // From now on NOTIFYed events are listed: if this read finds everything, they follow it with no gap.
+        const live: OutboxEvent[] = [];
+        this.live.set(source, live);
         const events = await readEvents(merchantId, source, this.delivered[source] ?? 0, limit, this.spec.types[source]);
         // A full read: there may be more, now (a full batch) or once there is room (the in-flight limit).
         if (events.length === limit) {
+          if (this.live.get(source) === live) this.live.delete(source);
           if (limit === room) this.waitingForRoom = true;
           else this.dirty = true;
         }
@@ -490,19 +550,49 @@ export function createMessageChannel(options: ChannelOptions) {
             return;
           }
           if (event.position <= (this.delivered[source] ?? 0)) continue;
-          const positions = this.positionsAfter(event);
-          const envelope: Envelope = {
-            event,
-            topic: topicOfSource(source),
-            positions,
-            cursor: this.seal(positions),
-            attempt: 1,
-            resets: 0,
-            reason: event.position <= (this.pushedBefore[source] ?? 0) ? 'REPLAY' : 'LIVE',
-          };
-          this.delivered[source] = event.position;
-          this.track(envelope);
-          yield envelope;
+          stats.eventsRead++;
+          yield this.envelopeOf(source, event);
+        }
+      }
+    }
+
+    /** The next event of the stream, read or NOTIFYed: its envelope, the stream's position moved past it. */
+    private envelopeOf(source: MessageSource, event: OutboxEvent): Envelope {
+      const positions = this.positionsAfter(event);
+      const envelope: Envelope = {
+        event,
+        topic: topicOfSource(source),
+        positions,
+        cursor: this.seal(positions),
+        attempt: 1,
+        resets: 0,
+        reason: event.position <= (this.pushedBefore[source] ?? 0) ? 'REPLAY' : 'LIVE',
+      };
+      this.delivered[source] = event.position;
+      this.track(envelope);
+      return envelope;
+    }
+
+    /** Pushes the events NOTIFYs brought while the stream is caught up (see `live`), without reading. */
+    private async *liveEvents(): AsyncGenerator<Envelope> {
+      const resets = this.resets;
+      for (const source of this.spec.sources) {
+        const live = this.live.get(source);
+        while (live?.length) {
+          if (this.closed || this.terminated) return;
+          // A reset, or a NOTIFY that said to read instead, replaced the list: the next read goes on from there.
+          if (this.resets !== resets || this.live.get(source) !== live) {
+            this.dirty = true;
+            return;
+          }
+          if (this.inFlight.size >= options.maxInFlight) {
+            this.waitingForRoom = true;
+            return;
+          }
+          const event = live.shift()!;
+          if (event.position <= (this.delivered[source] ?? 0)) continue;
+          stats.eventsNotified++;
+          yield this.envelopeOf(source, event);
         }
       }
     }
@@ -520,12 +610,45 @@ export function createMessageChannel(options: ChannelOptions) {
     if (set && !set.size) byMerchant.delete(subscriber.spec.merchantId);
   }
 
+  /** `<schema>:<merchant>:<last position>`, then `:<events>` when they fit (core/outbox.ts). */
   function onOutbox(payload: string) {
-    const [schema, merchantId, position] = payload.split(':');
-    const topic = schema ? topicOfSchema(schema) : undefined;
-    if (!topic || !merchantId) return;
-    for (const subscriber of byMerchant.get(merchantId) ?? []) {
-      if (subscriber.spec.sources.includes(topic.source) && (subscriber.delivered[topic.source] ?? 0) < Number(position)) subscriber.wake();
+    const first = payload.indexOf(':');
+    const second = first < 0 ? -1 : payload.indexOf(':', first + 1);
+    if (second < 0) return;
+    const third = payload.indexOf(':', second + 1);
+    const topic = topicOfSchema(payload.slice(0, first));
+    const merchantId = payload.slice(first + 1, second);
+    const position = Number(third < 0 ? payload.slice(second + 1) : payload.slice(second + 1, third));
+    const subscribers = byMerchant.get(merchantId);
+    if (!topic || !subscribers || !Number.isSafeInteger(position)) return;
+    let events: OutboxEvent[] | null | undefined;
+    for (const subscriber of subscribers) {
+      if (!subscriber.spec.sources.includes(topic.source) || (subscriber.delivered[topic.source] ?? 0) >= position) continue;
+      // Parsed once for every subscription of the merchant (they only read the events).
+      if (events === undefined) events = third < 0 ? null : notifiedEvents(topic.source, merchantId, payload.slice(third + 1));
+      subscriber.notified(topic.source, events);
+    }
+  }
+
+  /** The events a NOTIFY carries, as a read of the outbox returns them; null if they cannot be used. */
+  function notifiedEvents(source: MessageSource, merchantId: string, json: string): OutboxEvent[] | null {
+    try {
+      const rows = JSON.parse(json) as unknown;
+      if (!Array.isArray(rows)) return null;
+      const events: OutboxEvent[] = [];
+      for (const row of rows) {
+        const [position, id, aggregateType, aggregateId, type, payload, occurredAt] = (Array.isArray(row) ? row : []) as unknown[];
+        const at = typeof occurredAt === 'string' ? new Date(occurredAt) : null;
+        if (!Number.isSafeInteger(position) || typeof id !== 'string' || typeof aggregateType !== 'string' || typeof aggregateId !== 'string' || typeof type !== 'string' || !payload || typeof payload !== 'object' || !at || Number.isNaN(at.getTime())) {
+          logger.warn('message channel: a NOTIFY carried an event of an unexpected shape; reading the outbox instead');
+          return null;
+        }
+        events.push({ source, position: position as number, id, merchantId, aggregateType, aggregateId, type, payload: payload as Record<string, unknown>, occurredAt: at });
+      }
+      return events;
+    } catch (error) {
+      logger.warn({ err: error }, 'message channel: a NOTIFY carried events that could not be parsed; reading them instead');
+      return null;
     }
   }
 
@@ -551,7 +674,7 @@ export function createMessageChannel(options: ChannelOptions) {
 
   /** After (re)connecting the listener, notifications may have been missed: everyone reads again. */
   function wakeAll() {
-    for (const set of byMerchant.values()) for (const subscriber of set) subscriber.wake();
+    for (const set of byMerchant.values()) for (const subscriber of set) subscriber.lostNotifications();
   }
 
   return {
@@ -568,6 +691,11 @@ export function createMessageChannel(options: ChannelOptions) {
 
     open(spec: StreamSpec): MessageStream & { close(): void } {
       return new Subscriber(spec);
+    },
+
+    /** Outbox queries, and events pushed first from a read or from a NOTIFY, since start (a copy). */
+    get stats() {
+      return { ...stats };
     },
 
     /** Subscriptions open on this gateway (for /healthz and tests). */
