@@ -8,7 +8,7 @@ import type { Db, Executor } from '../db.js';
 import { isUuid } from '../pagination.js';
 import { open as openSealed, recordAad, seal as cryptoSeal, type MessageCrypto } from './crypto.js';
 import { messageCursors, messageDeliveries, messageRecords } from './tables.js';
-import { topicOfSource, type MessageSource } from './topics.js';
+import { publishedTypes, topicOfSource, type MessageSource } from './topics.js';
 
 export interface OutboxEvent {
   source: MessageSource;
@@ -78,11 +78,6 @@ function toEvent(source: MessageSource, row: OutboxRow): OutboxEvent {
 const COLUMNS = sql.raw('position, id, merchant_id, aggregate_type, aggregate_id, type, payload, occurred_at');
 
 export function createMessageStore(db: Db, crypto: MessageCrypto) {
-  const published = (source: MessageSource, types?: readonly string[] | null): readonly string[] => {
-    const all = topicOfSource(source).eventTypes;
-    return types ? all.filter((t) => types.includes(t)) : all;
-  };
-
   return {
     /**
      * Published events of one source after a position, oldest first, for many streams (merchant,
@@ -90,7 +85,7 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
      * moment at once. Results are in the order of the requests.
      */
     async eventsAfterMany(source: MessageSource, types: readonly string[] | null | undefined, requests: readonly { merchantId: string; after: number; limit: number }[]): Promise<OutboxEvent[][]> {
-      const wanted = published(source, types);
+      const wanted = publishedTypes(source, types);
       const results: OutboxEvent[][] = requests.map(() => []);
       const valid = requests.map((r, i) => ({ m: r.merchantId, a: r.after, l: r.limit, i })).filter((r) => isUuid(r.m) && r.l > 0);
       if (!wanted.length || !valid.length) return results;
@@ -116,7 +111,7 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
       if (!uuids.length) return [];
       const found: OutboxEvent[] = [];
       for (const source of sources) {
-        const result = await db.execute(sql`select ${COLUMNS} from ${outbox(source)} where merchant_id = ${merchantId} and id in ${uuids} and type in ${published(source)}`);
+        const result = await db.execute(sql`select ${COLUMNS} from ${outbox(source)} where merchant_id = ${merchantId} and id in ${uuids} and type in ${publishedTypes(source)}`);
         found.push(...rowsOf(result).map((r) => toEvent(source, r)));
       }
       return found;
@@ -363,7 +358,7 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
     async pendingCounts(merchantId: string, after: Record<string, number>): Promise<Record<string, number>> {
       const out: Record<string, number> = {};
       for (const [source, position] of Object.entries(after) as [MessageSource, number][]) {
-        const result = await db.execute(sql`select count(*)::int as n from ${outbox(source)} where merchant_id = ${merchantId} and position > ${position} and type in ${published(source)}`);
+        const result = await db.execute(sql`select count(*)::int as n from ${outbox(source)} where merchant_id = ${merchantId} and position > ${position} and type in ${publishedTypes(source)}`);
         out[source] = Number((rowsOf(result)[0] as unknown as { n: number }).n);
       }
       return out;
@@ -383,7 +378,7 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
     async latestPositions(merchantId: string, sources: readonly MessageSource[]): Promise<Record<string, number>> {
       const out: Record<string, number> = {};
       for (const source of sources) {
-        const result = await db.execute(sql`select coalesce(max(position), 0) as position from ${outbox(source)} where merchant_id = ${merchantId} and type in ${published(source)}`);
+        const result = await db.execute(sql`select coalesce(max(position), 0) as position from ${outbox(source)} where merchant_id = ${merchantId} and type in ${publishedTypes(source)}`);
         out[source] = Number((rowsOf(result)[0] as unknown as { position: string | number }).position);
       }
       return out;

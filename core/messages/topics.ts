@@ -51,6 +51,12 @@ export const topicOf = (topic: MessageTopic): TopicDefinition => TOPICS.find((t)
 export const topicOfSource = (source: MessageSource): TopicDefinition => TOPICS.find((t) => t.source === source)!;
 export const topicOfSchema = (schema: string): TopicDefinition | undefined => TOPICS.find((t) => t.schema === schema);
 
+/** The published event types of a source a stream receives: all of them, or those of its `types` filter. */
+export const publishedTypes = (source: MessageSource, types?: readonly string[] | null): readonly string[] => {
+  const all = topicOfSource(source).eventTypes;
+  return types ? all.filter((t) => types.includes(t)) : all;
+};
+
 /** `order.refund_requested` → `REFUND_REQUESTED`. */
 export const enumValueOf = (eventType: string): string => eventType.replace(/^(order|product|merchant|user)\./, (_match, prefix: string) => (prefix === 'product' || prefix === 'merchant' || prefix === 'user' ? `${prefix}_` : '')).replace(/\./g, '_').toUpperCase();
 

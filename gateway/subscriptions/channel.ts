@@ -17,7 +17,7 @@ import type { Logger } from '../../core/logger.js';
 import { OUTBOX_CHANNEL } from '../../core/outbox.js';
 import type { MessageCrypto } from '../../core/messages/crypto.js';
 import { MESSAGE_CONTROL_CHANNEL, type ControlMessage, type DeliveryToRecord, type MessageStore, type OutboxEvent } from '../../core/messages/store.js';
-import { topicOfSchema, topicOfSource, type MessageSource, type TopicDefinition } from '../../core/messages/topics.js';
+import { publishedTypes, topicOfSchema, topicOfSource, type MessageSource, type TopicDefinition } from '../../core/messages/topics.js';
 
 export type DeliveryReason = DeliveryToRecord['reason'];
 
@@ -251,10 +251,7 @@ export function createMessageChannel(options: ChannelOptions) {
     private readonly wanted: Partial<Record<MessageSource, ReadonlySet<string>>> = {};
 
     constructor(readonly spec: StreamSpec) {
-      for (const source of spec.sources) {
-        const types = spec.types[source];
-        this.wanted[source] = new Set(topicOfSource(source).eventTypes.filter((t) => !types || types.includes(t)));
-      }
+      for (const source of spec.sources) this.wanted[source] = new Set(publishedTypes(source, spec.types[source]));
     }
 
     /**
