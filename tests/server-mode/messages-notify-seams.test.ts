@@ -1,0 +1,170 @@
+/**
+ * The two seams of events carried in their NOTIFY (gateway/subscriptions/channel.ts, `live`), forced
+ * on a PostgreSQL server rather than left to chance:
+ * - a NOTIFY that arrives while the stream's read of the outbox is in flight, for an event that read
+ *   then returns too: the event is pushed once;
+ * - the gateway's listener connection dropped: the NOTIFYs sent while it was down are lost, and the
+ *   streams read what they missed once it is back, then take events from NOTIFYs again.
+ * PostgreSQL only: it holds a table lock from another session and ends a backend (PGlite has one
+ * connection and no backends to end).
+ */
+import crypto from 'node:crypto';
+import pg from 'pg';
+import { sql } from 'drizzle-orm';
+import { OUTBOX_CHANNEL, outboxNotification, recordEvents, type DomainEvent } from '../../core/outbox.js';
+import { outboxEvents } from '../../subgraphs/order/tables.js';
+import { createMerchant, createProduct, placeOrder } from '../helpers/factories.js';
+import { ORDER_EVENTS, connectWs, subscribeWs, type Received } from '../helpers/messages.js';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
+
+let t: TestPlatform;
+let admin: pg.Client;
+beforeAll(async () => {
+  // No re-push within a test: every message counted here is a first push.
+  t = await startTestPlatform({ extraEnv: { MESSAGE_ACK_TIMEOUT_MS: '60000' } });
+  admin = new pg.Client({ connectionString: t.env.DATABASE_URL });
+  await admin.connect();
+});
+afterAll(async () => {
+  await admin?.end();
+  await t?.stop();
+});
+
+const quiet = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const stats = () => t.platform.gateway.channel!.stats;
+const eventsOf = (received: Received[]) => received.map((r) => r.data!.orderEvents);
+
+async function outboxIds(merchantId: string): Promise<string[]> {
+  const { rows } = await admin.query<{ id: string }>('select id from "order".outbox_events where merchant_id = $1 order by position', [merchantId]);
+  return rows.map((r) => r.id);
+}
+
+/** Polls a condition on the server until it holds (or fails the test after timeoutMs). */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await quiet(20);
+  }
+}
+
+/** A merchant with one order, and a subscriber that has received its CREATED event and is caught up. */
+async function caughtUpSubscriber() {
+  const merchant = await createMerchant(t);
+  const product = await createProduct(t, merchant.token, [{ stock: 10 }]);
+  const placed = await placeOrder(t, merchant.token, [{ skuId: product.skus[0]!.id, quantity: 1 }]);
+  if (placed.errors) throw new Error(JSON.stringify(placed.errors));
+  const order = placed.data!.placeOrder.order as { id: string; number: string };
+  const client = connectWs(t.url, merchant.token);
+  const sub = subscribeWs(client, ORDER_EVENTS);
+  await sub.waitFor(1);
+  await quiet(300);
+  const event = (note: string): DomainEvent => ({
+    merchantId: merchant.id,
+    aggregateType: 'order',
+    aggregateId: order.id,
+    type: 'order.paid',
+    payload: { orderId: order.id, number: order.number, status: 'PAID', previousStatus: 'PENDING_PAYMENT', note },
+  });
+  return { merchant, sub, client, event };
+}
+
+test('a NOTIFY that arrives while the stream reads the outbox, for an event that read returns too, is pushed once', async () => {
+  const { merchant, sub, client, event } = await caughtUpSubscriber();
+
+  // Two events in the outbox that nobody has been told about yet (written without their NOTIFYs):
+  // the first too large for a NOTIFY to carry, the second small.
+  const written = [event('x'.repeat(9000)), event('small')].map((e) => ({ ...e, id: crypto.randomUUID() }));
+  const rows = await t.platform.database.db
+    .insert(outboxEvents)
+    .values(written.map((e) => ({ id: e.id, merchantId: e.merchantId, aggregateType: e.aggregateType, aggregateId: e.aggregateId, type: e.type, payload: e.payload })))
+    .returning({ position: outboxEvents.position, id: outboxEvents.id, occurredAt: outboxEvents.occurredAt });
+  const notified = written.map((e) => ({ ...e, ...rows.find((row) => row.id === e.id)! }));
+  expect(notified[0]!.position).toBeLessThan(notified[1]!.position);
+  // What the writer of each would have sent: the short form ("read") for the large one, the event itself for the small one.
+  const readNotice = outboxNotification('order', merchant.id, [notified[0]!]);
+  const liveNotice = outboxNotification('order', merchant.id, [notified[1]!]);
+  expect(readNotice.split(':')).toHaveLength(3);
+  expect(liveNotice.split(':').length).toBeGreaterThan(3);
+
+  const before = stats();
+  // Reads of the outbox wait while another session holds the table.
+  await admin.query('begin');
+  await admin.query('lock table "order".outbox_events in access exclusive mode');
+  try {
+    await t.platform.database.db.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, ${readNotice})`);
+    const readWaiting = async () => {
+      const { rows: waiting } = await admin.query(
+        `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%jsonb_to_recordset%outbox_events%'`,
+      );
+      return waiting.length > 0;
+    };
+    await until('the stream to read the outbox', readWaiting);
+    // The small event's NOTIFY arrives while that read waits (the read will return that event too).
+    await t.platform.database.db.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, ${liveNotice})`);
+    await quiet(300);
+    expect(await readWaiting()).toBe(true);
+    expect(sub.received).toHaveLength(1);
+  } finally {
+    await admin.query('rollback');
+  }
+
+  await sub.waitFor(3);
+  await quiet(300);
+  const afterSeam = stats();
+  expect(sub.received).toHaveLength(3);
+  expect(eventsOf(sub.received).map((e) => e.id)).toEqual(await outboxIds(merchant.id));
+  expect(afterSeam.eventsRead - before.eventsRead).toBe(2);
+  expect(afterSeam.eventsNotified - before.eventsNotified).toBe(0);
+  expect(afterSeam.outboxReads - before.outboxReads).toBe(1);
+
+  // The read found everything: the stream is caught up, and the next event comes from its NOTIFY.
+  await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [event('after the seam')]));
+  await sub.waitFor(4);
+  await quiet(300);
+  const end = stats();
+  expect(sub.received).toHaveLength(4);
+  expect(end.eventsNotified - afterSeam.eventsNotified).toBe(1);
+  expect(end.outboxReads).toBe(afterSeam.outboxReads);
+  const got = eventsOf(sub.received);
+  expect(got.map((e) => e.id)).toEqual(await outboxIds(merchant.id));
+  expect(new Set(got.map((e) => e.id)).size).toBe(4);
+  expect(got.slice(1).every((e) => e.type === 'PAID' && e.reason === 'LIVE' && e.attempt === 1)).toBe(true);
+  sub.stop();
+  await client.dispose();
+});
+
+test('events committed while the listener connection is down are read once it is back; then NOTIFYs carry them again', async () => {
+  const { merchant, sub, client, event } = await caughtUpSubscriber();
+  const listeners = async () =>
+    (await admin.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and query ilike $1`, [`listen%${OUTBOX_CHANNEL}%`])).rows;
+  const [listener] = await listeners();
+  expect(listener).toBeDefined();
+
+  const before = stats();
+  await admin.query('select pg_terminate_backend($1)', [listener!.pid]);
+  // The gateway reconnects after a second: these commits' NOTIFYs reach no listener of this gateway.
+  for (let i = 0; i < 3; i++) await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [event(`while down ${i}`)]));
+  expect(await listeners()).toHaveLength(0);
+
+  await sub.waitFor(4, 20_000);
+  await quiet(300);
+  const afterReconnect = stats();
+  expect(await listeners()).toHaveLength(1);
+  expect(sub.received).toHaveLength(4);
+  expect(afterReconnect.eventsRead - before.eventsRead).toBe(3);
+  expect(afterReconnect.eventsNotified - before.eventsNotified).toBe(0);
+
+  // Listening again, and caught up: the next event travels in its NOTIFY, with no read.
+  await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [event('after the reconnect')]));
+  await sub.waitFor(5);
+  await quiet(300);
+  const end = stats();
+  expect(end.eventsNotified - afterReconnect.eventsNotified).toBe(1);
+  expect(end.outboxReads).toBe(afterReconnect.outboxReads);
+  const got = eventsOf(sub.received);
+  expect(got.map((e) => e.id)).toEqual(await outboxIds(merchant.id));
+  expect(got.slice(1).every((e) => e.type === 'PAID' && e.attempt === 1)).toBe(true);
+  sub.stop();
+  await client.dispose();
+});
