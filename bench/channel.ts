@@ -76,6 +76,8 @@ const BACKLOG_EVENTS = Number(env.BENCH_BACKLOG_EVENTS ?? 100_000);
 const PRODUCERS = Number(env.BENCH_CHANNEL_PRODUCERS ?? 16);
 /** How long every event may take to arrive before the run fails. */
 const DELIVERY_DEADLINE_MS = Number(env.BENCH_CHANNEL_DEADLINE_MS ?? 120_000);
+/** Which burst producers run (both by default, alternated): `payOrder`, `one-transaction`. */
+const BURST_KINDS = (env.BENCH_CHANNEL_BURST_KINDS ?? 'payOrder,one-transaction').split(',');
 const SHAPES = (env.BENCH_CHANNEL_SHAPES ?? 'merchants,fanout,sustained,backlog').split(',');
 /** Scales the subscriber counts down for quick iterations (1: the documented shapes). */
 const SCALE = Number(env.BENCH_CHANNEL_SCALE ?? 1);
@@ -499,8 +501,9 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
       const rounds: Round[] = [];
       // A warm-up round of each kind (the first burst of a kind after start measured up to twice as
       // slow as the later ones; reported on its own, not counted), then BURSTS rounds of each kind, alternated.
-      const warmUps: Round['kind'][] = ['payOrder', 'one-transaction'];
-      const plan: Round['kind'][] = [...warmUps, ...Array.from({ length: BURSTS }, () => ['payOrder', 'one-transaction'] as const).flat()];
+      const kinds = (['payOrder', 'one-transaction'] as const).filter((kind) => BURST_KINDS.includes(kind));
+      const warmUps: Round['kind'][] = [...kinds];
+      const plan: Round['kind'][] = [...warmUps, ...Array.from({ length: BURSTS }, () => kinds).flat()];
       let paid = 0;
       for (const kind of plan) {
         for (const s of subscribers) s.startRound();
@@ -510,6 +513,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         const commits = new Map<string, number>();
         const measure = stretch();
         const t0 = Date.now();
+        if (env.BENCH_VERBOSE) console.error(`burst ${kind} starts at monotonic ${process.hrtime.bigint() / 1000n} µs`);
         if (kind === 'payOrder') {
           const index = paid++;
           await mapLimit(merchants, PRODUCERS, async (merchantId) => {
@@ -537,7 +541,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
 
       const cold = rounds.slice(0, warmUps.length);
       const measured = rounds.slice(warmUps.length);
-      for (const kind of ['one-transaction', 'payOrder'] as const) {
+      for (const kind of (['one-transaction', 'payOrder'] as const).filter((kind) => BURST_KINDS.includes(kind))) {
         const mine = measured.filter((r) => r.kind === kind);
         const latency = percentiles(mine.flatMap((r) => r.upper));
         const lower = percentiles(mine.flatMap((r) => r.lower));
