@@ -3,7 +3,7 @@
  * forwards to subgraphs). Both are verified locally; verified results are cached until they expire
  * so the hot path does one signature check per token, not per request.
  */
-import crypto from 'node:crypto';
+import crypto, { type webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify, createLocalJWKSet, errors as joseErrors, type CryptoKey, type JWTPayload, type JSONWebKeySet } from 'jose';
 import { OPERATOR_CLIENT_ID, type Caller, type CallerKind } from './caller.js';
 import type { PlatformKeys } from './keys.js';
@@ -275,16 +275,22 @@ export function createContextVerifier(publicKey: CryptoKey) {
  * caller. Per-caller context tokens would need one signature per caller, re-signed as they age:
  * for a thousand subscribers that meant a thousand signatures at the gateway and a thousand
  * verifications at the subgraph every half token lifetime, landing on whichever burst came next.
+ *
+ * The signature is a compact JWS (EdDSA) that the subgraph verifies with jose, like every other
+ * token. It is made here synchronously with node:crypto rather than with jose, whose signing is
+ * WebCrypto's and so goes through the thread pool: its answer reaches the gateway only when the
+ * event loop next polls, which in a burst came after the gateway had executed every subscription,
+ * so each sub-query left the gateway late (see bench/README.md, the fourteenth session).
  */
 export function createContextBatchSigner(key: { privateKey: CryptoKey; kid: string }) {
-  return function signBatch(body: string): Promise<string> {
-    return new SignJWT({ body_sha256: bodyDigest(body).toString('base64url') })
-      .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
-      .setIssuer(CONTEXT_ISSUER)
-      .setAudience(CONTEXT_BATCH_AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(`${CONTEXT_BATCH_TTL_SECONDS}s`)
-      .sign(key.privateKey);
+  const privateKey = crypto.KeyObject.from(key.privateKey as unknown as webcrypto.CryptoKey);
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('context batches are signed with an Ed25519 key');
+  const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: key.kid })).toString('base64url');
+  return function signBatch(body: string): string {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { body_sha256: bodyDigest(body).toString('base64url'), iss: CONTEXT_ISSUER, aud: CONTEXT_BATCH_AUDIENCE, iat: now, exp: now + CONTEXT_BATCH_TTL_SECONDS };
+    const signingInput = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    return `${signingInput}.${crypto.sign(null, Buffer.from(signingInput), privateKey).toString('base64url')}`;
   };
 }
 
