@@ -15,6 +15,7 @@
 import type { Database } from '../../core/db.js';
 import type { Logger } from '../../core/logger.js';
 import { OUTBOX_CHANNEL } from '../../core/outbox.js';
+import { MAX_CONTEXT_BATCH } from '../../core/tokens.js';
 import type { MessageCrypto } from '../../core/messages/crypto.js';
 import { MESSAGE_CONTROL_CHANNEL, type ControlMessage, type DeliveryToRecord, type MessageStore, type OutboxEvent } from '../../core/messages/store.js';
 import { publishedTypes, topicOfSchema, topicOfSource, type MessageSource, type TopicDefinition } from '../../core/messages/topics.js';
@@ -171,6 +172,38 @@ export function createMessageChannel(options: ChannelOptions) {
   }
 
   /**
+   * Streams woken by NOTIFYs go on in turns of WAKES_PER_TURN, one turn of the event loop each, not
+   * all in the turn that read the NOTIFYs. A burst's NOTIFYs arrive together, and each woken stream
+   * executes its message up to its entity sub-query; the sub-queries of a turn leave for the subgraph
+   * at the end of that turn, because undici writes a request on a reused keep-alive connection only
+   * after a turn of the event loop (it first checks the idle socket; GHSA-35p6-xmwp-9g52). Woken all
+   * at once, a thousand streams executed before the first sub-query left, and the subgraph started
+   * only then; in turns, it works on the first ones while the gateway executes the rest.
+   */
+  const WAKES_PER_TURN = MAX_CONTEXT_BATCH;
+  const toWake = new Set<Subscriber>();
+  let turnScheduled = false;
+  function wakeInTurn(subscriber: Subscriber) {
+    toWake.add(subscriber);
+    if (turnScheduled) return;
+    turnScheduled = true;
+    setImmediate(nextTurn);
+  }
+  function nextTurn() {
+    turnScheduled = false;
+    let n = 0;
+    for (const subscriber of toWake) {
+      if (n++ === WAKES_PER_TURN) break;
+      toWake.delete(subscriber);
+      subscriber.wakeTurn();
+    }
+    if (toWake.size && !turnScheduled) {
+      turnScheduled = true;
+      setImmediate(nextTurn);
+    }
+  }
+
+  /**
    * Outbox reads, coalesced: every subscription woken in the same moment (a burst's NOTIFYs arrive
    * together) reads through one query per source and type filter, and subscriptions of one merchant
    * at the same position (several apps, several connections) share one read.
@@ -262,7 +295,8 @@ export function createMessageChannel(options: ChannelOptions) {
       const live = this.live.get(source);
       if (!live || !events || live.length + events.length > batchSize) {
         this.live.delete(source);
-        this.wake();
+        this.dirty = true;
+        wakeInTurn(this);
         return;
       }
       const wanted = this.wanted[source]!;
@@ -274,6 +308,11 @@ export function createMessageChannel(options: ChannelOptions) {
       }
       if (!added) return;
       this.liveReady = true;
+      wakeInTurn(this);
+    }
+
+    /** Its turn came (see wakeInTurn): a stream asleep goes on now. */
+    wakeTurn() {
       this.wakeUp?.();
     }
 
@@ -602,6 +641,7 @@ export function createMessageChannel(options: ChannelOptions) {
   }
 
   function unregister(subscriber: Subscriber) {
+    toWake.delete(subscriber);
     const set = byMerchant.get(subscriber.spec.merchantId);
     set?.delete(subscriber);
     if (set && !set.size) byMerchant.delete(subscriber.spec.merchantId);
