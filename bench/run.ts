@@ -81,7 +81,7 @@ async function checkedQuery(url: string, headers: Record<string, string>, body: 
 }
 
 /** The node flags `npm run serve` uses (package.json): a larger young generation, fewer GC pauses. */
-const SERVE_NODE_FLAGS = ['--max-semi-space-size=64'];
+const SERVE_NODE_FLAGS = ['--min-semi-space-size=32', '--max-semi-space-size=64'];
 
 /**
  * BENCH_BASELINE=<another checkout, built (npm run build), node_modules installed or linked>: with
