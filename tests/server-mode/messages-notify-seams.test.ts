@@ -93,13 +93,17 @@ test('a NOTIFY that arrives while the stream reads the outbox, for an event that
   await admin.query('lock table "order".outbox_events in access exclusive mode');
   try {
     await t.platform.database.db.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, ${readNotice})`);
+    // The stream asked for a read, and a session waits to read the table (its query text may not
+    // show yet: a statement waiting for a lock while it is parsed still shows the session's last one).
     const readWaiting = async () => {
-      const { rows: waiting } = await admin.query(
-        `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%jsonb_to_recordset%outbox_events%'`,
-      );
+      if (stats().outboxReads === before.outboxReads) return false;
+      const { rows: waiting } = await admin.query(`select 1 from pg_locks where relation = '"order".outbox_events'::regclass and mode = 'AccessShareLock' and not granted`);
       return waiting.length > 0;
     };
-    await until('the stream to read the outbox', readWaiting);
+    await until('the stream to read the outbox', readWaiting).catch(async (error: Error) => {
+      const { rows: activity } = await admin.query(`select a.pid, a.state, a.wait_event_type, a.wait_event, left(a.query, 120) as query, (select json_agg(json_build_object('rel', l.relation::regclass::text, 'mode', l.mode, 'granted', l.granted, 'type', l.locktype)) from pg_locks l where l.pid = a.pid) as locks from pg_stat_activity a where a.datname = current_database()`);
+      throw new Error(`${error.message}; the database's sessions: ${JSON.stringify(activity)}; stats ${JSON.stringify(stats())}, received ${sub.received.length}`);
+    });
     // The small event's NOTIFY arrives while that read waits (the read will return that event too).
     await t.platform.database.db.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, ${liveNotice})`);
     await quiet(300);
@@ -143,6 +147,7 @@ test('events committed while the listener connection is down are read once it is
 
   const before = stats();
   await admin.query('select pg_terminate_backend($1)', [listener!.pid]);
+  await until('the listener backend to end', async () => (await listeners()).length === 0);
   // The gateway reconnects after a second: these commits' NOTIFYs reach no listener of this gateway.
   for (let i = 0; i < 3; i++) await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [event(`while down ${i}`)]));
   expect(await listeners()).toHaveLength(0);
