@@ -541,7 +541,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
 
       const cold = rounds.slice(0, warmUps.length);
       const measured = rounds.slice(warmUps.length);
-      for (const kind of (['one-transaction', 'payOrder'] as const).filter((kind) => BURST_KINDS.includes(kind))) {
+      for (const kind of kinds) {
         const mine = measured.filter((r) => r.kind === kind);
         const latency = percentiles(mine.flatMap((r) => r.upper));
         const lower = percentiles(mine.flatMap((r) => r.lower));

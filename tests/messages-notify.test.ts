@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm';
 import { recordEvents, type DomainEvent } from '../core/outbox.js';
 import { outboxEvents } from '../subgraphs/order/tables.js';
 import { createMerchant, createProduct, placeOrder } from './helpers/factories.js';
-import { ORDER_EVENTS, connectWs, subscribeWs, type Received } from './helpers/messages.js';
+import { ORDER_EVENTS, connectWs, paidEvent, subscribeWs, type Received } from './helpers/messages.js';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
 let t: TestPlatform;
@@ -93,13 +93,7 @@ test('events that do not fit in a NOTIFY are read: one too large, and more than 
   const sub = subscribeWs(client, ORDER_EVENTS);
   await sub.waitFor(1);
   await quiet(200);
-  const event = (note: string): DomainEvent => ({
-    merchantId: m.id,
-    aggregateType: 'order',
-    aggregateId: first.id,
-    type: 'order.paid',
-    payload: { orderId: first.id, number: first.number, status: 'PAID', previousStatus: 'PENDING_PAYMENT', note },
-  });
+  const event = (note: string) => paidEvent(m.id, first, note);
   const write = (events: DomainEvent[]) => t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, events));
 
   // One event larger than a NOTIFY may carry (PostgreSQL's limit is 8,000 bytes).

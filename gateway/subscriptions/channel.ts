@@ -197,7 +197,7 @@ export function createMessageChannel(options: ChannelOptions) {
       toWake.delete(subscriber);
       subscriber.wakeTurn();
     }
-    if (toWake.size && !turnScheduled) {
+    if (toWake.size) {
       turnScheduled = true;
       setImmediate(nextTurn);
     }

@@ -2,6 +2,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import { createClient as createSseClient } from 'graphql-sse';
 import WebSocket from 'ws';
+import type { DomainEvent } from '../../core/outbox.js';
 
 export interface Received {
   data?: Record<string, any> | null;
@@ -97,3 +98,14 @@ export const ORDER_EVENTS = `subscription Orders($after: MessageCursor, $types: 
 }`;
 
 export const ACKNOWLEDGE = `mutation Ack($upTo: MessageCursor!) { acknowledgeMessages(upTo: $upTo) { acknowledgedCursor topics { topic pending } } }`;
+
+/** An order's PAID event as the order subgraph writes it, with a note (a test writes it to the outbox itself). */
+export function paidEvent(merchantId: string, order: { id: string; number: string }, note: string): DomainEvent {
+  return {
+    merchantId,
+    aggregateType: 'order',
+    aggregateId: order.id,
+    type: 'order.paid',
+    payload: { orderId: order.id, number: order.number, status: 'PAID', previousStatus: 'PENDING_PAYMENT', note },
+  };
+}

@@ -14,7 +14,7 @@ import { sql } from 'drizzle-orm';
 import { OUTBOX_CHANNEL, outboxNotification, recordEvents, type DomainEvent } from '../../core/outbox.js';
 import { outboxEvents } from '../../subgraphs/order/tables.js';
 import { createMerchant, createProduct, placeOrder } from '../helpers/factories.js';
-import { ORDER_EVENTS, connectWs, subscribeWs, type Received } from '../helpers/messages.js';
+import { ORDER_EVENTS, connectWs, paidEvent, subscribeWs, type Collector, type Received } from '../helpers/messages.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 
 let t: TestPlatform;
@@ -48,6 +48,22 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10
   }
 }
 
+/**
+ * Commits one more event: a stream that is caught up gets it from its NOTIFY, without reading the
+ * outbox. Returns the channel's counters after it arrived.
+ */
+async function nextComesFromNotify(sub: Collector, event: DomainEvent, previous: ReturnType<typeof stats>) {
+  const count = sub.received.length + 1;
+  await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [event]));
+  await sub.waitFor(count);
+  await quiet(300);
+  const now = stats();
+  expect(sub.received).toHaveLength(count);
+  expect(now.eventsNotified - previous.eventsNotified).toBe(1);
+  expect(now.outboxReads).toBe(previous.outboxReads);
+  return now;
+}
+
 /** A merchant with one order, and a subscriber that has received its CREATED event and is caught up. */
 async function caughtUpSubscriber() {
   const merchant = await createMerchant(t);
@@ -59,13 +75,7 @@ async function caughtUpSubscriber() {
   const sub = subscribeWs(client, ORDER_EVENTS);
   await sub.waitFor(1);
   await quiet(300);
-  const event = (note: string): DomainEvent => ({
-    merchantId: merchant.id,
-    aggregateType: 'order',
-    aggregateId: order.id,
-    type: 'order.paid',
-    payload: { orderId: order.id, number: order.number, status: 'PAID', previousStatus: 'PENDING_PAYMENT', note },
-  });
+  const event = (note: string) => paidEvent(merchant.id, order, note);
   return { merchant, sub, client, event };
 }
 
@@ -123,13 +133,7 @@ test('a NOTIFY that arrives while the stream reads the outbox, for an event that
   expect(afterSeam.outboxReads - before.outboxReads).toBe(1);
 
   // The read found everything: the stream is caught up, and the next event comes from its NOTIFY.
-  await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [event('after the seam')]));
-  await sub.waitFor(4);
-  await quiet(300);
-  const end = stats();
-  expect(sub.received).toHaveLength(4);
-  expect(end.eventsNotified - afterSeam.eventsNotified).toBe(1);
-  expect(end.outboxReads).toBe(afterSeam.outboxReads);
+  await nextComesFromNotify(sub, event('after the seam'), afterSeam);
   const got = eventsOf(sub.received);
   expect(got.map((e) => e.id)).toEqual(await outboxIds(merchant.id));
   expect(new Set(got.map((e) => e.id)).size).toBe(4);
@@ -161,12 +165,7 @@ test('events committed while the listener connection is down are read once it is
   expect(afterReconnect.eventsNotified - before.eventsNotified).toBe(0);
 
   // Listening again, and caught up: the next event travels in its NOTIFY, with no read.
-  await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [event('after the reconnect')]));
-  await sub.waitFor(5);
-  await quiet(300);
-  const end = stats();
-  expect(end.eventsNotified - afterReconnect.eventsNotified).toBe(1);
-  expect(end.outboxReads).toBe(afterReconnect.outboxReads);
+  await nextComesFromNotify(sub, event('after the reconnect'), afterReconnect);
   const got = eventsOf(sub.received);
   expect(got.map((e) => e.id)).toEqual(await outboxIds(merchant.id));
   expect(got.slice(1).every((e) => e.type === 'PAID' && e.attempt === 1)).toBe(true);
