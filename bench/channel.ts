@@ -135,6 +135,40 @@ export function postgresCpuMs(): number {
   return (ticks * 1000) / 100; // clock ticks (USER_HZ 100)
 }
 
+/**
+ * CPU time (ms) so far of each PostgreSQL process of the bench's database and of the server's own
+ * processes (WAL writer, checkpointer...), keyed by pid, with its client's application_name (the
+ * services name their pools: portico-gateway, portico-order, portico-gateway-listen...) or its
+ * backend type. Compared per pid between two readings, so that a burst's server time can be split by
+ * who asked for it.
+ */
+async function postgresCpuByPid(pool: pg.Pool): Promise<Map<number, { name: string; ms: number }>> {
+  const { rows } = await pool.query<{ pid: number; name: string }>(
+    `select pid, case when datname = current_database() and application_name <> '' then application_name else backend_type end as name
+     from pg_stat_activity where datname = current_database() or datname is null`,
+  );
+  const out = new Map<number, { name: string; ms: number }>();
+  for (const { pid, name } of rows) {
+    try {
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out.set(pid, { name, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 });
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/** PostgreSQL CPU (ms) between two readings of postgresCpuByPid, per client name (processes in both readings only). */
+function postgresCpuByClient(before: Map<number, { name: string; ms: number }>, after: Map<number, { name: string; ms: number }>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [pid, { name, ms }] of after) {
+    const then = before.get(pid);
+    if (then) out[name] = (out[name] ?? 0) + ms - then.ms;
+  }
+  return out;
+}
+
 /** Measures a stretch: the machine's busy and stolen shares (of all cores) and this bench process's CPU share (of one core). */
 function stretch() {
   const machine = machineCpu();
@@ -495,6 +529,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         lastReceiptMs: number;
         gatewayCpuMs: number;
         cpuMs: Record<string, number>;
+        postgresByClient: Record<string, number>;
         deliveries: number;
         machine: { machineCpuBusy: number; machineCpuStolen: number; benchClientCpuShare: number };
       };
@@ -510,6 +545,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         const start = await maxPosition();
         const cpuBefore = cpu();
         const servicesBefore = services();
+        const postgresBefore = await postgresCpuByPid(sqlPool);
         const commits = new Map<string, number>();
         const measure = stretch();
         const t0 = Date.now();
@@ -529,7 +565,9 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         await awaitDelivery(subscribers, events, `d-channel-burst/${shape.target}/${kind}`);
         const machine = measure();
         const { upper, lower, lastReceipt } = latenciesOf(subscribers, events);
-        rounds.push({ kind, upper, lower, spanMs, lastReceiptMs: lastReceipt - t0, gatewayCpuMs: cpu() - cpuBefore, cpuMs: perUnit(servicesBefore, services(), 1), deliveries: upper.length, machine });
+        const cpuMs = perUnit(servicesBefore, services(), 1);
+        const postgresByClient = postgresCpuByClient(postgresBefore, await postgresCpuByPid(sqlPool));
+        rounds.push({ kind, upper, lower, spanMs, lastReceiptMs: lastReceipt - t0, gatewayCpuMs: cpu() - cpuBefore, cpuMs, postgresByClient, deliveries: upper.length, machine });
         // Consumers acknowledge what they applied, once each after the burst.
         await mapLimit(subscribers, 50, (s) => s.ack());
         await sleep(1000);
@@ -572,6 +610,13 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
           cpuPerDeliveryMs: perUnit({}, sumOf(mine.map((r) => r.cpuMs)), deliveries),
           // Per burst, the CPU the busiest parts spent (ms): a slow burst shows which part it waited on.
           cpuMsPerBurst: Object.fromEntries(['gateway', 'order', 'postgres'].map((name) => [name, mine.map((r) => Math.round(r.cpuMs[name] ?? NaN))])),
+          // PostgreSQL's share of each burst by who asked (application_name, or the server's own process type).
+          postgresCpuMsPerBurstByClient: Object.fromEntries(
+            [...new Set(mine.flatMap((r) => Object.keys(r.postgresByClient)))]
+              .map((name) => [name, mine.map((r) => Math.round(r.postgresByClient[name] ?? 0))] as const)
+              .filter(([, values]) => values.some((v) => v > 0))
+              .sort(([a], [b]) => a.localeCompare(b)),
+          ),
           machineCpuBusy: mine.map((r) => r.machine.machineCpuBusy),
           machineCpuStolen: mine.map((r) => r.machine.machineCpuStolen),
           benchClientCpuShare: mine.map((r) => r.machine.benchClientCpuShare),
