@@ -289,6 +289,39 @@ test('a manual push requested while nobody listens reaches the next connection; 
   await again.dispose();
 });
 
+test('a manual push of a message never pushed (filtered out, then acknowledged) pushes it; its record lists every push', async () => {
+  const m = await shop();
+  const client = connectWs(t.url, m.token);
+  const sub = subscribeWs(client, 'subscription { orderEvents(types: [PAID]) { id cursor type reason order { number } } }');
+  await wait(300);
+  const order = await newOrder(m);
+  const paid = await t.gql<any>(m.token, 'mutation($id: ID!) { payOrder(input: { orderId: $id }) { order { status } } }', { id: order.id });
+  expect(paid.errors).toBeUndefined();
+  const [first] = await sub.waitFor(1);
+  expect(first!.data!.orderEvents).toMatchObject({ type: 'PAID', reason: 'LIVE' });
+  // The acknowledgement covers the CREATED event the filter left out: it was never pushed.
+  expect((await t.gql(m.token, 'mutation($c: MessageCursor!) { acknowledgeMessages(upTo: $c) { acknowledgedCursor } }', { c: first!.data!.orderEvents.cursor })).errors).toBeUndefined();
+  const [created] = rows<{ id: string }>(await t.platform.database.db.execute(sql`select id from "order".outbox_events where aggregate_id = ${order.id} and type = 'order.created'`));
+  const requested = await t.gql<any>(m.token, 'mutation($ids: [ID!]!) { redeliverMessages(ids: $ids) { queued unknown } }', { ids: [created!.id] });
+  expect(requested.data.redeliverMessages).toEqual({ queued: [created!.id], unknown: [] });
+
+  // Asked for, it is pushed (MANUAL), on the open subscription.
+  const [manual] = (await sub.waitFor(2)).slice(1);
+  expect(manual!.data!.orderEvents).toMatchObject({ id: created!.id, type: 'CREATED', reason: 'MANUAL', order: { number: order.number } });
+  // The request wrote the record (with the original payload); the push is a delivery of it.
+  const listed = await t.gql<any>(m.token, '{ messageRecords(topics: [ORDERS]) { nodes { id type payload deliveries { reason attempt pushed } } } }');
+  expect(listed.errors).toBeUndefined();
+  const byId = new Map(listed.data.messageRecords.nodes.map((n: { id: string }) => [n.id, n]));
+  expect(byId.get(created!.id)).toMatchObject({ type: 'order.created', payload: { orderId: order.id, status: 'PENDING_PAYMENT' } });
+  const deliveries = (byId.get(created!.id) as { deliveries: { reason: string; attempt: number; pushed: any }[] }).deliveries;
+  expect(deliveries.map((d) => [d.reason, d.attempt])).toEqual([['MANUAL', 1]]);
+  expect(deliveries[0]!.pushed.data.orderEvents).toMatchObject({ id: created!.id, order: { number: order.number } });
+  // The PAID event's record holds its one push.
+  expect((byId.get(first!.data!.orderEvents.id) as { deliveries: { reason: string }[] }).deliveries.map((d) => d.reason)).toEqual(['LIVE']);
+  sub.stop();
+  await client.dispose();
+});
+
 test('SSE bodies are bounded and read only for an authorized caller; the gateway stays up', async () => {
   const m = await shop();
   const streamUrl = t.url.replace(/\/graphql$/, '/graphql/stream');

@@ -209,10 +209,11 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
 
     /**
      * Marks events for a manual push to the app's next (or current) subscription. Events never pushed
-     * get their record now. Returns the ids found; ids that are not this app's events of this merchant
+     * get their record now (marked too: a message an acknowledgement covered without pushing it, one
+     * a `types` filter left out, is pushed all the same). Returns the events found; ids that are not
+     * this app's events of this merchant, and events at or below the stream's floor (not the app's),
      * are left out.
      */
-    /** Queues the given events for a manual push; events at or below the stream's floor are not the app's and are left out. */
     async requestRedelivery(appKey: string, merchantId: string, sources: readonly MessageSource[], ids: readonly string[], floor: Partial<Record<MessageSource, number>> = {}): Promise<OutboxEvent[]> {
       const events = (await this.eventsById(merchantId, sources, ids)).filter((e) => e.position > (floor[e.source] ?? 0));
       if (!events.length) return [];
@@ -220,7 +221,7 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
         const key = await crypto.currentKey(tx, appKey);
         await tx
           .insert(messageRecords)
-          .values(events.map((e) => recordValues(appKey, e, key)))
+          .values(events.map((e) => ({ ...recordValues(appKey, e, key), redeliverRequestedAt: sql`now()` })))
           .onConflictDoUpdate({
             target: [messageRecords.appKey, messageRecords.merchantId, messageRecords.source, messageRecords.position],
             set: { redeliverRequestedAt: sql`now()` },
@@ -250,48 +251,43 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
     },
 
     /**
-     * Writes the records (first push) and the delivery attempts of a batch of pushes in one
-     * statement (atomic on its own, one round trip): the rows go as two JSON parameters, so the
-     * statement's text is the same whatever the batch size (a burst writes about a thousand rows).
+     * Writes a batch of pushes in one statement (atomic on its own, one round trip). A push of a
+     * message the app has no record of yet writes the record with the push in it (one row); any
+     * other push (a re-push, a second connection's push of the same message, the first push of a
+     * record a manual-push request wrote) is a row of message_deliveries. The rows go as one JSON
+     * parameter, so the statement's text is the same whatever the batch size (a burst writes about
+     * a thousand).
      */
     async recordDeliveries(deliveries: readonly DeliveryToRecord[]): Promise<void> {
       if (!deliveries.length) return;
       const keys = new Map<string, { version: number; key: Buffer }>();
       for (const d of deliveries) if (!keys.has(d.appKey)) keys.set(d.appKey, await crypto.currentKey(db, d.appKey));
-      const records = new Map<string, ReturnType<typeof recordRow>>();
-      const attempts = [];
+      const rows: { id: string; row: ReturnType<typeof pushRow> }[] = [];
+      const seen = new Set<string>();
       for (const d of deliveries) {
-        const { appKey, event } = d;
-        const key = keys.get(appKey)!;
-        const id = `${appKey}|${event.merchantId}|${event.source}|${event.position}`;
-        if (!records.has(id)) records.set(id, recordRow(appKey, event, key));
-        attempts.push({
-          a: appKey,
-          m: event.merchantId,
-          s: event.source,
-          p: event.position,
-          c: d.connectionId,
-          t: d.transport,
-          r: d.reason,
-          n: d.attempt,
-          v: key.version,
-          b: cryptoSeal(key.key, JSON.stringify(d.pushed), recordAad(appKey, event.merchantId, event.source, event.position, 'pushed')),
-        });
+        const id = `${d.appKey}|${d.event.merchantId}|${d.event.source}|${d.event.position}`;
+        // Only a message's first push in the batch may write its record.
+        const first = !seen.has(id);
+        seen.add(id);
+        rows.push({ id, row: pushRow(d, keys.get(d.appKey)!, first) });
       }
       // Batches are written concurrently (several connections, several gateways): inserting the
       // records in one order (their key; a function scan returns its rows in order) keeps two
       // batches that share a record from deadlocking.
-      const sorted = [...records].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+      rows.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
       await db.execute(sql`
-        with records as (
-          insert into ${messageRecords} (app_key, merchant_id, source, position, event_id, type, occurred_at, key_version, payload)
-          select a, m, s, p, e, t, o, v, b
-          from jsonb_to_recordset(${JSON.stringify(sorted)}::jsonb) as x(a text, m uuid, s text, p bigint, e uuid, t text, o timestamptz, v int, b text)
+        with pushes as (
+          select * from jsonb_to_recordset(${JSON.stringify(rows.map((r) => r.row))}::jsonb)
+            as x(a text, m uuid, s text, p bigint, f boolean, e uuid, t text, o timestamptz, v int, b text, c text, tr text, r text, n int, pb text)
+        ), records as (
+          insert into ${messageRecords} (app_key, merchant_id, source, position, event_id, type, occurred_at, key_version, payload, connection_id, transport, reason, attempt, pushed)
+          select a, m, s, p, e, t, o, v, b, c, tr, r, n, pb from pushes where f
           on conflict do nothing
+          returning app_key, merchant_id, source, position
         )
         insert into ${messageDeliveries} (app_key, merchant_id, source, position, connection_id, transport, reason, attempt, key_version, pushed)
-        select a, m, s, p, c, t, r, n, v, b
-        from jsonb_to_recordset(${JSON.stringify(attempts)}::jsonb) as x(a text, m uuid, s text, p bigint, c text, t text, r text, n int, v int, b text)`);
+        select a, m, s, p, c, tr, r, n, v, pb from pushes x
+        where not (x.f and exists (select 1 from records w where w.app_key = x.a and w.merchant_id = x.m and w.source = x.s and w.position = x.p))`);
     },
 
     /** An app's records for a merchant, newest first, with their delivery attempts, decrypted. */
@@ -329,13 +325,26 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
       const decrypt = async (version: number, sealed: string, aad: string) => JSON.parse(openSealed(await crypto.keyVersion(db, appKey, version), sealed, aad).toString('utf8')) as unknown;
       const items = [];
       for (const r of page) {
+        const { connectionId, transport, reason, attempt, pushed, ...record } = r;
+        // The push that wrote the record (if one did) came first; the others are in message_deliveries.
+        const own = deliveries.filter((d) => d.source === r.source && d.position === r.position);
+        const all =
+          pushed !== null && connectionId !== null && transport !== null && reason !== null && attempt !== null
+            ? [{ connectionId, transport, reason, attempt, keyVersion: r.keyVersion, pushed, pushedAt: r.firstPushedAt }, ...own]
+            : own;
         items.push({
-          ...r,
+          ...record,
           payload: await decrypt(r.keyVersion, r.payload, recordAad(appKey, merchantId, r.source, r.position, 'payload')),
           deliveries: await Promise.all(
-            deliveries
-              .filter((d) => d.source === r.source && d.position === r.position)
-              .map(async (d) => ({ ...d, pushed: await decrypt(d.keyVersion, d.pushed, recordAad(appKey, merchantId, d.source, d.position, 'pushed')) })),
+            all.map(async (d) => ({
+              connectionId: d.connectionId,
+              transport: d.transport,
+              reason: d.reason,
+              attempt: d.attempt,
+              pushedAt: d.pushedAt,
+              keyVersion: d.keyVersion,
+              pushed: await decrypt(d.keyVersion, d.pushed, recordAad(appKey, merchantId, r.source, r.position, 'pushed')),
+            })),
           ),
         });
       }
@@ -403,8 +412,16 @@ function recordValues(appKey: string, event: OutboxEvent, key: { version: number
   };
 }
 
-/** A record as recordDeliveries writes it (short keys: a burst sends a thousand of them as JSON). */
-function recordRow(appKey: string, event: OutboxEvent, key: { version: number; key: Buffer }) {
+/**
+ * A push as recordDeliveries writes it (short keys: a burst sends a thousand of them as JSON). `f`:
+ * the message's first push in the batch, which writes its record (with the original payload `b`) if
+ * there is none yet; the record's fields go only with it.
+ */
+function pushRow(d: DeliveryToRecord, key: { version: number; key: Buffer }, first: boolean) {
+  const { appKey, event } = d;
+  const pushed = cryptoSeal(key.key, JSON.stringify(d.pushed), recordAad(appKey, event.merchantId, event.source, event.position, 'pushed'));
+  const push = { a: appKey, m: event.merchantId, s: event.source, p: event.position, f: first, v: key.version, c: d.connectionId, tr: d.transport, r: d.reason, n: d.attempt, pb: pushed };
+  if (!first) return push;
   const r = recordValues(appKey, event, key);
-  return { a: r.appKey, m: r.merchantId, s: r.source, p: r.position, e: r.eventId, t: r.type, o: r.occurredAt.toISOString(), v: r.keyVersion, b: r.payload };
+  return { ...push, e: r.eventId, t: r.type, o: r.occurredAt.toISOString(), b: r.payload };
 }

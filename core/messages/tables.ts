@@ -34,7 +34,14 @@ export const messageKeys = appManagement.table(
   (t) => [primaryKey({ columns: [t.appKey, t.version] })],
 );
 
-/** A message an app was pushed at least once: the event, its original payload (encrypted) and its acknowledgement. */
+/**
+ * A message an app was pushed at least once: the event, its original payload (encrypted) and its
+ * acknowledgement. A record written by a push holds that first push too (connection, transport,
+ * reason, attempt, what was pushed, at `firstPushedAt`, sealed with the record's key version): one
+ * row per first push instead of two, the common case of a burst. Later pushes of the message, and the
+ * first push of a record that a manual-push request created before anything was pushed, are rows of
+ * `message_deliveries`; records written before these columns existed keep all of theirs there.
+ */
 export const messageRecords = appManagement.table(
   'message_records',
   {
@@ -51,10 +58,15 @@ export const messageRecords = appManagement.table(
     acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true, precision: 3 }),
     /** Set by `redeliverMessages` (manual push); cleared when pushed again. */
     redeliverRequestedAt: timestamp('redeliver_requested_at', { withTimezone: true, precision: 3 }),
+    /** The push that wrote the record (null when a manual-push request wrote it, or before these columns). */
+    connectionId: text('connection_id'),
+    transport: text('transport', { enum: ['ws', 'sse'] }),
+    reason: text('reason', { enum: ['LIVE', 'REPUSH', 'MANUAL', 'REPLAY'] }),
+    attempt: integer('attempt'),
+    pushed: text('pushed'),
   },
   (t) => [
     primaryKey({ columns: [t.appKey, t.merchantId, t.source, t.position] }),
-    index('message_records_event_idx').on(t.appKey, t.eventId),
     index('message_records_redeliver_idx').on(t.appKey, t.merchantId).where(sql`${t.redeliverRequestedAt} is not null`),
     index('message_records_pushed_idx').on(t.appKey, t.merchantId, t.firstPushedAt),
   ],
