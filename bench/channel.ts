@@ -8,7 +8,7 @@
  * d. burst: 1,000 subscribers on one gateway receive a burst of order events. Two shapes:
  *    1,000 merchants with one subscriber each (one event per merchant), and fan-out: 100 merchants
  *    with 10 apps subscribed each (one event per merchant, ten deliveries of it). Each burst is made
- *    two ways, alternated after a warm-up burst: real `payOrder` mutations (PENDING_PAYMENT → PAID:
+ *    two ways, alternated after BENCH_CHANNEL_WARMUP (3) warm-up bursts of each: real `payOrder` mutations (PENDING_PAYMENT → PAID:
  *    order, history and outbox row in one transaction, then NOTIFY), sent straight to the order
  *    subgraph with a context token as the gateway would forward them, BENCH_CHANNEL_PRODUCERS (16)
  *    at a time, so that the gateway under test spends its CPU on delivery only; and the same number
@@ -68,6 +68,13 @@ export interface ChannelBenchContext {
 
 const env = process.env;
 const BURSTS = Number(env.BENCH_CHANNEL_BURSTS ?? 3);
+/**
+ * Warm-up bursts of each producer before the measured ones (reported apart, not counted): the
+ * services' code is not yet optimized by V8 after one (in the first sessions' runs the order
+ * subgraph spent 150-190 ms of CPU on each of the two bursts after a single warm-up, 70-90 ms on the
+ * later ones; the gateway likewise), so with one the measured figures were partly those of a start.
+ */
+const WARM_UP_BURSTS = Number(env.BENCH_CHANNEL_WARMUP ?? 3);
 const RATES = (env.BENCH_CHANNEL_RATES ?? '100,200,400,800').split(',').map(Number).filter((n) => n > 0);
 /** Who produces the sustained events: `sql` (one transaction per event into the outbox) or `api` (payOrder). */
 const PRODUCER = env.BENCH_CHANNEL_PRODUCER ?? 'sql';
@@ -210,6 +217,13 @@ interface OrderEventMessage {
   errors?: { message: string }[];
 }
 
+/**
+ * What all subscribers received since the last startRound(), and the problems they met: waiting for
+ * a burst polls these two numbers, not every subscriber (the bench shares the machine with what it
+ * measures, so its own bookkeeping during a burst must cost next to nothing).
+ */
+const tally = { received: 0, problems: 0 };
+
 /** One WebSocket connection (one token: one app acting for one merchant) with one orderEvents subscription. */
 class Subscriber {
   readonly client: Client;
@@ -219,7 +233,13 @@ class Subscriber {
   private seen = new Set<string>();
   duplicates = 0;
   received = 0;
-  problems: string[] = [];
+  readonly problems = {
+    list: [] as string[],
+    push(problem: string) {
+      tally.problems++;
+      this.list.push(problem);
+    },
+  };
   lastCursor: string | undefined;
   unacked = 0;
   lastAckAt = Date.now();
@@ -289,12 +309,15 @@ class Subscriber {
     }
     this.seen.add(event.id);
     this.round.set(event.id, at);
+    tally.received++;
     if (this.unacked >= this.ackEvery) void this.ack();
     this.onEvent?.(event.id, at);
   }
 
+  /** A new round: its receipts, and the tally's count, start from nothing. */
   startRound() {
     this.round = new Map();
+    tally.received = 0;
   }
 
   /** Acknowledges up to the last event received (one acknowledgement at a time). */
@@ -328,27 +351,39 @@ interface CommittedEvent {
   id: string;
   merchantId: string;
   orderId: string;
-  /** `occurred_at`: taken before the commit (latency from here is an upper bound). */
+  /** `occurred_at`: taken when the event was written, before the rest of its transaction. */
   occurredAt: number;
+  /**
+   * The last moment known before the commit: for the outbox producers, the database clock after the
+   * transaction's last statement, just before COMMIT; for payOrder (whose transaction the order
+   * subgraph runs), `occurred_at`. Latency from here is an upper bound.
+   */
+  commitIssuedAt: number;
   /** When the producer saw the commit done (mutation response, or COMMIT returned): a lower bound. */
   committedAt: number;
 }
 
-/** Commit-to-receipt latencies of one round: from occurred_at (upper bound) and from the producer's commit (lower bound). */
+/**
+ * Commit-to-receipt latencies of one round: from just before COMMIT (upper bound), from the
+ * producer's commit (lower bound), and from `occurred_at` (the upper bound of sessions before
+ * 2026-12-01, which also counted the rest of the producer's transaction).
+ */
 function latenciesOf(subscribers: Subscriber[], events: CommittedEvent[]) {
   const byId = new Map(events.map((e) => [e.id, e]));
   const upper: number[] = [];
   const lower: number[] = [];
+  const fromOccurred: number[] = [];
   let lastReceipt = 0;
   for (const s of subscribers) {
     for (const [id, receivedAt] of s.round) {
       const e = byId.get(id)!;
-      upper.push(receivedAt - e.occurredAt);
+      upper.push(receivedAt - e.commitIssuedAt);
       lower.push(receivedAt - e.committedAt);
+      fromOccurred.push(receivedAt - e.occurredAt);
       lastReceipt = Math.max(lastReceipt, receivedAt);
     }
   }
-  return { upper, lower, lastReceipt };
+  return { upper, lower, fromOccurred, lastReceipt };
 }
 
 export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<void> {
@@ -382,6 +417,8 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
 
     const maxPosition = async () => Number((await sqlPool.query<{ p: string }>('select coalesce(max(position), 0) as p from "order".outbox_events')).rows[0]!.p);
     /** The events committed after a position, with the producer's commit times (keyed by event id, or by order id for payOrder). */
+    /** Per event id, the database clock just before its transaction's COMMIT (the outbox producers). */
+    const commitIssued = new Map<string, number>();
     async function committedAfter(position: number, commits: Map<string, number>): Promise<CommittedEvent[]> {
       const { rows } = await sqlPool.query<{ id: string; merchant_id: string; aggregate_id: string; at: string }>(
         `select id, merchant_id, aggregate_id, (extract(epoch from occurred_at) * 1000)::float8 as at from "order".outbox_events where position > $1 order by position`,
@@ -390,7 +427,8 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
       return rows.map((r) => {
         const committedAt = commits.get(r.id) ?? commits.get(r.aggregate_id);
         if (committedAt === undefined) throw new Error(`event ${r.id} was not produced by this round`);
-        return { id: r.id, merchantId: r.merchant_id, orderId: r.aggregate_id, occurredAt: Number(r.at), committedAt };
+        const occurredAt = Number(r.at);
+        return { id: r.id, merchantId: r.merchant_id, orderId: r.aggregate_id, occurredAt, commitIssuedAt: commitIssued.get(r.id) ?? occurredAt, committedAt };
       });
     }
 
@@ -411,6 +449,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
      * Commits order events straight into the order outbox in one transaction, as core/outbox.ts
      * writes them: the per-merchant ordering locks (sorted), the rows, one NOTIFY per merchant with
      * its last position and its events (outboxNotification). Each event names a real order of its merchant. Returns when COMMIT returned.
+     * Records, per event, the database clock after the NOTIFYs, just before COMMIT (commitIssued).
      */
     async function commitOutbox(events: { merchantId: string; orderId: string }[], commits: Map<string, number>): Promise<void> {
       const ids = events.map(() => crypto.randomUUID());
@@ -434,7 +473,12 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
           byMerchant.set(r.merchant_id, rows);
         }
         const notifications = [...byMerchant].map(([merchantId, rows]) => outboxNotification('order', merchantId, rows));
-        await client.query(`select pg_notify('portico_outbox', n) from unnest($1::text[]) as n`, [notifications]);
+        const notified = await client.query<{ at: number }>(
+          `select (extract(epoch from max(t)) * 1000)::float8 as at from (select pg_notify('portico_outbox', n), clock_timestamp() as t from unnest($1::text[]) as n) x`,
+          [notifications],
+        );
+        const issuedAt = Number(notified.rows[0]!.at);
+        for (const id of ids) commitIssued.set(id, issuedAt);
         await client.query('commit');
       } catch (error) {
         await client.query('rollback');
@@ -446,8 +490,16 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
       for (const id of ids) commits.set(id, at);
     }
 
-    /** Waits until every subscriber received every committed event of its merchant; fails the run otherwise. */
-    async function awaitDelivery(subscribers: Subscriber[], events: CommittedEvent[], label: string) {
+    /**
+     * Waits until every subscriber received every committed event of its merchant; fails the run
+     * otherwise. While the deliveries come, it watches only the tally (how many arrived); the
+     * committed events are read from the database, and checked one by one, once they have: neither
+     * a query nor a scan of the subscribers competes with the deliveries being measured.
+     */
+    async function awaitDelivery(subscribers: Subscriber[], expectedDeliveries: number, readEvents: () => Promise<CommittedEvent[]>, label: string): Promise<CommittedEvent[]> {
+      const deadline = Date.now() + DELIVERY_DEADLINE_MS;
+      while (tally.received < expectedDeliveries && !tally.problems && Date.now() <= deadline) await sleep(10);
+      const events = await readEvents();
       const byMerchant = new Map<string, CommittedEvent[]>();
       for (const e of events) {
         const list = byMerchant.get(e.merchantId);
@@ -455,10 +507,9 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         else byMerchant.set(e.merchantId, [e]);
       }
       const missingOf = (s: Subscriber) => (byMerchant.get(s.merchantId) ?? []).filter((e) => !s.round.has(e.id));
-      const deadline = Date.now() + DELIVERY_DEADLINE_MS;
       for (;;) {
-        const problems = subscribers.filter((s) => s.problems.length);
-        if (problems.length) throw new Error(`${label}: ${problems.length} subscribers failed, e.g. ${problems[0]!.problems.slice(0, 3).join('; ')}\n${tail(ctx.gatewayOutput())}`);
+        const problems = subscribers.filter((s) => s.problems.list.length);
+        if (problems.length) throw new Error(`${label}: ${problems.length} subscribers failed, e.g. ${problems[0]!.problems.list.slice(0, 3).join('; ')}\n${tail(ctx.gatewayOutput())}`);
         const waiting = subscribers.filter((s) => missingOf(s).length);
         if (!waiting.length) break;
         if (Date.now() > deadline) {
@@ -476,6 +527,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         const foreign = [...s.round.keys()].filter((id) => !expected.has(id));
         if (foreign.length) throw new Error(`${label}: ${s.appKey}/${s.merchantId} received ${foreign.length} events that were not committed for it in this round (e.g. ${foreign[0]})`);
       }
+      return events;
     }
 
     const cpu = () => ctx.cpuMs(ctx.pids.gateway);
@@ -504,7 +556,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
     for (const shape of burstShapes) {
       const merchants = await setup.merchants(shape.merchants);
       const apps = await setup.apps(shape.apps);
-      const orders = await setup.pendingOrders(merchants, BURSTS + 1);
+      const orders = await setup.pendingOrders(merchants, BURSTS + WARM_UP_BURSTS);
       const at = new Date(Date.now() + 1);
       const streams = merchants.flatMap((merchantId) => apps.map((appKey) => ({ appKey, merchantId })));
       const openedAt = Date.now();
@@ -525,6 +577,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         kind: 'payOrder' | 'one-transaction';
         upper: number[];
         lower: number[];
+        fromOccurred: number[];
         spanMs: number;
         lastReceiptMs: number;
         gatewayCpuMs: number;
@@ -534,10 +587,9 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         machine: { machineCpuBusy: number; machineCpuStolen: number; benchClientCpuShare: number };
       };
       const rounds: Round[] = [];
-      // A warm-up round of each kind (the first burst of a kind after start measured up to twice as
-      // slow as the later ones; reported on its own, not counted), then BURSTS rounds of each kind, alternated.
+      // WARM_UP_BURSTS rounds of each kind (reported on their own, not counted), then BURSTS rounds of each kind, alternated.
       const kinds = (['payOrder', 'one-transaction'] as const).filter((kind) => BURST_KINDS.includes(kind));
-      const warmUps: Round['kind'][] = [...kinds];
+      const warmUps: Round['kind'][] = Array.from({ length: WARM_UP_BURSTS }, () => kinds).flat();
       const plan: Round['kind'][] = [...warmUps, ...Array.from({ length: BURSTS }, () => kinds).flat()];
       let paid = 0;
       for (const kind of plan) {
@@ -560,19 +612,18 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
           await commitOutbox(merchants.map((merchantId) => ({ merchantId, orderId: orders.get(merchantId)![0]! })), commits);
         }
         const spanMs = Date.now() - t0;
-        const events = await committedAfter(start, commits);
+        const events = await awaitDelivery(subscribers, subscribers.length, () => committedAfter(start, commits), `d-channel-burst/${shape.target}/${kind}`);
         if (events.length !== merchants.length) throw new Error(`burst: ${events.length} events committed for ${merchants.length} merchants`);
-        await awaitDelivery(subscribers, events, `d-channel-burst/${shape.target}/${kind}`);
         const machine = measure();
-        const { upper, lower, lastReceipt } = latenciesOf(subscribers, events);
+        const { upper, lower, fromOccurred, lastReceipt } = latenciesOf(subscribers, events);
         const cpuMs = perUnit(servicesBefore, services(), 1);
         const postgresByClient = postgresCpuByClient(postgresBefore, await postgresCpuByPid(sqlPool));
-        rounds.push({ kind, upper, lower, spanMs, lastReceiptMs: lastReceipt - t0, gatewayCpuMs: cpu() - cpuBefore, cpuMs, postgresByClient, deliveries: upper.length, machine });
+        rounds.push({ kind, upper, lower, fromOccurred, spanMs, lastReceiptMs: lastReceipt - t0, gatewayCpuMs: cpu() - cpuBefore, cpuMs, postgresByClient, deliveries: upper.length, machine });
         // Consumers acknowledge what they applied, once each after the burst.
         await mapLimit(subscribers, 50, (s) => s.ack());
         await sleep(1000);
       }
-      const problems = subscribers.flatMap((s) => s.problems);
+      const problems = subscribers.flatMap((s) => s.problems.list);
       if (problems.length) throw new Error(`d-channel-burst/${shape.target}: ${problems.slice(0, 3).join('; ')}`);
       const duplicates = subscribers.reduce((n, s) => n + s.duplicates, 0);
       await closeAll(subscribers);
@@ -583,6 +634,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         const mine = measured.filter((r) => r.kind === kind);
         const latency = percentiles(mine.flatMap((r) => r.upper));
         const lower = percentiles(mine.flatMap((r) => r.lower));
+        const fromOccurred = percentiles(mine.flatMap((r) => r.fromOccurred));
         const deliveries = mine.reduce((n, r) => n + r.deliveries, 0);
         ctx.report({
           scenario: 'd-channel-burst',
@@ -602,8 +654,10 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
           max: latency.max,
           p50FromCommitReturned: lower.p50,
           p99FromCommitReturned: lower.p99,
+          p50FromOccurredAt: fromOccurred.p50,
+          p99FromOccurredAt: fromOccurred.p99,
           perBurstP99: mine.map((r) => percentiles(r.upper).p99),
-          warmUpBurstP99: percentiles(cold.find((r) => r.kind === kind)!.upper).p99,
+          warmUpBurstsP99: cold.filter((r) => r.kind === kind).map((r) => percentiles(r.upper).p99),
           lost: 0,
           duplicatesAllRounds: duplicates,
           gatewayCpuPerDeliveryMs: round(mine.reduce((a, r) => a + r.gatewayCpuMs, 0) / deliveries),
@@ -700,12 +754,14 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
           const machine = measure();
           const events = await committedAfter(start, commits);
           if (events.length !== total) throw new Error(`sustained: ${events.length} events committed, ${total} produced`);
-          await awaitDelivery(subscribers, events, `e-channel-sustained/${rate}`);
+          // One subscriber per merchant: a delivery per event.
+          await awaitDelivery(subscribers, events.length, async () => events, `e-channel-sustained/${rate}`);
           const drainMs = Date.now() - windowEnd;
           for (const s of subscribers) s.onEvent = undefined;
-          const { upper, lower, lastReceipt } = latenciesOf(subscribers, events);
+          const { upper, lower, fromOccurred, lastReceipt } = latenciesOf(subscribers, events);
           const latency = percentiles(upper);
           const low = percentiles(lower);
+          const occurred = percentiles(fromOccurred);
           ctx.report({
             scenario: 'e-channel-sustained',
             target: `${rate}-events-per-second`,
@@ -725,6 +781,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
             max: latency.max,
             p50FromCommitReturned: low.p50,
             p99FromCommitReturned: low.p99,
+            p99FromOccurredAt: occurred.p99,
             lost: 0,
             duplicates: subscribers.reduce((n, s) => n + s.duplicates, 0),
             acknowledgements: subscribers.reduce((n, s) => n + s.acks, 0),
@@ -740,7 +797,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         clearInterval(ackTimer);
       }
       await mapLimit(subscribers, 50, (s) => s.ack());
-      const problems = subscribers.flatMap((s) => s.problems);
+      const problems = subscribers.flatMap((s) => s.problems.list);
       if (problems.length) throw new Error(`e-channel-sustained: ${problems.slice(0, 3).join('; ')}`);
       await closeAll(subscribers);
     }
@@ -776,7 +833,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
       let lastCount = 0;
       let lastProgressAt = Date.now();
       while (subscriber.round.size < BACKLOG_EVENTS) {
-        if (subscriber.problems.length) throw new Error(`f-channel-backlog: ${subscriber.problems.slice(0, 3).join('; ')}\n${tail(ctx.gatewayOutput())}`);
+        if (subscriber.problems.list.length) throw new Error(`f-channel-backlog: ${subscriber.problems.list.slice(0, 3).join('; ')}\n${tail(ctx.gatewayOutput())}`);
         const now = Date.now();
         if (subscriber.round.size !== lastCount) {
           lastCount = subscriber.round.size;
