@@ -31,8 +31,9 @@ import { PASSPORT_PATHS, createPassportProxy } from './passport-proxy.js';
 import type { GatewayContext, RequestState } from './plugins/types.js';
 import type { Database } from '../core/db.js';
 import { createMessageCrypto } from '../core/messages/crypto.js';
+import { startRecordWorker } from '../core/messages/record-writer.js';
 import { createMessageStore } from '../core/messages/store.js';
-import { createMessageChannel, type MessageChannel } from './subscriptions/channel.js';
+import { MAX_RECORD_WRITES, createMessageChannel, type MessageChannel } from './subscriptions/channel.js';
 import { createSubscriptionExecutor } from './subscriptions/execution.js';
 import { createSingleFetchPlanner } from './subscriptions/single-fetch.js';
 import { createTransports } from './subscriptions/transports.js';
@@ -164,7 +165,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   if (options.database) {
     const messageCrypto = createMessageCrypto(keys.messageKeks);
     const store = createMessageStore(options.database.db, messageCrypto);
-    channel = createMessageChannel({ database: options.database, store, crypto: messageCrypto, logger: logger.child({ service: 'messages' }), ...config.messages });
+    const channelLogger = logger.child({ service: 'messages' });
+    // With a PostgreSQL server, delivery records are written by a worker thread (see record-writer.ts).
+    const records =
+      options.database.kind === 'postgres' && config.databaseUrl
+        ? await startRecordWorker({ databaseUrl: config.databaseUrl, keks: keys.messageKeks, connections: MAX_RECORD_WRITES, logger: channelLogger })
+        : undefined;
+    channel = createMessageChannel({ database: options.database, store, crypto: messageCrypto, logger: channelLogger, ...config.messages, ...(records ? { records } : {}) });
     await channel.start();
     const executor = createSubscriptionExecutor({
       apollo,

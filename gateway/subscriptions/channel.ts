@@ -17,6 +17,7 @@ import type { Logger } from '../../core/logger.js';
 import { OUTBOX_CHANNEL } from '../../core/outbox.js';
 import { MAX_CONTEXT_BATCH } from '../../core/tokens.js';
 import type { MessageCrypto } from '../../core/messages/crypto.js';
+import { inThreadRecordWriter, type RecordWriter } from '../../core/messages/record-writer.js';
 import { MESSAGE_CONTROL_CHANNEL, type ControlMessage, type DeliveryToRecord, type MessageStore, type OutboxEvent } from '../../core/messages/store.js';
 import { publishedTypes, topicOfSchema, topicOfSource, type MessageSource, type TopicDefinition } from '../../core/messages/topics.js';
 
@@ -61,6 +62,8 @@ export interface ChannelOptions {
   maxInFlight: number;
   /** Events read per query. */
   batchSize?: number;
+  /** Where delivery records are written (default: this thread, with `store`); the channel closes it when it stops. */
+  records?: RecordWriter;
 }
 
 interface InFlight {
@@ -88,11 +91,12 @@ export interface MessageStream extends AsyncIterable<Envelope> {
 const positionKey = (source: string, position: number) => `${source}:${position}`;
 
 /** Record batches written at once (each on its own connection), and records per statement. */
-const MAX_RECORD_WRITES = 4;
+export const MAX_RECORD_WRITES = 4;
 const MAX_RECORDS_PER_WRITE = 1000;
 
 export function createMessageChannel(options: ChannelOptions) {
   const { store, crypto, logger } = options;
+  const records = options.records ?? inThreadRecordWriter(store, crypto);
   const batchSize = options.batchSize ?? 200;
   const byMerchant = new Map<string, Set<Subscriber>>();
   /** What this gateway's streams did since it started (for tests and operators): outbox queries, and the events they pushed first from a read or from a NOTIFY. */
@@ -112,7 +116,7 @@ export function createMessageChannel(options: ChannelOptions) {
   const idle: (() => void)[] = [];
   async function writeRecords(batch: typeof queued) {
     try {
-      await store.recordDeliveries(batch.map((b) => b.delivery));
+      await records.write(batch.map((b) => b.delivery));
       for (const b of batch) b.done();
     } catch (error) {
       // One app's failure (its key cannot be loaded, say) must not fail the other apps' pushes
@@ -130,7 +134,7 @@ export function createMessageChannel(options: ChannelOptions) {
       }
       for (const [appKey, own] of byApp) {
         try {
-          await store.recordDeliveries(own.map((b) => b.delivery));
+          await records.write(own.map((b) => b.delivery));
           for (const b of own) b.done();
         } catch (appError) {
           logger.error({ err: appError, appKey }, 'message channel: delivery records could not be written');
@@ -696,7 +700,10 @@ export function createMessageChannel(options: ChannelOptions) {
     } catch {
       return;
     }
-    if (message.kind === 'key_rotated') return crypto.forget(message.appKey);
+    if (message.kind === 'key_rotated') {
+      records.forget(message.appKey);
+      return crypto.forget(message.appKey);
+    }
     if (!message.merchantId) return;
     for (const subscriber of byMerchant.get(message.merchantId) ?? []) {
       if (subscriber.spec.appKey !== message.appKey) continue;
@@ -746,6 +753,7 @@ export function createMessageChannel(options: ChannelOptions) {
       for (const set of byMerchant.values()) for (const subscriber of set) subscriber.close();
       for (const unlisten of unlisteners.splice(0)) await unlisten().catch(() => {});
       await flush();
+      await records.close();
     },
   };
 }
