@@ -10,6 +10,8 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   CONFLICT: 'CONFLICT',
+  /** The platform could not do it just now, through no fault of the request; `retryable: true` says to try again. */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -21,6 +23,7 @@ const PUBLIC_CODES = new Set<string>([
   ErrorCode.FORBIDDEN,
   ErrorCode.UNAUTHENTICATED,
   ErrorCode.CONFLICT,
+  ErrorCode.SERVICE_UNAVAILABLE,
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'PERSISTED_QUERY_NOT_FOUND',

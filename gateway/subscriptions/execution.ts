@@ -599,7 +599,8 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
         try {
           await stream.recordPush(envelope, result);
         } catch {
-          return { kind: 'error', error: new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, 'The message could not be recorded; reconnect to receive it again') };
+          // Written for the client: nothing is lost (the message stays unacknowledged), it comes again on the next connection.
+          return { kind: 'error', error: new PorticoError(ErrorCode.SERVICE_UNAVAILABLE, 'The message could not be recorded, so it was not sent; subscribe again to receive it', { retryable: true }) };
         }
         return { kind: 'message', envelope, result };
       } catch (error) {
