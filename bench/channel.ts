@@ -176,6 +176,19 @@ function postgresCpuByClient(before: Map<number, { name: string; ms: number }>, 
   return out;
 }
 
+/**
+ * CPU time (ms) of one thread of a process so far: a process's main thread has the process's id
+ * (its JavaScript runs there; V8's GC helpers and a gateway's record worker are other threads).
+ */
+function threadCpuMs(pid: number | undefined, tid: number | undefined): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Measures a stretch: the machine's busy and stolen shares (of all cores) and this bench process's CPU share (of one core). */
 function stretch() {
   const machine = machineCpu();
@@ -536,6 +549,8 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
       const own = process.cpuUsage();
       return {
         ...Object.fromEntries(Object.entries(ctx.pids).map(([name, pid]) => [name, ctx.cpuMs(pid)])),
+        // The gateway's main thread alone: what a burst's last delivery waits for.
+        gatewayMainThread: threadCpuMs(ctx.pids.gateway, ctx.pids.gateway),
         postgres: postgresCpuMs(),
         bench: (own.user + own.system) / 1000,
       };
@@ -663,7 +678,7 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
           gatewayCpuPerDeliveryMs: round(mine.reduce((a, r) => a + r.gatewayCpuMs, 0) / deliveries),
           cpuPerDeliveryMs: perUnit({}, sumOf(mine.map((r) => r.cpuMs)), deliveries),
           // Per burst, the CPU the busiest parts spent (ms): a slow burst shows which part it waited on.
-          cpuMsPerBurst: Object.fromEntries(['gateway', 'order', 'postgres'].map((name) => [name, mine.map((r) => Math.round(r.cpuMs[name] ?? NaN))])),
+          cpuMsPerBurst: Object.fromEntries(['gateway', 'gatewayMainThread', 'order', 'postgres', 'bench'].map((name) => [name, mine.map((r) => Math.round(r.cpuMs[name] ?? NaN))])),
           // PostgreSQL's share of each burst by who asked (application_name, or the server's own process type).
           postgresCpuMsPerBurstByClient: Object.fromEntries(
             [...new Set(mine.flatMap((r) => Object.keys(r.postgresByClient)))]
