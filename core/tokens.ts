@@ -60,9 +60,17 @@ export function callerOfClaims(claims: unknown): Caller {
   };
 }
 
+/** callerKey per caller object (callers are never changed: a caller whose scopes change is a new object). */
+const callerKeys = new WeakMap<Caller, string>();
+
 /** One string per distinct caller (what a context token would say about it). */
 export function callerKey(caller: Caller): string {
-  return [caller.kind, caller.appKey, caller.merchantId ?? '', caller.operatorId ?? '', caller.scopes.join(' '), caller.tokenId ?? '', caller.grantId ?? ''].join('\u0000');
+  let key = callerKeys.get(caller);
+  if (key === undefined) {
+    key = [caller.kind, caller.appKey, caller.merchantId ?? '', caller.operatorId ?? '', caller.scopes.join(' '), caller.tokenId ?? '', caller.grantId ?? ''].join('\u0000');
+    callerKeys.set(caller, key);
+  }
+  return key;
 }
 
 const bodyDigest = (body: string) => crypto.createHash('sha256').update(body, 'utf8').digest();

@@ -481,10 +481,12 @@ export function createMessageChannel(options: ChannelOptions) {
           const readNew = this.dirty;
           this.dirty = false;
           this.liveReady = false;
-          yield* this.manualPushes();
-          yield* this.duePushes();
+          // Each step is an async generator: only entered when it has something to do (a burst wakes a
+          // thousand streams, and each step entered costs allocations for nothing).
+          if (this.checkRedeliveries) yield* this.manualPushes();
+          if (this.anyDue(Date.now())) yield* this.duePushes();
           if (readNew) yield* this.newEvents();
-          yield* this.liveEvents();
+          if (this.anyLive()) yield* this.liveEvents();
           if (this.dirty || this.liveReady || this.terminated) continue;
           // Stopped at the in-flight limit with nothing left to re-push: the acknowledgement that
           // frees room may have been missed, so the stored cursors are asked now and then.
@@ -502,6 +504,18 @@ export function createMessageChannel(options: ChannelOptions) {
       } finally {
         unregister(this);
       }
+    }
+
+    /** Whether an in-flight message is due to be pushed again (duePushes has something to do). */
+    private anyDue(now: number): boolean {
+      for (const entry of this.inFlight.values()) if (entry.dueAt <= now && entry.attempts < options.maxPushAttempts) return true;
+      return false;
+    }
+
+    /** Whether NOTIFYs brought events to push (liveEvents has something to do). */
+    private anyLive(): boolean {
+      for (const list of this.live.values()) if (list.length) return true;
+      return false;
     }
 
     private nextDueIn(): number {
