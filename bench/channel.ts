@@ -631,6 +631,15 @@ export async function runChannelScenarios(ctx: ChannelBenchContext): Promise<voi
         if (events.length !== merchants.length) throw new Error(`burst: ${events.length} events committed for ${merchants.length} merchants`);
         const machine = measure();
         const { upper, lower, fromOccurred, lastReceipt } = latenciesOf(subscribers, events);
+        if (env.BENCH_VERBOSE) {
+          const sorted = [...upper].sort((a, b) => a - b);
+          const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
+          console.error(`burst ${kind}: latency (ms) min ${at(0)} p10 ${at(0.1)} p25 ${at(0.25)} p50 ${at(0.5)} p75 ${at(0.75)} p90 ${at(0.9)} p99 ${at(0.99)} max ${at(1)}`);
+          // Receipts per 10 ms since just before COMMIT: how they arrive over the burst (waves, stalls).
+          const buckets = new Array<number>(Math.floor(sorted.at(-1)! / 10) + 1).fill(0);
+          for (const l of sorted) buckets[Math.max(0, Math.floor(l / 10))]!++;
+          console.error(`burst ${kind}: receipts per 10 ms: ${buckets.join(' ')}`);
+        }
         const cpuMs = perUnit(servicesBefore, services(), 1);
         const postgresByClient = postgresCpuByClient(postgresBefore, await postgresCpuByPid(sqlPool));
         rounds.push({ kind, upper, lower, fromOccurred, spanMs, lastReceiptMs: lastReceipt - t0, gatewayCpuMs: cpu() - cpuBefore, cpuMs, postgresByClient, deliveries: upper.length, machine });
