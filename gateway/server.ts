@@ -173,9 +173,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         : undefined;
     channel = createMessageChannel({ database: options.database, store, crypto: messageCrypto, logger: channelLogger, ...config.messages, ...(records ? { records } : {}) });
     await channel.start();
+    const planSingleFetch = createSingleFetchPlanner(supergraphSdl);
     const executor = createSubscriptionExecutor({
       apollo,
-      singleFetch: { plan: createSingleFetchPlanner(supergraphSdl), send: (serviceName, request, context) => dataSourceFor(serviceName).send(request, context) },
+      singleFetch: { plan: planSingleFetch, warm: planSingleFetch.warm, send: (serviceName, request, context) => dataSourceFor(serviceName).send(request, context) },
       schema: () => apiSchema!,
       channel,
       store,

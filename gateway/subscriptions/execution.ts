@@ -42,6 +42,7 @@ import {
   type VariableDefinitionNode,
 } from 'graphql';
 import { getArgumentValues, getVariableValues } from 'graphql/execution/values.js';
+import { LRUCache } from 'lru-cache';
 import type { Caller } from '../../core/caller.js';
 import { ErrorCode, PorticoError } from '../../core/errors.js';
 import { MAX_CONTEXT_BATCH } from '../../core/tokens.js';
@@ -80,6 +81,8 @@ export interface SubscriptionExecutorOptions {
    */
   singleFetch?: {
     plan(query: string): SingleFetch | null;
+    /** Prepares the planner ahead of the first plan (called when the first subscription opens). */
+    warm?(): void;
     send(serviceName: string, request: { query: string; operationName?: string; variables: Record<string, unknown> }, context: GatewayContext): Promise<{ data?: unknown; errors?: readonly GraphQLFormattedError[] }>;
   };
   schema(): GraphQLSchema;
@@ -121,6 +124,11 @@ interface SubQuery {
   /** Entities per sub-query: within the gateway's query limits (aliases, tokens); 1 after a batch was refused. */
   maxBatch: number;
 }
+
+/** Documents kept by text (see parseShared): how many, their text in all, and the longest one kept. */
+const SHARED_DOCUMENTS = 1000;
+const SHARED_DOCUMENTS_TEXT = 4_000_000;
+const MAX_SHARED_DOCUMENT_TEXT = 16_000;
 
 /** Slots of the re-check interval over which open subscriptions are spread (see watch). */
 const RECHECK_SLOTS = 20;
@@ -170,6 +178,33 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
 
   /** Per selection (the field nodes of one subscription document): the query that resolves it. */
   const subQueries = new WeakMap<FieldNode, SubQuery>();
+  let plannerWarm = false;
+
+  /**
+   * Parsed documents by their text. Subscribers that send the same operation (an ERP's connections
+   * for a thousand merchants) share one DocumentNode, and so one sub-query plan per entity field
+   * (subQueries is keyed by the document's field nodes) instead of one per subscription, planned at
+   * its first event. Bounded by the text's length; long documents are parsed each time.
+   */
+  const documents = new LRUCache<string, DocumentNode>({ max: SHARED_DOCUMENTS, maxSize: SHARED_DOCUMENTS_TEXT, sizeCalculation: (_document, query) => query.length });
+  /** Validation errors of a shared document against the schema it was validated with (the rules depend on nothing else). */
+  const validated = new WeakMap<DocumentNode, { schema: GraphQLSchema; errors: readonly GraphQLError[] }>();
+  function validateShared(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[] {
+    const known = validated.get(document);
+    if (known?.schema === schema) return known.errors;
+    const errors = validate(schema, document, [...specifiedRules, ...options.validationRules]);
+    validated.set(document, { schema, errors });
+    return errors;
+  }
+
+  function parseShared(query: string): DocumentNode {
+    const known = documents.get(query);
+    if (known) return known;
+    // The same token limit as over HTTP, enforced while parsing (a document that fails is not kept).
+    const document = parse(query, { maxTokens: QUERY_LIMITS.maxTokens });
+    if (query.length <= MAX_SHARED_DOCUMENT_TEXT) documents.set(query, document);
+    return document;
+  }
 
   function subQueryFor(info: GraphQLResolveInfo, queryField: string) {
     const cached = subQueries.get(info.fieldNodes[0]!);
@@ -511,6 +546,11 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     if (caller.kind !== 'app' || !caller.merchantId) {
       return errorResult(new PorticoError(ErrorCode.FORBIDDEN, 'Message subscriptions are per merchant: use a token a merchant authorized for the app'));
     }
+    // The sub-query planner is built with the first subscription, not with its first event.
+    if (!plannerWarm) {
+      plannerWarm = true;
+      options.singleFetch?.warm?.();
+    }
     const subscriptionType = schema.getSubscriptionType()!;
     const rootField = operation.selectionSet.selections[0];
     if (operation.selectionSet.selections.length !== 1 || rootField?.kind !== Kind.FIELD) {
@@ -693,6 +733,8 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
   }
 
   return {
+    /** Parses an operation's document (shared with every other operation of the same text); throws a GraphQLError when it does not parse. */
+    parse: parseShared,
     /** Runs one operation for a connection: a single result, or a stream of results for a subscription. */
     async run(request: OperationRequest, connection: Connection, parsed?: DocumentNode): Promise<OperationOutcome> {
       if (typeof request.query !== 'string' || !request.query) return errorResult(new PorticoError(ErrorCode.BAD_USER_INPUT, 'query must be a non-empty string'));
@@ -700,8 +742,7 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
       const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
       let document: DocumentNode;
       try {
-        // The same token limit as over HTTP, enforced while parsing.
-        document = parsed ?? parse(request.query, { maxTokens: QUERY_LIMITS.maxTokens });
+        document = parsed ?? parseShared(request.query);
       } catch (error) {
         return errorResult(new GraphQLError((error as GraphQLError).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } }));
       }
@@ -737,7 +778,7 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
         if (response.body.kind !== 'single') return errorResult(new PorticoError(ErrorCode.INTERNAL_SERVER_ERROR, 'unexpected incremental response'));
         return response.body.singleResult as FormattedExecutionResult;
       }
-      const errors = validate(schema, document, [...specifiedRules, ...options.validationRules]);
+      const errors = validateShared(schema, document);
       if (errors.length) return { errors: errors.map((e) => format(e, { code: 'GRAPHQL_VALIDATION_FAILED' })) };
       return openSubscription(schema, document, operation, rawVariables, operationName, connection, caller);
     },

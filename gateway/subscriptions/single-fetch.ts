@@ -36,27 +36,33 @@ export interface SingleFetch {
 /**
  * Plans queries against the supergraph: the single fetch that answers one, or null if it needs more
  * than that. The planner is built on first use (about 0.2 s), not at start: a gateway without
- * subscriptions never needs it.
+ * subscriptions never needs it. `warm()` builds it ahead (the channel does when its first
+ * subscription opens, so that the first events pushed do not wait for it).
  */
-export function createSingleFetchPlanner(supergraphSdl: string): (query: string) => SingleFetch | null {
+export function createSingleFetchPlanner(supergraphSdl: string): ((query: string) => SingleFetch | null) & { warm(): void } {
   let built: { api: ReturnType<Supergraph['apiSchema']>; planner: QueryPlanner } | undefined;
-  // Each subscription's document is its own (every subscriber sends and the gateway parses its
-  // own), but most select the same fields: planning once per text, not once per subscriber, keeps
-  // the planner (milliseconds a plan) out of a burst's first deliveries.
-  const plans = new LRUCache<string, { plan: SingleFetch | null }>({ max: PLANS });
-  return (query) => {
-    const known = plans.get(query);
-    if (known) return known.plan;
-    const plan = planOnce(query);
-    plans.set(query, { plan });
-    return plan;
-  };
-  function planOnce(query: string): SingleFetch | null {
+  const build = () => {
     if (!built) {
       const supergraph = Supergraph.build(supergraphSdl);
       built = { api: supergraph.apiSchema(), planner: new QueryPlanner(supergraph) };
     }
-    const plan = built.planner.buildQueryPlan(operationFromDocument(built.api, parse(query)));
+    return built;
+  };
+  // Each subscription's document is its own (every subscriber sends and the gateway parses its
+  // own), but most select the same fields: planning once per text, not once per subscriber, keeps
+  // the planner (milliseconds a plan) out of a burst's first deliveries.
+  const plans = new LRUCache<string, { plan: SingleFetch | null }>({ max: PLANS });
+  const plan = (query: string) => {
+    const known = plans.get(query);
+    if (known) return known.plan;
+    const planned = planOnce(query);
+    plans.set(query, { plan: planned });
+    return planned;
+  };
+  return Object.assign(plan, { warm: () => void build() });
+  function planOnce(query: string): SingleFetch | null {
+    const { api, planner } = build();
+    const plan = planner.buildQueryPlan(operationFromDocument(api, parse(query)));
     const node = plan.node;
     if (!node || node.kind !== 'Fetch' || node.operationKind !== OperationTypeNode.QUERY) return null;
     // Anything the gateway would do to the fetch's input or output keeps it on the gateway's path.

@@ -9,7 +9,7 @@
 import crypto from 'node:crypto';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, parse, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { createHandler as createSseHandler } from 'graphql-sse';
@@ -17,7 +17,6 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Caller } from '../../core/caller.js';
 import { HttpError, readBody, sendGraphQLError } from '../../core/http.js';
 import type { Logger } from '../../core/logger.js';
-import { QUERY_LIMITS } from '../plugins/query-limits.js';
 import type { Connection, OperationRequest, SubscriptionExecutor } from './execution.js';
 
 export interface TransportOptions {
@@ -99,7 +98,7 @@ export function createTransports(options: TransportOptions) {
           return [new GraphQLError(`At most ${MAX_OPERATIONS_PER_CONNECTION} operations run at once on one connection`, { extensions: { code: 'BAD_REQUEST' } })];
         }
         try {
-          const document = parse(payload.query, { maxTokens: QUERY_LIMITS.maxTokens });
+          const document = executor.parse(payload.query);
           return { schema: undefined as never, document, contextValue: { request: payload, connection } } as ExecutionArgs;
         } catch (error) {
           return [new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
