@@ -31,13 +31,16 @@ import { PASSPORT_PATHS, createPassportProxy } from './passport-proxy.js';
 import type { GatewayContext, RequestState } from './plugins/types.js';
 import type { Database } from '../core/db.js';
 import { createMessageCrypto } from '../core/messages/crypto.js';
-import { startRecordWorker } from '../core/messages/record-writer.js';
+import { inThreadRecordWriter, splitRecordWriter, startRecordWorker } from '../core/messages/record-writer.js';
 import { createMessageStore } from '../core/messages/store.js';
 import { MAX_RECORD_WRITES, createMessageChannel, type MessageChannel } from './subscriptions/channel.js';
 import { createSubscriptionExecutor } from './subscriptions/execution.js';
 import { createSingleFetchPlanner } from './subscriptions/single-fetch.js';
 import { createTransports } from './subscriptions/transports.js';
 import type { FormattedExecutionResult, GraphQLSchema } from 'graphql';
+
+/** Record batches of at least this many pushes are written by the record worker (see splitRecordWriter). */
+const RECORDS_FOR_THE_WORKER = 32;
 
 /**
  * The supergraph as @apollo/gateway loads it. The composed file links `authenticated` and
@@ -166,10 +169,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const messageCrypto = createMessageCrypto(keys.messageKeks);
     const store = createMessageStore(options.database.db, messageCrypto);
     const channelLogger = logger.child({ service: 'messages' });
-    // With a PostgreSQL server, delivery records are written by a worker thread (see record-writer.ts).
+    // With a PostgreSQL server, a burst's delivery records are written by a worker thread, a few by this one (see record-writer.ts).
     const records =
       options.database.kind === 'postgres' && config.databaseUrl
-        ? await startRecordWorker({ databaseUrl: config.databaseUrl, keks: keys.messageKeks, connections: MAX_RECORD_WRITES, logger: channelLogger })
+        ? splitRecordWriter(
+            inThreadRecordWriter(store, messageCrypto),
+            await startRecordWorker({ databaseUrl: config.databaseUrl, keks: keys.messageKeks, connections: MAX_RECORD_WRITES, logger: channelLogger }),
+            RECORDS_FOR_THE_WORKER,
+          )
         : undefined;
     channel = createMessageChannel({ database: options.database, store, crypto: messageCrypto, logger: channelLogger, ...config.messages, ...(records ? { records } : {}) });
     await channel.start();
