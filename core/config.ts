@@ -53,6 +53,12 @@ const schema = z.object({
   MESSAGE_MAX_PUSH_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   /** Message channel: unacknowledged messages a subscription may have before pushing pauses until an acknowledgement. Default 1000. */
   MESSAGE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(1000),
+  /**
+   * Message channel, with a PostgreSQL server: batches of at least this many delivery records are
+   * written by the gateway's record worker thread, smaller ones by its own thread; 0 writes them all
+   * on its own thread (no worker). Default 32.
+   */
+  MESSAGE_RECORD_WORKER_BATCH: z.coerce.number().int().min(0).max(100_000).default(32),
   /** Seed the demo data set on first start of an empty database. Default true in embedded mode, false with DATABASE_URL. */
   SEED_DEMO: z.enum(['true', 'false']).optional(),
 });
@@ -75,6 +81,8 @@ export interface Config {
   fieldAuthorization: boolean;
   appAccessCacheMs: number;
   messages: { ackTimeoutMs: number; maxPushAttempts: number; maxInFlight: number };
+  /** Record batches of at least this many pushes go to the record worker (PostgreSQL server only); 0: no worker. */
+  messageRecordWorkerBatch: number;
 }
 
 /** Parses an environment (default: this process's) into a Config, or throws listing every bad variable. */
@@ -114,5 +122,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fieldAuthorization: e.FIELD_AUTHORIZATION === 'enforce',
     appAccessCacheMs: e.APP_ACCESS_CACHE_MS,
     messages: { ackTimeoutMs: e.MESSAGE_ACK_TIMEOUT_MS, maxPushAttempts: e.MESSAGE_MAX_PUSH_ATTEMPTS, maxInFlight: e.MESSAGE_MAX_IN_FLIGHT },
+    messageRecordWorkerBatch: e.MESSAGE_RECORD_WORKER_BATCH,
   };
 }

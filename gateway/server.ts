@@ -39,9 +39,6 @@ import { createSingleFetchPlanner } from './subscriptions/single-fetch.js';
 import { createTransports } from './subscriptions/transports.js';
 import type { FormattedExecutionResult, GraphQLSchema } from 'graphql';
 
-/** Record batches of at least this many pushes are written by the record worker (see splitRecordWriter). */
-const RECORDS_FOR_THE_WORKER = 32;
-
 /**
  * The supergraph as @apollo/gateway loads it. The composed file links `authenticated` and
  * `requiresScopes` `for: SECURITY`, which tells a gateway to refuse the schema unless it enforces
@@ -169,13 +166,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const messageCrypto = createMessageCrypto(keys.messageKeks);
     const store = createMessageStore(options.database.db, messageCrypto);
     const channelLogger = logger.child({ service: 'messages' });
-    // With a PostgreSQL server, a burst's delivery records are written by a worker thread, a few by this one (see record-writer.ts).
+    // With a PostgreSQL server, a burst's delivery records are written by a worker thread, a few by
+    // this one (see record-writer.ts): batches of MESSAGE_RECORD_WORKER_BATCH pushes or more (0: none).
     const records =
-      options.database.kind === 'postgres' && config.databaseUrl
+      options.database.kind === 'postgres' && config.databaseUrl && config.messageRecordWorkerBatch > 0
         ? splitRecordWriter(
             inThreadRecordWriter(store, messageCrypto),
             await startRecordWorker({ databaseUrl: config.databaseUrl, keks: keys.messageKeks, connections: MAX_RECORD_WRITES, logger: channelLogger }),
-            RECORDS_FOR_THE_WORKER,
+            config.messageRecordWorkerBatch,
           )
         : undefined;
     channel = createMessageChannel({ database: options.database, store, crypto: messageCrypto, logger: channelLogger, ...config.messages, ...(records ? { records } : {}) });

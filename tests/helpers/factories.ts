@@ -63,3 +63,12 @@ export async function stockOf(t: TestPlatform, token: string, skuId: string): Pr
   if (result.errors) throw new Error(JSON.stringify(result.errors));
   return result.data!.sku.stock;
 }
+
+/** A new merchant with one order placed (one unit of a product of its own), for tests of its events. */
+export async function merchantWithOrder(t: TestPlatform) {
+  const merchant = await createMerchant(t);
+  const product = await createProduct(t, merchant.token, [{ stock: 10 }]);
+  const placed = await placeOrder(t, merchant.token, [{ skuId: product.skus[0]!.id, quantity: 1 }]);
+  if (placed.errors) throw new Error(JSON.stringify(placed.errors));
+  return { merchant, order: placed.data!.placeOrder.order };
+}

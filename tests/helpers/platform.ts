@@ -126,3 +126,31 @@ export async function startTestPlatform(options: { seed?: boolean; dataDir?: str
     },
   };
 }
+
+/**
+ * For a test file on the PostgreSQL server (tests/server-mode/): a platform, and a session of the
+ * file's own on the platform's database (to hold a lock, end a backend), started before the file's
+ * tests and stopped after them.
+ */
+export function platformWithAdminSession(extraEnv: Record<string, string> = {}): { t: TestPlatform; admin: pg.Client } {
+  const session = {} as { t: TestPlatform; admin: pg.Client };
+  beforeAll(async () => {
+    session.t = await startTestPlatform({ extraEnv });
+    session.admin = new pg.Client({ connectionString: session.t.env.DATABASE_URL });
+    await session.admin.connect();
+  });
+  afterAll(async () => {
+    await session.admin?.end();
+    await session.t?.stop();
+  });
+  return session;
+}
+
+/** Polls a condition until it holds (or fails the test after timeoutMs). */
+export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

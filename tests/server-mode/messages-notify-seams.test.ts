@@ -9,44 +9,25 @@
  * connection and no backends to end).
  */
 import crypto from 'node:crypto';
-import pg from 'pg';
 import { sql } from 'drizzle-orm';
 import { OUTBOX_CHANNEL, outboxNotification, recordEvents, type DomainEvent } from '../../core/outbox.js';
 import { outboxEvents } from '../../subgraphs/order/tables.js';
-import { createMerchant, createProduct, placeOrder } from '../helpers/factories.js';
+import { merchantWithOrder } from '../helpers/factories.js';
 import { ORDER_EVENTS, connectWs, paidEvent, subscribeWs, type Collector, type Received } from '../helpers/messages.js';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
+import { platformWithAdminSession, waitUntil } from '../helpers/platform.js';
 
-let t: TestPlatform;
-let admin: pg.Client;
-beforeAll(async () => {
-  // No re-push within a test: every message counted here is a first push.
-  t = await startTestPlatform({ extraEnv: { MESSAGE_ACK_TIMEOUT_MS: '60000' } });
-  admin = new pg.Client({ connectionString: t.env.DATABASE_URL });
-  await admin.connect();
-});
-afterAll(async () => {
-  await admin?.end();
-  await t?.stop();
-});
+// No re-push within a test: every message counted here is a first push.
+const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' });
 
 const quiet = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const stats = () => t.platform.gateway.channel!.stats;
+const stats = () => server.t.platform.gateway.channel!.stats;
 const eventsOf = (received: Received[]) => received.map((r) => r.data!.orderEvents);
 
 async function outboxIds(merchantId: string): Promise<string[]> {
-  const { rows } = await admin.query<{ id: string }>('select id from "order".outbox_events where merchant_id = $1 order by position', [merchantId]);
+  const { rows } = await server.admin.query<{ id: string }>('select id from "order".outbox_events where merchant_id = $1 order by position', [merchantId]);
   return rows.map((r) => r.id);
 }
 
-/** Polls a condition on the server until it holds (or fails the test after timeoutMs). */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await quiet(20);
-  }
-}
 
 /**
  * Commits one more event: a stream that is caught up gets it from its NOTIFY, without reading the
@@ -54,7 +35,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10
  */
 async function nextComesFromNotify(sub: Collector, event: DomainEvent, previous: ReturnType<typeof stats>) {
   const count = sub.received.length + 1;
-  await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [event]));
+  await server.t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [event]));
   await sub.waitFor(count);
   await quiet(300);
   const now = stats();
@@ -66,12 +47,8 @@ async function nextComesFromNotify(sub: Collector, event: DomainEvent, previous:
 
 /** A merchant with one order, and a subscriber that has received its CREATED event and is caught up. */
 async function caughtUpSubscriber() {
-  const merchant = await createMerchant(t);
-  const product = await createProduct(t, merchant.token, [{ stock: 10 }]);
-  const placed = await placeOrder(t, merchant.token, [{ skuId: product.skus[0]!.id, quantity: 1 }]);
-  if (placed.errors) throw new Error(JSON.stringify(placed.errors));
-  const order = placed.data!.placeOrder.order as { id: string; number: string };
-  const client = connectWs(t.url, merchant.token);
+  const { merchant, order } = await merchantWithOrder(server.t);
+  const client = connectWs(server.t.url, merchant.token);
   const sub = subscribeWs(client, ORDER_EVENTS);
   await sub.waitFor(1);
   await quiet(300);
@@ -85,7 +62,7 @@ test('a NOTIFY that arrives while the stream reads the outbox, for an event that
   // Two events in the outbox that nobody has been told about yet (written without their NOTIFYs):
   // the first too large for a NOTIFY to carry, the second small.
   const written = [event('x'.repeat(9000)), event('small')].map((e) => ({ ...e, id: crypto.randomUUID() }));
-  const rows = await t.platform.database.db
+  const rows = await server.t.platform.database.db
     .insert(outboxEvents)
     .values(written.map((e) => ({ id: e.id, merchantId: e.merchantId, aggregateType: e.aggregateType, aggregateId: e.aggregateId, type: e.type, payload: e.payload })))
     .returning({ position: outboxEvents.position, id: outboxEvents.id, occurredAt: outboxEvents.occurredAt });
@@ -99,28 +76,28 @@ test('a NOTIFY that arrives while the stream reads the outbox, for an event that
 
   const before = stats();
   // Reads of the outbox wait while another session holds the table.
-  await admin.query('begin');
-  await admin.query('lock table "order".outbox_events in access exclusive mode');
+  await server.admin.query('begin');
+  await server.admin.query('lock table "order".outbox_events in access exclusive mode');
   try {
-    await t.platform.database.db.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, ${readNotice})`);
+    await server.t.platform.database.db.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, ${readNotice})`);
     // The stream asked for a read, and a session waits to read the table (its query text may not
     // show yet: a statement waiting for a lock while it is parsed still shows the session's last one).
     const readWaiting = async () => {
       if (stats().outboxReads === before.outboxReads) return false;
-      const { rows: waiting } = await admin.query(`select 1 from pg_locks where relation = '"order".outbox_events'::regclass and mode = 'AccessShareLock' and not granted`);
+      const { rows: waiting } = await server.admin.query(`select 1 from pg_locks where relation = '"order".outbox_events'::regclass and mode = 'AccessShareLock' and not granted`);
       return waiting.length > 0;
     };
-    await until('the stream to read the outbox', readWaiting).catch(async (error: Error) => {
-      const { rows: activity } = await admin.query(`select a.pid, a.state, a.wait_event_type, a.wait_event, left(a.query, 120) as query, (select json_agg(json_build_object('rel', l.relation::regclass::text, 'mode', l.mode, 'granted', l.granted, 'type', l.locktype)) from pg_locks l where l.pid = a.pid) as locks from pg_stat_activity a where a.datname = current_database()`);
+    await waitUntil('the stream to read the outbox', readWaiting).catch(async (error: Error) => {
+      const { rows: activity } = await server.admin.query(`select a.pid, a.state, a.wait_event_type, a.wait_event, left(a.query, 120) as query, (select json_agg(json_build_object('rel', l.relation::regclass::text, 'mode', l.mode, 'granted', l.granted, 'type', l.locktype)) from pg_locks l where l.pid = a.pid) as locks from pg_stat_activity a where a.datname = current_database()`);
       throw new Error(`${error.message}; the database's sessions: ${JSON.stringify(activity)}; stats ${JSON.stringify(stats())}, received ${sub.received.length}`);
     });
     // The small event's NOTIFY arrives while that read waits (the read will return that event too).
-    await t.platform.database.db.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, ${liveNotice})`);
+    await server.t.platform.database.db.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, ${liveNotice})`);
     await quiet(300);
     expect(await readWaiting()).toBe(true);
     expect(sub.received).toHaveLength(1);
   } finally {
-    await admin.query('rollback');
+    await server.admin.query('rollback');
   }
 
   await sub.waitFor(3);
@@ -145,15 +122,15 @@ test('a NOTIFY that arrives while the stream reads the outbox, for an event that
 test('events committed while the listener connection is down are read once it is back; then NOTIFYs carry them again', async () => {
   const { merchant, sub, client, event } = await caughtUpSubscriber();
   const listeners = async () =>
-    (await admin.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and query ilike $1`, [`listen%${OUTBOX_CHANNEL}%`])).rows;
+    (await server.admin.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and query ilike $1`, [`listen%${OUTBOX_CHANNEL}%`])).rows;
   const [listener] = await listeners();
   expect(listener).toBeDefined();
 
   const before = stats();
-  await admin.query('select pg_terminate_backend($1)', [listener!.pid]);
-  await until('the listener backend to end', async () => (await listeners()).length === 0);
+  await server.admin.query('select pg_terminate_backend($1)', [listener!.pid]);
+  await waitUntil('the listener backend to end', async () => (await listeners()).length === 0);
   // The gateway reconnects after a second: these commits' NOTIFYs reach no listener of this gateway.
-  for (let i = 0; i < 3; i++) await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [event(`while down ${i}`)]));
+  for (let i = 0; i < 3; i++) await server.t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [event(`while down ${i}`)]));
   expect(await listeners()).toHaveLength(0);
 
   await sub.waitFor(4, 20_000);
