@@ -178,7 +178,6 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
 
   /** Per selection (the field nodes of one subscription document): the query that resolves it. */
   const subQueries = new WeakMap<FieldNode, SubQuery>();
-  let plannerWarm = false;
 
   /**
    * Parsed documents by their text. Subscribers that send the same operation (an ERP's connections
@@ -546,11 +545,8 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     if (caller.kind !== 'app' || !caller.merchantId) {
       return errorResult(new PorticoError(ErrorCode.FORBIDDEN, 'Message subscriptions are per merchant: use a token a merchant authorized for the app'));
     }
-    // The sub-query planner is built with the first subscription, not with its first event.
-    if (!plannerWarm) {
-      plannerWarm = true;
-      options.singleFetch?.warm?.();
-    }
+    // The sub-query planner is built with the first subscription, not with its first event (once: warm() returns at once after that).
+    options.singleFetch?.warm?.();
     const subscriptionType = schema.getSubscriptionType()!;
     const rootField = operation.selectionSet.selections[0];
     if (operation.selectionSet.selections.length !== 1 || rootField?.kind !== Kind.FIELD) {

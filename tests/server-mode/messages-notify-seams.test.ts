@@ -28,7 +28,6 @@ async function outboxIds(merchantId: string): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-
 /**
  * Commits one more event: a stream that is caught up gets it from its NOTIFY, without reading the
  * outbox. Returns the channel's counters after it arrived.
