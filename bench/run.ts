@@ -35,6 +35,13 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const profiled = (process.env.BENCH_PROFILE ?? '').split(',').filter(Boolean);
 /** BENCH_NODE_FLAGS: extra node flags for every service, to try runtime settings side by side. */
 const extraFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/** BENCH_GATEWAY_ENV: extra environment for the gateway (`NAME=value NAME=value`), to compare its options side by side. */
+const gatewayEnv = Object.fromEntries(
+  (process.env.BENCH_GATEWAY_ENV ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
 const profileFlags = (service: string) => [...extraFlags, ...(profiled.includes(service) ? ['--cpu-prof', `--cpu-prof-dir=${path.join(benchDir, '.tmp')}`] : [])];
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -137,7 +144,7 @@ async function main() {
         await waitForHttp(`http://127.0.0.1:${ports[name]}/healthz`, child);
       }
       // The gateway reads the outboxes and keeps the message records: without a database it refuses subscriptions.
-      const gateway = serve('gateway', { ...common, DATABASE_URL: dbUrl.toString(), PORT: String(gatewayPort) }, root);
+      const gateway = serve('gateway', { ...common, ...gatewayEnv, DATABASE_URL: dbUrl.toString(), PORT: String(gatewayPort) }, root);
       children.push(gateway);
       started.push(gateway);
       await waitForHttp(`${publicUrl}/healthz`, gateway);

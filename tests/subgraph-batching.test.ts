@@ -5,11 +5,12 @@
  * once as a whole, each naming its caller and run with its own context. Checked here with the gateway's real fetcher against a recording HTTP server,
  * and against a real subgraph (one request, one SQL statement for two operations' lookups).
  */
+import crypto from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSubgraphFetcher, type SubgraphFetcher } from '../gateway/plugins/subgraph-fetcher.js';
-import { generateKeyPair } from 'jose';
+import { SignJWT, generateKeyPair } from 'jose';
 import type { Caller } from '../core/caller.js';
 import {
   CONTEXT_BATCH_HEADER,
@@ -297,7 +298,17 @@ describe('a real subgraph runs a batch with one context', () => {
     const tokenAsSignature = await postSigned(url, [{ caller: claimsOf(b.id), operation: own }], { signature: contextToken });
     const foreignKey = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
     const forged = await postSigned(url, items, { signature: await createContextBatchSigner({ privateKey: foreignKey.privateKey, kid: t.platform.keys.context.kid })(JSON.stringify(items)) });
-    for (const res of [swapped, tokenAsSignature, forged]) {
+    // Signed with the platform's own key over this very body, but expired, from another issuer, or without an expiry.
+    const digest = crypto.createHash('sha256').update(JSON.stringify(items)).digest('base64url');
+    const claims = (set: (jwt: SignJWT) => SignJWT) => set(new SignJWT({ body_sha256: digest }).setProtectedHeader({ alg: 'EdDSA', kid: t.platform.keys.context.kid })).sign(t.platform.keys.context.privateKey);
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await postSigned(url, items, { signature: await claims((j) => j.setIssuer('portico-gateway').setAudience('portico-subgraph-batch').setIssuedAt(now - 120).setExpirationTime(now - 60)) });
+    const otherIssuer = await postSigned(url, items, { signature: await claims((j) => j.setIssuer('someone-else').setAudience('portico-subgraph-batch').setIssuedAt(now).setExpirationTime(now + 60)) });
+    const noExpiry = await postSigned(url, items, { signature: await claims((j) => j.setIssuer('portico-gateway').setAudience('portico-subgraph-batch').setIssuedAt(now)) });
+    // An unsigned token ("alg": "none") naming the right issuer, audience and body.
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const unsigned = await postSigned(url, items, { signature: `${part({ alg: 'none' })}.${part({ body_sha256: digest, iss: 'portico-gateway', aud: 'portico-subgraph-batch', iat: now, exp: now + 60 })}.` });
+    for (const res of [swapped, tokenAsSignature, forged, expired, otherIssuer, noExpiry, unsigned]) {
       expect(res.status).toBe(401);
       const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
       expect(body.errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
