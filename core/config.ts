@@ -59,6 +59,12 @@ const schema = z.object({
    * on its own thread (no worker). Default 32.
    */
   MESSAGE_RECORD_WORKER_BATCH: z.coerce.number().int().min(0).max(100_000).default(32),
+  /**
+   * The record worker's heap limit in MB (its old generation): a worker that reaches it is ended and
+   * started again, failing only the writes it had in progress, not the gateway. 0 (the default):
+   * Node's own limit.
+   */
+  MESSAGE_RECORD_WORKER_MAX_HEAP_MB: z.coerce.number().int().refine((mb) => mb === 0 || (mb >= 16 && mb <= 65_536), 'must be 0 or from 16 to 65536').default(0),
   /** Seed the demo data set on first start of an empty database. Default true in embedded mode, false with DATABASE_URL. */
   SEED_DEMO: z.enum(['true', 'false']).optional(),
 });
@@ -83,6 +89,8 @@ export interface Config {
   messages: { ackTimeoutMs: number; maxPushAttempts: number; maxInFlight: number };
   /** Record batches of at least this many pushes go to the record worker (PostgreSQL server only); 0: no worker. */
   messageRecordWorkerBatch: number;
+  /** The record worker's heap limit in MB; 0: Node's default. */
+  messageRecordWorkerMaxHeapMb: number;
 }
 
 /** Parses an environment (default: this process's) into a Config, or throws listing every bad variable. */
@@ -123,5 +131,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     appAccessCacheMs: e.APP_ACCESS_CACHE_MS,
     messages: { ackTimeoutMs: e.MESSAGE_ACK_TIMEOUT_MS, maxPushAttempts: e.MESSAGE_MAX_PUSH_ATTEMPTS, maxInFlight: e.MESSAGE_MAX_IN_FLIGHT },
     messageRecordWorkerBatch: e.MESSAGE_RECORD_WORKER_BATCH,
+    messageRecordWorkerMaxHeapMb: e.MESSAGE_RECORD_WORKER_MAX_HEAP_MB,
   };
 }

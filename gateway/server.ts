@@ -172,7 +172,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       options.database.kind === 'postgres' && config.databaseUrl && config.messageRecordWorkerBatch > 0
         ? splitRecordWriter(
             inThreadRecordWriter(store, messageCrypto),
-            await startRecordWorker({ databaseUrl: config.databaseUrl, keks: keys.messageKeks, connections: MAX_RECORD_WRITES, logger: channelLogger }),
+            await startRecordWorker({ databaseUrl: config.databaseUrl, keks: keys.messageKeks, connections: MAX_RECORD_WRITES, maxHeapMb: config.messageRecordWorkerMaxHeapMb, logger: channelLogger }),
             config.messageRecordWorkerBatch,
           )
         : undefined;

@@ -65,6 +65,8 @@ export interface RecordWorkerOptions {
   keks: readonly Kek[];
   /** Connections of the worker's pool: record statements written at once. */
   connections: number;
+  /** The worker's heap limit (old generation) in MB; absent or 0: Node's default. */
+  maxHeapMb?: number;
   logger: Logger;
 }
 
@@ -117,12 +119,13 @@ function tsxEsmApi(): string {
  */
 function createWorker(options: RecordWorkerOptions): Worker {
   const workerData = { databaseUrl: options.databaseUrl, connections: options.connections, keks: options.keks.map((k) => ({ id: k.id, key: new Uint8Array(k.key) })) };
+  const resourceLimits = options.maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb } } : {};
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSource ? './record-worker.ts' : './record-worker.js', import.meta.url);
-  if (!fromSource) return new Worker(entry, { workerData, name: 'portico-records' });
+  if (!fromSource) return new Worker(entry, { workerData, name: 'portico-records', ...resourceLimits });
   const tsx = pathToFileURL(tsxEsmApi()).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData, name: 'portico-records' });
+  return new Worker(bootstrap, { eval: true, workerData, name: 'portico-records', ...resourceLimits });
 }
 
 /**

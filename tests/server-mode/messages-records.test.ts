@@ -2,7 +2,8 @@
  * A message is sent only once its delivery record is committed, whichever thread writes the record
  * (core/messages/record-writer.ts): a burst's batch goes to the gateway's record worker, a few
  * records are written by the gateway's own thread. A record that cannot be written keeps its message
- * from being sent, the subscription ends with a clear error, and nothing is lost.
+ * from being sent, the subscription ends with a clear error, and nothing is lost; so does a record
+ * worker that dies (here: its heap limit), and the next batch starts a new one.
  * PostgreSQL only: it holds a table lock from another session and ends the writing backend.
  */
 import { recordEvents } from '../../core/outbox.js';
@@ -87,5 +88,53 @@ describe('records of the record worker', () => {
   const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_WORKER_BATCH: '1' });
   test('the same when the record worker writes them: pushes of several subscriptions, none of them sent; the next connection gets the message, recorded', async () => {
     await recordWriteFails(server, 8, 'portico-gateway-records');
+  });
+});
+
+describe('a record worker that dies', () => {
+  // Every batch goes to the worker, whose heap is bounded at 64 MB: the record of an event with 40 MB
+  // of payload (sealed, as JSON, then base64) is more than it can hold, and the worker is ended.
+  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_WORKER_BATCH: '1', MESSAGE_RECORD_WORKER_MAX_HEAP_MB: '64' });
+  const workerBackends = async () =>
+    (
+      await server.admin.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and application_name = 'portico-gateway-records' order by pid`)
+    ).rows.map((r) => r.pid);
+
+  test('fails only the pushes it was writing (not sent, the subscriptions end with SERVICE_UNAVAILABLE), the gateway goes on, and the next write starts a new worker', async () => {
+    const { merchant, order } = await merchantWithOrder(server.t);
+    const client = connectWs(server.t.url, merchant.token);
+    const subs: Collector[] = Array.from({ length: 2 }, () => subscribeWs(client, ORDER_EVENTS));
+    const created = eventsOf(await subs[0]!.waitFor(1))[0];
+    for (const sub of subs) expect(eventsOf(await sub.waitFor(1))[0].id).toBe(created.id);
+    const before = await workerBackends();
+    expect(before.length).toBeGreaterThan(0);
+
+    await server.t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [paidEvent(merchant.id, order, 'x'.repeat(40_000_000))]));
+    for (const sub of subs) await sub.waitForEnd(30_000);
+    for (const sub of subs) {
+      expect(sub.received).toHaveLength(2);
+      expect(sub.received[1]).toEqual({ errors: [{ message: expect.stringMatching(/could not be recorded, so it was not sent; subscribe again/), extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } }] });
+    }
+    await client.dispose();
+    // The worker's connections ended with it.
+    await waitUntil("the dead worker's connections to end", async () => (await workerBackends()).every((pid) => !before.includes(pid)));
+    // Its message was not recorded (nor sent): it stays unacknowledged in the merchant's stream.
+    const records = await server.t.gql<any>(merchant.token, '{ messageRecords(topics: [ORDERS]) { nodes { id type } } }');
+    expect(records.errors).toBeUndefined();
+    expect(records.data.messageRecords.nodes.map((n: { type: string }) => n.type)).toEqual(['order.created']);
+
+    // The gateway still serves; another merchant's push starts a new worker, which records it.
+    const other = await merchantWithOrder(server.t);
+    const otherClient = connectWs(server.t.url, other.merchant.token);
+    const otherSub = subscribeWs(otherClient, ORDER_EVENTS);
+    const otherCreated = eventsOf(await otherSub.waitFor(1))[0];
+    const after = await workerBackends();
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.some((pid) => before.includes(pid))).toBe(false);
+    otherSub.stop();
+    await otherClient.dispose();
+    const otherRecords = await server.t.gql<any>(other.merchant.token, '{ messageRecords(topics: [ORDERS]) { nodes { id deliveries { reason pushed } } } }');
+    expect(otherRecords.errors).toBeUndefined();
+    expect(otherRecords.data.messageRecords.nodes.find((n: { id: string }) => n.id === otherCreated.id).deliveries).toEqual([{ reason: 'LIVE', pushed: expect.objectContaining({ data: expect.anything() }) }]);
   });
 });
