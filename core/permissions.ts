@@ -94,13 +94,13 @@ export function forbiddenError(requirement: Requirement, what: string): GraphQLE
   });
 }
 
-/** The caller's effective scopes as a Set, computed once per caller object. */
-const scopeSets = new WeakMap<Caller, ReadonlySet<string>>();
+/** The caller's effective scopes as a Set, computed once per scope list (callers of one context batch with the same scopes share theirs, see callerOfClaims). */
+const scopeSets = new WeakMap<readonly string[], ReadonlySet<string>>();
 export function scopeSetOf(caller: Caller): ReadonlySet<string> {
-  let set = scopeSets.get(caller);
+  let set = scopeSets.get(caller.scopes);
   if (!set) {
     set = new Set(caller.scopes);
-    scopeSets.set(caller, set);
+    scopeSets.set(caller.scopes, set);
   }
   return set;
 }

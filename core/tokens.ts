@@ -45,6 +45,21 @@ export function contextClaimsOf(caller: Caller): ContextClaims {
   };
 }
 
+/**
+ * Scope lists by their claim (frozen, shared by every caller with the same scopes: a context batch
+ * names fifty callers of one app, and permission checks keep one Set per list, see scopeSetOf).
+ */
+const scopeLists = new Map<string, readonly string[]>();
+function scopesOf(claim: string): readonly string[] {
+  let scopes = scopeLists.get(claim);
+  if (!scopes) {
+    if (scopeLists.size >= 10_000) scopeLists.clear();
+    scopes = Object.freeze(claim.split(' ').filter(Boolean));
+    scopeLists.set(claim, scopes);
+  }
+  return scopes;
+}
+
 /** The caller that claims describe; throws InvalidTokenError for claims that describe none. */
 export function callerOfClaims(claims: unknown): Caller {
   const c = (claims && typeof claims === 'object' ? claims : {}) as Record<string, unknown>;
@@ -55,7 +70,7 @@ export function callerOfClaims(claims: unknown): Caller {
     merchantId: typeof c.sub === 'string' && c.sub ? c.sub : null,
     appKey: String(c.client_id ?? ''),
     ...(typeof c.op === 'string' ? { operatorId: c.op } : {}),
-    scopes: String(c.scope ?? '').split(' ').filter(Boolean),
+    scopes: scopesOf(String(c.scope ?? '')),
     ...(typeof c.at_jti === 'string' ? { tokenId: c.at_jti } : {}),
     ...(typeof c.grant === 'string' ? { grantId: c.grant } : {}),
   };

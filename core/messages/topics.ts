@@ -57,8 +57,11 @@ export const publishedTypes = (source: MessageSource, types?: readonly string[] 
   return types ? all.filter((t) => types.includes(t)) : all;
 };
 
-/** `order.refund_requested` → `REFUND_REQUESTED`. */
-export const enumValueOf = (eventType: string): string => eventType.replace(/^(order|product|merchant|user)\./, (_match, prefix: string) => (prefix === 'product' || prefix === 'merchant' || prefix === 'user' ? `${prefix}_` : '')).replace(/\./g, '_').toUpperCase();
+const enumValueOfType = (eventType: string): string => eventType.replace(/^(order|product|merchant|user)\./, (_match, prefix: string) => (prefix === 'product' || prefix === 'merchant' || prefix === 'user' ? `${prefix}_` : '')).replace(/\./g, '_').toUpperCase();
+
+const enumValues = new Map(TOPICS.flatMap((t) => t.eventTypes.map((type) => [type, enumValueOfType(type)] as const)));
+/** `order.refund_requested` → `REFUND_REQUESTED` (computed once per published type: every pushed message asks). */
+export const enumValueOf = (eventType: string): string => enumValues.get(eventType) ?? enumValueOfType(eventType);
 
 /** The outbox type of an enum value within a topic, or undefined. */
 export function eventTypeOf(topic: TopicDefinition, enumValue: string): string | undefined {
