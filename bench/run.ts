@@ -39,7 +39,7 @@ const extraFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolea
 const gatewayEnv = Object.fromEntries(
   (process.env.BENCH_GATEWAY_ENV ?? '')
     .split(' ')
-    .filter(Boolean)
+    .filter((pair) => pair.indexOf('=') > 0)
     .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
 );
 const profileFlags = (service: string) => [...extraFlags, ...(profiled.includes(service) ? ['--cpu-prof', `--cpu-prof-dir=${path.join(benchDir, '.tmp')}`] : [])];

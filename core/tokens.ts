@@ -301,10 +301,11 @@ export function createContextVerifier(publicKey: CryptoKey) {
  * verifications at the subgraph every half token lifetime, landing on whichever burst came next.
  *
  * The signature is a compact JWS (EdDSA), verified in the subgraph synchronously too (see
- * createContextBatchVerifier). It is made here synchronously with node:crypto rather than with jose, whose signing is
- * WebCrypto's and so goes through the thread pool: its answer reaches the gateway only when the
- * event loop next polls, which in a burst came after the gateway had executed every subscription,
- * so each sub-query left the gateway late (see bench/README.md, the fourteenth session).
+ * createContextBatchVerifier). It is made here synchronously with node:crypto rather than with
+ * jose, whose signing is WebCrypto's and so goes through the thread pool: its answer reaches the
+ * gateway only when the event loop next polls, which in a burst came after the gateway had executed
+ * every subscription, so each sub-query left the gateway late (see bench/README.md, the fourteenth
+ * session).
  */
 export function createContextBatchSigner(key: { privateKey: CryptoKey; kid: string }) {
   const privateKey = crypto.KeyObject.from(key.privateKey as unknown as webcrypto.CryptoKey);
