@@ -12,6 +12,8 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   /** The platform could not do it just now, through no fault of the request; `retryable: true` says to try again. */
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** A message stream's unacknowledged messages passed the retention window and were deleted: reset its cursor to go on. */
+  MESSAGES_EXPIRED: 'MESSAGES_EXPIRED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -24,6 +26,7 @@ const PUBLIC_CODES = new Set<string>([
   ErrorCode.UNAUTHENTICATED,
   ErrorCode.CONFLICT,
   ErrorCode.SERVICE_UNAVAILABLE,
+  ErrorCode.MESSAGES_EXPIRED,
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'PERSISTED_QUERY_NOT_FOUND',

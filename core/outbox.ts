@@ -24,7 +24,12 @@ export function outboxTable(schema: PgSchema<string>) {
       payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
       occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
     },
-    (t) => [index('outbox_events_merchant_position_idx').on(t.merchantId, t.position), index('outbox_events_merchant_occurred_idx').on(t.merchantId, t.occurredAt)],
+    (t) => [
+      index('outbox_events_merchant_position_idx').on(t.merchantId, t.position),
+      index('outbox_events_merchant_occurred_idx').on(t.merchantId, t.occurredAt),
+      // The message channel's retention purge finds expired events by age, whatever their merchant.
+      index('outbox_events_occurred_idx').on(t.occurredAt),
+    ],
   );
 }
 

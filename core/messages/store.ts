@@ -8,8 +8,8 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Db, Executor } from '../db.js';
 import { isUuid } from '../pagination.js';
 import { open as openSealed, recordAad, seal as cryptoSeal, type MessageCrypto } from './crypto.js';
-import { messageCursors, messageDeliveries, messageRecords } from './tables.js';
-import { publishedTypes, topicOfSource, type MessageSource } from './topics.js';
+import { messageCursors, messageDeliveries, messageRecords, messageRetention } from './tables.js';
+import { publishedTypes, SOURCES, topicOfSource, type MessageSource } from './topics.js';
 
 export interface OutboxEvent {
   source: MessageSource;
@@ -39,7 +39,8 @@ export interface DeliveryToRecord {
 export const MESSAGE_CONTROL_CHANNEL = 'portico_messages';
 
 export interface ControlMessage {
-  kind: 'ack' | 'reset' | 'redeliver' | 'key_rotated';
+  /** `purged`: the retention purge deleted events (appKey `*`); every gateway checks its open streams. */
+  kind: 'ack' | 'reset' | 'redeliver' | 'key_rotated' | 'purged';
   appKey: string;
   merchantId?: string;
   positions?: Record<string, number>;
@@ -96,6 +97,16 @@ const RECORD_PUSHES = new PgDialect().sqlToQuery(sql`
   insert into ${messageDeliveries} (app_key, merchant_id, source, position, connection_id, transport, reason, attempt, key_version, pushed)
   select a, m, s, p, c, tr, r, n, v, pb from pushes x
   where not (x.f and exists (select 1 from records w where w.app_key = x.a and w.merchant_id = x.m and w.source = x.s and w.position = x.p))`);
+
+/** Rows the retention purge deletes per statement (one short transaction each). */
+export const PURGE_BATCH = 5000;
+
+/** What one run of the retention purge deleted; `skipped` when another gateway was purging. */
+export interface PurgeResult {
+  events: number;
+  records: number;
+  skipped: boolean;
+}
 
 export function createMessageStore(db: Db, crypto: MessageCrypto) {
   // Prepared (parsed and planned once per connection): a burst writes it some twenty times, and
@@ -299,6 +310,104 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
       // batches that share a record from deadlocking.
       rows.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
       await recordPushes.execute({ pushes: JSON.stringify(rows.map((r) => r.row)) });
+    },
+
+    /**
+     * The retention purge: deletes the topics' outbox events that occurred before `cutoff`, and the
+     * records (with their deliveries) of such events, oldest first, `batch` rows per transaction.
+     * Each outbox batch notes per merchant how far it went (message_retention), in the same
+     * transaction as the delete. Both find their rows by an index on the age of the event.
+     * One gateway purges at a time: each batch takes a transaction-level advisory lock, and a run
+     * that finds it taken stops (the other gateway is purging). `stopped` ends a run between batches
+     * (the gateway is shutting down).
+     */
+    async purgeExpired(cutoff: Date, options: { batch?: number; stopped?: () => boolean } = {}): Promise<PurgeResult> {
+      const batch = options.batch ?? PURGE_BATCH;
+      const stopped = options.stopped ?? (() => false);
+      const result: PurgeResult = { events: 0, records: 0, skipped: false };
+      const locked = async <T>(work: (tx: Executor) => Promise<T>): Promise<T | null> =>
+        db.transaction(async (tx) => {
+          const [lock] = rowsOf(await tx.execute(sql`select pg_try_advisory_xact_lock(hashtext('portico.message_retention')) as got`)) as unknown as { got: boolean }[];
+          return lock?.got ? work(tx) : null;
+        });
+      const at = cutoff.toISOString();
+      for (const source of SOURCES) {
+        for (;;) {
+          const n = await locked(async (tx) => {
+            const rows = rowsOf(
+              await tx.execute(sql`
+                with doomed as (select position from ${outbox(source)} where occurred_at < ${at}::timestamptz order by occurred_at limit ${batch}),
+                gone as (
+                  delete from ${outbox(source)} e using doomed d where e.position = d.position
+                  returning e.merchant_id, e.position, e.occurred_at
+                ),
+                noted as (
+                  insert into ${messageRetention} (source, merchant_id, purged_through, last_occurred_at, purged_at)
+                  select ${source}, merchant_id, max(position), max(occurred_at), now() from gone where merchant_id is not null group by merchant_id
+                  on conflict (source, merchant_id) do update set
+                    purged_through = greatest(${messageRetention.purgedThrough}, excluded.purged_through),
+                    last_occurred_at = greatest(${messageRetention.lastOccurredAt}, excluded.last_occurred_at),
+                    purged_at = excluded.purged_at
+                )
+                select count(*)::int as n from gone`),
+            ) as unknown as { n: number }[];
+            return Number(rows[0]?.n ?? 0);
+          });
+          if (n === null) return { ...result, skipped: true };
+          result.events += n;
+          if (stopped()) return result;
+          if (n < batch) break;
+        }
+      }
+      for (;;) {
+        const n = await locked(async (tx) => {
+          const rows = rowsOf(
+            await tx.execute(sql`
+              with doomed as (
+                select app_key, merchant_id, source, position from ${messageRecords} where occurred_at < ${at}::timestamptz limit ${batch}
+              ),
+              deliveries as (
+                delete from ${messageDeliveries} d using doomed x
+                where d.app_key = x.app_key and d.merchant_id = x.merchant_id and d.source = x.source and d.position = x.position
+              ),
+              gone as (
+                delete from ${messageRecords} r using doomed x
+                where r.app_key = x.app_key and r.merchant_id = x.merchant_id and r.source = x.source and r.position = x.position
+                returning 1
+              )
+              select count(*)::int as n from gone`),
+          ) as unknown as { n: number }[];
+          return Number(rows[0]?.n ?? 0);
+        });
+        if (n === null) return { ...result, skipped: true };
+        result.records += n;
+        if (n < batch || stopped()) break;
+      }
+      return result;
+    },
+
+    /** How far the retention purge went in a merchant's events, per source (absent: nothing purged). */
+    async purgedThrough(merchantId: string, sources: readonly MessageSource[]): Promise<Partial<Record<MessageSource, { position: number; lastOccurredAt: Date }>>> {
+      if (!isUuid(merchantId)) return {};
+      const rows = await db
+        .select()
+        .from(messageRetention)
+        .where(and(eq(messageRetention.merchantId, merchantId), inArray(messageRetention.source, [...sources])));
+      return Object.fromEntries(rows.map((r) => [r.source, { position: r.purgedThrough, lastOccurredAt: r.lastOccurredAt }]));
+    },
+
+    /**
+     * The sources of a stream at `positions` whose messages after those positions were deleted by
+     * the retention purge: the purge went past the position, and the events it deleted there may be
+     * the app's (some occurred once the merchant had authorized it; with no authorization time,
+     * any). Those messages were never acknowledged, and the stream cannot bring them any more.
+     */
+    async expiredSources(merchantId: string, sources: readonly MessageSource[], positions: Partial<Record<MessageSource, number>>, authorizedAt: Date | null): Promise<MessageSource[]> {
+      const purged = await this.purgedThrough(merchantId, sources);
+      return sources.filter((source) => {
+        const p = purged[source];
+        return !!p && (positions[source] ?? 0) < p.position && (!authorizedAt || p.lastOccurredAt >= authorizedAt);
+      });
     },
 
     /** An app's records for a merchant, newest first, with their delivery attempts, decrypted. */

@@ -69,6 +69,8 @@ export const messageRecords = appManagement.table(
     primaryKey({ columns: [t.appKey, t.merchantId, t.source, t.position] }),
     index('message_records_redeliver_idx').on(t.appKey, t.merchantId).where(sql`${t.redeliverRequestedAt} is not null`),
     index('message_records_pushed_idx').on(t.appKey, t.merchantId, t.firstPushedAt),
+    // The retention purge deletes records by the age of their event.
+    index('message_records_occurred_idx').on(t.occurredAt),
   ],
 );
 
@@ -91,4 +93,23 @@ export const messageDeliveries = appManagement.table(
     pushedAt: timestamp('pushed_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [index('message_deliveries_message_idx').on(t.appKey, t.merchantId, t.source, t.position)],
+);
+
+/**
+ * What the retention purge deleted of a merchant's events, per source: every event up to
+ * `purgedThrough` that occurred up to `lastOccurredAt` is gone. A stream whose acknowledged position
+ * is below `purgedThrough` may have lost messages it never acknowledged (unless the merchant
+ * authorized the app after `lastOccurredAt`): it is told so (MESSAGES_EXPIRED), never left to skip
+ * them unawares.
+ */
+export const messageRetention = appManagement.table(
+  'message_retention',
+  {
+    source: text('source').notNull(),
+    merchantId: uuid('merchant_id').notNull(),
+    purgedThrough: bigint('purged_through', { mode: 'number' }).notNull(),
+    lastOccurredAt: timestamp('last_occurred_at', { withTimezone: true, precision: 3 }).notNull(),
+    purgedAt: timestamp('purged_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.merchantId] })],
 );

@@ -232,8 +232,12 @@ function acknowledge(): Promise<void> {
 const variables: { after?: string } = state.appliedCursor ? { after: state.appliedCursor } : {};
 const request = { query: ORDER_EVENTS, variables };
 
-/** Error codes after which retrying cannot help: stop and let a person look. */
-const FATAL_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED']);
+/**
+ * Error codes after which retrying cannot help: stop and let a person look. MESSAGES_EXPIRED: events
+ * this store never applied passed the platform's retention window and were deleted; resynchronize
+ * the orders with queries, then reset the cursor (resetMessageCursor) before starting again.
+ */
+const FATAL_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED', 'MESSAGES_EXPIRED']);
 
 let stopping = false;
 let unsubscribe: (() => void) | undefined;

@@ -13,12 +13,13 @@
  * MESSAGE_MAX_IN_FLIGHT messages are unacknowledged.
  */
 import type { Database } from '../../core/db.js';
+import { ErrorCode, PorticoError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { OUTBOX_CHANNEL } from '../../core/outbox.js';
 import { MAX_CONTEXT_BATCH } from '../../core/tokens.js';
 import type { MessageCrypto } from '../../core/messages/crypto.js';
 import { inThreadRecordWriter, type RecordWriter } from '../../core/messages/record-writer.js';
-import { MESSAGE_CONTROL_CHANNEL, type ControlMessage, type DeliveryToRecord, type MessageStore, type OutboxEvent } from '../../core/messages/store.js';
+import { MESSAGE_CONTROL_CHANNEL, notifyControl, type ControlMessage, type DeliveryToRecord, type MessageStore, type OutboxEvent, type PurgeResult } from '../../core/messages/store.js';
 import { publishedTypes, topicOfSchema, topicOfSource, type MessageSource, type TopicDefinition } from '../../core/messages/topics.js';
 
 export type DeliveryReason = DeliveryToRecord['reason'];
@@ -64,6 +65,20 @@ export interface ChannelOptions {
   batchSize?: number;
   /** Where delivery records are written (default: this thread, with `store`); the channel closes it when it stops. */
   records?: RecordWriter;
+  /** Days events and their records are kept (MESSAGE_RETENTION_DAYS); 0 or absent: forever. */
+  retentionDays?: number;
+  /** How often the retention purge runs (default hourly; the first run a minute after start). */
+  purgeIntervalMs?: number;
+}
+
+/** The error of a stream whose unacknowledged messages of these topics the retention purge deleted. */
+export function messagesExpired(topics: readonly TopicDefinition[], retentionDays: number | undefined): PorticoError {
+  const names = topics.map((t) => t.topic);
+  return new PorticoError(
+    ErrorCode.MESSAGES_EXPIRED,
+    `Messages of ${names.join(', ')} after this stream's cursor were never acknowledged and have been deleted: they passed the retention window${retentionDays ? ` (${retentionDays} days)` : ''}. Reset the cursor (resetMessageCursor, to a time or a cursor) to go on from the oldest messages kept`,
+    { topics: names, ...(retentionDays ? { retentionDays } : {}) },
+  );
 }
 
 interface InFlight {
@@ -443,6 +458,18 @@ export function createMessageChannel(options: ChannelOptions) {
       this.wake();
     }
 
+    /**
+     * After a retention purge: a stream whose acknowledged position is behind what the purge deleted
+     * (of the app's messages) ends with MESSAGES_EXPIRED, as it would on its next connection, instead
+     * of going on without the messages it never acknowledged.
+     */
+    async checkExpired() {
+      if (this.closed || this.terminated) return;
+      const acked = await store.acknowledgedPositions(this.spec.appKey, this.spec.merchantId, this.spec.sources, null);
+      const expired = await store.expiredSources(this.spec.merchantId, this.spec.sources, acked, this.spec.startFrom);
+      if (expired.length) this.terminate(messagesExpired(expired.map(topicOfSource), options.retentionDays));
+    }
+
     /** Drops what the stored cursors acknowledge (an acknowledgement notification may have been missed). */
     private async refreshAcknowledged() {
       this.lastAckCheck = Date.now();
@@ -474,6 +501,9 @@ export function createMessageChannel(options: ChannelOptions) {
           // A reset notified while these reads ran has already set its position: it wins.
           if (this.delivered[source] === undefined) this.delivered[source] = Math.max(this.spec.after?.[source] ?? acked[source], floor[source] ?? 0);
         }
+        // Messages it would start after that the retention purge deleted: it says so, it does not skip them.
+        const expired = await store.expiredSources(merchantId, sources, this.delivered, this.spec.startFrom);
+        if (expired.length) throw messagesExpired(expired.map(topicOfSource), options.retentionDays);
         while (!this.closed) {
           if (this.terminated) throw this.terminated;
           // Read the outbox only when told there is something new (a NOTIFY, a reset, a full batch,
@@ -718,6 +748,10 @@ export function createMessageChannel(options: ChannelOptions) {
       records.forget(message.appKey);
       return crypto.forget(message.appKey);
     }
+    if (message.kind === 'purged') {
+      void checkAllExpired();
+      return;
+    }
     if (!message.merchantId) return;
     for (const subscriber of byMerchant.get(message.merchantId) ?? []) {
       if (subscriber.spec.appKey !== message.appKey) continue;
@@ -730,13 +764,63 @@ export function createMessageChannel(options: ChannelOptions) {
     }
   }
 
+  /** After a purge: every open stream checks what it lost, a few at a time (two small queries each; hourly at most). */
+  async function checkAllExpired() {
+    const all = [...byMerchant.values()].flatMap((set) => [...set]);
+    const next = () => all.pop();
+    const worker = async () => {
+      for (let subscriber = next(); subscriber; subscriber = next()) {
+        await subscriber.checkExpired().catch((error: unknown) => logger.warn({ err: error }, 'message channel: a stream could not check what the retention purge deleted'));
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, worker));
+  }
+
   /** After (re)connecting the listener, notifications may have been missed: everyone reads again. */
   function wakeAll() {
     for (const set of byMerchant.values()) for (const subscriber of set) subscriber.lostNotifications();
   }
 
+  /**
+   * The retention purge (MESSAGE_RETENTION_DAYS): events older than the window go from the outboxes,
+   * with their records. One gateway at a time does it (store.purgeExpired); when it deleted
+   * anything, every gateway's open streams check whether they lost unacknowledged messages.
+   */
+  let purgeTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  let purging: Promise<PurgeResult | null> | undefined;
+  async function purgeExpired(now = new Date()): Promise<PurgeResult | null> {
+    const days = options.retentionDays ?? 0;
+    if (days <= 0) return null;
+    const cutoff = new Date(now.getTime() - days * 86_400_000);
+    const result = await store.purgeExpired(cutoff, { stopped: () => stopping });
+    if (result.events || result.records) {
+      logger.info({ cutoff, events: result.events, records: result.records }, 'message channel: retention purge deleted expired messages');
+      await notifyControl(options.database.db, { kind: 'purged', appKey: '*' });
+    }
+    return result;
+  }
+  function purgeSoon(delayMs: number) {
+    purgeTimer = setTimeout(() => {
+      purging = purgeExpired()
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'message channel: the retention purge failed; it runs again at its next interval');
+          return null;
+        })
+        .finally(() => {
+          purging = undefined;
+          if (purgeTimer) purgeSoon(options.purgeIntervalMs ?? 3_600_000);
+        });
+    }, delayMs);
+    purgeTimer.unref();
+  }
+
   return {
+    /** Runs the retention purge now (it also runs on its own every purgeIntervalMs); null without a retention window. */
+    purgeExpired,
+
     async start() {
+      if ((options.retentionDays ?? 0) > 0) purgeSoon(Math.min(60_000, options.purgeIntervalMs ?? 60_000));
       unlisteners.push(await options.database.listen(OUTBOX_CHANNEL, onOutbox, wakeAll));
       unlisteners.push(
         await options.database.listen(MESSAGE_CONTROL_CHANNEL, onControl, () => {
@@ -764,6 +848,10 @@ export function createMessageChannel(options: ChannelOptions) {
     },
 
     async stop() {
+      stopping = true;
+      clearTimeout(purgeTimer);
+      purgeTimer = undefined;
+      await purging; // it stops after its current batch
       for (const set of byMerchant.values()) for (const subscriber of set) subscriber.close();
       for (const unlisten of unlisteners.splice(0)) await unlisten().catch(() => {});
       await flush();

@@ -67,6 +67,10 @@ export function createMessageResolvers(db: Db, store: MessageStore, crypto: Mess
     // Counting pending events scans the outboxes: only when a client selects `pending`.
     let counts: Promise<Record<string, number>> | undefined;
     const pendingOf = async (source: string) => ((await (counts ??= store.pendingCounts(stream.merchantId, acked)))[source] ?? 0);
+    // Whether the retention purge deleted messages after the acknowledged position: only when selected.
+    let expired: Promise<MessageSource[]> | undefined;
+    const expiredOf = async (source: MessageSource) =>
+      (await (expired ??= (async () => store.expiredSources(stream.merchantId, TOPICS.map((t) => t.source), acked, caller.grantId ? await store.authorizedAt(caller.grantId) : null))())).includes(source);
     return {
       acknowledgedCursor: crypto.sealCursor({ ...stream, positions: acked }),
       topics: TOPICS.map((t) => ({
@@ -74,6 +78,7 @@ export function createMessageResolvers(db: Db, store: MessageStore, crypto: Mess
         subscribable: caller.scopes.includes(t.scope),
         acknowledgedAt: rows.find((r) => r.source === t.source)?.updatedAt ?? null,
         pending: () => pendingOf(t.source),
+        expired: () => expiredOf(t.source),
       })),
     };
   }
@@ -161,7 +166,9 @@ export function createMessageResolvers(db: Db, store: MessageStore, crypto: Mess
         }
         // Never before the merchant authorized the app: a cursor or time from before replays from there.
         const floor = await floorOf(ctx.caller, Object.keys(to) as MessageSource[]);
-        for (const source of Object.keys(to) as MessageSource[]) to[source] = Math.max(to[source]!, floor[source]);
+        // Nor into what the retention purge deleted: the stream goes on from the oldest message kept.
+        const purged = await store.purgedThrough(stream.merchantId, Object.keys(to) as MessageSource[]);
+        for (const source of Object.keys(to) as MessageSource[]) to[source] = Math.max(to[source]!, floor[source], purged[source]?.position ?? 0);
         await store.resetCursors(stream.appKey, stream.merchantId, to);
         return streamStatus(ctx.caller);
       },

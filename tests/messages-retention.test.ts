@@ -1,0 +1,171 @@
+/**
+ * Message retention (MESSAGE_RETENTION_DAYS): events older than the window go from the outboxes,
+ * with their records, and nothing goes silently. A stream whose unacknowledged messages were
+ * deleted, open or connecting later, ends with MESSAGES_EXPIRED, and its status says so, until its
+ * cursor is reset; a reset never lands in what was deleted. Streams that had acknowledged those
+ * messages, and streams of apps authorized after them, go on untouched.
+ */
+import crypto from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { recordEvents } from '../core/outbox.js';
+import { createAccountStore } from '../subgraphs/account/store.js';
+import { outboxEvents } from '../subgraphs/order/tables.js';
+import { createMerchant } from './helpers/factories.js';
+import { ACKNOWLEDGE, connectWs, paidEvent, subscribeWs } from './helpers/messages.js';
+import { startTestPlatform, TEST_APP_KEY, type TestPlatform } from './helpers/platform.js';
+
+let t: TestPlatform;
+beforeAll(async () => {
+  t = await startTestPlatform({ extraEnv: { MESSAGE_RETENTION_DAYS: '30' } });
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+const rows = <T>(result: unknown): T[] => ((result as { rows?: T[] }).rows ?? (result as T[]));
+const DAY = 86_400_000;
+const EVENTS = 'subscription($after: MessageCursor) { orderEvents(after: $after) { id cursor type occurredAt } }';
+const STATUS = '{ messageStream { acknowledgedCursor topics { topic expired pending } } }';
+
+/** Writes PAID events of made-up orders for a merchant, `daysAgo` old, to the order outbox. */
+async function paid(merchantId: string, notes: string[], daysAgo: number) {
+  const occurredAt = new Date(Date.now() - daysAgo * DAY);
+  const events = notes.map((note) => ({ ...paidEvent(merchantId, { id: crypto.randomUUID(), number: note }, note), occurredAt }));
+  await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, events));
+  const ids = rows<{ id: string }>(await t.platform.database.db.execute(sql`select id from "order".outbox_events where merchant_id = ${merchantId} and payload->>'note' in ${notes} order by position`));
+  return ids.map((r) => r.id);
+}
+
+const count = async (query: ReturnType<typeof sql>) => Number(rows<{ n: number | string }>(await t.platform.database.db.execute(query))[0]!.n);
+
+test('the purge deletes events and records past the window; a stream that had not acknowledged them is told so, open or connecting, until it resets', async () => {
+  const m = await createMerchant(t);
+  const old = await paid(m.id, ['old-1', 'old-2', 'old-3'], 40);
+  const [recent] = await paid(m.id, ['recent-1'], 2);
+
+  // First connection: everything is pushed (and recorded); only the first old message is acknowledged.
+  const client = connectWs(t.url, m.token);
+  const sub = subscribeWs(client, EVENTS);
+  const got = await sub.waitFor(4);
+  expect(got.map((r) => r.data!.orderEvents.id)).toEqual([...old, recent]);
+  const ack = subscribeWs(client, ACKNOWLEDGE, { upTo: got[0]!.data!.orderEvents.cursor });
+  await ack.waitForEnd();
+  expect(await count(sql`select count(*) as n from app_management.message_records where merchant_id = ${m.id}`)).toBe(4);
+
+  const result = await t.platform.gateway.channel!.purgeExpired();
+  expect(result).toMatchObject({ skipped: false });
+  expect(result!.events).toBeGreaterThanOrEqual(3);
+  expect(result!.records).toBeGreaterThanOrEqual(3);
+
+  // Gone: the old events, their records and deliveries. Kept: the recent event and its record.
+  expect(rows<{ id: string }>(await t.platform.database.db.execute(sql`select id from "order".outbox_events where merchant_id = ${m.id} order by position`)).map((r) => r.id)).toEqual([recent]);
+  expect(rows<{ event_id: string }>(await t.platform.database.db.execute(sql`select event_id from app_management.message_records where merchant_id = ${m.id}`)).map((r) => r.event_id)).toEqual([recent]);
+  expect(await count(sql`select count(*) as n from app_management.message_deliveries d join app_management.message_records r using (app_key, merchant_id, source, position) where d.merchant_id = ${m.id}`)).toBe(
+    await count(sql`select count(*) as n from app_management.message_deliveries where merchant_id = ${m.id}`),
+  );
+
+  // The open subscription had two deleted messages unacknowledged: it ends, with the reason.
+  await sub.waitForEnd();
+  expect(JSON.stringify(sub.received.at(-1) ?? sub.error)).toContain('MESSAGES_EXPIRED');
+  const last = sub.received.at(-1)!;
+  expect(last.errors![0]!.extensions).toMatchObject({ code: 'MESSAGES_EXPIRED', topics: ['ORDERS'], retentionDays: 30 });
+  expect(last.errors![0]!.message).not.toMatch(/select|stack|\.ts:/i);
+
+  // Its status says so, and connecting again fails the same way.
+  const status = await t.gql(m.token, STATUS);
+  expect(status.data!.messageStream.topics.find((x: { topic: string }) => x.topic === 'ORDERS')).toMatchObject({ expired: true, pending: 1 });
+  const again = subscribeWs(client, EVENTS);
+  await again.waitForEnd();
+  expect(again.received.at(-1)!.errors![0]!.extensions!.code).toBe('MESSAGES_EXPIRED');
+  // So does an `after` cursor that points into what was deleted.
+  const behind = subscribeWs(client, EVENTS, { after: got[1]!.data!.orderEvents.cursor });
+  await behind.waitForEnd();
+  expect(behind.received.at(-1)!.errors![0]!.extensions!.code).toBe('MESSAGES_EXPIRED');
+
+  // A reset to a time before the deleted events lands after them: the stream goes on from the oldest kept.
+  const reset = await t.gql(m.token, 'mutation($at: DateTime!) { resetMessageCursor(to: { time: $at }) { topics { topic expired } } }', { at: new Date(Date.now() - 60 * DAY).toISOString() });
+  expect(reset.errors).toBeUndefined();
+  expect(reset.data!.resetMessageCursor.topics.find((x: { topic: string }) => x.topic === 'ORDERS').expired).toBe(false);
+  const resumed = subscribeWs(client, EVENTS);
+  expect((await resumed.waitFor(1)).map((r) => r.data!.orderEvents.id)).toEqual([recent]);
+  const [live] = await paid(m.id, ['live-1'], 0);
+  expect((await resumed.waitFor(2))[1]!.data!.orderEvents.id).toBe(live);
+  resumed.stop();
+  await client.dispose();
+});
+
+test('a stream that had acknowledged what the purge deleted, and one authorized after it, go on untouched', async () => {
+  const caughtUp = await createMerchant(t);
+  const oldIds = await paid(caughtUp.id, ['a-old-1', 'a-old-2'], 45);
+  const client = connectWs(t.url, caughtUp.token);
+  const sub = subscribeWs(client, EVENTS);
+  const got = await sub.waitFor(2);
+  expect(got.map((r) => r.data!.orderEvents.id)).toEqual(oldIds);
+  await subscribeWs(client, ACKNOWLEDGE, { upTo: got[1]!.data!.orderEvents.cursor }).waitForEnd();
+
+  // Another merchant authorized this app only after its old events: they were never the app's.
+  const later = await createMerchant(t);
+  await paid(later.id, ['b-old-1'], 50);
+  const grantId = `grant_${crypto.randomUUID()}`;
+  await createAccountStore(t.platform.database.db).recordAuthorization({ grantId, merchantId: later.id, appKey: TEST_APP_KEY, appName: 'Test app', scopes: ['orders:read', 'messages:orders'], authorizedBy: null });
+  const laterToken = await t.token({ merchantId: later.id, grantId, scopes: ['orders:read', 'messages:orders'] });
+
+  const result = await t.platform.gateway.channel!.purgeExpired();
+  expect(result!.events).toBeGreaterThanOrEqual(3);
+  expect(await count(sql`select count(*) as n from "order".outbox_events where merchant_id in (${caughtUp.id}, ${later.id})`)).toBe(0);
+
+  // The caught-up stream stays open and receives what comes next.
+  const [next] = await paid(caughtUp.id, ['a-new-1'], 0);
+  expect((await sub.waitFor(3))[2]!.data!.orderEvents.id).toBe(next);
+  expect(sub.completed).toBe(false);
+  const status = await t.gql(caughtUp.token, STATUS);
+  expect(status.data!.messageStream.topics.find((x: { topic: string }) => x.topic === 'ORDERS').expired).toBe(false);
+  sub.stop();
+  await client.dispose();
+
+  // The later app's first subscription starts at its authorization: nothing of its own was deleted.
+  const laterClient = connectWs(t.url, laterToken);
+  const laterSub = subscribeWs(laterClient, EVENTS);
+  const [fresh] = await paid(later.id, ['b-new-1'], 0);
+  expect((await laterSub.waitFor(1))[0]!.data!.orderEvents.id).toBe(fresh);
+  laterSub.stop();
+  await laterClient.dispose();
+});
+
+test('events inside the window stay, and a run with nothing to delete deletes nothing', async () => {
+  const m = await createMerchant(t);
+  const kept = await paid(m.id, ['k-1', 'k-2'], 29);
+  await t.platform.gateway.channel!.purgeExpired();
+  const again = await t.platform.gateway.channel!.purgeExpired();
+  expect(again).toEqual({ events: 0, records: 0, skipped: false });
+  expect(rows<{ id: string }>(await t.platform.database.db.execute(sql`select id from "order".outbox_events where merchant_id = ${m.id} order by position`)).map((r) => r.id)).toEqual(kept);
+  const status = await t.gql(m.token, STATUS);
+  expect(status.data!.messageStream.topics.find((x: { topic: string }) => x.topic === 'ORDERS')).toMatchObject({ expired: false, pending: 2 });
+});
+
+test('the purge goes in batches, oldest first, and notes per merchant how far it went', async () => {
+  const { createMessageStore } = await import('../core/messages/store.js');
+  const { createMessageCrypto } = await import('../core/messages/crypto.js');
+  const store = createMessageStore(t.platform.database.db, createMessageCrypto(t.platform.keys.messageKeks));
+  const a = await createMerchant(t);
+  const b = await createMerchant(t);
+  await paid(a.id, ['p-a-1', 'p-a-2', 'p-a-3'], 70);
+  await paid(b.id, ['p-b-1', 'p-b-2'], 60);
+  const [keptA] = await paid(a.id, ['p-a-new'], 1);
+  const before = await count(sql`select count(*) as n from "order".outbox_events where occurred_at < now() - interval '30 days'`);
+  expect(before).toBe(5);
+
+  const result = await store.purgeExpired(new Date(Date.now() - 30 * DAY), { batch: 2 });
+  expect(result).toEqual({ events: 5, records: 0, skipped: false });
+  expect(rows<{ id: string }>(await t.platform.database.db.execute(sql`select id from "order".outbox_events where merchant_id in (${a.id}, ${b.id})`)).map((r) => r.id)).toEqual([keptA]);
+  const noted = rows<{ merchant_id: string; purged_through: string | number; last_occurred_at: Date | string }>(
+    await t.platform.database.db.execute(sql`select merchant_id, purged_through, last_occurred_at from app_management.message_retention where source = 'order' and merchant_id in (${a.id}, ${b.id})`),
+  );
+  expect(noted).toHaveLength(2);
+  for (const row of noted) expect(new Date(row.last_occurred_at).getTime()).toBeLessThan(Date.now() - 59 * DAY);
+  const throughA = Number(noted.find((r) => r.merchant_id === a.id)!.purged_through);
+  const positionOfKept = await count(sql`select position as n from "order".outbox_events where id = ${keptA}`);
+  expect(throughA).toBeLessThan(positionOfKept);
+  expect(await store.expiredSources(a.id, ['order'], { order: 0 }, null)).toEqual(['order']);
+  expect(await store.expiredSources(a.id, ['order'], { order: throughA }, null)).toEqual([]);
+});
