@@ -316,7 +316,8 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
      * The retention purge: deletes the topics' outbox events that occurred before `cutoff`, and the
      * records (with their deliveries) of such events, oldest first, `batch` rows per transaction.
      * Each outbox batch notes per merchant how far it went (message_retention), in the same
-     * transaction as the delete. Both find their rows by an index on the age of the event.
+     * transaction as the delete, and NOTIFYs `purged` at its commit (every gateway's open streams
+     * then check what they lost). Both find their rows by an index on the age of the event.
      * One gateway purges at a time: each batch takes a transaction-level advisory lock, and a run
      * that finds it taken stops (the other gateway is purging). `stopped` ends a run between batches
      * (the gateway is shutting down).
@@ -351,7 +352,10 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
                 )
                 select count(*)::int as n from gone`),
             ) as unknown as { n: number }[];
-            return Number(rows[0]?.n ?? 0);
+            const deleted = Number(rows[0]?.n ?? 0);
+            // Told at the commit of each batch, so that streams reading those events learn it at once.
+            if (deleted) await notifyControl(tx, { kind: 'purged', appKey: '*' });
+            return deleted;
           });
           if (n === null) return { ...result, skipped: true };
           result.events += n;

@@ -19,7 +19,7 @@ import { OUTBOX_CHANNEL } from '../../core/outbox.js';
 import { MAX_CONTEXT_BATCH } from '../../core/tokens.js';
 import type { MessageCrypto } from '../../core/messages/crypto.js';
 import { inThreadRecordWriter, type RecordWriter } from '../../core/messages/record-writer.js';
-import { MESSAGE_CONTROL_CHANNEL, notifyControl, type ControlMessage, type DeliveryToRecord, type MessageStore, type OutboxEvent, type PurgeResult } from '../../core/messages/store.js';
+import { MESSAGE_CONTROL_CHANNEL, type ControlMessage, type DeliveryToRecord, type MessageStore, type OutboxEvent, type PurgeResult } from '../../core/messages/store.js';
 import { publishedTypes, topicOfSchema, topicOfSource, type MessageSource, type TopicDefinition } from '../../core/messages/topics.js';
 
 export type DeliveryReason = DeliveryToRecord['reason'];
@@ -749,7 +749,7 @@ export function createMessageChannel(options: ChannelOptions) {
       return crypto.forget(message.appKey);
     }
     if (message.kind === 'purged') {
-      void checkAllExpired();
+      checkAllExpired();
       return;
     }
     if (!message.merchantId) return;
@@ -764,8 +764,26 @@ export function createMessageChannel(options: ChannelOptions) {
     }
   }
 
-  /** After a purge: every open stream checks what it lost, a few at a time (two small queries each; hourly at most). */
-  async function checkAllExpired() {
+  /**
+   * After a purge: every open stream checks what it lost, a few at a time (two small queries each).
+   * A purge NOTIFYs once per batch: notifications that come during a check make one more check after it.
+   */
+  let checking: Promise<void> | undefined;
+  let checkAgain = false;
+  function checkAllExpired() {
+    if (checking) {
+      checkAgain = true;
+      return;
+    }
+    checking = checkEveryStream().finally(() => {
+      checking = undefined;
+      if (checkAgain) {
+        checkAgain = false;
+        checkAllExpired();
+      }
+    });
+  }
+  async function checkEveryStream() {
     const all = [...byMerchant.values()].flatMap((set) => [...set]);
     const next = () => all.pop();
     const worker = async () => {
@@ -783,8 +801,8 @@ export function createMessageChannel(options: ChannelOptions) {
 
   /**
    * The retention purge (MESSAGE_RETENTION_DAYS): events older than the window go from the outboxes,
-   * with their records. One gateway at a time does it (store.purgeExpired); when it deleted
-   * anything, every gateway's open streams check whether they lost unacknowledged messages.
+   * with their records. One gateway at a time does it (store.purgeExpired); each batch of events it
+   * deletes is NOTIFYed, and every gateway's open streams check whether they lost unacknowledged messages.
    */
   let purgeTimer: NodeJS.Timeout | undefined;
   let stopping = false;
@@ -794,10 +812,7 @@ export function createMessageChannel(options: ChannelOptions) {
     if (days <= 0) return null;
     const cutoff = new Date(now.getTime() - days * 86_400_000);
     const result = await store.purgeExpired(cutoff, { stopped: () => stopping });
-    if (result.events || result.records) {
-      logger.info({ cutoff, events: result.events, records: result.records }, 'message channel: retention purge deleted expired messages');
-      await notifyControl(options.database.db, { kind: 'purged', appKey: '*' });
-    }
+    if (result.events || result.records) logger.info({ cutoff, events: result.events, records: result.records }, 'message channel: retention purge deleted expired messages');
     return result;
   }
   function purgeSoon(delayMs: number) {
