@@ -134,6 +134,10 @@ async function main() {
         PRODUCT_URL: `http://127.0.0.1:${ports.product}/graphql`,
         ACCOUNT_URL: `http://127.0.0.1:${ports.account}/graphql`,
         APP_MANAGEMENT_URL: `http://127.0.0.1:${ports['app-management']}/graphql`,
+        // The demo data set's events are months old: with the 30-day default, the hourly retention
+        // purge's first run (a minute after start) would delete thousands of them in the middle of a
+        // scenario. It is maintenance, not a scenario: off here (BENCH_GATEWAY_ENV can set it).
+        MESSAGE_RETENTION_DAYS: '0',
         ...extraEnv,
       };
       const started: Child[] = [];

@@ -53,8 +53,8 @@ const schema = z.object({
   MESSAGE_MAX_PUSH_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   /** Message channel: unacknowledged messages a subscription may have before pushing pauses until an acknowledgement. Default 1000. */
   MESSAGE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(1000),
-  /** Message channel: days events (and their records) are kept; older ones are purged hourly. 0 keeps them forever. Default 30. */
-  MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
+  /** Message channel: days events (and their records) are kept; older ones are purged hourly. 0 keeps them forever. Default 30 with DATABASE_URL, 0 embedded (the demo's history is older). */
+  MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),
   /**
    * Message channel, with a PostgreSQL server: batches of at least this many delivery records are
    * written by the gateway's record worker thread, smaller ones by its own thread; 0 writes them all
@@ -131,7 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: e.SEED_DEMO ? e.SEED_DEMO === 'true' : !e.DATABASE_URL,
     fieldAuthorization: e.FIELD_AUTHORIZATION === 'enforce',
     appAccessCacheMs: e.APP_ACCESS_CACHE_MS,
-    messages: { ackTimeoutMs: e.MESSAGE_ACK_TIMEOUT_MS, maxPushAttempts: e.MESSAGE_MAX_PUSH_ATTEMPTS, maxInFlight: e.MESSAGE_MAX_IN_FLIGHT, retentionDays: e.MESSAGE_RETENTION_DAYS },
+    messages: { ackTimeoutMs: e.MESSAGE_ACK_TIMEOUT_MS, maxPushAttempts: e.MESSAGE_MAX_PUSH_ATTEMPTS, maxInFlight: e.MESSAGE_MAX_IN_FLIGHT, retentionDays: e.MESSAGE_RETENTION_DAYS ?? (e.DATABASE_URL ? 30 : 0) },
     messageRecordWorkerBatch: e.MESSAGE_RECORD_WORKER_BATCH,
     messageRecordWorkerMaxHeapMb: e.MESSAGE_RECORD_WORKER_MAX_HEAP_MB,
   };

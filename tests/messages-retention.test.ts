@@ -7,6 +7,7 @@
  */
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import { loadConfig } from '../core/config.js';
 import { recordEvents } from '../core/outbox.js';
 import { createAccountStore } from '../subgraphs/account/store.js';
 import { outboxEvents } from '../subgraphs/order/tables.js';
@@ -168,4 +169,27 @@ test('the purge goes in batches, oldest first, and notes per merchant how far it
   expect(throughA).toBeLessThan(positionOfKept);
   expect(await store.expiredSources(a.id, ['order'], { order: 0 }, null)).toEqual(['order']);
   expect(await store.expiredSources(a.id, ['order'], { order: throughA }, null)).toEqual([]);
+});
+
+test('a stream seen for the first time after a purge lost nothing of its own: it starts at the oldest message kept', async () => {
+  const m = await createMerchant(t);
+  await paid(m.id, ['n-old-1', 'n-old-2'], 35);
+  const [kept] = await paid(m.id, ['n-kept-1'], 3);
+  await t.platform.gateway.channel!.purgeExpired();
+  const status = await t.gql(m.token, STATUS);
+  expect(status.data!.messageStream.topics.find((x: { topic: string }) => x.topic === 'ORDERS')).toMatchObject({ expired: false, pending: 1 });
+  const client = connectWs(t.url, m.token);
+  const sub = subscribeWs(client, EVENTS);
+  expect((await sub.waitFor(1)).map((r) => r.data!.orderEvents.id)).toEqual([kept]);
+  expect(sub.completed).toBe(false);
+  sub.stop();
+  await client.dispose();
+});
+
+test('the window is 30 days with a PostgreSQL server, forever embedded (the demo data set is older), and any value when set', () => {
+  expect(loadConfig({ DATABASE_URL: 'postgres://db/portico' }).messages.retentionDays).toBe(30);
+  expect(loadConfig({}).messages.retentionDays).toBe(0);
+  expect(loadConfig({ MESSAGE_RETENTION_DAYS: '7' }).messages.retentionDays).toBe(7);
+  expect(loadConfig({ DATABASE_URL: 'postgres://db/portico', MESSAGE_RETENTION_DAYS: '0' }).messages.retentionDays).toBe(0);
+  expect(() => loadConfig({ MESSAGE_RETENTION_DAYS: '-1' })).toThrow(/MESSAGE_RETENTION_DAYS/);
 });

@@ -172,7 +172,8 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
     /**
      * Where an app's stream of a merchant stands. A stream seen for the first time starts at the
      * merchant's authorization of the app (events before it are not the app's), or at the start when
-     * that is unknown; the start is stored so that it stays put.
+     * that is unknown, and never before what the retention purge deleted; the start is stored so that
+     * it stays put.
      */
     async acknowledgedPositions(appKey: string, merchantId: string, sources: readonly MessageSource[], startFrom: Date | null): Promise<Record<MessageSource, number>> {
       const rows = await db
@@ -180,9 +181,11 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
         .from(messageCursors)
         .where(and(eq(messageCursors.appKey, appKey), eq(messageCursors.merchantId, merchantId), inArray(messageCursors.source, [...sources])));
       const positions = Object.fromEntries(rows.map((r) => [r.source, r.position])) as Record<MessageSource, number>;
-      for (const source of sources) {
-        if (positions[source] !== undefined) continue;
-        const start = startFrom ? await this.positionBefore(merchantId, source, startFrom) : 0;
+      const missing = sources.filter((source) => positions[source] === undefined);
+      // A new stream has acknowledged nothing, so it lost nothing to the retention purge: it starts at the oldest message kept.
+      const purged = missing.length ? await this.purgedThrough(merchantId, missing) : {};
+      for (const source of missing) {
+        const start = Math.max(startFrom ? await this.positionBefore(merchantId, source, startFrom) : 0, purged[source]?.position ?? 0);
         const [stored] = await db
           .insert(messageCursors)
           .values({ appKey, merchantId, source, ackedPosition: start })

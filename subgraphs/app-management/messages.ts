@@ -70,7 +70,14 @@ export function createMessageResolvers(db: Db, store: MessageStore, crypto: Mess
     // Whether the retention purge deleted messages after the acknowledged position: only when selected.
     let expired: Promise<MessageSource[]> | undefined;
     const expiredOf = async (source: MessageSource) =>
-      (await (expired ??= (async () => store.expiredSources(stream.merchantId, TOPICS.map((t) => t.source), acked, caller.grantId ? await store.authorizedAt(caller.grantId) : null))())).includes(source);
+      (await (expired ??= (async () =>
+        store.expiredSources(
+          stream.merchantId,
+          // A stream with no cursor yet has acknowledged nothing: it will start at the oldest message kept, losing nothing.
+          TOPICS.map((t) => t.source).filter((s) => rows.some((r) => r.source === s)),
+          acked,
+          caller.grantId ? await store.authorizedAt(caller.grantId) : null,
+        ))())).includes(source);
     return {
       acknowledgedCursor: crypto.sealCursor({ ...stream, positions: acked }),
       topics: TOPICS.map((t) => ({
