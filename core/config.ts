@@ -55,6 +55,8 @@ const schema = z.object({
   MESSAGE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(1000),
   /** Message channel: days events (and their records) are kept; older ones are purged hourly. 0 keeps them forever. Default 30 with DATABASE_URL, 0 embedded (the demo's history is older). */
   MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),
+  /** Message channel: how often the retention purge runs, in ms (the first run after at most a minute). Default 3600000 (hourly). */
+  MESSAGE_PURGE_INTERVAL_MS: z.coerce.number().int().min(100).max(604_800_000).default(3_600_000),
   /**
    * Message channel, with a PostgreSQL server: batches of at least this many delivery records are
    * written by the gateway's record worker thread, smaller ones by its own thread; 0 writes them all
@@ -88,7 +90,7 @@ export interface Config {
   seedDemo: boolean;
   fieldAuthorization: boolean;
   appAccessCacheMs: number;
-  messages: { ackTimeoutMs: number; maxPushAttempts: number; maxInFlight: number; retentionDays: number };
+  messages: { ackTimeoutMs: number; maxPushAttempts: number; maxInFlight: number; retentionDays: number; purgeIntervalMs: number };
   /** Record batches of at least this many pushes go to the record worker (PostgreSQL server only); 0: no worker. */
   messageRecordWorkerBatch: number;
   /** The record worker's heap limit in MB; 0: Node's default. */
@@ -131,7 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: e.SEED_DEMO ? e.SEED_DEMO === 'true' : !e.DATABASE_URL,
     fieldAuthorization: e.FIELD_AUTHORIZATION === 'enforce',
     appAccessCacheMs: e.APP_ACCESS_CACHE_MS,
-    messages: { ackTimeoutMs: e.MESSAGE_ACK_TIMEOUT_MS, maxPushAttempts: e.MESSAGE_MAX_PUSH_ATTEMPTS, maxInFlight: e.MESSAGE_MAX_IN_FLIGHT, retentionDays: e.MESSAGE_RETENTION_DAYS ?? (e.DATABASE_URL ? 30 : 0) },
+    messages: { ackTimeoutMs: e.MESSAGE_ACK_TIMEOUT_MS, maxPushAttempts: e.MESSAGE_MAX_PUSH_ATTEMPTS, maxInFlight: e.MESSAGE_MAX_IN_FLIGHT, retentionDays: e.MESSAGE_RETENTION_DAYS ?? (e.DATABASE_URL ? 30 : 0), purgeIntervalMs: e.MESSAGE_PURGE_INTERVAL_MS },
     messageRecordWorkerBatch: e.MESSAGE_RECORD_WORKER_BATCH,
     messageRecordWorkerMaxHeapMb: e.MESSAGE_RECORD_WORKER_MAX_HEAP_MB,
   };

@@ -13,7 +13,7 @@ import { createAccountStore } from '../subgraphs/account/store.js';
 import { outboxEvents } from '../subgraphs/order/tables.js';
 import { createMerchant } from './helpers/factories.js';
 import { ACKNOWLEDGE, connectWs, paidEvent, subscribeWs } from './helpers/messages.js';
-import { startTestPlatform, TEST_APP_KEY, type TestPlatform } from './helpers/platform.js';
+import { startTestPlatform, TEST_APP_KEY, waitUntil, type TestPlatform } from './helpers/platform.js';
 
 let t: TestPlatform;
 beforeAll(async () => {
@@ -28,16 +28,16 @@ const DAY = 86_400_000;
 const EVENTS = 'subscription($after: MessageCursor) { orderEvents(after: $after) { id cursor type occurredAt } }';
 const STATUS = '{ messageStream { acknowledgedCursor topics { topic expired pending } } }';
 
-/** Writes PAID events of made-up orders for a merchant, `daysAgo` old, to the order outbox. */
-async function paid(merchantId: string, notes: string[], daysAgo: number) {
+/** Writes PAID events of made-up orders for a merchant, `daysAgo` old, to the order outbox (of `on`, by default the file's platform). */
+async function paid(merchantId: string, notes: string[], daysAgo: number, on: TestPlatform = t) {
   const occurredAt = new Date(Date.now() - daysAgo * DAY);
   const events = notes.map((note) => ({ ...paidEvent(merchantId, { id: crypto.randomUUID(), number: note }, note), occurredAt }));
-  await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, events));
-  const ids = rows<{ id: string }>(await t.platform.database.db.execute(sql`select id from "order".outbox_events where merchant_id = ${merchantId} and payload->>'note' in ${notes} order by position`));
+  await on.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, events));
+  const ids = rows<{ id: string }>(await on.platform.database.db.execute(sql`select id from "order".outbox_events where merchant_id = ${merchantId} and payload->>'note' in ${notes} order by position`));
   return ids.map((r) => r.id);
 }
 
-const count = async (query: ReturnType<typeof sql>) => Number(rows<{ n: number | string }>(await t.platform.database.db.execute(query))[0]!.n);
+const count = async (query: ReturnType<typeof sql>, on: TestPlatform = t) => Number(rows<{ n: number | string }>(await on.platform.database.db.execute(query))[0]!.n);
 
 test('the purge deletes events and records past the window; a stream that had not acknowledged them is told so, open or connecting, until it resets', async () => {
   const m = await createMerchant(t);
@@ -192,4 +192,62 @@ test('the window is 30 days with a PostgreSQL server, forever embedded (the demo
   expect(loadConfig({ MESSAGE_RETENTION_DAYS: '7' }).messages.retentionDays).toBe(7);
   expect(loadConfig({ DATABASE_URL: 'postgres://db/portico', MESSAGE_RETENTION_DAYS: '0' }).messages.retentionDays).toBe(0);
   expect(() => loadConfig({ MESSAGE_RETENTION_DAYS: '-1' })).toThrow(/MESSAGE_RETENTION_DAYS/);
+  expect(loadConfig({}).messages.purgeIntervalMs).toBe(3_600_000);
+  expect(loadConfig({ MESSAGE_PURGE_INTERVAL_MS: '60000' }).messages.purgeIntervalMs).toBe(60_000);
+  expect(() => loadConfig({ MESSAGE_PURGE_INTERVAL_MS: '10' })).toThrow(/MESSAGE_PURGE_INTERVAL_MS/);
+});
+
+test('the gateway purges on its own, every MESSAGE_PURGE_INTERVAL_MS, and tells an open stream that lost messages', async () => {
+  const own = await startTestPlatform({ extraEnv: { MESSAGE_RETENTION_DAYS: '30', MESSAGE_PURGE_INTERVAL_MS: '300' } });
+  try {
+    const m = await createMerchant(own);
+    const client = connectWs(own.url, m.token);
+    const sub = subscribeWs(client, EVENTS);
+    // The stream is open (a stream seen for the first time after a purge lost nothing of its own).
+    const [recent] = await paid(m.id, ['timer-recent'], 1, own);
+    expect((await sub.waitFor(1))[0]!.data!.orderEvents.id).toBe(recent);
+    const [old] = await paid(m.id, ['timer-old-1'], 40, own);
+    // Never acknowledged (pushed or not yet: the timer may come first): the purge the timer runs
+    // deletes it, and the stream ends, saying why.
+    await sub.waitForEnd(10_000);
+    expect(sub.received.at(-1)!.errors![0]!.extensions).toMatchObject({ code: 'MESSAGES_EXPIRED', topics: ['ORDERS'] });
+    expect([[recent], [recent, old]]).toContainEqual(sub.received.slice(0, -1).map((r) => r.data!.orderEvents.id));
+    const left = async () => rows<{ id: string }>(await own.platform.database.db.execute(sql`select id from "order".outbox_events where merchant_id = ${m.id}`)).map((r) => r.id);
+    expect(await left()).toEqual([recent]);
+
+    // It keeps running: an old event written later goes too, the recent one stays.
+    await paid(m.id, ['timer-old-2'], 50, own);
+    await waitUntil('the next timed purge', async () => (await left()).length === 1);
+    expect(await left()).toEqual([recent]);
+    await client.dispose();
+  } finally {
+    await own.stop();
+  }
+});
+
+test('purges running at once (two gateways) delete every expired event exactly once, and none fails', async () => {
+  const { createMessageStore } = await import('../core/messages/store.js');
+  const { createMessageCrypto } = await import('../core/messages/crypto.js');
+  const gateways = [0, 1].map(() => createMessageStore(t.platform.database.db, createMessageCrypto(t.platform.keys.messageKeks)));
+  const merchants = await Promise.all([0, 1, 2].map(() => createMerchant(t)));
+  for (const [i, m] of merchants.entries()) await paid(m.id, Array.from({ length: 6 }, (_, k) => `both-${i}-${k}`), 35 + i);
+  const expired = await count(sql`select count(*) as n from "order".outbox_events where occurred_at < now() - interval '30 days'`);
+  expect(expired).toBeGreaterThanOrEqual(18);
+  const lastOf = new Map(
+    rows<{ merchant_id: string; last: string | number }>(
+      await t.platform.database.db.execute(sql`select merchant_id, max(position) as last from "order".outbox_events where merchant_id in ${merchants.map((m) => m.id)} group by merchant_id`),
+    ).map((r) => [r.merchant_id, Number(r.last)]),
+  );
+
+  // One row per transaction, so that the two runs' batches interleave (on a PostgreSQL server; PGlite has one connection).
+  const cutoff = new Date(Date.now() - 30 * DAY);
+  const results = await Promise.all(gateways.map((store) => store.purgeExpired(cutoff, { batch: 1 })));
+  expect(results.reduce((n, r) => n + r.events, 0)).toBe(expired);
+  expect(results.some((r) => !r.skipped)).toBe(true);
+  expect(await count(sql`select count(*) as n from "order".outbox_events where occurred_at < now() - interval '30 days'`)).toBe(0);
+  const noted = rows<{ merchant_id: string; purged_through: string | number }>(
+    await t.platform.database.db.execute(sql`select merchant_id, purged_through from app_management.message_retention where source = 'order' and merchant_id in ${merchants.map((m) => m.id)}`),
+  );
+  // How far the purge went, per merchant: its last deleted event, whichever run deleted it.
+  expect(Object.fromEntries(noted.map((r) => [r.merchant_id, Number(r.purged_through)]))).toEqual(Object.fromEntries(lastOf));
 });
