@@ -7,5 +7,5 @@ CREATE TABLE "app_management"."message_retention" (
 	CONSTRAINT "message_retention_source_merchant_id_pk" PRIMARY KEY("source","merchant_id")
 );
 --> statement-breakpoint
-CREATE INDEX "outbox_events_occurred_idx" ON "app_management"."outbox_events" USING btree ("occurred_at");--> statement-breakpoint
-CREATE INDEX "message_records_occurred_idx" ON "app_management"."message_records" USING btree ("occurred_at");
+CREATE INDEX IF NOT EXISTS "outbox_events_occurred_idx" ON "app_management"."outbox_events" USING btree ("occurred_at");--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "message_records_occurred_idx" ON "app_management"."message_records" USING btree ("occurred_at");

@@ -1,1 +1,1 @@
-CREATE INDEX "outbox_events_occurred_idx" ON "order"."outbox_events" USING btree ("occurred_at");
+CREATE INDEX IF NOT EXISTS "outbox_events_occurred_idx" ON "order"."outbox_events" USING btree ("occurred_at");
