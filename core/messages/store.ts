@@ -343,12 +343,12 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
                 with doomed as (select position from ${outbox(source)} where occurred_at < ${at}::timestamptz order by occurred_at limit ${batch}),
                 gone as (
                   delete from ${outbox(source)} e using doomed d where e.position = d.position
-                  returning e.merchant_id, e.position, e.occurred_at
+                  returning e.merchant_id, e.type, e.position, e.occurred_at
                 ),
                 noted as (
-                  insert into ${messageRetention} (source, merchant_id, purged_through, last_occurred_at, purged_at)
-                  select ${source}, merchant_id, max(position), max(occurred_at), now() from gone where merchant_id is not null group by merchant_id
-                  on conflict (source, merchant_id) do update set
+                  insert into ${messageRetention} (source, merchant_id, type, purged_through, last_occurred_at, purged_at)
+                  select ${source}, merchant_id, type, max(position), max(occurred_at), now() from gone where merchant_id is not null group by merchant_id, type
+                  on conflict (source, merchant_id, type) do update set
                     purged_through = greatest(${messageRetention.purgedThrough}, excluded.purged_through),
                     last_occurred_at = greatest(${messageRetention.lastOccurredAt}, excluded.last_occurred_at),
                     purged_at = excluded.purged_at
@@ -393,27 +393,50 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
       return result;
     },
 
-    /** How far the retention purge went in a merchant's events, per source (absent: nothing purged). */
+    /** How far the retention purge went in a merchant's events, per source, of any type (absent: nothing purged). */
     async purgedThrough(merchantId: string, sources: readonly MessageSource[]): Promise<Partial<Record<MessageSource, { position: number; lastOccurredAt: Date }>>> {
-      if (!isUuid(merchantId)) return {};
+      const purged: Partial<Record<MessageSource, { position: number; lastOccurredAt: Date }>> = {};
+      for (const row of await this.purgedByType(merchantId, sources)) {
+        const known = purged[row.source];
+        purged[row.source] = {
+          position: Math.max(known?.position ?? 0, row.position),
+          lastOccurredAt: known && known.lastOccurredAt > row.lastOccurredAt ? known.lastOccurredAt : row.lastOccurredAt,
+        };
+      }
+      return purged;
+    },
+
+    /** How far the retention purge went in a merchant's events, per source and event type ('': any type). */
+    async purgedByType(merchantId: string, sources: readonly MessageSource[]): Promise<{ source: MessageSource; type: string; position: number; lastOccurredAt: Date }[]> {
+      if (!isUuid(merchantId)) return [];
       const rows = await db
         .select()
         .from(messageRetention)
         .where(and(eq(messageRetention.merchantId, merchantId), inArray(messageRetention.source, [...sources])));
-      return Object.fromEntries(rows.map((r) => [r.source, { position: r.purgedThrough, lastOccurredAt: r.lastOccurredAt }]));
+      return rows.map((r) => ({ source: r.source as MessageSource, type: r.type, position: r.purgedThrough, lastOccurredAt: r.lastOccurredAt }));
     },
 
     /**
      * The sources of a stream at `positions` whose messages after those positions were deleted by
-     * the retention purge: the purge went past the position, and the events it deleted there may be
-     * the app's (some occurred once the merchant had authorized it; with no authorization time,
-     * any). Those messages were never acknowledged, and the stream cannot bring them any more.
+     * the retention purge: the purge went past the position in events of a type the stream receives
+     * (its `types` filter, or every published type: the platform's internal events are no one's
+     * messages), and the events it deleted there may be the app's (some occurred once the merchant
+     * had authorized it; with no authorization time, any). Those messages were never acknowledged,
+     * and the stream cannot bring them any more.
      */
-    async expiredSources(merchantId: string, sources: readonly MessageSource[], positions: Partial<Record<MessageSource, number>>, authorizedAt: Date | null): Promise<MessageSource[]> {
-      const purged = await this.purgedThrough(merchantId, sources);
+    async expiredSources(
+      merchantId: string,
+      sources: readonly MessageSource[],
+      positions: Partial<Record<MessageSource, number>>,
+      authorizedAt: Date | null,
+      types: Partial<Record<MessageSource, readonly string[]>> = {},
+    ): Promise<MessageSource[]> {
+      const purged = await this.purgedByType(merchantId, sources);
       return sources.filter((source) => {
-        const p = purged[source];
-        return !!p && (positions[source] ?? 0) < p.position && (!authorizedAt || p.lastOccurredAt >= authorizedAt);
+        const received = new Set(publishedTypes(source, types[source]));
+        return purged.some(
+          (p) => p.source === source && (p.type === '' || received.has(p.type)) && (positions[source] ?? 0) < p.position && (!authorizedAt || p.lastOccurredAt >= authorizedAt),
+        );
       });
     },
 

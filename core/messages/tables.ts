@@ -96,20 +96,24 @@ export const messageDeliveries = appManagement.table(
 );
 
 /**
- * What the retention purge deleted of a merchant's events, per source: every event up to
- * `purgedThrough` that occurred up to `lastOccurredAt` is gone. A stream whose acknowledged position
- * is below `purgedThrough` may have lost messages it never acknowledged (unless the merchant
- * authorized the app after `lastOccurredAt`): it is told so (MESSAGES_EXPIRED), never left to skip
- * them unawares.
+ * What the retention purge deleted of a merchant's events, per source and event type: every event
+ * of that type up to `purgedThrough` that occurred up to `lastOccurredAt` is gone. A stream whose
+ * position is below `purgedThrough` of a type it receives may have lost messages it never
+ * acknowledged (unless the merchant authorized the app after `lastOccurredAt`): it is told so
+ * (MESSAGES_EXPIRED), never left to skip them unawares. Per type, because a stream's cursor stays
+ * at the last message it received: events it never receives (other types than its `types`
+ * filter, the platform's internal ones) lie after it and must not count. `type` '' stands for
+ * any type (rows noted before types were).
  */
 export const messageRetention = appManagement.table(
   'message_retention',
   {
     source: text('source').notNull(),
     merchantId: uuid('merchant_id').notNull(),
+    type: text('type').notNull().default(''),
     purgedThrough: bigint('purged_through', { mode: 'number' }).notNull(),
     lastOccurredAt: timestamp('last_occurred_at', { withTimezone: true, precision: 3 }).notNull(),
     purgedAt: timestamp('purged_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.source, t.merchantId] })],
+  (t) => [primaryKey({ columns: [t.source, t.merchantId, t.type] })],
 );

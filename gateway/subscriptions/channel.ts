@@ -459,14 +459,18 @@ export function createMessageChannel(options: ChannelOptions) {
     }
 
     /**
-     * After a retention purge: a stream whose acknowledged position is behind what the purge deleted
-     * (of the app's messages) ends with MESSAGES_EXPIRED, as it would on its next connection, instead
-     * of going on without the messages it never acknowledged.
+     * After a retention purge: a stream that had not yet read messages the purge deleted (of the
+     * app's, of its types) ends with MESSAGES_EXPIRED, instead of going on without them. What it
+     * has read it holds until acknowledged (it pushes those again from memory), so a purge of those
+     * loses nothing while it is open: the subscriber that acknowledges them a moment after the
+     * purge goes on; one that disconnects without acknowledging them is told on its next connection.
      */
     async checkExpired() {
       if (this.closed || this.terminated) return;
       const acked = await store.acknowledgedPositions(this.spec.appKey, this.spec.merchantId, this.spec.sources, null);
-      const expired = await store.expiredSources(this.spec.merchantId, this.spec.sources, acked, this.spec.startFrom);
+      const positions: Partial<Record<MessageSource, number>> = {};
+      for (const source of this.spec.sources) positions[source] = Math.max(acked[source] ?? 0, this.delivered[source] ?? 0);
+      const expired = await store.expiredSources(this.spec.merchantId, this.spec.sources, positions, this.spec.startFrom, this.spec.types);
       if (expired.length) this.terminate(messagesExpired(expired.map(topicOfSource), options.retentionDays));
     }
 
@@ -502,7 +506,7 @@ export function createMessageChannel(options: ChannelOptions) {
           if (this.delivered[source] === undefined) this.delivered[source] = Math.max(this.spec.after?.[source] ?? acked[source], floor[source] ?? 0);
         }
         // Messages it would start after that the retention purge deleted: it says so, it does not skip them.
-        const expired = await store.expiredSources(merchantId, sources, this.delivered, this.spec.startFrom);
+        const expired = await store.expiredSources(merchantId, sources, this.delivered, this.spec.startFrom, this.spec.types);
         if (expired.length) throw messagesExpired(expired.map(topicOfSource), options.retentionDays);
         while (!this.closed) {
           if (this.terminated) throw this.terminated;
