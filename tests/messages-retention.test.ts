@@ -28,13 +28,26 @@ const DAY = 86_400_000;
 const EVENTS = 'subscription($after: MessageCursor) { orderEvents(after: $after) { id cursor type occurredAt } }';
 const STATUS = '{ messageStream { acknowledgedCursor topics { topic expired pending } } }';
 
-/** Writes PAID events of made-up orders for a merchant, `daysAgo` old, to the order outbox (of `on`, by default the file's platform). */
-async function paid(merchantId: string, notes: string[], daysAgo: number, on: TestPlatform = t) {
+/**
+ * Writes events of made-up orders for a merchant, `daysAgo` old, to the order outbox: PAID ones
+ * unless `type` says otherwise, on `on` (by default the file's platform).
+ */
+async function paid(merchantId: string, notes: string[], daysAgo: number, { on = t, type }: { on?: TestPlatform; type?: string } = {}) {
   const occurredAt = new Date(Date.now() - daysAgo * DAY);
-  const events = notes.map((note) => ({ ...paidEvent(merchantId, { id: crypto.randomUUID(), number: note }, note), occurredAt }));
+  const events = notes.map((note) => ({ ...paidEvent(merchantId, { id: crypto.randomUUID(), number: note }, note), occurredAt, ...(type ? { type } : {}) }));
   await on.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, events));
   const ids = rows<{ id: string }>(await on.platform.database.db.execute(sql`select id from "order".outbox_events where merchant_id = ${merchantId} and payload->>'note' in ${notes} order by position`));
   return ids.map((r) => r.id);
+}
+
+/** Subscribes on `client`, receives one message (the one with `id`), acknowledges it and stops: its cursor. */
+async function receiveAndAcknowledge(client: ReturnType<typeof connectWs>, query: string, id: string): Promise<string> {
+  const sub = subscribeWs(client, query);
+  const [got] = await sub.waitFor(1);
+  expect(got!.data!.orderEvents.id).toBe(id);
+  await subscribeWs(client, ACKNOWLEDGE, { upTo: got!.data!.orderEvents.cursor }).waitForEnd();
+  sub.stop();
+  return got!.data!.orderEvents.cursor;
 }
 
 const count = async (query: ReturnType<typeof sql>, on: TestPlatform = t) => Number(rows<{ n: number | string }>(await on.platform.database.db.execute(query))[0]!.n);
@@ -224,19 +237,11 @@ test('only the subscription\'s own messages count: not the types its filter leav
   // A PAID-only subscriber receives and acknowledges its message; the cursor stays there.
   const [paidOld] = await paid(m.id, ['types-paid'], 45);
   const client = connectWs(t.url, m.token);
-  const sub = subscribeWs(client, PAID_ONLY);
-  const [got] = await sub.waitFor(1);
-  expect(got!.data!.orderEvents.id).toBe(paidOld);
-  await subscribeWs(client, ACKNOWLEDGE, { upTo: got!.data!.orderEvents.cursor }).waitForEnd();
-  sub.stop();
+  const cursor = await receiveAndAcknowledge(client, PAID_ONLY, paidOld!);
 
   // After it, events it never receives: a CREATED one (left out by its filter) and an internal one.
-  const write = (type: string, note: string) => {
-    const event = { ...paidEvent(m.id, { id: crypto.randomUUID(), number: note }, note), type, occurredAt: new Date(Date.now() - 40 * DAY) };
-    return t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [event]));
-  };
-  await write('order.created', 'types-created');
-  await write('order.internal_test', 'types-internal');
+  await paid(m.id, ['types-created'], 40, { type: 'order.created' });
+  await paid(m.id, ['types-internal'], 40, { type: 'order.internal_test' });
   expect((await t.platform.gateway.channel!.purgeExpired())!.events).toBeGreaterThanOrEqual(3);
   const noted = rows<{ type: string }>(await t.platform.database.db.execute(sql`select type from app_management.message_retention where source = 'order' and merchant_id = ${m.id} order by type`));
   expect(noted.map((r) => r.type)).toEqual(['order.created', 'order.internal_test', 'order.paid']);
@@ -249,7 +254,7 @@ test('only the subscription\'s own messages count: not the types its filter leav
   expect(again.completed).toBe(false);
   again.stop();
   // A subscription of every type on the same cursor did lose the CREATED message (not the internal one): it is told.
-  const every = subscribeWs(client, EVENTS, { after: got!.data!.orderEvents.cursor });
+  const every = subscribeWs(client, EVENTS, { after: cursor });
   await every.waitForEnd();
   expect(every.received.at(-1)!.errors![0]!.extensions).toMatchObject({ code: 'MESSAGES_EXPIRED', topics: ['ORDERS'] });
   await client.dispose();
@@ -258,13 +263,8 @@ test('only the subscription\'s own messages count: not the types its filter leav
   const n = await createMerchant(t);
   const [nPaid] = await paid(n.id, ['internal-paid'], 45);
   const nClient = connectWs(t.url, n.token);
-  const nSub = subscribeWs(nClient, EVENTS);
-  const [nGot] = await nSub.waitFor(1);
-  expect(nGot!.data!.orderEvents.id).toBe(nPaid);
-  await subscribeWs(nClient, ACKNOWLEDGE, { upTo: nGot!.data!.orderEvents.cursor }).waitForEnd();
-  nSub.stop();
-  const internal = { ...paidEvent(n.id, { id: crypto.randomUUID(), number: 'internal-only' }, 'internal-only'), type: 'order.internal_test', occurredAt: new Date(Date.now() - 40 * DAY) };
-  await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [internal]));
+  await receiveAndAcknowledge(nClient, EVENTS, nPaid!);
+  await paid(n.id, ['internal-only'], 40, { type: 'order.internal_test' });
   await t.platform.gateway.channel!.purgeExpired();
   const status = await t.gql(n.token, STATUS);
   expect(status.data!.messageStream.topics.find((x: { topic: string }) => x.topic === 'ORDERS').expired).toBe(false);
@@ -294,9 +294,9 @@ test('the gateway purges on its own, every MESSAGE_PURGE_INTERVAL_MS, and tells 
     const client = connectWs(own.url, m.token);
     const sub = subscribeWs(client, EVENTS);
     // The stream is open (a stream seen for the first time after a purge lost nothing of its own).
-    const [recent] = await paid(m.id, ['timer-recent'], 1, own);
+    const [recent] = await paid(m.id, ['timer-recent'], 1, { on: own });
     expect((await sub.waitFor(1))[0]!.data!.orderEvents.id).toBe(recent);
-    const [old] = await paid(m.id, ['timer-old-1'], 40, own);
+    const [old] = await paid(m.id, ['timer-old-1'], 40, { on: own });
     // Not read yet by the open subscription: the purge the timer runs deletes it, and the
     // subscription ends, saying why, instead of going on without it.
     await sub.waitForEnd(10_000);
@@ -307,7 +307,7 @@ test('the gateway purges on its own, every MESSAGE_PURGE_INTERVAL_MS, and tells 
     expect(await left()).toEqual([recent]);
 
     // It keeps running: an old event written later goes too, the recent one stays.
-    await paid(m.id, ['timer-old-2'], 50, own);
+    await paid(m.id, ['timer-old-2'], 50, { on: own });
     await waitUntil('the next timed purge', async () => (await left()).length === 1);
     expect(await left()).toEqual([recent]);
     await client.dispose();
