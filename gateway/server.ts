@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway } from '@apollo/gateway';
 import DataLoader from 'dataloader';
@@ -134,6 +134,25 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     development: config.development,
     onInternalError: (error) => logger.error({ err: error }, 'unexpected error'),
   });
+  let channel: MessageChannel | undefined;
+  const RECORD_READERS = /\b(acknowledgeMessages|messageRecords)\b/;
+  /**
+   * With MESSAGE_RECORD_TIMING=with-send, a push is sent while its record is being written: an
+   * acknowledgement, and a listing of records, wait for the records of this gateway's pushes to the
+   * app's streams of the merchant, so that every message it acknowledges has its record when it is
+   * marked, and a subscriber that lists the records of what it received finds them.
+   */
+  const acknowledgementsAfterRecords: ApolloServerPlugin<GatewayContext> = {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ source, contextValue }) {
+          if (!channel || channel.recordBeforeSend || !RECORD_READERS.test(source)) return;
+          const { caller } = contextValue;
+          if (caller?.kind === 'app' && caller.merchantId) await channel.recordsWritten(caller.appKey, caller.merchantId);
+        },
+      };
+    },
+  };
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: true,
@@ -147,6 +166,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ApolloServerPluginCacheControlDisabled(),
       ...(config.development ? [] : [ApolloServerPluginLandingPageDisabled()]),
       ...pipeline.flatMap((p) => p.apolloPlugins ?? []),
+      acknowledgementsAfterRecords,
     ],
     validationRules: pipeline.flatMap((p) => p.validationRules ?? []),
   });
@@ -160,7 +180,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return { caller: state.caller!, requestId: state.requestId };
   }
 
-  let channel: MessageChannel | undefined;
   let transports: ReturnType<typeof createTransports> | undefined;
   if (options.database) {
     const messageCrypto = createMessageCrypto(keys.messageKeks);

@@ -317,6 +317,8 @@ test('records are encrypted at rest with a per-app key that operators can rotate
   await settle();
   const first = await newOrder(m);
   await sub.waitFor(1);
+  // A push is sent as its record is written (MESSAGE_RECORD_TIMING=with-send): read the table once it is.
+  await t.platform.gateway.channel!.recordsWritten('app_test', m.id);
   // The first push is stored in the record it wrote; later pushes in message_deliveries.
   const raw = await t.platform.database.db.execute(sql`select payload, pushed, key_version from app_management.message_records where merchant_id = ${m.id}`);
   const stored = rows<{ payload: string; pushed: string | null }>(raw);
@@ -339,6 +341,7 @@ test('records are encrypted at rest with a per-app key that operators can rotate
 
   const second = await newOrder(m);
   await sub.waitFor(2);
+  await t.platform.gateway.channel!.recordsWritten('app_test', m.id);
   const versions = await t.platform.database.db.execute(sql`select key_version from app_management.message_records where merchant_id = ${m.id} order by position`);
   expect(rows<{ key_version: number }>(versions).map((r) => r.key_version).at(-1)).toBe(version);
   const listed = await t.gql<any>(m.token, '{ messageRecords(topics: [ORDERS]) { nodes { payload } } }');

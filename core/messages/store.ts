@@ -443,7 +443,11 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
     /** An app's records for a merchant, newest first, with their delivery attempts, decrypted. */
     async listRecords(appKey: string, merchantId: string, options: { sources: readonly MessageSource[]; first: number; before?: { source: string; position: number; firstPushedAt: Date } | null; unacknowledgedOnly?: boolean }) {
       const conditions = [eq(messageRecords.appKey, appKey), eq(messageRecords.merchantId, merchantId), inArray(messageRecords.source, [...options.sources])];
-      if (options.unacknowledgedOnly) conditions.push(sql`${messageRecords.acknowledgedAt} is null`);
+      // A record is acknowledged when an acknowledgement marked it, or when the cursor covers it: a
+      // push is sent as its record is written, and the subscriber may acknowledge it through another
+      // gateway before the record is there to be marked.
+      const covered = sql`exists (select 1 from ${messageCursors} k where k.app_key = ${messageRecords.appKey} and k.merchant_id = ${messageRecords.merchantId} and k.source = ${messageRecords.source} and k.acked_position >= ${messageRecords.position})`;
+      if (options.unacknowledgedOnly) conditions.push(sql`${messageRecords.acknowledgedAt} is null and not ${covered}`);
       if (options.before) {
         conditions.push(
           or(
@@ -452,12 +456,21 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
           )!,
         );
       }
-      const rows = await db
-        .select()
-        .from(messageRecords)
-        .where(and(...conditions))
-        .orderBy(desc(messageRecords.firstPushedAt), desc(messageRecords.source), desc(messageRecords.position))
-        .limit(options.first + 1);
+      const [rows, cursors] = await Promise.all([
+        db
+          .select()
+          .from(messageRecords)
+          .where(and(...conditions))
+          .orderBy(desc(messageRecords.firstPushedAt), desc(messageRecords.source), desc(messageRecords.position))
+          .limit(options.first + 1),
+        db.select().from(messageCursors).where(and(eq(messageCursors.appKey, appKey), eq(messageCursors.merchantId, merchantId))),
+      ]);
+      const cursorOf = new Map(cursors.map((c) => [c.source, c]));
+      for (const r of rows) {
+        const cursor = cursorOf.get(r.source);
+        // Not marked, but acknowledged (see `covered`): at the latest when the cursor last moved.
+        if (!r.acknowledgedAt && cursor && cursor.ackedPosition >= r.position) r.acknowledgedAt = cursor.updatedAt;
+      }
       const page = rows.slice(0, options.first);
       const deliveries = page.length
         ? await db

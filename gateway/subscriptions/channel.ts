@@ -69,6 +69,11 @@ export interface ChannelOptions {
   retentionDays?: number;
   /** How often the retention purge runs (default hourly; the first run a minute after start). */
   purgeIntervalMs?: number;
+  /**
+   * A push is sent only once its record is committed (MESSAGE_RECORD_TIMING=before-send); by
+   * default its record is written as it is sent (see MessageStream.recordPush).
+   */
+  recordBeforeSend?: boolean;
 }
 
 /** The error of a stream whose unacknowledged messages of these topics the retention purge deleted. */
@@ -89,7 +94,11 @@ interface InFlight {
 
 /** A subscription's stream: an async iterable of envelopes, plus what its executor reports back. */
 export interface MessageStream extends AsyncIterable<Envelope> {
-  /** Records a push (before it is sent); throws if the record cannot be written. */
+  /**
+   * Records a push; rejects if the record cannot be written. With recordBeforeSend the message is
+   * sent once this resolves; otherwise it is sent meanwhile, and an acknowledgement through this
+   * gateway waits for it (recordsWritten).
+   */
   recordPush(envelope: Envelope, pushed: unknown): Promise<void>;
   /**
    * Whether a reset happened since the message was read: its cursor may carry a position the
@@ -121,9 +130,10 @@ export function createMessageChannel(options: ChannelOptions) {
   /**
    * Writes delivery records in batches: what was queued in one tick goes in one statement. Up to
    * MAX_RECORD_WRITES batches are written at once, on separate connections: a burst's deliveries
-   * become ready a context batch at a time, and each waits for its record before it is sent, so a
-   * batch must not wait behind the write of the one before (one at a time, the last batch of a
-   * thousand-subscriber burst waited about 50 ms for a 500-record write begun before it was ready).
+   * become ready a context batch at a time, and with MESSAGE_RECORD_TIMING=before-send each waits
+   * for its record before it is sent, so a batch must not wait behind the write of the one before
+   * (one at a time, the last batch of a thousand-subscriber burst waited about 50 ms for a
+   * 500-record write begun before it was ready).
    */
   const queued: { delivery: DeliveryToRecord; done: (error?: unknown) => void }[] = [];
   let writing = 0;
@@ -183,6 +193,8 @@ export function createMessageChannel(options: ChannelOptions) {
       pump();
     });
   }
+  /** Per app and merchant (`appKey|merchantId`), the records of pushes not yet written or failed (on streams open or closed since). */
+  const pendingRecords = new Map<string, Set<Promise<void>>>();
   function recordDelivery(delivery: DeliveryToRecord): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       queued.push({ delivery, done: (error) => (error ? reject(error) : resolve()) });
@@ -481,8 +493,8 @@ export function createMessageChannel(options: ChannelOptions) {
     }
     private lastAckCheck = 0;
 
-    async recordPush(envelope: Envelope, pushed: unknown) {
-      await recordDelivery({
+    recordPush(envelope: Envelope, pushed: unknown): Promise<void> {
+      const written = recordDelivery({
         appKey: this.spec.appKey,
         event: envelope.event,
         connectionId: this.spec.connectionId,
@@ -491,6 +503,20 @@ export function createMessageChannel(options: ChannelOptions) {
         attempt: envelope.attempt,
         pushed,
       });
+      const key = `${this.spec.appKey}|${this.spec.merchantId}`;
+      let pending = pendingRecords.get(key);
+      if (!pending) pendingRecords.set(key, (pending = new Set()));
+      const own = pending;
+      const settled = written.then(
+        () => undefined,
+        () => undefined,
+      );
+      own.add(settled);
+      void settled.then(() => {
+        own.delete(settled);
+        if (!own.size && pendingRecords.get(key) === own) pendingRecords.delete(key);
+      });
+      return written;
     }
 
     async *[Symbol.asyncIterator](): AsyncGenerator<Envelope> {
@@ -857,6 +883,18 @@ export function createMessageChannel(options: ChannelOptions) {
     /** Outbox queries, and events pushed first from a read or from a NOTIFY, since start (a copy). */
     get stats() {
       return { ...stats };
+    },
+
+    /** Whether a push waits for its record before it is sent (MESSAGE_RECORD_TIMING=before-send). */
+    recordBeforeSend: options.recordBeforeSend ?? false,
+
+    /**
+     * Resolves once the records of every push this gateway made so far to the app's streams of the
+     * merchant are written or failed: an acknowledgement waits for it, so that the records of what it
+     * acknowledges exist when it marks them.
+     */
+    async recordsWritten(appKey: string, merchantId: string): Promise<void> {
+      await Promise.all([...(pendingRecords.get(`${appKey}|${merchantId}`) ?? [])]);
     },
 
     /** Subscriptions open on this gateway (for /healthz and tests). */

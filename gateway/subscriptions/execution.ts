@@ -165,8 +165,13 @@ function toFormatted(error: GraphQLError, extensions?: Record<string, unknown>):
   };
 }
 
+/** The error that ends a subscription whose push was sent but could not be recorded (MESSAGE_RECORD_TIMING=with-send). */
+const recordFailed = () =>
+  new PorticoError(ErrorCode.SERVICE_UNAVAILABLE, 'A message sent on this subscription could not be recorded; subscribe again: messages not acknowledged come again', { retryable: true });
+
 export function createSubscriptionExecutor(options: SubscriptionExecutorOptions) {
   const { apollo, crypto: messageCrypto } = options;
+  const recordBeforeSend = options.channel.recordBeforeSend;
   const format = (error: GraphQLError, extensions?: Record<string, unknown>) => options.formatError(toFormatted(error, extensions), error.originalError ?? error);
   const formatResult = (result: ExecutionResult): FormattedExecutionResult => {
     const formatted: FormattedExecutionResult = {};
@@ -616,7 +621,8 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     /**
      * Messages are executed up to LOOKAHEAD ahead of the one being sent (so a subscription catching
      * up does not wait for each sub-query in turn), and sent strictly in stream order. Each is
-     * recorded before it is sent. One read before a reset or a termination is not sent after it.
+     * recorded as it is sent (before, with MESSAGE_RECORD_TIMING=before-send). One read before a
+     * reset or a termination is not sent after it.
      */
     type Step = { kind: 'message'; envelope: Envelope; result: FormattedExecutionResult } | { kind: 'error'; error: unknown } | { kind: 'done' };
     const ahead: Promise<Step>[] = [];
@@ -632,6 +638,15 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
         const rootValue = Object.assign(Object.create(null) as object, envelope, { __typename: envelope.topic.graphqlType });
         const result = formatResult(await execute({ schema, document, rootValue, contextValue: context, variableValues: rawVariables, operationName, fieldResolver }));
         if (done || stream.terminated || stale(envelope)) return { kind: 'message', envelope, result };
+        if (!recordBeforeSend) {
+          // Recorded as it is sent: the send does not wait for the record (in a burst, the records'
+          // sealing and statements are a stage of their own that every push waited on). One that
+          // cannot be written ends the subscription; the message stays unacknowledged unless the
+          // subscriber acknowledged it (an acknowledgement through this gateway waits for the
+          // records of what it acknowledges), so the next connection pushes it again, recorded.
+          stream.recordPush(envelope, result).catch(() => stream.terminate(recordFailed()));
+          return { kind: 'message', envelope, result };
+        }
         try {
           await stream.recordPush(envelope, result);
         } catch {

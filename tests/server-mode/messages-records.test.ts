@@ -1,15 +1,19 @@
 /**
- * A message is sent only once its delivery record is committed, whichever thread writes the record
- * (core/messages/record-writer.ts): a burst's batch goes to the gateway's record worker, a few
- * records are written by the gateway's own thread. A record that cannot be written keeps its message
- * from being sent, the subscription ends with a clear error, and nothing is lost; so does a record
- * worker that dies (here: its heap limit), and the next batch starts a new one.
+ * Delivery records that cannot be written, whichever thread writes them (core/messages/record-writer.ts):
+ * a burst's batch goes to the gateway's record worker, a few records are written by the gateway's
+ * own thread. With MESSAGE_RECORD_TIMING=before-send a message is sent only once its record is
+ * committed: a record that cannot be written keeps its message from being sent. By default
+ * (with-send) the message is sent as its record is written: the subscription then ends. Either way
+ * it ends with a clear error and nothing is lost (the next connection gets the message again,
+ * recorded); so does a record worker that dies (here: its heap limit), and the next batch starts a
+ * new one.
  * PostgreSQL only: it holds a table lock from another session and ends the writing backend.
  */
 import { recordEvents } from '../../core/outbox.js';
 import { outboxEvents } from '../../subgraphs/order/tables.js';
 import { merchantWithOrder } from '../helpers/factories.js';
-import { ORDER_EVENTS, connectWs, paidEvent, subscribeWs, type Collector, type Received } from '../helpers/messages.js';
+import pg from 'pg';
+import { ACKNOWLEDGE, ORDER_EVENTS, connectWs, paidEvent, subscribeWs, type Collector, type Received } from '../helpers/messages.js';
 import { platformWithAdminSession, waitUntil } from '../helpers/platform.js';
 
 type Server = ReturnType<typeof platformWithAdminSession>;
@@ -22,7 +26,7 @@ const eventsOf = (received: Received[]) => received.map((r) => r.data!.orderEven
  * CREATED event; then the PAID event is committed while another session holds the records table, and
  * the backend whose record statement waits for it (the one named `writer`) is ended.
  */
-async function recordWriteFails(server: Server, subscriptions: number, writer: string) {
+async function recordWriteFails(server: Server, subscriptions: number, writer: string, timing: 'before-send' | 'with-send' = 'before-send') {
   const { merchant, order } = await merchantWithOrder(server.t);
   const client = connectWs(server.t.url, merchant.token);
   const subs: Collector[] = Array.from({ length: subscriptions }, () => subscribeWs(client, ORDER_EVENTS));
@@ -54,8 +58,15 @@ async function recordWriteFails(server: Server, subscriptions: number, writer: s
   }
   for (const sub of subs) {
     // Each subscription's last message says why, and that subscribing again brings it.
-    expect(sub.received).toHaveLength(2);
-    expect(sub.received[1]).toEqual({ errors: [{ message: expect.stringMatching(/could not be recorded, so it was not sent; subscribe again/), extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } }] });
+    if (timing === 'before-send') {
+      expect(sub.received).toHaveLength(2);
+      expect(sub.received[1]).toEqual({ errors: [{ message: expect.stringMatching(/could not be recorded, so it was not sent; subscribe again/), extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } }] });
+    } else {
+      // Sent as its record was being written: the message came, then the end.
+      expect(sub.received).toHaveLength(3);
+      expect(eventsOf(sub.received.slice(1, 2))[0]).toMatchObject({ id: paidId!, type: 'PAID' });
+      expect(sub.received[2]).toEqual({ errors: [{ message: expect.stringMatching(/could not be recorded; subscribe again: messages not acknowledged come again/), extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } }] });
+    }
   }
   await client.dispose();
 
@@ -70,13 +81,14 @@ async function recordWriteFails(server: Server, subscriptions: number, writer: s
   const records = await server.t.gql<any>(merchant.token, '{ messageRecords(topics: [ORDERS]) { nodes { id deliveries { reason attempt pushed } } } }');
   expect(records.errors).toBeUndefined();
   const paidRecord = records.data.messageRecords.nodes.find((n: { id: string }) => n.id === paidId!);
+  // (with-send: the push whose record failed is not in it; the next one is, as the message's first.)
   expect(paidRecord.deliveries.map((d: { reason: string }) => d.reason)).toEqual(['LIVE']);
   expect(paidRecord.deliveries[0].pushed.data.orderEvents.id).toBe(paidId!);
 }
 
 describe('records of the gateway\'s own thread (a batch smaller than MESSAGE_RECORD_WORKER_BATCH, 32 by default)', () => {
-  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' });
-  test('a push whose record cannot be written is not sent: the subscription ends with SERVICE_UNAVAILABLE (retryable), and the next connection gets the message, recorded', async () => {
+  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_TIMING: 'before-send' });
+  test('before-send: a push whose record cannot be written is not sent: the subscription ends with SERVICE_UNAVAILABLE (retryable), and the next connection gets the message, recorded', async () => {
     // One push: its record is written by the gateway's own thread (the test platform's pool is "portico").
     await recordWriteFails(server, 1, 'portico');
   });
@@ -85,16 +97,30 @@ describe('records of the gateway\'s own thread (a batch smaller than MESSAGE_REC
 describe('records of the record worker', () => {
   // Every batch goes to the worker: how many pushes of one moment become one batch depends on
   // timing (a burst's are 50 and more; here they may come in several ticks).
-  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_WORKER_BATCH: '1' });
-  test('the same when the record worker writes them: pushes of several subscriptions, none of them sent; the next connection gets the message, recorded', async () => {
+  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_WORKER_BATCH: '1', MESSAGE_RECORD_TIMING: 'before-send' });
+  test('before-send, the same when the record worker writes them: pushes of several subscriptions, none of them sent; the next connection gets the message, recorded', async () => {
     await recordWriteFails(server, 8, 'portico-gateway-records');
+  });
+});
+
+describe('records written as the message is sent (MESSAGE_RECORD_TIMING=with-send, the default)', () => {
+  const own = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' });
+  test("on the gateway's own thread: the message is sent, its record fails, the subscription ends with SERVICE_UNAVAILABLE (retryable), and the next connection gets the message again, recorded", async () => {
+    await recordWriteFails(own, 1, 'portico', 'with-send');
+  });
+});
+
+describe('records written as the message is sent, by the record worker', () => {
+  const worker = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_WORKER_BATCH: '1' });
+  test('the same for pushes of several subscriptions written by the record worker', async () => {
+    await recordWriteFails(worker, 8, 'portico-gateway-records', 'with-send');
   });
 });
 
 describe('a record worker that dies', () => {
   // Every batch goes to the worker, whose heap is bounded at 64 MB: the record of an event with 40 MB
   // of payload (sealed, as JSON, then base64) is more than it can hold, and the worker is ended.
-  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_WORKER_BATCH: '1', MESSAGE_RECORD_WORKER_MAX_HEAP_MB: '64' });
+  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_WORKER_BATCH: '1', MESSAGE_RECORD_WORKER_MAX_HEAP_MB: '64', MESSAGE_RECORD_TIMING: 'before-send' });
   const workerBackends = async () =>
     (
       await server.admin.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and application_name = 'portico-gateway-records' order by pid`)
@@ -136,5 +162,124 @@ describe('a record worker that dies', () => {
     const otherRecords = await server.t.gql<any>(other.merchant.token, '{ messageRecords(topics: [ORDERS]) { nodes { id deliveries { reason pushed } } } }');
     expect(otherRecords.errors).toBeUndefined();
     expect(otherRecords.data.messageRecords.nodes.find((n: { id: string }) => n.id === otherCreated.id).deliveries).toEqual([{ reason: 'LIVE', pushed: expect.objectContaining({ data: expect.anything() }) }]);
+  });
+});
+
+describe('acknowledgements and records written as the message is sent (with-send)', () => {
+  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' });
+
+  /**
+   * A merchant's subscription has received the order's CREATED event (recorded); the PAID event is
+   * then committed while the admin session holds an uncommitted record row at its position, so the
+   * gateway's write of PAID's record waits for that session: PAID is sent, its record is not written.
+   */
+  async function paidSentRecordHeld() {
+    const { t, admin } = server;
+    const { merchant, order } = await merchantWithOrder(t);
+    const client = connectWs(t.url, merchant.token);
+    const sub = subscribeWs(client, ORDER_EVENTS);
+    const created = eventsOf(await sub.waitFor(1))[0];
+    await t.platform.gateway.channel!.recordsWritten('app_test', merchant.id);
+    // Nothing else writes order events now: the next event takes the sequence's next value.
+    const { rows } = await admin.query<{ position: string }>(`select nextval(pg_get_serial_sequence('"order".outbox_events', 'position')) + 1 as position`);
+    const position = Number(rows[0]!.position);
+    await admin.query('begin');
+    await admin.query(
+      `insert into app_management.message_records (app_key, merchant_id, source, position, event_id, type, occurred_at, key_version, payload)
+       values ('app_test', $1, 'order', $2, gen_random_uuid(), 'order.paid', now(), 1, 'held')`,
+      [merchant.id, position],
+    );
+    await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [paidEvent(merchant.id, order, 'held record')]));
+    const paid = eventsOf(await sub.waitFor(2))[1];
+    expect(paid).toMatchObject({ type: 'PAID' });
+    const paidPosition = Number((await admin.query<{ position: string }>(`select position from "order".outbox_events where id = $1`, [paid.id])).rows[0]!.position);
+    expect(paidPosition).toBe(position);
+    // Sent, and its record still waits for the admin session.
+    expect((await pendingWriters()).length).toBeGreaterThan(0);
+    return { merchant, client, sub, created, paid, position };
+  }
+  /** Backends of the gateway waiting on a lock (its record write). */
+  async function pendingWriters() {
+    const { rows } = await server.admin.query<{ pid: number }>(
+      `select distinct a.pid from pg_stat_activity a join pg_locks l on l.pid = a.pid
+       where a.datname = current_database() and a.application_name in ('portico', 'portico-gateway-records') and not l.granted`,
+    );
+    return rows;
+  }
+
+  test('an acknowledgement through the gateway waits for the records of the pushes it acknowledges, then marks them', async () => {
+    const { t, admin } = server;
+    let held: Awaited<ReturnType<typeof paidSentRecordHeld>>;
+    try {
+      await waitUntil('nothing pending', async () => (await pendingWriters()).length === 0);
+      held = await paidSentRecordHeld();
+      let settled = false;
+      const ack = t.gql<any>(held.merchant.token, ACKNOWLEDGE, { upTo: held.paid.cursor }).finally(() => (settled = true));
+      await quiet(600);
+      // Not acknowledged while PAID's record is unwritten (without the wait, this took a few ms).
+      expect(settled).toBe(false);
+      const cursor = await admin.query(`select 1 from app_management.message_cursors where app_key = 'app_test' and merchant_id = $1 and acked_position >= $2`, [held.merchant.id, held.position]);
+      expect(cursor.rowCount).toBe(0);
+      await admin.query('rollback');
+      const done = await ack;
+      expect(done.errors).toBeUndefined();
+    } finally {
+      await admin.query('rollback');
+    }
+    const { rows } = await admin.query<{ type: string; acknowledged_at: Date | null; pushed: string | null }>(
+      `select type, acknowledged_at, pushed from app_management.message_records where app_key = 'app_test' and merchant_id = $1 order by position`,
+      [held!.merchant.id],
+    );
+    expect(rows.map((r) => [r.type, r.acknowledged_at !== null, r.pushed !== null])).toEqual([
+      ['order.created', true, true],
+      ['order.paid', true, true],
+    ]);
+    held!.sub.stop();
+    await held!.client.dispose();
+  });
+
+  test('a record written after the cursor passed its message (acknowledged through another gateway first) is listed acknowledged, and not among the unacknowledged', async () => {
+    const { t, admin } = server;
+    const other = new pg.Client({ connectionString: t.env.DATABASE_URL });
+    await other.connect();
+    try {
+      let held: Awaited<ReturnType<typeof paidSentRecordHeld>>;
+      try {
+        held = await paidSentRecordHeld();
+        // What another gateway's acknowledgement commits meanwhile: the cursor moves; there is no record yet to mark.
+        await other.query(
+          `insert into app_management.message_cursors (app_key, merchant_id, source, acked_position) values ('app_test', $1, 'order', $2)
+           on conflict (app_key, merchant_id, source) do update set acked_position = excluded.acked_position, updated_at = now()`,
+          [held.merchant.id, held.position],
+        );
+        await admin.query('rollback');
+        await t.platform.gateway.channel!.recordsWritten('app_test', held.merchant.id);
+      } finally {
+        await admin.query('rollback');
+      }
+      // Neither record was marked (CREATED was never acknowledged by the app's own mutation, PAID came after the cursor)...
+      const { rows } = await other.query<{ type: string; acknowledged_at: Date | null }>(
+        `select type, acknowledged_at from app_management.message_records where app_key = 'app_test' and merchant_id = $1 order by position`,
+        [held!.merchant.id],
+      );
+      expect(rows.map((r) => [r.type, r.acknowledged_at !== null])).toEqual([
+        ['order.created', false],
+        ['order.paid', false],
+      ]);
+      // ...but the cursor covers both: both are listed acknowledged.
+      const listed = await t.gql<any>(held!.merchant.token, '{ messageRecords(topics: [ORDERS]) { nodes { id acknowledgedAt deliveries { acknowledged } } } }');
+      expect(listed.errors).toBeUndefined();
+      expect(listed.data.messageRecords.nodes.map((n: any) => [n.id, n.acknowledgedAt !== null, n.deliveries.map((d: any) => d.acknowledged)])).toEqual([
+        [held!.paid.id, true, [true]],
+        [held!.created.id, true, [true]],
+      ]);
+      const unacknowledged = await t.gql<any>(held!.merchant.token, '{ messageRecords(topics: [ORDERS], unacknowledgedOnly: true) { nodes { id } } }');
+      expect(unacknowledged.errors).toBeUndefined();
+      expect(unacknowledged.data.messageRecords.nodes).toEqual([]);
+      held!.sub.stop();
+      await held!.client.dispose();
+    } finally {
+      await other.end();
+    }
   });
 });
