@@ -71,6 +71,8 @@ const schema = z.object({
    * between leaves no push without its record, at about a third more latency in a burst).
    */
   MESSAGE_RECORD_TIMING: z.enum(['with-send', 'before-send']).default('with-send'),
+  /** With-send: delivery records not yet written at which a push waits (for one to be written) before it is sent. Default 5000. */
+  MESSAGE_RECORD_MAX_PENDING: z.coerce.number().int().min(1).max(1_000_000).default(5000),
   /**
    * The record worker's heap limit in MB (its old generation): a worker that reaches it is ended and
    * started again, failing only the writes it had in progress, not the gateway. 0 (the default):
@@ -98,7 +100,7 @@ export interface Config {
   seedDemo: boolean;
   fieldAuthorization: boolean;
   appAccessCacheMs: number;
-  messages: { ackTimeoutMs: number; maxPushAttempts: number; maxInFlight: number; retentionDays: number; purgeIntervalMs: number; recordBeforeSend: boolean };
+  messages: { ackTimeoutMs: number; maxPushAttempts: number; maxInFlight: number; retentionDays: number; purgeIntervalMs: number; recordBeforeSend: boolean; maxPendingRecords: number };
   /** Record batches of at least this many pushes go to the record worker (PostgreSQL server only); 0: no worker. */
   messageRecordWorkerBatch: number;
   /** The record worker's heap limit in MB; 0: Node's default. */
@@ -141,7 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: e.SEED_DEMO ? e.SEED_DEMO === 'true' : !e.DATABASE_URL,
     fieldAuthorization: e.FIELD_AUTHORIZATION === 'enforce',
     appAccessCacheMs: e.APP_ACCESS_CACHE_MS,
-    messages: { ackTimeoutMs: e.MESSAGE_ACK_TIMEOUT_MS, maxPushAttempts: e.MESSAGE_MAX_PUSH_ATTEMPTS, maxInFlight: e.MESSAGE_MAX_IN_FLIGHT, retentionDays: e.MESSAGE_RETENTION_DAYS ?? (e.DATABASE_URL ? 30 : 0), purgeIntervalMs: e.MESSAGE_PURGE_INTERVAL_MS, recordBeforeSend: e.MESSAGE_RECORD_TIMING === 'before-send' },
+    messages: { ackTimeoutMs: e.MESSAGE_ACK_TIMEOUT_MS, maxPushAttempts: e.MESSAGE_MAX_PUSH_ATTEMPTS, maxInFlight: e.MESSAGE_MAX_IN_FLIGHT, retentionDays: e.MESSAGE_RETENTION_DAYS ?? (e.DATABASE_URL ? 30 : 0), purgeIntervalMs: e.MESSAGE_PURGE_INTERVAL_MS, recordBeforeSend: e.MESSAGE_RECORD_TIMING === 'before-send', maxPendingRecords: e.MESSAGE_RECORD_MAX_PENDING },
     messageRecordWorkerBatch: e.MESSAGE_RECORD_WORKER_BATCH,
     messageRecordWorkerMaxHeapMb: e.MESSAGE_RECORD_WORKER_MAX_HEAP_MB,
   };

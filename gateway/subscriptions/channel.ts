@@ -74,7 +74,11 @@ export interface ChannelOptions {
    * default its record is written as it is sent (see MessageStream.recordPush).
    */
   recordBeforeSend?: boolean;
+  /** Records not yet written at which a push waits before it is sent (MESSAGE_RECORD_MAX_PENDING; with-send only). */
+  maxPendingRecords?: number;
 }
+
+export const DEFAULT_MAX_PENDING_RECORDS = 5000;
 
 /** The error of a stream whose unacknowledged messages of these topics the retention purge deleted. */
 export function messagesExpired(topics: readonly TopicDefinition[], retentionDays: number | undefined): PorticoError {
@@ -100,6 +104,8 @@ export interface MessageStream extends AsyncIterable<Envelope> {
    * gateway waits for it (recordsWritten).
    */
   recordPush(envelope: Envelope, pushed: unknown): Promise<void>;
+  /** With-send: undefined while there is room for more pending records; otherwise resolves when there is. */
+  roomForRecords(): Promise<void> | undefined;
   /**
    * Whether a reset happened since the message was read: its cursor may carry a position the
    * reset moved back (of its own topic or another), so it is not sent; it is pushed again instead.
@@ -195,11 +201,34 @@ export function createMessageChannel(options: ChannelOptions) {
   }
   /** Per app and merchant (`appKey|merchantId`), the records of pushes not yet written or failed (on streams open or closed since). */
   const pendingRecords = new Map<string, Set<Promise<void>>>();
+  /**
+   * Records handed over and not yet written or failed, and the pushes waiting for room: sending
+   * does not wait for its record (with-send), so a database slower than the pushes would let the
+   * records pile up in memory; at maxPendingRecords, a push waits until one is written (or failed).
+   */
+  const maxPendingRecords = options.maxPendingRecords ?? DEFAULT_MAX_PENDING_RECORDS;
+  let pendingCount = 0;
+  const roomWaiters: (() => void)[] = [];
   function recordDelivery(delivery: DeliveryToRecord): Promise<void> {
+    pendingCount++;
     return new Promise<void>((resolve, reject) => {
-      queued.push({ delivery, done: (error) => (error ? reject(error) : resolve()) });
+      queued.push({
+        delivery,
+        done: (error) => {
+          pendingCount--;
+          // Every waiting push goes on (each may not record: it may have been closed meanwhile);
+          // together they exceed the bound by at most the pushes being prepared at once.
+          if (pendingCount < maxPendingRecords) for (const go of roomWaiters.splice(0)) go();
+          if (error) reject(error);
+          else resolve();
+        },
+      });
       schedule();
     });
+  }
+  function roomForRecords(): Promise<void> | undefined {
+    if (pendingCount < maxPendingRecords) return undefined;
+    return new Promise<void>((resolve) => roomWaiters.push(resolve));
   }
 
   /**
@@ -492,6 +521,10 @@ export function createMessageChannel(options: ChannelOptions) {
       this.acknowledged(await store.acknowledgedPositions(this.spec.appKey, this.spec.merchantId, this.spec.sources, null));
     }
     private lastAckCheck = 0;
+
+    roomForRecords() {
+      return roomForRecords();
+    }
 
     recordPush(envelope: Envelope, pushed: unknown): Promise<void> {
       const written = recordDelivery({

@@ -644,6 +644,10 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
           // cannot be written ends the subscription; the message stays unacknowledged unless the
           // subscriber acknowledged it (an acknowledgement through this gateway waits for the
           // records of what it acknowledges), so the next connection pushes it again, recorded.
+          // With too many records pending (a database slower than the pushes), it waits for room first.
+          const room = stream.roomForRecords();
+          if (room) await room;
+          if (done || stream.terminated || stale(envelope)) return { kind: 'message', envelope, result };
           stream.recordPush(envelope, result).catch(() => stream.terminate(recordFailed()));
           return { kind: 'message', envelope, result };
         }

@@ -9,6 +9,7 @@
  * new one.
  * PostgreSQL only: it holds a table lock from another session and ends the writing backend.
  */
+import crypto from 'node:crypto';
 import { recordEvents } from '../../core/outbox.js';
 import { outboxEvents } from '../../subgraphs/order/tables.js';
 import { merchantWithOrder } from '../helpers/factories.js';
@@ -165,54 +166,55 @@ describe('a record worker that dies', () => {
   });
 });
 
+/**
+ * A merchant's subscription has received the order's CREATED event (recorded); the PAID event is
+ * then committed while the admin session holds an uncommitted record row at its position, so the
+ * gateway's write of PAID's record waits for that session: PAID is sent, its record is not written.
+ */
+async function paidSentRecordHeld(server: Server) {
+  const { t, admin } = server;
+  const { merchant, order } = await merchantWithOrder(t);
+  const client = connectWs(t.url, merchant.token);
+  const sub = subscribeWs(client, ORDER_EVENTS);
+  const created = eventsOf(await sub.waitFor(1))[0];
+  await t.platform.gateway.channel!.recordsWritten('app_test', merchant.id);
+  // Nothing else writes order events now: the next event takes the sequence's next value.
+  const { rows } = await admin.query<{ position: string }>(`select nextval(pg_get_serial_sequence('"order".outbox_events', 'position')) + 1 as position`);
+  const position = Number(rows[0]!.position);
+  await admin.query('begin');
+  await admin.query(
+    `insert into app_management.message_records (app_key, merchant_id, source, position, event_id, type, occurred_at, key_version, payload)
+     values ('app_test', $1, 'order', $2, gen_random_uuid(), 'order.paid', now(), 1, 'held')`,
+    [merchant.id, position],
+  );
+  await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [paidEvent(merchant.id, order, 'held record')]));
+  const paid = eventsOf(await sub.waitFor(2))[1];
+  expect(paid).toMatchObject({ type: 'PAID' });
+  const paidPosition = Number((await admin.query<{ position: string }>(`select position from "order".outbox_events where id = $1`, [paid.id])).rows[0]!.position);
+  expect(paidPosition).toBe(position);
+  // Sent, and its record still waits for the admin session.
+  expect((await pendingWriters(server)).length).toBeGreaterThan(0);
+  return { merchant, client, sub, created, paid, position };
+}
+/** Backends of the gateway waiting on a lock (its record write). */
+async function pendingWriters(server: Server) {
+  const { rows } = await server.admin.query<{ pid: number }>(
+    `select distinct a.pid from pg_stat_activity a join pg_locks l on l.pid = a.pid
+     where a.datname = current_database() and a.application_name in ('portico', 'portico-gateway-records') and not l.granted`,
+  );
+  return rows;
+}
+
+
 describe('acknowledgements and records written as the message is sent (with-send)', () => {
   const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' });
-
-  /**
-   * A merchant's subscription has received the order's CREATED event (recorded); the PAID event is
-   * then committed while the admin session holds an uncommitted record row at its position, so the
-   * gateway's write of PAID's record waits for that session: PAID is sent, its record is not written.
-   */
-  async function paidSentRecordHeld() {
-    const { t, admin } = server;
-    const { merchant, order } = await merchantWithOrder(t);
-    const client = connectWs(t.url, merchant.token);
-    const sub = subscribeWs(client, ORDER_EVENTS);
-    const created = eventsOf(await sub.waitFor(1))[0];
-    await t.platform.gateway.channel!.recordsWritten('app_test', merchant.id);
-    // Nothing else writes order events now: the next event takes the sequence's next value.
-    const { rows } = await admin.query<{ position: string }>(`select nextval(pg_get_serial_sequence('"order".outbox_events', 'position')) + 1 as position`);
-    const position = Number(rows[0]!.position);
-    await admin.query('begin');
-    await admin.query(
-      `insert into app_management.message_records (app_key, merchant_id, source, position, event_id, type, occurred_at, key_version, payload)
-       values ('app_test', $1, 'order', $2, gen_random_uuid(), 'order.paid', now(), 1, 'held')`,
-      [merchant.id, position],
-    );
-    await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [paidEvent(merchant.id, order, 'held record')]));
-    const paid = eventsOf(await sub.waitFor(2))[1];
-    expect(paid).toMatchObject({ type: 'PAID' });
-    const paidPosition = Number((await admin.query<{ position: string }>(`select position from "order".outbox_events where id = $1`, [paid.id])).rows[0]!.position);
-    expect(paidPosition).toBe(position);
-    // Sent, and its record still waits for the admin session.
-    expect((await pendingWriters()).length).toBeGreaterThan(0);
-    return { merchant, client, sub, created, paid, position };
-  }
-  /** Backends of the gateway waiting on a lock (its record write). */
-  async function pendingWriters() {
-    const { rows } = await server.admin.query<{ pid: number }>(
-      `select distinct a.pid from pg_stat_activity a join pg_locks l on l.pid = a.pid
-       where a.datname = current_database() and a.application_name in ('portico', 'portico-gateway-records') and not l.granted`,
-    );
-    return rows;
-  }
 
   test('an acknowledgement through the gateway waits for the records of the pushes it acknowledges, then marks them', async () => {
     const { t, admin } = server;
     let held: Awaited<ReturnType<typeof paidSentRecordHeld>>;
     try {
-      await waitUntil('nothing pending', async () => (await pendingWriters()).length === 0);
-      held = await paidSentRecordHeld();
+      await waitUntil('nothing pending', async () => (await pendingWriters(server)).length === 0);
+      held = await paidSentRecordHeld(server);
       let settled = false;
       const ack = t.gql<any>(held.merchant.token, ACKNOWLEDGE, { upTo: held.paid.cursor }).finally(() => (settled = true));
       await quiet(600);
@@ -245,7 +247,7 @@ describe('acknowledgements and records written as the message is sent (with-send
     try {
       let held: Awaited<ReturnType<typeof paidSentRecordHeld>>;
       try {
-        held = await paidSentRecordHeld();
+        held = await paidSentRecordHeld(server);
         // What another gateway's acknowledgement commits meanwhile: the cursor moves; there is no record yet to mark.
         await other.query(
           `insert into app_management.message_cursors (app_key, merchant_id, source, acked_position) values ('app_test', $1, 'order', $2)
@@ -281,5 +283,33 @@ describe('acknowledgements and records written as the message is sent (with-send
     } finally {
       await other.end();
     }
+  });
+});
+
+describe('with-send: records pending at MESSAGE_RECORD_MAX_PENDING', () => {
+  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_MAX_PENDING: '1' });
+  test('a push waits for room before it is sent: with one record pending (held), the next message comes only once it is written', async () => {
+    const { t, admin } = server;
+    let held: Awaited<ReturnType<typeof paidSentRecordHeld>>;
+    let next: string;
+    try {
+      held = await paidSentRecordHeld(server);
+      await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [paidEvent(held.merchant.id, { id: crypto.randomUUID(), number: 'N-next' }, 'after the held one')]));
+      next = (await admin.query<{ id: string }>(`select id from "order".outbox_events where merchant_id = $1 and payload->>'note' = 'after the held one'`, [held.merchant.id])).rows[0]!.id;
+      await quiet(600);
+      // Not sent: PAID's record is still pending, and one is the limit.
+      expect(held.sub.received).toHaveLength(2);
+      await admin.query('rollback');
+      const third = eventsOf(await held.sub.waitFor(3))[2];
+      expect(third.id).toBe(next);
+    } finally {
+      await admin.query('rollback');
+    }
+    await t.platform.gateway.channel!.recordsWritten('app_test', held!.merchant.id);
+    const records = await t.gql<any>(held!.merchant.token, '{ messageRecords(topics: [ORDERS]) { nodes { id deliveries { reason } } } }');
+    expect(records.errors).toBeUndefined();
+    expect(records.data.messageRecords.nodes.map((n: any) => n.id)).toEqual([next!, held!.paid.id, held!.created.id]);
+    held!.sub.stop();
+    await held!.client.dispose();
   });
 });
