@@ -3,7 +3,7 @@
  * channel's relay reads them directly, as the outbox pattern intends: same database, read-only),
  * and keeping each app's cursors, records and delivery attempts.
  */
-import { and, asc, desc, eq, inArray, isNotNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Db, Executor } from '../db.js';
 import { isUuid } from '../pagination.js';
@@ -443,11 +443,14 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
     /** An app's records for a merchant, newest first, with their delivery attempts, decrypted. */
     async listRecords(appKey: string, merchantId: string, options: { sources: readonly MessageSource[]; first: number; before?: { source: string; position: number; firstPushedAt: Date } | null; unacknowledgedOnly?: boolean }) {
       const conditions = [eq(messageRecords.appKey, appKey), eq(messageRecords.merchantId, merchantId), inArray(messageRecords.source, [...options.sources])];
-      // A record is acknowledged when an acknowledgement marked it, or when the cursor covers it: a
-      // push is sent as its record is written, and the subscriber may acknowledge it through another
-      // gateway before the record is there to be marked.
-      const covered = sql`exists (select 1 from ${messageCursors} k where k.app_key = ${messageRecords.appKey} and k.merchant_id = ${messageRecords.merchantId} and k.source = ${messageRecords.source} and k.acked_position >= ${messageRecords.position})`;
-      if (options.unacknowledgedOnly) conditions.push(sql`${messageRecords.acknowledgedAt} is null and not ${covered}`);
+      // A record is acknowledged when an acknowledgement marked it, or when the cursor covers it (at
+      // the latest when the cursor last moved): a push is sent as its record is written, and the
+      // subscriber may acknowledge it through another gateway before the record is there to be marked.
+      // (The record's columns named with their table: in a select list Drizzle writes columns bare,
+      // which inside the subquery would name the cursor's own.)
+      const record = (column: string) => sql`${messageRecords}.${sql.identifier(column)}`;
+      const acknowledgedAt = sql<Date | null>`coalesce(${record('acknowledged_at')}, (select k.updated_at from ${messageCursors} k where k.app_key = ${record('app_key')} and k.merchant_id = ${record('merchant_id')} and k.source = ${record('source')} and k.acked_position >= ${record('position')}))`.mapWith(messageRecords.acknowledgedAt);
+      if (options.unacknowledgedOnly) conditions.push(sql`${acknowledgedAt} is null`);
       if (options.before) {
         conditions.push(
           or(
@@ -456,21 +459,12 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
           )!,
         );
       }
-      const [rows, cursors] = await Promise.all([
-        db
-          .select()
-          .from(messageRecords)
-          .where(and(...conditions))
-          .orderBy(desc(messageRecords.firstPushedAt), desc(messageRecords.source), desc(messageRecords.position))
-          .limit(options.first + 1),
-        db.select().from(messageCursors).where(and(eq(messageCursors.appKey, appKey), eq(messageCursors.merchantId, merchantId))),
-      ]);
-      const cursorOf = new Map(cursors.map((c) => [c.source, c]));
-      for (const r of rows) {
-        const cursor = cursorOf.get(r.source);
-        // Not marked, but acknowledged (see `covered`): at the latest when the cursor last moved.
-        if (!r.acknowledgedAt && cursor && cursor.ackedPosition >= r.position) r.acknowledgedAt = cursor.updatedAt;
-      }
+      const rows = await db
+        .select({ ...getTableColumns(messageRecords), acknowledgedAt })
+        .from(messageRecords)
+        .where(and(...conditions))
+        .orderBy(desc(messageRecords.firstPushedAt), desc(messageRecords.source), desc(messageRecords.position))
+        .limit(options.first + 1);
       const page = rows.slice(0, options.first);
       const deliveries = page.length
         ? await db

@@ -537,18 +537,14 @@ export function createMessageChannel(options: ChannelOptions) {
         pushed,
       });
       const key = `${this.spec.appKey}|${this.spec.merchantId}`;
-      let pending = pendingRecords.get(key);
-      if (!pending) pendingRecords.set(key, (pending = new Set()));
-      const own = pending;
-      const settled = written.then(
-        () => undefined,
-        () => undefined,
-      );
+      const own = pendingRecords.get(key) ?? new Set<Promise<void>>();
+      pendingRecords.set(key, own);
+      const settled: Promise<void> = written.then(forget, forget);
       own.add(settled);
-      void settled.then(() => {
+      function forget() {
         own.delete(settled);
         if (!own.size && pendingRecords.get(key) === own) pendingRecords.delete(key);
-      });
+      }
       return written;
     }
 

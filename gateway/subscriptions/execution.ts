@@ -646,8 +646,10 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
           // records of what it acknowledges), so the next connection pushes it again, recorded.
           // With too many records pending (a database slower than the pushes), it waits for room first.
           const room = stream.roomForRecords();
-          if (room) await room;
-          if (done || stream.terminated || stale(envelope)) return { kind: 'message', envelope, result };
+          if (room) {
+            await room;
+            if (done || stream.terminated || stale(envelope)) return { kind: 'message', envelope, result };
+          }
           stream.recordPush(envelope, result).catch(() => stream.terminate(recordFailed()));
           return { kind: 'message', envelope, result };
         }
