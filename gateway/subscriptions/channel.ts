@@ -76,9 +76,18 @@ export interface ChannelOptions {
   recordBeforeSend?: boolean;
   /** Records not yet written at which a push waits before it is sent (MESSAGE_RECORD_MAX_PENDING; with-send only). */
   maxPendingRecords?: number;
+  /**
+   * With-send: records are written once pushing has paused this many ms (MESSAGE_RECORD_QUIET_MS),
+   * or recordMaxDelayMs after the first of them was queued (MESSAGE_RECORD_MAX_DELAY_MS); 0: at
+   * the next turn of the event loop.
+   */
+  recordQuietMs?: number;
+  recordMaxDelayMs?: number;
 }
 
 export const DEFAULT_MAX_PENDING_RECORDS = 5000;
+export const DEFAULT_RECORD_QUIET_MS = 30;
+export const DEFAULT_RECORD_MAX_DELAY_MS = 500;
 
 /** The error of a stream whose unacknowledged messages of these topics the retention purge deleted. */
 export function messagesExpired(topics: readonly TopicDefinition[], retentionDays: number | undefined): PorticoError {
@@ -191,7 +200,35 @@ export function createMessageChannel(options: ChannelOptions) {
     if (!queued.length && !writing) return Promise.resolve();
     return new Promise<void>((resolve) => idle.push(resolve));
   }
+  /**
+   * With-send, records are written when the pushing pauses: a burst's records, written while it
+   * was being pushed, took CPU from it (on the gateway's thread handing them over, and the record
+   * worker's sealing and statements and PostgreSQL's inserts on the other core, which the subgraph
+   * answering the sub-queries needs). They wait until no push was recorded for recordQuietMs, and
+   * at most recordMaxDelayMs; an acknowledgement or records listing (recordsWritten), a push waiting
+   * for room and the channel's stop write them at once. One timer, re-armed only when it fires.
+   */
+  const recordQuietMs = options.recordBeforeSend ? 0 : (options.recordQuietMs ?? DEFAULT_RECORD_QUIET_MS);
+  const recordMaxDelayMs = options.recordMaxDelayMs ?? DEFAULT_RECORD_MAX_DELAY_MS;
+  let quietTimer: NodeJS.Timeout | undefined;
+  let lastQueuedAt = 0;
+  let firstQueuedAt = 0;
+  function whenQuiet() {
+    quietTimer = undefined;
+    if (!queued.length) return;
+    const now = performance.now();
+    const wait = Math.min(lastQueuedAt + recordQuietMs - now, firstQueuedAt + recordMaxDelayMs - now);
+    if (wait > 0) quietTimer = setTimeout(whenQuiet, wait);
+    else pump();
+  }
   function schedule() {
+    if (recordQuietMs > 0) {
+      lastQueuedAt = performance.now();
+      if (quietTimer) return;
+      firstQueuedAt = lastQueuedAt;
+      quietTimer = setTimeout(whenQuiet, Math.min(recordQuietMs, recordMaxDelayMs));
+      return;
+    }
     if (scheduled) return;
     scheduled = true;
     setImmediate(() => {
@@ -228,6 +265,7 @@ export function createMessageChannel(options: ChannelOptions) {
   }
   function roomForRecords(): Promise<void> | undefined {
     if (pendingCount < maxPendingRecords) return undefined;
+    pump();
     return new Promise<void>((resolve) => roomWaiters.push(resolve));
   }
 
@@ -923,7 +961,10 @@ export function createMessageChannel(options: ChannelOptions) {
      * acknowledges exist when it marks them.
      */
     async recordsWritten(appKey: string, merchantId: string): Promise<void> {
-      await Promise.all([...(pendingRecords.get(`${appKey}|${merchantId}`) ?? [])]);
+      const own = pendingRecords.get(`${appKey}|${merchantId}`);
+      if (!own?.size) return;
+      pump();
+      await Promise.all([...own]);
     },
 
     /** Subscriptions open on this gateway (for /healthz and tests). */
@@ -940,6 +981,8 @@ export function createMessageChannel(options: ChannelOptions) {
       await purging; // it stops after its current batch
       for (const set of byMerchant.values()) for (const subscriber of set) subscriber.close();
       for (const unlisten of unlisteners.splice(0)) await unlisten().catch(() => {});
+      clearTimeout(quietTimer);
+      quietTimer = undefined;
       await flush();
       await records.close();
     },

@@ -192,8 +192,8 @@ async function paidSentRecordHeld(server: Server) {
   expect(paid).toMatchObject({ type: 'PAID' });
   const paidPosition = Number((await admin.query<{ position: string }>(`select position from "order".outbox_events where id = $1`, [paid.id])).rows[0]!.position);
   expect(paidPosition).toBe(position);
-  // Sent, and its record still waits for the admin session.
-  expect((await pendingWriters(server)).length).toBeGreaterThan(0);
+  // Sent, and its record (written once the pushing pauses, MESSAGE_RECORD_QUIET_MS) waits for the admin session.
+  await waitUntil("PAID's record write to wait for the admin session", async () => (await pendingWriters(server)).length > 0);
   return { merchant, client, sub, created, paid, position };
 }
 /** Backends of the gateway waiting on a lock (its record write). */
@@ -311,5 +311,75 @@ describe('with-send: records pending at MESSAGE_RECORD_MAX_PENDING', () => {
     expect(records.data.messageRecords.nodes.map((n: any) => n.id)).toEqual([next!, held!.paid.id, held!.created.id]);
     held!.sub.stop();
     await held!.client.dispose();
+  });
+});
+
+/** The app's records of the merchant, as stored. */
+async function storedRecords(server: Server, merchantId: string) {
+  const { rows } = await server.admin.query<{ type: string; acknowledged: boolean }>(
+    `select type, acknowledged_at is not null as acknowledged from app_management.message_records where app_key = 'app_test' and merchant_id = $1 order by position`,
+    [merchantId],
+  );
+  return rows;
+}
+
+describe('with-send: records are written once the pushing pauses (MESSAGE_RECORD_QUIET_MS)', () => {
+  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_QUIET_MS: '5000', MESSAGE_RECORD_MAX_DELAY_MS: '60000' });
+  test('a record waits for a pause in pushing; an acknowledgement through the gateway writes the records at once', async () => {
+    const { t } = server;
+    const { merchant, order } = await merchantWithOrder(t);
+    const client = connectWs(t.url, merchant.token);
+    const sub = subscribeWs(client, ORDER_EVENTS);
+    const created = eventsOf(await sub.waitFor(1))[0];
+    const sentAt = Date.now();
+    await quiet(1000);
+    // Sent a second ago; its record waits for five quiet seconds.
+    expect(await storedRecords(server, merchant.id)).toEqual([]);
+    await waitUntil("CREATED's record after the pause", async () => (await storedRecords(server, merchant.id)).length === 1);
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(4900);
+
+    await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [paidEvent(merchant.id, order, 'quiet')]));
+    const paid = eventsOf(await sub.waitFor(2))[1];
+    expect(await storedRecords(server, merchant.id)).toEqual([{ type: 'order.created', acknowledged: false }]);
+    const ackStarted = Date.now();
+    const ack = await t.gql<any>(merchant.token, ACKNOWLEDGE, { upTo: paid.cursor });
+    expect(ack.errors).toBeUndefined();
+    // It did not wait for the pause: it had the pending record written, then marked both.
+    expect(Date.now() - ackStarted).toBeLessThan(2500);
+    expect(await storedRecords(server, merchant.id)).toEqual([
+      { type: 'order.created', acknowledged: true },
+      { type: 'order.paid', acknowledged: true },
+    ]);
+    expect(created.id).not.toBe(paid.id);
+    sub.stop();
+    await client.dispose();
+  });
+});
+
+describe('with-send: a record waits at most MESSAGE_RECORD_MAX_DELAY_MS for the pause', () => {
+  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_QUIET_MS: '10000', MESSAGE_RECORD_MAX_DELAY_MS: '1500' });
+  test('pushes that go on without a pause still have their records written after the longest delay', async () => {
+    const { t } = server;
+    const { merchant, order } = await merchantWithOrder(t);
+    const client = connectWs(t.url, merchant.token);
+    const sub = subscribeWs(client, ORDER_EVENTS);
+    await sub.waitFor(1);
+    const firstSentAt = Date.now();
+    // A push every 300 ms: never ten quiet seconds.
+    const pushing = (async () => {
+      for (let i = 0; i < 10; i++) {
+        await quiet(300);
+        await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [paidEvent(merchant.id, order, `steady ${i}`)]));
+      }
+    })();
+    await waitUntil('records written while the pushes go on', async () => (await storedRecords(server, merchant.id)).length > 0);
+    const writtenAfter = Date.now() - firstSentAt;
+    expect(writtenAfter).toBeGreaterThanOrEqual(1400);
+    expect(writtenAfter).toBeLessThan(3000);
+    await pushing;
+    await sub.waitFor(11);
+    await waitUntil('every record written', async () => (await storedRecords(server, merchant.id)).length === 11);
+    sub.stop();
+    await client.dispose();
   });
 });
