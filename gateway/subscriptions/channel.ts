@@ -143,15 +143,19 @@ export function createMessageChannel(options: ChannelOptions) {
   const unlisteners: (() => Promise<void>)[] = [];
 
   /**
-   * Writes delivery records in batches: what was queued in one tick goes in one statement. Up to
+   * Writes delivery records in batches: what was queued until they are written (in one tick with
+   * before-send; until the pushing pauses with-send, see schedule) goes in statements of up to
+   * MAX_RECORDS_PER_WRITE. Up to
    * MAX_RECORD_WRITES batches are written at once, on separate connections: a burst's deliveries
    * become ready a context batch at a time, and with MESSAGE_RECORD_TIMING=before-send each waits
    * for its record before it is sent, so a batch must not wait behind the write of the one before
    * (one at a time, the last batch of a thousand-subscriber burst waited about 50 ms for a
    * 500-record write begun before it was ready).
    */
-  const queued: { delivery: DeliveryToRecord; done: (error?: unknown) => void }[] = [];
+  const queued: { delivery: DeliveryToRecord; key: string; done: (error?: unknown) => void }[] = [];
   let writing = 0;
+  /** Set while what is queued is being written (pump, until the queue is empty); with-send, records otherwise wait for a pause (schedule). */
+  let draining = false;
   let scheduled = false;
   const idle: (() => void)[] = [];
   async function writeRecords(batch: typeof queued) {
@@ -184,15 +188,32 @@ export function createMessageChannel(options: ChannelOptions) {
     }
   }
   function pump() {
-    while (queued.length && writing < MAX_RECORD_WRITES) {
-      const batch = queued.splice(0, MAX_RECORDS_PER_WRITE);
-      writing++;
-      void writeRecords(batch).finally(() => {
-        writing--;
-        if (queued.length) pump();
-        else if (!writing) for (const resolve of idle.splice(0)) resolve();
-      });
+    draining = true;
+    drain();
+  }
+  function drain() {
+    while (draining && queued.length && writing < MAX_RECORD_WRITES) write(queued.splice(0, MAX_RECORDS_PER_WRITE));
+    if (!queued.length) draining = false;
+  }
+  function write(batch: typeof queued) {
+    writing++;
+    void writeRecords(batch).finally(() => {
+      writing--;
+      drain();
+      if (!queued.length && !writing) for (const resolve of idle.splice(0)) resolve();
+    });
+  }
+  /** Writes the queued records of one app's stream of a merchant now (an acknowledgement waits for them); the others still wait for the pause. */
+  function writeNow(key: string) {
+    if (draining) return drain();
+    const now: typeof queued = [];
+    let kept = 0;
+    for (const q of queued) {
+      if (q.key === key) now.push(q);
+      else queued[kept++] = q;
     }
+    queued.length = kept;
+    for (let i = 0; i < now.length; i += MAX_RECORDS_PER_WRITE) write(now.slice(i, i + MAX_RECORDS_PER_WRITE));
   }
   /** Resolves once every queued record is written (or failed). */
   function flush(): Promise<void> {
@@ -205,8 +226,8 @@ export function createMessageChannel(options: ChannelOptions) {
    * was being pushed, took CPU from it (on the gateway's thread handing them over, and the record
    * worker's sealing and statements and PostgreSQL's inserts on the other core, which the subgraph
    * answering the sub-queries needs). They wait until no push was recorded for recordQuietMs, and
-   * at most recordMaxDelayMs; an acknowledgement or records listing (recordsWritten), a push waiting
-   * for room and the channel's stop write them at once. One timer, re-armed only when it fires.
+   * at most recordMaxDelayMs; an acknowledgement or records listing (recordsWritten) has the records of
+   * its stream written at once, and a push waiting for room and the channel's stop all of them. One timer, re-armed only when it fires.
    */
   const recordQuietMs = options.recordBeforeSend ? 0 : (options.recordQuietMs ?? DEFAULT_RECORD_QUIET_MS);
   const recordMaxDelayMs = options.recordMaxDelayMs ?? DEFAULT_RECORD_MAX_DELAY_MS;
@@ -246,11 +267,12 @@ export function createMessageChannel(options: ChannelOptions) {
   const maxPendingRecords = options.maxPendingRecords ?? DEFAULT_MAX_PENDING_RECORDS;
   let pendingCount = 0;
   const roomWaiters: (() => void)[] = [];
-  function recordDelivery(delivery: DeliveryToRecord): Promise<void> {
+  function recordDelivery(delivery: DeliveryToRecord, key: string): Promise<void> {
     pendingCount++;
     return new Promise<void>((resolve, reject) => {
       queued.push({
         delivery,
+        key,
         done: (error) => {
           pendingCount--;
           // Every waiting push goes on (each may not record: it may have been closed meanwhile);
@@ -565,16 +587,19 @@ export function createMessageChannel(options: ChannelOptions) {
     }
 
     recordPush(envelope: Envelope, pushed: unknown): Promise<void> {
-      const written = recordDelivery({
-        appKey: this.spec.appKey,
-        event: envelope.event,
-        connectionId: this.spec.connectionId,
-        transport: this.spec.transport,
-        reason: envelope.reason,
-        attempt: envelope.attempt,
-        pushed,
-      });
       const key = `${this.spec.appKey}|${this.spec.merchantId}`;
+      const written = recordDelivery(
+        {
+          appKey: this.spec.appKey,
+          event: envelope.event,
+          connectionId: this.spec.connectionId,
+          transport: this.spec.transport,
+          reason: envelope.reason,
+          attempt: envelope.attempt,
+          pushed,
+        },
+        key,
+      );
       const own = pendingRecords.get(key) ?? new Set<Promise<void>>();
       pendingRecords.set(key, own);
       const settled: Promise<void> = written.then(forget, forget);
@@ -961,9 +986,10 @@ export function createMessageChannel(options: ChannelOptions) {
      * acknowledges exist when it marks them.
      */
     async recordsWritten(appKey: string, merchantId: string): Promise<void> {
-      const own = pendingRecords.get(`${appKey}|${merchantId}`);
+      const key = `${appKey}|${merchantId}`;
+      const own = pendingRecords.get(key);
       if (!own?.size) return;
-      pump();
+      writeNow(key);
       await Promise.all([...own]);
     },
 

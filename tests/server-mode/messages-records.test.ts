@@ -338,6 +338,11 @@ describe('with-send: records are written once the pushing pauses (MESSAGE_RECORD
     await waitUntil("CREATED's record after the pause", async () => (await storedRecords(server, merchant.id)).length === 1);
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(4900);
 
+    // Another merchant's push of the same moment: its record is not the acknowledgement's.
+    const other = await merchantWithOrder(t);
+    const otherClient = connectWs(t.url, other.merchant.token);
+    const otherSub = subscribeWs(otherClient, ORDER_EVENTS);
+    await otherSub.waitFor(1);
     await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [paidEvent(merchant.id, order, 'quiet')]));
     const paid = eventsOf(await sub.waitFor(2))[1];
     expect(await storedRecords(server, merchant.id)).toEqual([{ type: 'order.created', acknowledged: false }]);
@@ -351,6 +356,11 @@ describe('with-send: records are written once the pushing pauses (MESSAGE_RECORD
       { type: 'order.paid', acknowledged: true },
     ]);
     expect(created.id).not.toBe(paid.id);
+    // Only its own stream's records were written at once; the other merchant's still waits for the pause.
+    expect(await storedRecords(server, other.merchant.id)).toEqual([]);
+    await waitUntil("the other merchant's record after the pause", async () => (await storedRecords(server, other.merchant.id)).length === 1);
+    otherSub.stop();
+    await otherClient.dispose();
     sub.stop();
     await client.dispose();
   });
