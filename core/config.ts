@@ -77,7 +77,7 @@ const schema = z.object({
    * With-send: delivery records wait until the gateway's pushing pauses for this many ms before
    * they are written, so that in a burst their writing does not take CPU from the pushes (the
    * sends, the subgraph's sub-queries); 0 writes them at the next turn of the event loop. An
-   * acknowledgement or records listing through the gateway writes them at once. Default 30.
+   * acknowledgement or records listing through the gateway writes its stream's at once. Default 30.
    */
   MESSAGE_RECORD_QUIET_MS: z.coerce.number().int().min(0).max(10_000).default(30),
   /** With-send: the longest a delivery record waits for such a pause before it is written anyway. Default 500. */

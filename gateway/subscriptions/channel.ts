@@ -128,6 +128,8 @@ export interface MessageStream extends AsyncIterable<Envelope> {
 }
 
 const positionKey = (source: string, position: number) => `${source}:${position}`;
+/** An app's stream of a merchant, as the pending records are tracked. */
+const streamKey = (appKey: string, merchantId: string) => `${appKey}|${merchantId}`;
 
 /** Record batches written at once (each on its own connection), and records per statement. */
 export const MAX_RECORD_WRITES = 4;
@@ -587,7 +589,7 @@ export function createMessageChannel(options: ChannelOptions) {
     }
 
     recordPush(envelope: Envelope, pushed: unknown): Promise<void> {
-      const key = `${this.spec.appKey}|${this.spec.merchantId}`;
+      const key = streamKey(this.spec.appKey, this.spec.merchantId);
       const written = recordDelivery(
         {
           appKey: this.spec.appKey,
@@ -986,7 +988,7 @@ export function createMessageChannel(options: ChannelOptions) {
      * acknowledges exist when it marks them.
      */
     async recordsWritten(appKey: string, merchantId: string): Promise<void> {
-      const key = `${appKey}|${merchantId}`;
+      const key = streamKey(appKey, merchantId);
       const own = pendingRecords.get(key);
       if (!own?.size) return;
       writeNow(key);

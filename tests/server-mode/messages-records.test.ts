@@ -22,6 +22,15 @@ type Server = ReturnType<typeof platformWithAdminSession>;
 const quiet = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const eventsOf = (received: Received[]) => received.map((r) => r.data!.orderEvents);
 
+/** A new merchant with an order, subscribed to its order events, having received the order's CREATED event. */
+async function subscribedMerchant(t: Server['t']) {
+  const { merchant, order } = await merchantWithOrder(t);
+  const client = connectWs(t.url, merchant.token);
+  const sub = subscribeWs(client, ORDER_EVENTS);
+  const created = eventsOf(await sub.waitFor(1))[0];
+  return { merchant, order, client, sub, created };
+}
+
 /**
  * `subscriptions` subscriptions of one merchant on one connection, each having received the order's
  * CREATED event; then the PAID event is committed while another session holds the records table, and
@@ -151,15 +160,13 @@ describe('a record worker that dies', () => {
     expect(records.data.messageRecords.nodes.map((n: { type: string }) => n.type)).toEqual(['order.created']);
 
     // The gateway still serves; another merchant's push starts a new worker, which records it.
-    const other = await merchantWithOrder(server.t);
-    const otherClient = connectWs(server.t.url, other.merchant.token);
-    const otherSub = subscribeWs(otherClient, ORDER_EVENTS);
-    const otherCreated = eventsOf(await otherSub.waitFor(1))[0];
+    const other = await subscribedMerchant(server.t);
+    const otherCreated = other.created;
     const after = await workerBackends();
     expect(after.length).toBeGreaterThan(0);
     expect(after.some((pid) => before.includes(pid))).toBe(false);
-    otherSub.stop();
-    await otherClient.dispose();
+    other.sub.stop();
+    await other.client.dispose();
     const otherRecords = await server.t.gql<any>(other.merchant.token, '{ messageRecords(topics: [ORDERS]) { nodes { id deliveries { reason pushed } } } }');
     expect(otherRecords.errors).toBeUndefined();
     expect(otherRecords.data.messageRecords.nodes.find((n: { id: string }) => n.id === otherCreated.id).deliveries).toEqual([{ reason: 'LIVE', pushed: expect.objectContaining({ data: expect.anything() }) }]);
@@ -173,10 +180,7 @@ describe('a record worker that dies', () => {
  */
 async function paidSentRecordHeld(server: Server) {
   const { t, admin } = server;
-  const { merchant, order } = await merchantWithOrder(t);
-  const client = connectWs(t.url, merchant.token);
-  const sub = subscribeWs(client, ORDER_EVENTS);
-  const created = eventsOf(await sub.waitFor(1))[0];
+  const { merchant, order, client, sub, created } = await subscribedMerchant(t);
   await t.platform.gateway.channel!.recordsWritten('app_test', merchant.id);
   // Nothing else writes order events now: the next event takes the sequence's next value.
   const { rows } = await admin.query<{ position: string }>(`select nextval(pg_get_serial_sequence('"order".outbox_events', 'position')) + 1 as position`);
@@ -327,10 +331,7 @@ describe('with-send: records are written once the pushing pauses (MESSAGE_RECORD
   const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_QUIET_MS: '5000', MESSAGE_RECORD_MAX_DELAY_MS: '60000' });
   test('a record waits for a pause in pushing; an acknowledgement through the gateway writes the records at once', async () => {
     const { t } = server;
-    const { merchant, order } = await merchantWithOrder(t);
-    const client = connectWs(t.url, merchant.token);
-    const sub = subscribeWs(client, ORDER_EVENTS);
-    const created = eventsOf(await sub.waitFor(1))[0];
+    const { merchant, order, client, sub, created } = await subscribedMerchant(t);
     const sentAt = Date.now();
     await quiet(1000);
     // Sent a second ago; its record waits for five quiet seconds.
@@ -339,10 +340,7 @@ describe('with-send: records are written once the pushing pauses (MESSAGE_RECORD
     expect(Date.now() - sentAt).toBeGreaterThanOrEqual(4900);
 
     // Another merchant's push of the same moment: its record is not the acknowledgement's.
-    const other = await merchantWithOrder(t);
-    const otherClient = connectWs(t.url, other.merchant.token);
-    const otherSub = subscribeWs(otherClient, ORDER_EVENTS);
-    await otherSub.waitFor(1);
+    const other = await subscribedMerchant(t);
     await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [paidEvent(merchant.id, order, 'quiet')]));
     const paid = eventsOf(await sub.waitFor(2))[1];
     expect(await storedRecords(server, merchant.id)).toEqual([{ type: 'order.created', acknowledged: false }]);
@@ -359,8 +357,8 @@ describe('with-send: records are written once the pushing pauses (MESSAGE_RECORD
     // Only its own stream's records were written at once; the other merchant's still waits for the pause.
     expect(await storedRecords(server, other.merchant.id)).toEqual([]);
     await waitUntil("the other merchant's record after the pause", async () => (await storedRecords(server, other.merchant.id)).length === 1);
-    otherSub.stop();
-    await otherClient.dispose();
+    other.sub.stop();
+    await other.client.dispose();
     sub.stop();
     await client.dispose();
   });
@@ -370,10 +368,7 @@ describe('with-send: a record waits at most MESSAGE_RECORD_MAX_DELAY_MS for the 
   const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_QUIET_MS: '10000', MESSAGE_RECORD_MAX_DELAY_MS: '1500' });
   test('pushes that go on without a pause still have their records written after the longest delay', async () => {
     const { t } = server;
-    const { merchant, order } = await merchantWithOrder(t);
-    const client = connectWs(t.url, merchant.token);
-    const sub = subscribeWs(client, ORDER_EVENTS);
-    await sub.waitFor(1);
+    const { merchant, order, client, sub } = await subscribedMerchant(t);
     const firstSentAt = Date.now();
     // A push every 300 ms: never ten quiet seconds.
     const pushing = (async () => {
