@@ -634,6 +634,7 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     /** Read before a reset of its topic: the stream replays from the reset position instead. */
     const stale = (envelope: Envelope) => stream.isStale(envelope);
     const prepare = async (envelope: Envelope): Promise<Step> => {
+      const prepared = stream.preparing();
       try {
         const rootValue = Object.assign(Object.create(null) as object, envelope, { __typename: envelope.topic.graphqlType });
         const result = formatResult(await execute({ schema, document, rootValue, contextValue: context, variableValues: rawVariables, operationName, fieldResolver }));
@@ -662,6 +663,8 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
         return { kind: 'message', envelope, result };
       } catch (error) {
         return { kind: 'error', error };
+      } finally {
+        prepared();
       }
     };
     const push = (step: Promise<Step>) => {

@@ -388,3 +388,51 @@ describe('with-send: a record waits at most MESSAGE_RECORD_MAX_DELAY_MS for the 
     await client.dispose();
   });
 });
+
+describe('with-send: a pause is a pause of the whole channel: records wait while another message is being prepared', () => {
+  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_QUIET_MS: '300', MESSAGE_RECORD_MAX_DELAY_MS: '4000' });
+  // Its event's own fields only: pushed without an entity sub-query.
+  const EVENT_FIELDS = 'subscription Events { orderEvents { id cursor type } }';
+  test("a push's record waits while another subscription's message waits for its order (the orders table locked), at most MESSAGE_RECORD_MAX_DELAY_MS", async () => {
+    const { t, admin } = server;
+    const entity = await subscribedMerchant(t);
+    const { merchant, order } = await merchantWithOrder(t);
+    const client = connectWs(t.url, merchant.token);
+    const sub = subscribeWs(client, EVENT_FIELDS);
+    await sub.waitFor(1);
+    await waitUntil('both CREATED records after the pause', async () => (await storedRecords(server, entity.merchant.id)).length === 1 && (await storedRecords(server, merchant.id)).length === 1);
+
+    await admin.query('begin');
+    try {
+      // The order subgraph cannot read orders: the first merchant's PAID waits for its `order` while it is prepared.
+      await admin.query('lock table "order".orders in access exclusive mode');
+      await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [paidEvent(entity.merchant.id, entity.order, 'held')]));
+      await waitUntil("the order subgraph's read of the order to wait for the lock", async () => {
+        const { rows } = await admin.query(`select 1 from pg_locks l join pg_class c on c.oid = l.relation where c.relname = 'orders' and not l.granted`);
+        return rows.length > 0;
+      });
+      await t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [paidEvent(merchant.id, order, 'pushed')]));
+      expect(eventsOf(await sub.waitFor(2))[1]).toMatchObject({ type: 'PAID' });
+      const pushedAt = Date.now();
+      // Far more than 300 quiet ms since that push, but a message is still being prepared: no record yet.
+      await quiet(1500);
+      expect(await storedRecords(server, merchant.id)).toEqual([{ type: 'order.created', acknowledged: false }]);
+      expect(entity.sub.received).toHaveLength(1);
+      // It waits at most the longest delay, though the other message is still held.
+      await waitUntil("the pushed PAID's record", async () => (await storedRecords(server, merchant.id)).length === 2);
+      const writtenAfter = Date.now() - pushedAt;
+      expect(writtenAfter).toBeGreaterThanOrEqual(3000);
+      expect(writtenAfter).toBeLessThan(6000);
+      expect(entity.sub.received).toHaveLength(1);
+    } finally {
+      await admin.query('rollback');
+    }
+    // Released: the held message comes, with its order, and its record follows after the pause.
+    expect(eventsOf(await entity.sub.waitFor(2))[1]).toMatchObject({ type: 'PAID', order: { id: entity.order.id, status: expect.any(String) } });
+    await waitUntil("the held PAID's record", async () => (await storedRecords(server, entity.merchant.id)).length === 2);
+    for (const { sub: s, client: c } of [entity, { sub, client }]) {
+      s.stop();
+      await c.dispose();
+    }
+  });
+});
