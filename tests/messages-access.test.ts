@@ -202,6 +202,58 @@ test("no cursor, time or manual push reaches back before the merchant authorized
   await client.dispose();
 });
 
+test("a stream's floor is found once its authorization is ten minutes old, then kept with its cursor; another authorization finds its own", async () => {
+  const m = await shop();
+  const db = t.platform.database.db;
+  const earlier = await newOrder(m);
+  // Made two hours ago: before the merchant authorized the app.
+  await db.execute(sql`update "order".outbox_events set occurred_at = now() - interval '2 hours' where aggregate_id = ${earlier.id}`);
+  const later = await newOrder(m);
+  const positionOf = async (orderId: string) => Number(rows<{ position: string }>(await db.execute(sql`select position from "order".outbox_events where aggregate_id = ${orderId} and type = 'order.created'`))[0]!.position);
+  const authorizeAgo = async (ago: string) => {
+    const grantId = `grant_${crypto.randomUUID()}`;
+    await db.execute(
+      sql`insert into account.merchant_authorizations (grant_id, merchant_id, app_key, app_name, scopes, authorized_at) values (${grantId}, ${m.id}, 'app_test', 'Test app', ${sql.raw("'{orders:read,messages:orders}'")}, now() - ${sql.raw(`interval '${ago}'`)})`,
+    );
+    const [stored] = rows<{ ms: string }>(await db.execute(sql`select (extract(epoch from authorized_at) * 1000)::bigint as ms from account.merchant_authorizations where grant_id = ${grantId}`));
+    return { token: await t.token({ merchantId: m.id, grantId, scopes: ['orders:read', 'messages:orders'] }), authorizedAt: new Date(Number(stored!.ms)) };
+  };
+  const storedFloor = async () =>
+    rows<{ floor_position: string | null; floor_for: Date | string | null }>(
+      await db.execute(sql`select floor_position, floor_for from app_management.message_cursors where app_key = 'app_test' and merchant_id = ${m.id} and source = 'order'`),
+    ).map((r) => ({ position: r.floor_position === null ? null : Number(r.floor_position), for: r.floor_for === null ? null : new Date(r.floor_for).getTime() }))[0];
+  const SUB = 'subscription($after: MessageCursor) { orderEvents(after: $after) { id order { number } } }';
+  /** What a subscription from the start of the stream (a cursor at position 0) receives. */
+  const fromStart = async (token: string) => {
+    const client = connectWs(t.url, token);
+    const status = await t.gql<any>(token, '{ messageStream { acknowledgedCursor } }');
+    const sub = subscribeWs(client, SUB, { after: status.data.messageStream.acknowledgedCursor });
+    await wait(800);
+    sub.stop();
+    await client.dispose();
+    return sub.received.map((r) => r.data?.orderEvents?.order?.number);
+  };
+
+  // Authorized an hour ago: the stream starts there (its cursor row is made by its first subscription).
+  const hourAgo = await authorizeAgo('1 hour');
+  expect(await fromStart(hourAgo.token)).toEqual([later.number]);
+  expect(await storedFloor()).toEqual({ position: await positionOf(earlier.id), for: hourAgo.authorizedAt.getTime() });
+
+  // Kept, not read again: a floor stored higher (here by hand, past the later order too) is the one that applies.
+  await db.execute(sql`update app_management.message_cursors set floor_position = ${await positionOf(later.id)} where app_key = 'app_test' and merchant_id = ${m.id} and source = 'order'`);
+  expect(await fromStart(hourAgo.token)).toEqual([]);
+
+  // Another authorization (half an hour ago) finds its own floor, and keeps it in place of the other.
+  const halfHourAgo = await authorizeAgo('30 minutes');
+  expect(await fromStart(halfHourAgo.token)).toEqual([later.number]);
+  expect(await storedFloor()).toEqual({ position: await positionOf(earlier.id), for: halfHourAgo.authorizedAt.getTime() });
+
+  // One made a minute ago is not kept yet (a transaction begun before it could still commit an event): read each time.
+  const minuteAgo = await authorizeAgo('1 minute');
+  expect(await fromStart(minuteAgo.token)).toEqual([later.number]);
+  expect(await storedFloor()).toEqual({ position: await positionOf(earlier.id), for: halfHourAgo.authorizedAt.getTime() });
+});
+
 test('the SSE endpoint refuses single-connection mode (PUT reservations, stream tokens) before reserving anything', async () => {
   const streamUrl = t.url.replace(/\/graphql$/, '/graphql/stream');
   const put = await fetch(streamUrl, { method: 'PUT' });

@@ -98,6 +98,13 @@ const RECORD_PUSHES = new PgDialect().sqlToQuery(sql`
   select a, m, s, p, c, tr, r, n, v, pb from pushes x
   where not (x.f and exists (select 1 from records w where w.app_key = x.a and w.merchant_id = x.m and w.source = x.s and w.position = x.p))`);
 
+/**
+ * How old an authorization must be before its stream floor is kept (streamFloor): events are
+ * stamped when their transaction begins, so one begun just before the authorization may commit
+ * after it. Ten minutes is far beyond any transaction of the subgraphs.
+ */
+export const FLOOR_SETTLED_MS = 10 * 60_000;
+
 /** Rows the retention purge deletes per statement (one short transaction each). */
 export const PURGE_BATCH = 5000;
 
@@ -162,10 +169,40 @@ export function createMessageStore(db: Db, crypto: MessageCrypto) {
      * merchant authorized the app (the passport grant's `authorized_at`). Events before it are not
      * the app's, whatever cursor or time it asks for. Without an authorization time (tokens minted
      * by operators for the local instance), 0.
+     *
+     * Finding it reads the merchant's events on one side of that time (positionBefore: 260 ms of
+     * PostgreSQL for a merchant with 900,000 events since), and every subscription that starts
+     * `after` a cursor needs it (an ERP resuming from its own cursor, each time it reconnects). So
+     * once the authorization is FLOOR_SETTLED_MS old (no transaction begun before it can still
+     * commit an event), the floor is kept in the stream's cursor rows, with the authorization time
+     * it is of: a new authorization (the merchant authorized the app again) finds its own.
      */
-    async streamFloor(merchantId: string, sources: readonly MessageSource[], authorizedAt: Date | null): Promise<Record<MessageSource, number>> {
+    async streamFloor(appKey: string, merchantId: string, sources: readonly MessageSource[], authorizedAt: Date | null): Promise<Record<MessageSource, number>> {
       const floor = {} as Record<MessageSource, number>;
-      for (const source of sources) floor[source] = authorizedAt ? await this.positionBefore(merchantId, source, authorizedAt) : 0;
+      if (!authorizedAt || !isUuid(merchantId)) {
+        for (const source of sources) floor[source] = 0;
+        return floor;
+      }
+      const stored = await db
+        .select({ source: messageCursors.source, floorPosition: messageCursors.floorPosition, floorFor: messageCursors.floorFor })
+        .from(messageCursors)
+        .where(and(eq(messageCursors.appKey, appKey), eq(messageCursors.merchantId, merchantId), inArray(messageCursors.source, [...sources])));
+      const settled = Date.now() - authorizedAt.getTime() >= FLOOR_SETTLED_MS;
+      for (const source of sources) {
+        const row = stored.find((r) => r.source === source);
+        if (row && row.floorPosition !== null && row.floorFor?.getTime() === authorizedAt.getTime()) {
+          floor[source] = row.floorPosition;
+          continue;
+        }
+        floor[source] = await this.positionBefore(merchantId, source, authorizedAt);
+        // Kept on the stream's cursor row once it exists (the stream's first subscription creates it).
+        if (row && settled) {
+          await db
+            .update(messageCursors)
+            .set({ floorPosition: floor[source], floorFor: authorizedAt })
+            .where(and(eq(messageCursors.appKey, appKey), eq(messageCursors.merchantId, merchantId), eq(messageCursors.source, source)));
+        }
+      }
       return floor;
     },
 

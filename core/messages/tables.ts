@@ -17,6 +17,13 @@ export const messageCursors = appManagement.table(
     source: text('source').notNull(),
     ackedPosition: bigint('acked_position', { mode: 'number' }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    /**
+     * The stream's floor (the last event before the merchant authorized the app) and the
+     * authorization time it is of: found once by reading the merchant's events before that time,
+     * then kept here (MessageStore.streamFloor).
+     */
+    floorPosition: bigint('floor_position', { mode: 'number' }),
+    floorFor: timestamp('floor_for', { withTimezone: true, precision: 3 }),
   },
   (t) => [primaryKey({ columns: [t.appKey, t.merchantId, t.source] })],
 );

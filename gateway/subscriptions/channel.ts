@@ -646,7 +646,7 @@ export function createMessageChannel(options: ChannelOptions) {
         const acked = await store.acknowledgedPositions(appKey, merchantId, sources, this.spec.startFrom);
         this.pushedBefore = { ...(await store.highestPushed(appKey, merchantId)), ...this.pushedBefore };
         // An `after` cursor never reaches back before the merchant authorized the app.
-        const floor: Partial<Record<MessageSource, number>> = this.spec.after ? await store.streamFloor(merchantId, sources, this.spec.startFrom) : {};
+        const floor: Partial<Record<MessageSource, number>> = this.spec.after ? await store.streamFloor(appKey, merchantId, sources, this.spec.startFrom) : {};
         for (const source of sources) {
           // A reset notified while these reads ran has already set its position: it wins.
           if (this.delivered[source] === undefined) this.delivered[source] = Math.max(this.spec.after?.[source] ?? acked[source], floor[source] ?? 0);

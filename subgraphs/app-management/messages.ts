@@ -56,7 +56,8 @@ export function createMessageResolvers(db: Db, store: MessageStore, crypto: Mess
 
   /** Where the caller's stream may go back to at the earliest: the merchant's authorization of the app. */
   async function floorOf(caller: Caller, sources: readonly MessageSource[]) {
-    return store.streamFloor(streamOf(caller).merchantId, sources, caller.grantId ? await store.authorizedAt(caller.grantId) : null);
+    const stream = streamOf(caller);
+    return store.streamFloor(stream.appKey, stream.merchantId, sources, caller.grantId ? await store.authorizedAt(caller.grantId) : null);
   }
 
   async function streamStatus(caller: Caller) {

@@ -14,7 +14,8 @@ import { createTestDatabase } from '../helpers/platform.js';
 
 /**
  * The indexes of the retention purge, by subgraph, with the migration that adds them, and the
- * migrations after it (undone below with it: they only change message_retention, which it creates).
+ * migrations after it (undone below with it: they change message_retention, which it creates, and
+ * add the stream floor's columns to message_cursors).
  */
 const RETENTION_INDEXES = [
   { subgraph: 'order', tag: '0004_outbox_occurred_index', later: [], indexes: [['outbox_events_occurred_idx', 'outbox_events']] },
@@ -23,7 +24,7 @@ const RETENTION_INDEXES = [
   {
     subgraph: 'app-management',
     tag: '0005_message_retention',
-    later: ['0006_message_retention_per_type'],
+    later: ['0006_message_retention_per_type', '0007_message_stream_floor'],
     indexes: [
       ['outbox_events_occurred_idx', 'outbox_events'],
       ['message_records_occurred_idx', 'message_records'],
@@ -46,7 +47,10 @@ test.each(RETENTION_INDEXES)('the $subgraph migration $tag keeps the index an op
     // The database as it was before the migration (a later migration must be undone by hand too, and listed).
     expect(journal.entries.slice(journal.entries.indexOf(entry) + 1).map((e) => e.tag)).toEqual(later);
     await admin.query('begin');
-    if (tag === '0005_message_retention') await admin.query(`drop table ${q}.message_retention`);
+    if (tag === '0005_message_retention') {
+      await admin.query(`drop table ${q}.message_retention`);
+      await admin.query(`alter table ${q}.message_cursors drop column floor_position, drop column floor_for`);
+    }
     for (const [index] of indexes) await admin.query(`drop index ${q}.${index}`);
     await admin.query(`delete from portico_migrations.${q} where created_at >= $1`, [entry.when]);
     await admin.query('commit');

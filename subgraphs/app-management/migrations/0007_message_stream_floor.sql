@@ -1,0 +1,2 @@
+ALTER TABLE "app_management"."message_cursors" ADD COLUMN "floor_position" bigint;--> statement-breakpoint
+ALTER TABLE "app_management"."message_cursors" ADD COLUMN "floor_for" timestamp (3) with time zone;
