@@ -119,7 +119,7 @@ export interface MessageStream extends AsyncIterable<Envelope> {
   /**
    * A message read from the stream is being prepared for its push (executed, its entity fetched):
    * with-send, records are not written while any message of this gateway is (see schedule).
-   * Returns what to call once it is recorded, dropped or failed.
+   * Returns what to call, once, when it is recorded, dropped or failed.
    */
   preparing(): () => void;
   /**
@@ -606,12 +606,7 @@ export function createMessageChannel(options: ChannelOptions) {
 
     preparing() {
       preparing++;
-      let done = false;
-      return () => {
-        if (done) return;
-        done = true;
-        preparing--;
-      };
+      return () => void preparing--;
     }
 
     recordPush(envelope: Envelope, pushed: unknown): Promise<void> {
