@@ -57,37 +57,6 @@ const schema = z.object({
   MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),
   /** Message channel: how often the retention purge runs, in ms (the first run after at most a minute). Default 3600000 (hourly). */
   MESSAGE_PURGE_INTERVAL_MS: z.coerce.number().int().min(100).max(604_800_000).default(3_600_000),
-  /**
-   * Message channel, with a PostgreSQL server: batches of at least this many delivery records are
-   * written by the gateway's record worker thread, smaller ones by its own thread; 0 writes them all
-   * on its own thread (no worker). Default 32.
-   */
-  MESSAGE_RECORD_WORKER_BATCH: z.coerce.number().int().min(0).max(100_000).default(32),
-  /**
-   * Message channel: when a push's delivery record is written. `with-send` (the default): it is
-   * handed to the record writer as the message is sent, and the send does not wait for it (an
-   * acknowledgement through the same gateway waits for the records of what it acknowledges);
-   * `before-send`: the message is sent only once its record is committed (a gateway killed in
-   * between leaves no push without its record, at about a third more latency in a burst).
-   */
-  MESSAGE_RECORD_TIMING: z.enum(['with-send', 'before-send']).default('with-send'),
-  /** With-send: delivery records not yet written at which a push waits (for one to be written) before it is sent. Default 5000. */
-  MESSAGE_RECORD_MAX_PENDING: z.coerce.number().int().min(1).max(1_000_000).default(5000),
-  /**
-   * With-send: delivery records wait until the gateway's pushing pauses for this many ms before
-   * they are written, so that in a burst their writing does not take CPU from the pushes (the
-   * sends, the subgraph's sub-queries); 0 writes them at the next turn of the event loop. An
-   * acknowledgement or records listing through the gateway writes its stream's at once. Default 30.
-   */
-  MESSAGE_RECORD_QUIET_MS: z.coerce.number().int().min(0).max(10_000).default(30),
-  /** With-send: the longest a delivery record waits for such a pause before it is written anyway. Default 500. */
-  MESSAGE_RECORD_MAX_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(500),
-  /**
-   * The record worker's heap limit in MB (its old generation): a worker that reaches it is ended and
-   * started again, failing only the writes it had in progress, not the gateway. 0 (the default):
-   * Node's own limit.
-   */
-  MESSAGE_RECORD_WORKER_MAX_HEAP_MB: z.coerce.number().int().refine((mb) => mb === 0 || (mb >= 16 && mb <= 65_536), 'must be 0 or from 16 to 65536').default(0),
   /** Seed the demo data set on first start of an empty database. Default true in embedded mode, false with DATABASE_URL. */
   SEED_DEMO: z.enum(['true', 'false']).optional(),
 });
@@ -109,11 +78,7 @@ export interface Config {
   seedDemo: boolean;
   fieldAuthorization: boolean;
   appAccessCacheMs: number;
-  messages: { ackTimeoutMs: number; maxPushAttempts: number; maxInFlight: number; retentionDays: number; purgeIntervalMs: number; recordBeforeSend: boolean; maxPendingRecords: number; recordQuietMs: number; recordMaxDelayMs: number };
-  /** Record batches of at least this many pushes go to the record worker (PostgreSQL server only); 0: no worker. */
-  messageRecordWorkerBatch: number;
-  /** The record worker's heap limit in MB; 0: Node's default. */
-  messageRecordWorkerMaxHeapMb: number;
+  messages: { ackTimeoutMs: number; maxPushAttempts: number; maxInFlight: number; retentionDays: number; purgeIntervalMs: number };
 }
 
 /** Parses an environment (default: this process's) into a Config, or throws listing every bad variable. */
@@ -152,8 +117,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: e.SEED_DEMO ? e.SEED_DEMO === 'true' : !e.DATABASE_URL,
     fieldAuthorization: e.FIELD_AUTHORIZATION === 'enforce',
     appAccessCacheMs: e.APP_ACCESS_CACHE_MS,
-    messages: { ackTimeoutMs: e.MESSAGE_ACK_TIMEOUT_MS, maxPushAttempts: e.MESSAGE_MAX_PUSH_ATTEMPTS, maxInFlight: e.MESSAGE_MAX_IN_FLIGHT, retentionDays: e.MESSAGE_RETENTION_DAYS ?? (e.DATABASE_URL ? 30 : 0), purgeIntervalMs: e.MESSAGE_PURGE_INTERVAL_MS, recordBeforeSend: e.MESSAGE_RECORD_TIMING === 'before-send', maxPendingRecords: e.MESSAGE_RECORD_MAX_PENDING, recordQuietMs: e.MESSAGE_RECORD_QUIET_MS, recordMaxDelayMs: e.MESSAGE_RECORD_MAX_DELAY_MS },
-    messageRecordWorkerBatch: e.MESSAGE_RECORD_WORKER_BATCH,
-    messageRecordWorkerMaxHeapMb: e.MESSAGE_RECORD_WORKER_MAX_HEAP_MB,
+    messages: { ackTimeoutMs: e.MESSAGE_ACK_TIMEOUT_MS, maxPushAttempts: e.MESSAGE_MAX_PUSH_ATTEMPTS, maxInFlight: e.MESSAGE_MAX_IN_FLIGHT, retentionDays: e.MESSAGE_RETENTION_DAYS ?? (e.DATABASE_URL ? 30 : 0), purgeIntervalMs: e.MESSAGE_PURGE_INTERVAL_MS },
   };
 }

@@ -29,6 +29,7 @@ import { createOperatorIntrospection } from './operator-introspection.js';
 import { createOperatorSignIn } from './operator-sign-in.js';
 import { PASSPORT_PATHS, createPassportProxy } from './passport-proxy.js';
 import type { GatewayContext, RequestState } from './plugins/types.js';
+import type { Clock } from '../core/clock.js';
 import type { Database } from '../core/db.js';
 import { createMessageCrypto } from '../core/messages/crypto.js';
 import { inThreadRecordWriter, splitRecordWriter, startRecordWorker } from '../core/messages/record-writer.js';
@@ -61,6 +62,22 @@ export interface GatewayOptions {
   reservedPort?: net.Server;
   /** The message channel's database (the subgraphs' outboxes and the channel's records). Without it, subscriptions are refused. */
   database?: Database;
+  /** Time for tokens, caches and the message channel (default: the system clock). */
+  clock?: Clock;
+  /** The message channel's tuning, for tests (its defaults are named constants of the channel). */
+  messageTuning?: MessageTuning;
+}
+
+/** Tuning of the message channel that tests set (not operator settings). */
+export interface MessageTuning {
+  recordBeforeSend?: boolean;
+  maxPendingRecords?: number;
+  recordQuietMs?: number;
+  recordMaxDelayMs?: number;
+  /** Record batches of at least this many pushes go to the record worker (PostgreSQL server only); 0: no worker. */
+  recordWorkerBatch?: number;
+  /** The record worker's heap limit in MB; 0: Node's default. */
+  recordWorkerMaxHeapMb?: number;
 }
 
 export interface RunningGateway {
@@ -182,20 +199,22 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   let transports: ReturnType<typeof createTransports> | undefined;
   if (options.database) {
+    const tuning = options.messageTuning ?? {};
+    const recordWorkerBatch = tuning.recordWorkerBatch ?? 32;
     const messageCrypto = createMessageCrypto(keys.messageKeks);
     const store = createMessageStore(options.database.db, messageCrypto);
     const channelLogger = logger.child({ service: 'messages' });
     // With a PostgreSQL server, a burst's delivery records are written by a worker thread, a few by
     // this one (see record-writer.ts): batches of MESSAGE_RECORD_WORKER_BATCH pushes or more (0: none).
     const records =
-      options.database.kind === 'postgres' && config.databaseUrl && config.messageRecordWorkerBatch > 0
+      options.database.kind === 'postgres' && config.databaseUrl && recordWorkerBatch > 0
         ? splitRecordWriter(
             inThreadRecordWriter(store, messageCrypto),
-            await startRecordWorker({ databaseUrl: config.databaseUrl, keks: keys.messageKeks, connections: MAX_RECORD_WRITES, maxHeapMb: config.messageRecordWorkerMaxHeapMb, logger: channelLogger }),
-            config.messageRecordWorkerBatch,
+            await startRecordWorker({ databaseUrl: config.databaseUrl, keks: keys.messageKeks, connections: MAX_RECORD_WRITES, maxHeapMb: tuning.recordWorkerMaxHeapMb ?? 0, logger: channelLogger }),
+            recordWorkerBatch,
           )
         : undefined;
-    channel = createMessageChannel({ database: options.database, store, crypto: messageCrypto, logger: channelLogger, ...config.messages, ...(records ? { records } : {}) });
+    channel = createMessageChannel({ database: options.database, store, crypto: messageCrypto, logger: channelLogger, ...config.messages, ...tuning, ...(records ? { records } : {}) });
     await channel.start();
     const planSingleFetch = createSingleFetchPlanner(supergraphSdl);
     const executor = createSubscriptionExecutor({

@@ -16,7 +16,8 @@ import { startSubgraph, type RunningSubgraph } from '../core/subgraph.js';
 import { createContextBatchVerifier, createContextVerifier, mintAccessToken } from '../core/tokens.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { seedDemo, type DemoSeed } from '../demo/seed.js';
-import { startGateway, type RunningGateway } from '../gateway/server.js';
+import { startGateway, type MessageTuning, type RunningGateway } from '../gateway/server.js';
+import type { Clock } from '../core/clock.js';
 import { defineSubgraph } from './services.js';
 
 export interface RunningPlatform {
@@ -70,7 +71,14 @@ async function reservePort(host: string): Promise<net.Server> {
   return reserved;
 }
 
-export async function startPlatform(env: NodeJS.ProcessEnv = process.env): Promise<RunningPlatform> {
+/** What a caller of startPlatform may set besides the environment (tests). */
+export interface PlatformOptions {
+  /** Time for tokens, caches and the message channel (default: the system clock). */
+  clock?: Clock;
+  messageTuning?: MessageTuning;
+}
+
+export async function startPlatform(env: NodeJS.ProcessEnv = process.env, options: PlatformOptions = {}): Promise<RunningPlatform> {
   let config = loadConfig(env);
   let reservedPort: net.Server | undefined;
   if (config.port === 0) {
@@ -78,7 +86,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = process.env): Promi
     config = loadConfig({ ...env, PORT: String((reservedPort.address() as net.AddressInfo).port) });
   }
   try {
-    return await startServices(config, reservedPort);
+    return await startServices(config, reservedPort, options);
   } catch (error) {
     // Release the port (a no-op once a gateway took the socket over and closed it when stopped).
     if (reservedPort?.listening) reservedPort.close();
@@ -86,7 +94,7 @@ export async function startPlatform(env: NodeJS.ProcessEnv = process.env): Promi
   }
 }
 
-async function startServices(config: Config, reservedPort: net.Server | undefined): Promise<RunningPlatform> {
+async function startServices(config: Config, reservedPort: net.Server | undefined, options: PlatformOptions): Promise<RunningPlatform> {
   const logger = createLogger(config.logLevel);
   fs.mkdirSync(config.dataDir, { recursive: true });
   const keys = await loadPlatformKeys(config.keysDir, { create: true });
@@ -107,7 +115,7 @@ async function startServices(config: Config, reservedPort: net.Server | undefine
       subgraphs[name] = running;
       started.push(running);
     }
-    const gateway = await startGateway({ config, keys, logger, database, subgraphUrls: urls as Record<SubgraphName, string>, port: config.port, host: config.host, ...(reservedPort ? { reservedPort } : {}) });
+    const gateway = await startGateway({ config, keys, logger, database, subgraphUrls: urls as Record<SubgraphName, string>, port: config.port, host: config.host, ...(reservedPort ? { reservedPort } : {}), ...options });
     started.push(gateway);
     const demo = seed ? await writeDemoFile(config, keys, seed) : undefined;
     let stopping: Promise<void> | undefined;

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { mintAccessToken } from '../../core/tokens.js';
-import { startPlatform, type RunningPlatform } from '../../platform/index.js';
+import { startPlatform, type PlatformOptions, type RunningPlatform } from '../../platform/index.js';
 import { createAppManagementStore } from '../../subgraphs/app-management/store.js';
 
 export const ALL_SCOPES = [
@@ -88,7 +88,7 @@ async function registerTestApp(platform: RunningPlatform) {
   await apps.grantPackage('system:tests', { appKey: TEST_APP_KEY, packageId: everything.id, reason: 'tests' });
 }
 
-export async function startTestPlatform(options: { seed?: boolean; dataDir?: string; databaseUrl?: string; extraEnv?: NodeJS.ProcessEnv } = {}): Promise<TestPlatform> {
+export async function startTestPlatform(options: { seed?: boolean; dataDir?: string; databaseUrl?: string; extraEnv?: NodeJS.ProcessEnv } & PlatformOptions = {}): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'portico-test-'));
   const database = options.databaseUrl ? undefined : await createTestDatabase();
   const databaseUrl = options.databaseUrl ?? database?.url;
@@ -100,7 +100,7 @@ export async function startTestPlatform(options: { seed?: boolean; dataDir?: str
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...options.extraEnv,
   };
-  const platform = await startPlatform(env);
+  const platform = await startPlatform(env, { ...(options.clock ? { clock: options.clock } : {}), ...(options.messageTuning ? { messageTuning: options.messageTuning } : {}) });
   await registerTestApp(platform);
   const url = platform.gateway.url;
   return {
@@ -132,10 +132,10 @@ export async function startTestPlatform(options: { seed?: boolean; dataDir?: str
  * file's own on the platform's database (to hold a lock, end a backend), started before the file's
  * tests and stopped after them.
  */
-export function platformWithAdminSession(extraEnv: Record<string, string> = {}): { t: TestPlatform; admin: pg.Client } {
+export function platformWithAdminSession(extraEnv: Record<string, string> = {}, options: PlatformOptions = {}): { t: TestPlatform; admin: pg.Client } {
   const session = {} as { t: TestPlatform; admin: pg.Client };
   beforeAll(async () => {
-    session.t = await startTestPlatform({ extraEnv });
+    session.t = await startTestPlatform({ extraEnv, ...options });
     session.admin = new pg.Client({ connectionString: session.t.env.DATABASE_URL });
     await session.admin.connect();
   });

@@ -97,7 +97,7 @@ async function recordWriteFails(server: Server, subscriptions: number, writer: s
 }
 
 describe('records of the gateway\'s own thread (a batch smaller than MESSAGE_RECORD_WORKER_BATCH, 32 by default)', () => {
-  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_TIMING: 'before-send' });
+  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' }, { messageTuning: { recordBeforeSend: true } });
   test('before-send: a push whose record cannot be written is not sent: the subscription ends with SERVICE_UNAVAILABLE (retryable), and the next connection gets the message, recorded', async () => {
     // One push: its record is written by the gateway's own thread (the test platform's pool is "portico").
     await recordWriteFails(server, 1, 'portico');
@@ -107,7 +107,7 @@ describe('records of the gateway\'s own thread (a batch smaller than MESSAGE_REC
 describe('records of the record worker', () => {
   // Every batch goes to the worker: how many pushes of one moment become one batch depends on
   // timing (a burst's are 50 and more; here they may come in several ticks).
-  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_WORKER_BATCH: '1', MESSAGE_RECORD_TIMING: 'before-send' });
+  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' }, { messageTuning: { recordWorkerBatch: 1, recordBeforeSend: true } });
   test('before-send, the same when the record worker writes them: pushes of several subscriptions, none of them sent; the next connection gets the message, recorded', async () => {
     await recordWriteFails(server, 8, 'portico-gateway-records');
   });
@@ -121,7 +121,7 @@ describe('records written as the message is sent (MESSAGE_RECORD_TIMING=with-sen
 });
 
 describe('records written as the message is sent, by the record worker', () => {
-  const worker = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_WORKER_BATCH: '1' });
+  const worker = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' }, { messageTuning: { recordWorkerBatch: 1 } });
   test('the same for pushes of several subscriptions written by the record worker', async () => {
     await recordWriteFails(worker, 8, 'portico-gateway-records', 'with-send');
   });
@@ -130,7 +130,7 @@ describe('records written as the message is sent, by the record worker', () => {
 describe('a record worker that dies', () => {
   // Every batch goes to the worker, whose heap is bounded at 64 MB: the record of an event with 40 MB
   // of payload (sealed, as JSON, then base64) is more than it can hold, and the worker is ended.
-  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_WORKER_BATCH: '1', MESSAGE_RECORD_WORKER_MAX_HEAP_MB: '64', MESSAGE_RECORD_TIMING: 'before-send' });
+  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' }, { messageTuning: { recordWorkerBatch: 1, recordWorkerMaxHeapMb: 64, recordBeforeSend: true } });
   const workerBackends = async () =>
     (
       await server.admin.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and application_name = 'portico-gateway-records' order by pid`)
@@ -291,7 +291,7 @@ describe('acknowledgements and records written as the message is sent (with-send
 });
 
 describe('with-send: records pending at MESSAGE_RECORD_MAX_PENDING', () => {
-  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_MAX_PENDING: '1' });
+  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' }, { messageTuning: { maxPendingRecords: 1 } });
   test('a push waits for room before it is sent: with one record pending (held), the next message comes only once it is written', async () => {
     const { t, admin } = server;
     let held: Awaited<ReturnType<typeof paidSentRecordHeld>>;
@@ -328,7 +328,7 @@ async function storedRecords(server: Server, merchantId: string) {
 }
 
 describe('with-send: records are written once the pushing pauses (MESSAGE_RECORD_QUIET_MS)', () => {
-  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_QUIET_MS: '5000', MESSAGE_RECORD_MAX_DELAY_MS: '60000' });
+  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' }, { messageTuning: { recordQuietMs: 5000, recordMaxDelayMs: 60000 } });
   test('a record waits for a pause in pushing; an acknowledgement through the gateway writes the records at once', async () => {
     const { t } = server;
     const { merchant, order, client, sub, created } = await subscribedMerchant(t);
@@ -365,7 +365,7 @@ describe('with-send: records are written once the pushing pauses (MESSAGE_RECORD
 });
 
 describe('with-send: a record waits at most MESSAGE_RECORD_MAX_DELAY_MS for the pause', () => {
-  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_QUIET_MS: '10000', MESSAGE_RECORD_MAX_DELAY_MS: '1500' });
+  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' }, { messageTuning: { recordQuietMs: 10000, recordMaxDelayMs: 1500 } });
   test('pushes that go on without a pause still have their records written after the longest delay', async () => {
     const { t } = server;
     const { merchant, order, client, sub } = await subscribedMerchant(t);
@@ -390,7 +390,7 @@ describe('with-send: a record waits at most MESSAGE_RECORD_MAX_DELAY_MS for the 
 });
 
 describe('with-send: a pause is a pause of the whole channel: records wait while another message is being prepared', () => {
-  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000', MESSAGE_RECORD_QUIET_MS: '300', MESSAGE_RECORD_MAX_DELAY_MS: '4000' });
+  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' }, { messageTuning: { recordQuietMs: 300, recordMaxDelayMs: 4000 } });
   // Its event's own fields only: pushed without an entity sub-query.
   const EVENT_FIELDS = 'subscription Events { orderEvents { id cursor type } }';
   test("a push's record waits while another subscription's message waits for its order (the orders table locked), at most MESSAGE_RECORD_MAX_DELAY_MS", async () => {
