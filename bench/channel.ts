@@ -41,7 +41,7 @@ import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { openPostgres, type Database } from '../core/db.js';
-import { outboxNotification } from '../core/outbox.js';
+import { encodeOutboxNotification as outboxNotification } from '../messages/notifications.js';
 import type { PlatformKeys } from '../core/keys.js';
 import { CONTEXT_TOKEN_HEADER, createContextSigner, mintAccessToken } from '../core/tokens.js';
 import { DEMO_APP_KEY, type DemoSeed } from '../demo/seed.js';

@@ -26,6 +26,11 @@ export interface Caller {
   expiresAt?: number;
   /** The passport grant (merchant authorization) an access token came from; revoking it ends the token. */
   grantId?: string;
+  /**
+   * When the merchant gave that authorization (ms since the epoch), as the account service says:
+   * the app's message stream for the merchant starts there. Set by the gateway with grantId.
+   */
+  authorizedAt?: number;
 }
 
 /** Client id operator tokens carry; app keys always start with `app_`, so none can take it. */

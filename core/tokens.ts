@@ -31,7 +31,7 @@ const CONTEXT_BATCH_AUDIENCE = 'portico-subgraph-batch';
 const CONTEXT_BATCH_TTL_SECONDS = 60;
 
 /** What a context token (or a signed batch, per operation) says about the caller. */
-export type ContextClaims = { kind: CallerKind; client_id: string; scope: string; sub: string; op?: string; at_jti?: string; grant?: string };
+export type ContextClaims = { kind: CallerKind; client_id: string; scope: string; sub: string; op?: string; at_jti?: string; grant?: string; grant_at?: number };
 
 export function contextClaimsOf(caller: Caller): ContextClaims {
   return {
@@ -42,6 +42,7 @@ export function contextClaimsOf(caller: Caller): ContextClaims {
     ...(caller.operatorId ? { op: caller.operatorId } : {}),
     ...(caller.tokenId ? { at_jti: caller.tokenId } : {}),
     ...(caller.grantId ? { grant: caller.grantId } : {}),
+    ...(caller.authorizedAt ? { grant_at: caller.authorizedAt } : {}),
   };
 }
 
@@ -73,6 +74,7 @@ export function callerOfClaims(claims: unknown): Caller {
     scopes: scopesOf(String(c.scope ?? '')),
     ...(typeof c.at_jti === 'string' ? { tokenId: c.at_jti } : {}),
     ...(typeof c.grant === 'string' ? { grantId: c.grant } : {}),
+    ...(typeof c.grant_at === 'number' && Number.isSafeInteger(c.grant_at) ? { authorizedAt: c.grant_at } : {}),
   };
 }
 
@@ -83,7 +85,7 @@ const callerKeys = new WeakMap<Caller, string>();
 export function callerKey(caller: Caller): string {
   let key = callerKeys.get(caller);
   if (key === undefined) {
-    key = [caller.kind, caller.appKey, caller.merchantId ?? '', caller.operatorId ?? '', caller.scopes.join(' '), caller.tokenId ?? '', caller.grantId ?? ''].join('\u0000');
+    key = [caller.kind, caller.appKey, caller.merchantId ?? '', caller.operatorId ?? '', caller.scopes.join(' '), caller.tokenId ?? '', caller.grantId ?? '', caller.authorizedAt ?? ''].join('\u0000');
     callerKeys.set(caller, key);
   }
   return key;

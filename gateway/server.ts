@@ -24,6 +24,7 @@ import { createPipeline } from './pipeline.js';
 import { ContextForwardingDataSource } from './plugins/forward-context.js';
 import { createSubgraphFetcher } from './plugins/subgraph-fetcher.js';
 import type { AppAccess } from './plugins/app-authorization.js';
+import type { AuthorizationState } from './plugins/authorization-revocation.js';
 import { createInternalClient } from './internal-client.js';
 import { createOperatorIntrospection } from './operator-introspection.js';
 import { createOperatorSignIn } from './operator-sign-in.js';
@@ -31,13 +32,10 @@ import { PASSPORT_PATHS, createPassportProxy } from './passport-proxy.js';
 import type { GatewayContext, RequestState } from './plugins/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Database } from '../core/db.js';
-import { createMessageCrypto } from '../core/messages/crypto.js';
-import { inThreadRecordWriter, splitRecordWriter, startRecordWorker } from '../core/messages/record-writer.js';
-import { createMessageStore } from '../core/messages/store.js';
-import { MAX_RECORD_WRITES, createMessageChannel, type MessageChannel } from './subscriptions/channel.js';
-import { createSubscriptionExecutor } from './subscriptions/execution.js';
-import { createSingleFetchPlanner } from './subscriptions/single-fetch.js';
-import { createTransports } from './subscriptions/transports.js';
+import type { MessageChannel } from '../messages/channel/channel.js';
+import { recordsBeforeReading, startMessageChannel, type MessageTuning, type RunningMessageChannel } from '../messages/gateway.js';
+import { QUERY_LIMITS } from './plugins/query-limits.js';
+import { systemClock } from '../core/clock.js';
 import type { FormattedExecutionResult, GraphQLSchema } from 'graphql';
 
 /**
@@ -68,17 +66,7 @@ export interface GatewayOptions {
   messageTuning?: MessageTuning;
 }
 
-/** Tuning of the message channel that tests set (not operator settings). */
-export interface MessageTuning {
-  recordBeforeSend?: boolean;
-  maxPendingRecords?: number;
-  recordQuietMs?: number;
-  recordMaxDelayMs?: number;
-  /** Record batches of at least this many pushes go to the record worker (PostgreSQL server only); 0: no worker. */
-  recordWorkerBatch?: number;
-  /** The record worker's heap limit in MB; 0: Node's default. */
-  recordWorkerMaxHeapMb?: number;
-}
+export type { MessageTuning };
 
 export interface RunningGateway {
   url: string;
@@ -104,18 +92,24 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Whether merchants' authorizations still stand: asked for every request's grant (cached for
   // APP_ACCESS_CACHE_MS) and for every open subscription's, over and over; the grants asked in one
   // turn of the event loop go in one call.
-  const grantChecks = new DataLoader<string, boolean>(
+  const grantChecks = new DataLoader<string, AuthorizationState>(
     async (grantIds) =>
-      (await callSubgraph<{ authorizationsActive: boolean[] }>(options.subgraphUrls.account, 'query Active($ids: [String!]!) { authorizationsActive(grantIds: $ids) }', { ids: grantIds }))
-        .authorizationsActive,
+      (
+        await callSubgraph<{ authorizationStates: ({ active: boolean; authorizedAt: string } | null)[] }>(
+          options.subgraphUrls.account,
+          'query States($ids: [String!]!) { authorizationStates(grantIds: $ids) { active authorizedAt } }',
+          { ids: grantIds },
+        )
+      ).authorizationStates.map((state) => (state ? { active: state.active, authorizedAt: Date.parse(state.authorizedAt) } : null)),
     { cache: false, maxBatchSize: MAX_GRANTS_PER_CHECK, batchScheduleFn: (dispatch) => setImmediate(dispatch) },
   );
-  const authorizationActive = (grantId: string) => grantChecks.load(grantId);
+  const authorizationState = (grantId: string) => grantChecks.load(grantId);
+  const authorizationActive = async (grantId: string) => (await authorizationState(grantId))?.active === true;
   const loadAppAccess = async (key: string) =>
     (await callSubgraph<{ appAccess: AppAccess | null }>(appManagementUrl, 'query Access($key: String!) { appAccess(key: $key) { status grantedScopes } }', { key })).appAccess;
   const merchantIsTest = async (merchantId: string) =>
     (await callSubgraph<{ merchantIsTest: boolean }>(options.subgraphUrls.account, 'query Test($id: String!) { merchantIsTest(merchantId: $id) }', { id: merchantId })).merchantIsTest;
-  const pipeline = createPipeline({ verifyAccessToken, appAccessCacheMs: config.appAccessCacheMs, authorizationActive, loadAppAccess, merchantIsTest });
+  const pipeline = createPipeline({ verifyAccessToken, appAccessCacheMs: config.appAccessCacheMs, authorizationState, loadAppAccess, merchantIsTest });
   const introspect = createOperatorIntrospection({ verifyAccessToken, authorizationActive, loadAppAccess });
   const proxyPassport = createPassportProxy({ accountUrl: options.subgraphUrls.account, publicUrl: config.publicUrl, signContext });
   const operatorSignIn = createOperatorSignIn({ callSubgraph, appManagementUrl, keys, issuer: config.publicUrl, audience: config.apiAudience });
@@ -151,25 +145,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     development: config.development,
     onInternalError: (error) => logger.error({ err: error }, 'unexpected error'),
   });
-  let channel: MessageChannel | undefined;
-  const RECORD_READERS = /\b(acknowledgeMessages|messageRecords)\b/;
-  /**
-   * With MESSAGE_RECORD_TIMING=with-send, a push is sent while its record is being written: an
-   * acknowledgement, and a listing of records, wait for the records of this gateway's pushes to the
-   * app's streams of the merchant, so that every message it acknowledges has its record when it is
-   * marked, and a subscriber that lists the records of what it received finds them.
-   */
-  const acknowledgementsAfterRecords: ApolloServerPlugin<GatewayContext> = {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ source, contextValue }) {
-          if (!channel || channel.recordBeforeSend || !RECORD_READERS.test(source)) return;
-          const { caller } = contextValue;
-          if (caller?.kind === 'app' && caller.merchantId) await channel.recordsWritten(caller.appKey, caller.merchantId);
-        },
-      };
-    },
-  };
+  let messageChannel: RunningMessageChannel | undefined;
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: true,
@@ -183,7 +159,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ApolloServerPluginCacheControlDisabled(),
       ...(config.development ? [] : [ApolloServerPluginLandingPageDisabled()]),
       ...pipeline.flatMap((p) => p.apolloPlugins ?? []),
-      acknowledgementsAfterRecords,
+      recordsBeforeReading(() => messageChannel?.channel) as ApolloServerPlugin<GatewayContext>,
     ],
     validationRules: pipeline.flatMap((p) => p.validationRules ?? []),
   });
@@ -197,39 +173,25 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return { caller: state.caller!, requestId: state.requestId };
   }
 
-  let transports: ReturnType<typeof createTransports> | undefined;
   if (options.database) {
-    const tuning = options.messageTuning ?? {};
-    const recordWorkerBatch = tuning.recordWorkerBatch ?? 32;
-    const messageCrypto = createMessageCrypto(keys.messageKeks);
-    const store = createMessageStore(options.database.db, messageCrypto);
-    const channelLogger = logger.child({ service: 'messages' });
-    // With a PostgreSQL server, a burst's delivery records are written by a worker thread, a few by
-    // this one (see record-writer.ts): batches of MESSAGE_RECORD_WORKER_BATCH pushes or more (0: none).
-    const records =
-      options.database.kind === 'postgres' && config.databaseUrl && recordWorkerBatch > 0
-        ? splitRecordWriter(
-            inThreadRecordWriter(store, messageCrypto),
-            await startRecordWorker({ databaseUrl: config.databaseUrl, keks: keys.messageKeks, connections: MAX_RECORD_WRITES, maxHeapMb: tuning.recordWorkerMaxHeapMb ?? 0, logger: channelLogger }),
-            recordWorkerBatch,
-          )
-        : undefined;
-    channel = createMessageChannel({ database: options.database, store, crypto: messageCrypto, logger: channelLogger, ...config.messages, ...tuning, ...(records ? { records } : {}) });
-    await channel.start();
-    const planSingleFetch = createSingleFetchPlanner(supergraphSdl);
-    const executor = createSubscriptionExecutor({
+    messageChannel = await startMessageChannel({
+      database: options.database,
+      databaseUrl: config.databaseUrl,
+      keks: keys.messageKeks,
+      settings: config.messages,
+      tuning: options.messageTuning,
+      logger,
+      clock: options.clock ?? systemClock,
       apollo,
-      singleFetch: { plan: planSingleFetch, warm: planSingleFetch.warm, send: (serviceName, request, context) => dataSourceFor(serviceName).send(request, context) },
       schema: () => apiSchema!,
-      channel,
-      store,
-      crypto: messageCrypto,
+      supergraphSdl,
+      sendToSubgraph: (serviceName, request, context) => dataSourceFor(serviceName).send(request, context),
       validationRules: pipeline.flatMap((p) => p.validationRules ?? []),
+      limits: QUERY_LIMITS,
       formatError,
       recheckIntervalMs: Math.max(500, Math.min(config.appAccessCacheMs, 2000)),
-      logger,
+      authorize: (req, credentials) => authorize({ ...req.headers, authorization: credentials.authorization }),
     });
-    transports = createTransports({ executor, authorize, logger });
   } else {
     logger.warn('no database configured for the gateway: message subscriptions are unavailable');
   }
@@ -254,6 +216,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     );
   }
 
+  const transports = messageChannel?.transports;
   const server = http.createServer(async (req, res) => {
     const state: RequestState = { requestId: '' };
     try {
@@ -298,10 +261,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   return {
     url,
     port,
-    ...(channel ? { channel } : {}),
+    ...(messageChannel ? { channel: messageChannel.channel } : {}),
     stop: async () => {
-      await transports?.close();
-      await channel?.stop();
+      await messageChannel?.stop();
       await closeServer(server);
       await apollo.stop();
       await fetcher.close();

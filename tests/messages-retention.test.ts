@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../core/config.js';
-import { recordEvents } from '../core/outbox.js';
+import { recordEvents } from '../messages/outbox.js';
 import { createAccountStore } from '../subgraphs/account/store.js';
 import { outboxEvents } from '../subgraphs/order/tables.js';
 import { createMerchant } from './helpers/factories.js';
@@ -161,8 +161,8 @@ test('events inside the window stay, and a run with nothing to delete deletes no
 });
 
 test('the purge goes in batches, oldest first, and notes per merchant how far it went', async () => {
-  const { createMessageStore } = await import('../core/messages/store.js');
-  const { createMessageCrypto } = await import('../core/messages/crypto.js');
+  const { createMessageStore } = await import('../messages/store/index.js');
+  const { createMessageCrypto } = await import('../messages/crypto.js');
   const store = createMessageStore(t.platform.database.db, createMessageCrypto(t.platform.keys.messageKeks));
   const a = await createMerchant(t);
   const b = await createMerchant(t);
@@ -317,8 +317,8 @@ test('the gateway purges on its own, every MESSAGE_PURGE_INTERVAL_MS, and tells 
 });
 
 test('purges running at once (two gateways) delete every expired event exactly once, and none fails', async () => {
-  const { createMessageStore } = await import('../core/messages/store.js');
-  const { createMessageCrypto } = await import('../core/messages/crypto.js');
+  const { createMessageStore } = await import('../messages/store/index.js');
+  const { createMessageCrypto } = await import('../messages/crypto.js');
   const gateways = [0, 1].map(() => createMessageStore(t.platform.database.db, createMessageCrypto(t.platform.keys.messageKeks)));
   const merchants = await Promise.all([0, 1, 2].map(() => createMerchant(t)));
   for (const [i, m] of merchants.entries()) await paid(m.id, Array.from({ length: 6 }, (_, k) => `both-${i}-${k}`), 35 + i);

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { supergraphForGateway } from '../gateway/server.js';
-import { createSingleFetchPlanner } from '../gateway/subscriptions/single-fetch.js';
+import { createSingleFetchPlanner } from '../messages/subscriptions/single-fetch.js';
 import { schemaDir } from '../core/paths.js';
 
 const plan = createSingleFetchPlanner(supergraphForGateway(fs.readFileSync(path.join(schemaDir, 'supergraph.graphql'), 'utf8')));

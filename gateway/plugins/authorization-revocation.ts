@@ -2,24 +2,30 @@
  * Merchants stay in control: a token issued through the passport names the merchant's authorization
  * (its grant). Once the merchant (or an operator) revokes it, or the passport revokes it on a replayed
  * code or refresh token, its tokens stop working within the cache lifetime (2 s by default), before
- * they expire: HTTP 401 invalid_token.
+ * they expire: HTTP 401 invalid_token. The caller also learns when the authorization was given
+ * (`authorizedAt`): the app's message stream for the merchant never reaches back before it.
  */
 import { cachedLookup } from '../../core/cached-lookup.js';
 import { HttpError } from '../../core/http.js';
 import type { GatewayPlugin } from './types.js';
 
-export function useAuthorizationRevocation(options: { isActive(grantId: string): Promise<boolean>; cacheMs: number }): GatewayPlugin {
-  const activeOf = cachedLookup(options.isActive, { ttlMs: options.cacheMs });
+/** A merchant authorization as the account service describes it (null: unknown). */
+export type AuthorizationState = { active: boolean; authorizedAt: number } | null;
+
+export function useAuthorizationRevocation(options: { stateOf(grantId: string): Promise<AuthorizationState>; cacheMs: number }): GatewayPlugin {
+  const stateOf = cachedLookup(options.stateOf, { ttlMs: options.cacheMs });
   return {
     name: 'authorization-revocation',
     async onRequest(_req, state) {
       const grantId = state.caller?.grantId;
       if (!grantId) return;
-      if (!(await activeOf(grantId))) {
+      const authorization = await stateOf(grantId);
+      if (!authorization?.active) {
         throw new HttpError(401, 'The merchant authorization behind this token was revoked', 'UNAUTHENTICATED', {
           'www-authenticate': 'Bearer realm="portico", error="invalid_token", error_description="authorization revoked"',
         });
       }
+      state.caller = { ...state.caller!, authorizedAt: authorization.authorizedAt };
     },
   };
 }

@@ -27,6 +27,11 @@ export function createAccountResolvers(store: AccountStore) {
         if (args.grantIds.length > MAX_GRANTS_PER_CHECK) throw badInput(`At most ${MAX_GRANTS_PER_CHECK} grants per check`, 'grantIds');
         return store.authorizationsActive(args.grantIds);
       },
+      authorizationStates: (_: unknown, args: { grantIds: string[] }, ctx: Context) => {
+        if (ctx.caller.kind !== 'system') throw forbidden('Internal');
+        if (args.grantIds.length > MAX_GRANTS_PER_CHECK) throw badInput(`At most ${MAX_GRANTS_PER_CHECK} grants per check`, 'grantIds');
+        return store.authorizationStates(args.grantIds);
+      },
       merchantIsTest: (_: unknown, args: { merchantId: string }, ctx: Context) => {
         if (ctx.caller.kind !== 'system') throw forbidden('Internal');
         return store.merchantIsTest(args.merchantId);

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { and, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import { uuidIn, type Db, type Executor } from '../../core/db.js';
 import { badInput } from '../../core/errors.js';
-import { recordEvents } from '../../core/outbox.js';
+import { recordEvents } from '../../messages/outbox.js';
 import { passwordSignIn, signInRecorder } from '../../core/password-sign-in.js';
 import { hashSecret } from '../../core/secrets.js';
 import * as v from '../../core/validate.js';
@@ -17,15 +17,22 @@ export function createAccountStore(db: Db) {
     merchants: db.select().from(merchants).where(uuidIn(merchants.id, 'ids')).prepare('account_merchants_by_ids'),
     users: db.select().from(users).where(uuidIn(users.id, 'ids')).prepare('account_users_by_ids'),
   };
-  /** Whether the authorizations behind grants are still in force, in the order given (one statement; the gateway asks, cached briefly). */
-  async function authorizationsActive(grantIds: readonly string[]): Promise<boolean[]> {
+  /**
+   * The authorizations behind grants, in the order given (one statement; the gateway asks, cached
+   * briefly): whether each is still in force, and when the merchant gave it; null for an unknown grant.
+   */
+  async function authorizationStates(grantIds: readonly string[]): Promise<({ active: boolean; authorizedAt: Date } | null)[]> {
     if (!grantIds.length) return [];
     const rows = await db
-      .select({ grantId: merchantAuthorizations.grantId })
+      .select({ grantId: merchantAuthorizations.grantId, authorizedAt: merchantAuthorizations.authorizedAt, revokedAt: merchantAuthorizations.revokedAt })
       .from(merchantAuthorizations)
-      .where(and(inArray(merchantAuthorizations.grantId, [...new Set(grantIds)]), isNull(merchantAuthorizations.revokedAt)));
-    const active = new Set(rows.map((r) => r.grantId));
-    return grantIds.map((id) => active.has(id));
+      .where(inArray(merchantAuthorizations.grantId, [...new Set(grantIds)]));
+    const byGrant = new Map(rows.map((r) => [r.grantId, { active: r.revokedAt === null, authorizedAt: r.authorizedAt }]));
+    return grantIds.map((id) => byGrant.get(id) ?? null);
+  }
+  /** Whether the authorizations behind grants are still in force, in the order given. */
+  async function authorizationsActive(grantIds: readonly string[]): Promise<boolean[]> {
+    return (await authorizationStates(grantIds)).map((state) => state?.active === true);
   }
 
   return {
@@ -130,6 +137,7 @@ export function createAccountStore(db: Db) {
     },
 
     authorizationsActive,
+    authorizationStates,
 
     /**
      * Records that one buyer was merged into another (a guest who signed up, two accounts found to be

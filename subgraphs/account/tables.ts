@@ -1,7 +1,7 @@
 /** Tables of the account subgraph, in its own Postgres schema `account`. */
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { outboxTable } from '../../core/outbox.js';
+import { outboxTable } from '../../messages/outbox.js';
 import { passwordAccountColumns } from '../../core/password-sign-in.js';
 
 export const accountSchema = pgSchema('account');

@@ -6,6 +6,7 @@ import { scopeSetOf } from '../../core/permissions.js';
 import { scalarResolvers } from '../../core/scalars.js';
 import type { SubgraphContext } from '../../core/subgraph.js';
 import { catalogFor, type CatalogField } from './api-catalog.js';
+import type { MessageCrypto } from '../../messages/crypto.js';
 import type { AppManagementLoaders } from './loaders.js';
 import { appsCursor, auditCursor, requestsCursor, type AppManagementStore } from './store.js';
 import type { AppRow, AuditLogRow, PackageGrantRow, PackageRequestRow, PermissionPackageRow } from './tables.js';
@@ -28,7 +29,7 @@ function appLevelCaller(caller: Caller, what: string): string {
   return caller.appKey;
 }
 
-export function createAppManagementResolvers(store: AppManagementStore, catalog: CatalogField[]) {
+export function createAppManagementResolvers(store: AppManagementStore, catalog: CatalogField[], messageKeys: Pick<MessageCrypto, 'rotate'>) {
   return {
     DateTime: scalarResolvers.DateTime,
     Query: {
@@ -78,6 +79,7 @@ export function createAppManagementResolvers(store: AppManagementStore, catalog:
       rotateAppSecret: (_: unknown, args: { graceHours: number }, ctx: Context) => {
         return store.rotateSecret(appLevelCaller(ctx.caller, 'An app rotates its own secret'), args.graceHours);
       },
+      rotateMessageKey: (_: unknown, args: { appKey: string }, ctx: Context) => store.rotateMessageKey(operatorActor(ctx.caller), args.appKey, messageKeys),
       setAppStatus: (_: unknown, { input }: { input: { appKey: string; status: AppRow['status']; reason: string } }, ctx: Context) =>
         store.setAppStatus(operatorActor(ctx.caller), input),
       createPermissionPackage: (_: unknown, { input }: { input: Parameters<AppManagementStore['createPermissionPackage']>[1] }, ctx: Context) =>

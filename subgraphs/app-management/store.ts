@@ -6,7 +6,9 @@ import { and, asc, count, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm
 import type { Db, Executor } from '../../core/db.js';
 import { isUniqueViolation } from '../../core/db.js';
 import { badInput, conflict, notFound, unauthenticated } from '../../core/errors.js';
-import { recordEvents } from '../../core/outbox.js';
+import type { MessageCrypto } from '../../messages/crypto.js';
+import { notifyControl } from '../../messages/notifications.js';
+import { recordEvents } from '../../messages/outbox.js';
 import { decodeCursor, encodeCursor, timeCursor, timeKeyset, type TimeSort } from '../../core/pagination.js';
 import { schemaDir } from '../../core/paths.js';
 import { passwordSignIn, signInRecorder } from '../../core/password-sign-in.js';
@@ -198,6 +200,22 @@ export function createAppManagementStore(db: Db) {
         ]);
         return updated!;
       });
+    },
+
+    /**
+     * Adds a new version of an app's message record key (it encrypts from now on; older versions
+     * still decrypt older records), audited, and tells every gateway to drop the keys it cached.
+     */
+    async rotateMessageKey(actor: string, appKey: string, keys: Pick<MessageCrypto, 'rotate'>): Promise<{ appKey: string; version: number }> {
+      const [app] = await db.select({ key: apps.key }).from(apps).where(eq(apps.key, appKey));
+      if (!app) throw notFound('App', appKey);
+      const version = await db.transaction(async (tx) => {
+        const v = await keys.rotate(tx, appKey);
+        await notifyControl(tx, { kind: 'key_rotated', appKey });
+        await audit(tx, { actor, action: 'message_key.rotate', targetType: 'app', targetId: appKey, reason: null, details: { version: v } });
+        return v;
+      });
+      return { appKey, version };
     },
 
     async listApps(args: { limit: number; after?: string | null }): Promise<AppRow[]> {

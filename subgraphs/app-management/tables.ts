@@ -1,7 +1,7 @@
 /** Tables of the app-management subgraph, in its own Postgres schema `app_management`. */
 import { sql } from 'drizzle-orm';
 import { bigserial, check, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { outboxTable } from '../../core/outbox.js';
+import { outboxTable } from '../../messages/outbox.js';
 import { passwordAccountColumns } from '../../core/password-sign-in.js';
 
 export const appManagementSchema = pgSchema('app_management');

@@ -8,7 +8,7 @@ import { and, asc, count, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-or
 import { merchantPairsIn, uuidIn, type Db } from '../../core/db.js';
 import type { MerchantPairs } from '../../core/shared-lookups.js';
 import { badInput, conflict, notFound } from '../../core/errors.js';
-import { recordEvents } from '../../core/outbox.js';
+import { recordEvents } from '../../messages/outbox.js';
 import { decodeTimeCursor, timeCursor, timeKeyset, type TimeSort } from '../../core/pagination.js';
 import * as v from '../../core/validate.js';
 import { orderEvent } from './events.js';

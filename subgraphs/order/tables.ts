@@ -1,7 +1,7 @@
 /** Tables of the order subgraph, in its own Postgres schema `order`. */
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, check, index, integer, jsonb, pgSchema, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
-import { outboxTable } from '../../core/outbox.js';
+import { outboxTable } from '../../messages/outbox.js';
 
 export const orderSchema = pgSchema('order');
 

@@ -7,7 +7,7 @@ import { and, asc, count, eq, gte, ilike, inArray, isNull, sql, type SQL } from 
 import { isCheckViolation, isUniqueViolation, merchantPairsIn, uuidIn, type Db, type Executor } from '../../core/db.js';
 import type { MerchantPairs } from '../../core/shared-lookups.js';
 import { badInput, conflict, notFound } from '../../core/errors.js';
-import { recordEvents } from '../../core/outbox.js';
+import { recordEvents } from '../../messages/outbox.js';
 import { timeCursor, timeKeyset, type TimeSort } from '../../core/pagination.js';
 import * as v from '../../core/validate.js';
 import { productEvent, stockChanged } from './events.js';

@@ -1,16 +1,14 @@
 /**
- * Delivery records that cannot be written, whichever thread writes them (core/messages/record-writer.ts):
- * a burst's batch goes to the gateway's record worker, a few records are written by the gateway's
- * own thread. With MESSAGE_RECORD_TIMING=before-send a message is sent only once its record is
- * committed: a record that cannot be written keeps its message from being sent. By default
- * (with-send) the message is sent as its record is written: the subscription then ends. Either way
- * it ends with a clear error and nothing is lost (the next connection gets the message again,
- * recorded); so does a record worker that dies (here: its heap limit), and the next batch starts a
- * new one.
+ * Delivery records that cannot be written, whichever thread writes them (messages/records/): a
+ * burst's batch goes to the gateway's record worker, a few records are written by the gateway's own
+ * thread. A message is sent as its record is written: when the record cannot be written, the
+ * subscription ends with a clear error and nothing is lost (the next connection gets the message
+ * again, as a REPLAY, recorded); so does a record worker that dies (here: its heap limit), and the
+ * next batch starts a new one.
  * PostgreSQL only: it holds a table lock from another session and ends the writing backend.
  */
 import crypto from 'node:crypto';
-import { recordEvents } from '../../core/outbox.js';
+import { recordEvents } from '../../messages/outbox.js';
 import { outboxEvents } from '../../subgraphs/order/tables.js';
 import { merchantWithOrder } from '../helpers/factories.js';
 import pg from 'pg';
@@ -36,7 +34,7 @@ async function subscribedMerchant(t: Server['t']) {
  * CREATED event; then the PAID event is committed while another session holds the records table, and
  * the backend whose record statement waits for it (the one named `writer`) is ended.
  */
-async function recordWriteFails(server: Server, subscriptions: number, writer: string, timing: 'before-send' | 'with-send' = 'before-send') {
+async function recordWriteFails(server: Server, subscriptions: number, writer: string) {
   const { merchant, order } = await merchantWithOrder(server.t);
   const client = connectWs(server.t.url, merchant.token);
   const subs: Collector[] = Array.from({ length: subscriptions }, () => subscribeWs(client, ORDER_EVENTS));
@@ -60,83 +58,64 @@ async function recordWriteFails(server: Server, subscriptions: number, writer: s
     };
     let pid: number | undefined;
     await waitUntil(`a backend of ${writer} to wait for the records table`, async () => (pid = await waitingWriter()) !== undefined);
-    // Its connection ends in the middle of the write: the records are not written, so the message is not sent.
+    // Its connection ends in the middle of the write: the records are not written.
     await server.admin.query('select pg_terminate_backend($1)', [pid]);
     for (const sub of subs) await sub.waitForEnd();
   } finally {
     await server.admin.query('rollback');
   }
   for (const sub of subs) {
-    // Each subscription's last message says why, and that subscribing again brings it.
-    if (timing === 'before-send') {
-      expect(sub.received).toHaveLength(2);
-      expect(sub.received[1]).toEqual({ errors: [{ message: expect.stringMatching(/could not be recorded, so it was not sent; subscribe again/), extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } }] });
-    } else {
-      // Sent as its record was being written: the message came, then the end.
-      expect(sub.received).toHaveLength(3);
-      expect(eventsOf(sub.received.slice(1, 2))[0]).toMatchObject({ id: paidId!, type: 'PAID' });
-      expect(sub.received[2]).toEqual({ errors: [{ message: expect.stringMatching(/could not be recorded; subscribe again: messages not acknowledged come again/), extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } }] });
-    }
+    // Sent as its record was being written: the message came, then the end, which says why and that subscribing again brings it.
+    expect(sub.received).toHaveLength(3);
+    expect(eventsOf(sub.received.slice(1, 2))[0]).toMatchObject({ id: paidId!, type: 'PAID' });
+    expect(sub.received[2]).toEqual({ errors: [{ message: expect.stringMatching(/could not be recorded; subscribe again: messages not acknowledged come again/), extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } }] });
   }
   await client.dispose();
 
-  // The next connection gets it (after the unacknowledged CREATED), and its push is recorded.
+  // The next connection gets it (after the unacknowledged CREATED), as what it is: a message pushed
+  // before (its push was marked before it was sent, though its record is missing), and records it.
   const again = connectWs(server.t.url, merchant.token);
   const resumed = subscribeWs(again, ORDER_EVENTS);
   const got = eventsOf(await resumed.waitFor(2));
   expect(got.map((e) => e.id)).toEqual([created.id, paidId!]);
-  expect(got[1]).toMatchObject({ type: 'PAID', reason: 'LIVE', attempt: 1 });
+  expect(got[1]).toMatchObject({ type: 'PAID', reason: 'REPLAY', attempt: 1 });
   resumed.stop();
   await again.dispose();
   const records = await server.t.gql<any>(merchant.token, '{ messageRecords(topics: [ORDERS]) { nodes { id deliveries { reason attempt pushed } } } }');
   expect(records.errors).toBeUndefined();
   const paidRecord = records.data.messageRecords.nodes.find((n: { id: string }) => n.id === paidId!);
-  // (with-send: the push whose record failed is not in it; the next one is, as the message's first.)
-  expect(paidRecord.deliveries.map((d: { reason: string }) => d.reason)).toEqual(['LIVE']);
+  // The push whose record failed is not in it; the next one is, as the message's first.
+  expect(paidRecord.deliveries.map((d: { reason: string }) => d.reason)).toEqual(['REPLAY']);
   expect(paidRecord.deliveries[0].pushed.data.orderEvents.id).toBe(paidId!);
 }
 
-describe('records of the gateway\'s own thread (a batch smaller than MESSAGE_RECORD_WORKER_BATCH, 32 by default)', () => {
-  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' }, { messageTuning: { recordBeforeSend: true } });
-  test('before-send: a push whose record cannot be written is not sent: the subscription ends with SERVICE_UNAVAILABLE (retryable), and the next connection gets the message, recorded', async () => {
+describe("records of the gateway's own thread (a batch smaller than RECORD_WORKER_BATCH)", () => {
+  const own = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' });
+  test("the message is sent, its record fails, the subscription ends with SERVICE_UNAVAILABLE (retryable), and the next connection gets the message again, as a REPLAY, recorded", async () => {
     // One push: its record is written by the gateway's own thread (the test platform's pool is "portico").
-    await recordWriteFails(server, 1, 'portico');
+    await recordWriteFails(own, 1, 'portico');
   });
 });
 
 describe('records of the record worker', () => {
   // Every batch goes to the worker: how many pushes of one moment become one batch depends on
   // timing (a burst's are 50 and more; here they may come in several ticks).
-  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' }, { messageTuning: { recordWorkerBatch: 1, recordBeforeSend: true } });
-  test('before-send, the same when the record worker writes them: pushes of several subscriptions, none of them sent; the next connection gets the message, recorded', async () => {
-    await recordWriteFails(server, 8, 'portico-gateway-records');
-  });
-});
-
-describe('records written as the message is sent (MESSAGE_RECORD_TIMING=with-send, the default)', () => {
-  const own = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' });
-  test("on the gateway's own thread: the message is sent, its record fails, the subscription ends with SERVICE_UNAVAILABLE (retryable), and the next connection gets the message again, recorded", async () => {
-    await recordWriteFails(own, 1, 'portico', 'with-send');
-  });
-});
-
-describe('records written as the message is sent, by the record worker', () => {
   const worker = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' }, { messageTuning: { recordWorkerBatch: 1 } });
   test('the same for pushes of several subscriptions written by the record worker', async () => {
-    await recordWriteFails(worker, 8, 'portico-gateway-records', 'with-send');
+    await recordWriteFails(worker, 8, 'portico-gateway-records');
   });
 });
 
 describe('a record worker that dies', () => {
   // Every batch goes to the worker, whose heap is bounded at 64 MB: the record of an event with 40 MB
   // of payload (sealed, as JSON, then base64) is more than it can hold, and the worker is ended.
-  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' }, { messageTuning: { recordWorkerBatch: 1, recordWorkerMaxHeapMb: 64, recordBeforeSend: true } });
+  const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' }, { messageTuning: { recordWorkerBatch: 1, recordWorkerMaxHeapMb: 64 } });
   const workerBackends = async () =>
     (
       await server.admin.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and application_name = 'portico-gateway-records' order by pid`)
     ).rows.map((r) => r.pid);
 
-  test('fails only the pushes it was writing (not sent, the subscriptions end with SERVICE_UNAVAILABLE), the gateway goes on, and the next write starts a new worker', async () => {
+  test('fails only the pushes it was writing (the subscriptions end with SERVICE_UNAVAILABLE), the gateway goes on, and the next write starts a new worker', async () => {
     const { merchant, order } = await merchantWithOrder(server.t);
     const client = connectWs(server.t.url, merchant.token);
     const subs: Collector[] = Array.from({ length: 2 }, () => subscribeWs(client, ORDER_EVENTS));
@@ -148,13 +127,15 @@ describe('a record worker that dies', () => {
     await server.t.platform.database.db.transaction((tx) => recordEvents(tx, outboxEvents, [paidEvent(merchant.id, order, 'x'.repeat(40_000_000))]));
     for (const sub of subs) await sub.waitForEnd(30_000);
     for (const sub of subs) {
-      expect(sub.received).toHaveLength(2);
-      expect(sub.received[1]).toEqual({ errors: [{ message: expect.stringMatching(/could not be recorded, so it was not sent; subscribe again/), extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } }] });
+      // Sent as its record was being written: the message, then the end.
+      expect(sub.received).toHaveLength(3);
+      expect(eventsOf(sub.received.slice(1, 2))[0]).toMatchObject({ type: 'PAID' });
+      expect(sub.received[2]).toEqual({ errors: [{ message: expect.stringMatching(/could not be recorded; subscribe again: messages not acknowledged come again/), extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } }] });
     }
     await client.dispose();
     // The worker's connections ended with it.
     await waitUntil("the dead worker's connections to end", async () => (await workerBackends()).every((pid) => !before.includes(pid)));
-    // Its message was not recorded (nor sent): it stays unacknowledged in the merchant's stream.
+    // Its message was not recorded: it stays unacknowledged in the merchant's stream.
     const records = await server.t.gql<any>(merchant.token, '{ messageRecords(topics: [ORDERS]) { nodes { id type } } }');
     expect(records.errors).toBeUndefined();
     expect(records.data.messageRecords.nodes.map((n: { type: string }) => n.type)).toEqual(['order.created']);

@@ -6,7 +6,7 @@
  * another session.
  */
 import crypto from 'node:crypto';
-import { recordEvents } from '../../core/outbox.js';
+import { recordEvents } from '../../messages/outbox.js';
 import { outboxEvents } from '../../subgraphs/order/tables.js';
 import { createMerchant } from '../helpers/factories.js';
 import { paidEvent } from '../helpers/messages.js';

@@ -1,8 +1,11 @@
 /**
  * What the message channel carries: three topics, each fed by one subgraph's outbox, each behind
- * its own scope. The GraphQL enum value of an event type is derived from its outbox name
- * (`order.refund_requested` → REFUND_REQUESTED, `stock.changed` → STOCK_CHANGED).
+ * its own scope, and the one rule of which topics a caller may receive. The GraphQL enum value of
+ * an event type is derived from its outbox name (`order.refund_requested` → REFUND_REQUESTED,
+ * `stock.changed` → STOCK_CHANGED).
  */
+import { ErrorCode, PorticoError } from '../core/errors.js';
+
 export type MessageSource = 'order' | 'product' | 'account';
 export type MessageTopic = 'ORDERS' | 'PRODUCTS' | 'ACCOUNTS';
 
@@ -66,4 +69,22 @@ export const enumValueOf = (eventType: string): string => enumValues.get(eventTy
 /** The outbox type of an enum value within a topic, or undefined. */
 export function eventTypeOf(topic: TopicDefinition, enumValue: string): string | undefined {
   return topic.eventTypes.find((t) => enumValueOf(t) === enumValue);
+}
+
+/**
+ * The topics a caller holding `scopes` may receive: the ones asked for, each of which needs its
+ * scope, or, when none are named, every topic whose scope it holds. Throws FORBIDDEN, with the
+ * scopes that would grant what is missing. Subscriptions, acknowledgements, resets, manual pushes
+ * and record listings all ask this.
+ */
+export function allowedTopics(scopes: readonly string[], asked?: readonly MessageTopic[] | null): TopicDefinition[] {
+  if (!asked) {
+    const held = TOPICS.filter((t) => scopes.includes(t.scope));
+    if (!held.length) throw new PorticoError(ErrorCode.FORBIDDEN, `Messages need one of the scopes ${TOPICS.map((t) => t.scope).join(', ')}`, { requiredScopes: TOPICS.map((t) => [t.scope]) });
+    return held;
+  }
+  const topics = [...new Set(asked)].map(topicOf);
+  const missing = topics.filter((t) => !scopes.includes(t.scope));
+  if (missing.length) throw new PorticoError(ErrorCode.FORBIDDEN, `${missing.map((t) => t.topic).join(', ')} need${missing.length === 1 ? 's' : ''} ${missing.map((t) => t.scope).join(', ')}`, { requiredScopes: missing.map((t) => [t.scope]) });
+  return topics;
 }

@@ -17,9 +17,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../logger.js';
-import type { Kek, MessageCrypto } from './crypto.js';
-import type { DeliveryToRecord, MessageStore } from './store.js';
+import type { Logger } from '../../core/logger.js';
+import type { Kek, MessageCrypto } from '../crypto.js';
+import type { DeliveryToRecord, MessageStore } from '../store/index.js';
 
 export interface RecordWriter {
   /** Writes the records of a batch of pushes in one statement; rejects if it could not. */

@@ -24,6 +24,11 @@ export const messageCursors = appManagement.table(
      */
     floorPosition: bigint('floor_position', { mode: 'number' }),
     floorFor: timestamp('floor_for', { withTimezone: true, precision: 3 }),
+    /**
+     * How far the stream may have been pushed (written before the messages are sent, see
+     * StreamCursors.markPushed): what is at or below it comes again as a REPLAY.
+     */
+    pushedPosition: bigint('pushed_position', { mode: 'number' }),
   },
   (t) => [primaryKey({ columns: [t.appKey, t.merchantId, t.source] })],
 );

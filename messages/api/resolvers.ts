@@ -1,18 +1,16 @@
 /**
- * The message channel's queries and mutations (the subscriptions themselves are served by the
- * gateway): acknowledge, manual push, reset push, the stream's status, and the app's records.
- * Everything acts on the calling app's stream of the merchant its token acts for.
+ * The message channel's queries and mutations, served by the app-management subgraph (the
+ * subscriptions themselves are served by the gateway): acknowledge, manual push, reset push, the
+ * stream's status, and the app's records. Everything acts on the calling app's stream of the
+ * merchant its token acts for, within the topics its scopes allow.
  */
 import { GraphQLError, GraphQLScalarType } from 'graphql';
 import type { Caller } from '../../core/caller.js';
-import type { Db } from '../../core/db.js';
-import { badInput, forbidden, notFound } from '../../core/errors.js';
-import { InvalidCursorError, type MessageCrypto } from '../../core/messages/crypto.js';
-import { notifyControl, type MessageStore } from '../../core/messages/store.js';
-import { TOPICS, topicOf, topicOfSource, type MessageSource, type MessageTopic, type TopicDefinition } from '../../core/messages/topics.js';
+import { badInput, forbidden } from '../../core/errors.js';
 import { decodeCursor, encodeCursor, isCursorTimestamp, pageSize } from '../../core/pagination.js';
-import { eq } from 'drizzle-orm';
-import { apps, auditLog } from './tables.js';
+import { InvalidCursorError, type MessageCrypto } from '../crypto.js';
+import type { MessageStore } from '../store/index.js';
+import { TOPICS, allowedTopics, topicOfSource, type MessageSource, type MessageTopic, type TopicDefinition } from '../topics.js';
 
 function streamOf(caller: Caller): { appKey: string; merchantId: string } {
   if (caller.kind !== 'app' || !caller.merchantId) throw forbidden('Messages are per merchant: use a token a merchant authorized for the app');
@@ -20,17 +18,10 @@ function streamOf(caller: Caller): { appKey: string; merchantId: string } {
 }
 
 /** The topics the caller may see (holding their scope), optionally narrowed to those asked for. */
-function topicsOf(caller: Caller, asked?: readonly MessageTopic[] | null): TopicDefinition[] {
-  const held = TOPICS.filter((t) => caller.scopes.includes(t.scope));
-  if (!asked) {
-    if (!held.length) throw forbidden('Messages need one of the scopes messages:orders, messages:products, messages:accounts', { requiredScopes: TOPICS.map((t) => [t.scope]) });
-    return held;
-  }
-  const topics = [...new Set(asked)].map(topicOf);
-  const missing = topics.filter((t) => !caller.scopes.includes(t.scope));
-  if (missing.length) throw forbidden(`${missing.map((t) => t.topic).join(', ')} need ${missing.map((t) => t.scope).join(', ')}`, { requiredScopes: missing.map((t) => [t.scope]) });
-  return topics;
-}
+const topicsOf = (caller: Caller, asked?: readonly MessageTopic[] | null): TopicDefinition[] => allowedTopics(caller.scopes, asked);
+
+/** When the merchant authorized the app (the gateway's caller says; a stream never goes back before it). */
+const authorizedAtOf = (caller: Caller): Date | null => (caller.authorizedAt ? new Date(caller.authorizedAt) : null);
 
 export const JSONScalar = new GraphQLScalarType({
   name: 'JSON',
@@ -41,7 +32,7 @@ export const JSONScalar = new GraphQLScalarType({
   },
 });
 
-export function createMessageResolvers(db: Db, store: MessageStore, crypto: MessageCrypto) {
+export function createMessageResolvers(store: MessageStore, crypto: MessageCrypto) {
   function openCursor(value: unknown, stream: { appKey: string; merchantId: string }, field: string) {
     if (typeof value !== 'string') throw badInput(`${field} must be a MessageCursor`, field);
     try {
@@ -57,7 +48,7 @@ export function createMessageResolvers(db: Db, store: MessageStore, crypto: Mess
   /** Where the caller's stream may go back to at the earliest: the merchant's authorization of the app. */
   async function floorOf(caller: Caller, sources: readonly MessageSource[]) {
     const stream = streamOf(caller);
-    return store.streamFloor(stream.appKey, stream.merchantId, sources, caller.grantId ? await store.authorizedAt(caller.grantId) : null);
+    return store.streamFloor(stream.appKey, stream.merchantId, sources, authorizedAtOf(caller));
   }
 
   async function streamStatus(caller: Caller) {
@@ -77,7 +68,7 @@ export function createMessageResolvers(db: Db, store: MessageStore, crypto: Mess
           // A stream with no cursor yet has acknowledged nothing: it will start at the oldest message kept, losing nothing.
           TOPICS.map((t) => t.source).filter((s) => rows.some((r) => r.source === s)),
           acked,
-          caller.grantId ? await store.authorizedAt(caller.grantId) : null,
+          authorizedAtOf(caller),
         ))())).includes(source);
     return {
       acknowledgedCursor: crypto.sealCursor({ ...stream, positions: acked }),
@@ -179,18 +170,6 @@ export function createMessageResolvers(db: Db, store: MessageStore, crypto: Mess
         for (const source of Object.keys(to) as MessageSource[]) to[source] = Math.max(to[source]!, floor[source], purged[source]?.position ?? 0);
         await store.resetCursors(stream.appKey, stream.merchantId, to);
         return streamStatus(ctx.caller);
-      },
-      rotateMessageKey: async (_: unknown, args: { appKey: string }, ctx: { caller: Caller }) => {
-        if (ctx.caller.kind !== 'operator' || !ctx.caller.operatorId) throw forbidden('Only operators may do this');
-        const [app] = await db.select({ key: apps.key }).from(apps).where(eq(apps.key, args.appKey));
-        if (!app) throw notFound('App', args.appKey);
-        const version = await db.transaction(async (tx) => {
-          const v = await crypto.rotate(tx, args.appKey);
-          await notifyControl(tx, { kind: 'key_rotated', appKey: args.appKey });
-          await tx.insert(auditLog).values({ actor: `operator:${ctx.caller.operatorId}`, action: 'message_key.rotate', targetType: 'app', targetId: args.appKey, reason: null, details: { version: v } });
-          return v;
-        });
-        return { appKey: args.appKey, version };
       },
     },
   };

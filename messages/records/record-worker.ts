@@ -4,10 +4,10 @@
  * MessageStore.recordDeliveries the gateway's thread would run.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openPostgres } from '../db.js';
-import { createMessageCrypto } from './crypto.js';
+import { openPostgres } from '../../core/db.js';
+import { createMessageCrypto } from '../crypto.js';
 import { serializeError, type RecordWorkerReply, type RecordWorkerRequest } from './record-writer.js';
-import { createMessageStore } from './store.js';
+import { createMessageStore } from '../store/index.js';
 
 const port = parentPort!;
 const data = workerData as { databaseUrl: string; connections: number; keks: { id: string; key: Uint8Array }[] };

@@ -16,15 +16,35 @@ import { createHandler as createSseHandler } from 'graphql-sse';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Caller } from '../../core/caller.js';
 import { HttpError, readBody, sendGraphQLError } from '../../core/http.js';
+import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import type { Connection, OperationRequest, SubscriptionExecutor } from './execution.js';
+import type { Connection, OperationRequest, SubscriptionExecutor } from './executor.js';
 
 export interface TransportOptions {
   executor: SubscriptionExecutor;
-  /** Runs the gateway's request pipeline for a token: the caller, or an HttpError. */
-  authorize(headers: http.IncomingHttpHeaders): Promise<{ caller: Caller; requestId: string }>;
+  /**
+   * Runs the gateway's request pipeline on the connection's request (the WebSocket upgrade, the
+   * SSE request), with the credential the client sent (a WebSocket client's connection parameters
+   * may carry it instead of a header): the caller, or an HttpError.
+   */
+  authorize(request: http.IncomingMessage, credentials: { authorization?: string | undefined }): Promise<{ caller: Caller; requestId: string }>;
   logger: Logger;
+  clock: Clock;
 }
+
+/** The transports, as the gateway's routes use them. */
+export interface Transports {
+  /** Takes over an HTTP upgrade to /graphql. */
+  upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Serves a Server-Sent Events request. */
+  sse(req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+  readonly openSockets: number;
+  /** Closes every socket. */
+  close(): Promise<void>;
+}
+
+/** One re-check of a connection's token serves every subscription of it that asks within this long. */
+const RECHECK_SHARED_MS = 500;
 
 type WsExtra = { connection?: Connection };
 
@@ -38,7 +58,7 @@ function authorizationFrom(params: Readonly<Record<string, unknown>> | undefined
   return request.headers.authorization;
 }
 
-export function createTransports(options: TransportOptions) {
+export function createTransports(options: TransportOptions): Transports {
   const { executor, logger } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1_000_000 });
   const connections = new Set<WebSocket>();
@@ -47,22 +67,23 @@ export function createTransports(options: TransportOptions) {
     socket.once('close', () => connections.delete(socket));
   });
 
-  const connectionFor = async (headers: http.IncomingHttpHeaders, transport: 'ws' | 'sse'): Promise<Connection> => {
-    const { caller, requestId } = await options.authorize(headers);
+  const { clock } = options;
+  const connectionFor = async (request: http.IncomingMessage, authorization: string | undefined, transport: 'ws' | 'sse'): Promise<Connection> => {
+    const credentials = { authorization };
+    const { caller, requestId } = await options.authorize(request, credentials);
     const check = async () => {
       try {
-        return { scopes: (await options.authorize(headers)).caller.scopes };
+        return { scopes: (await options.authorize(request, credentials)).caller.scopes };
       } catch (error) {
         if (!(error instanceof HttpError)) throw error;
         return { error: new GraphQLError(error.message, { extensions: { code: error.code } }) };
       }
     };
-    // One check serves every subscription of the connection that asks within half a second.
     let last: { at: number; outcome: ReturnType<typeof check> } | undefined;
     const recheck = () => {
-      if (!last || Date.now() - last.at > 500) {
+      if (!last || clock.now() - last.at > RECHECK_SHARED_MS) {
         const outcome = check();
-        last = { at: Date.now(), outcome };
+        last = { at: clock.now(), outcome };
         outcome.catch(() => (last = undefined));
       }
       return last.outcome;
@@ -81,7 +102,7 @@ export function createTransports(options: TransportOptions) {
       async onConnect(ctx) {
         const authorization = authorizationFrom(ctx.connectionParams, ctx.extra.request);
         try {
-          ctx.extra.connection = await connectionFor({ ...ctx.extra.request.headers, authorization }, 'ws');
+          ctx.extra.connection = await connectionFor(ctx.extra.request, authorization, 'ws');
           return true;
         } catch (error) {
           if (!(error instanceof HttpError)) throw error;
@@ -124,7 +145,7 @@ export function createTransports(options: TransportOptions) {
   async function serveSse(req: http.IncomingMessage, res: http.ServerResponse) {
     let connection: Connection;
     try {
-      connection = await connectionFor(req.headers, 'sse');
+      connection = await connectionFor(req, req.headers.authorization, 'sse');
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
       return sendGraphQLError(res, error);

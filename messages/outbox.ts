@@ -1,13 +1,16 @@
 /**
- * The outbox: every state change other parties care about writes a domain event row in the same
- * transaction as the change, so an event exists exactly when its change committed. The message
- * channel delivers them from here.
+ * The outbox, the channel's producer side: every state change other parties care about writes a
+ * domain event row in the same transaction as the change, so an event exists exactly when its
+ * change committed. Each subgraph has an outbox table of this shape in its own schema and writes it
+ * only through recordEvents; the channel reads them (read-only, by position) and delivers from there.
  */
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { bigserial, index, jsonb, text, timestamp, uuid, type PgSchema } from 'drizzle-orm/pg-core';
 import { getTableConfig } from 'drizzle-orm/pg-core';
-import type { Executor } from './db.js';
+import type { Executor } from '../core/db.js';
+import { OUTBOX_CHANNEL, encodeOutboxNotification, type NotifiedRow } from './notifications.js';
+import type { MessageSource } from './topics.js';
 
 export function outboxTable(schema: PgSchema<string>) {
   return schema.table(
@@ -35,30 +38,13 @@ export function outboxTable(schema: PgSchema<string>) {
 
 export type OutboxTable = ReturnType<typeof outboxTable>;
 
-export interface DomainEvent {
-  merchantId: string | null;
-  aggregateType: string;
-  aggregateId: string;
-  type: string;
-  payload: Record<string, unknown>;
-  occurredAt?: Date;
-}
-
-/**
- * The channel gateways LISTEN on: one notification per merchant per committed outbox write,
- * `<schema>:<merchant>:<last position>`, followed by `:<events>` when they fit (see outboxNotification).
- */
-export const OUTBOX_CHANNEL = 'portico_outbox';
-
-/** A notification's payload must stay under PostgreSQL's 8,000 bytes; longer event lists are left out. */
-export const MAX_NOTIFY_BYTES = 7900;
-/** More events of one merchant in one transaction than this are not listed (a bulk import, say). */
-const MAX_NOTIFY_EVENTS = 32;
-
-/** An outbox row as a NOTIFY lists it. */
-export interface NotifiedRow {
+/** An event as the channel reads it from a topic's outbox. */
+export interface OutboxEvent {
+  source: MessageSource;
+  /** Commit order within the source: a stream's cursor counts in it. */
   position: number;
   id: string;
+  merchantId: string;
   aggregateType: string;
   aggregateId: string;
   type: string;
@@ -66,21 +52,14 @@ export interface NotifiedRow {
   occurredAt: Date;
 }
 
-/**
- * The payload of the NOTIFY for one merchant's rows of one outbox, written in one transaction:
- * `<schema>:<merchant>:<last position>` and, when the whole stays within MAX_NOTIFY_BYTES, `:` and
- * the rows as a JSON array of `[position, id, aggregate_type, aggregate_id, type, payload,
- * occurred_at]`, oldest first, so that a gateway whose subscriptions are caught up pushes them
- * without reading the outbox again (gateway/subscriptions/channel.ts). Without the list (too many,
- * too large, no merchant), it only says to read. Gateways that know only the short form read its
- * first three parts.
- */
-export function outboxNotification(schema: string, merchantId: string | null, rows: readonly NotifiedRow[]): string {
-  const sorted = [...rows].sort((a, b) => a.position - b.position);
-  const short = `${schema}:${merchantId ?? ''}:${sorted[sorted.length - 1]!.position}`;
-  if (!merchantId || sorted.length > MAX_NOTIFY_EVENTS) return short;
-  const full = `${short}:${JSON.stringify(sorted.map((r) => [r.position, r.id, r.aggregateType, r.aggregateId, r.type, r.payload, r.occurredAt.toISOString()]))}`;
-  return Buffer.byteLength(full) <= MAX_NOTIFY_BYTES ? full : short;
+/** An event as a subgraph writes it. */
+export interface DomainEvent {
+  merchantId: string | null;
+  aggregateType: string;
+  aggregateId: string;
+  type: string;
+  payload: Record<string, unknown>;
+  occurredAt?: Date;
 }
 
 /**
@@ -128,6 +107,6 @@ export async function recordEvents(tx: Executor, table: OutboxTable, events: Dom
     list.push({ position: row.position, id: row.id, aggregateType: event.aggregateType, aggregateId: event.aggregateId, type: event.type, payload: event.payload, occurredAt: row.occurredAt });
   }
   for (const [merchant, list] of byMerchant) {
-    await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, ${outboxNotification(schema, merchant || null, list)})`);
+    await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, ${encodeOutboxNotification(schema, merchant || null, list)})`);
   }
 }

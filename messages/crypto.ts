@@ -10,7 +10,7 @@
  */
 import crypto from 'node:crypto';
 import { and, desc, eq } from 'drizzle-orm';
-import type { Executor } from '../db.js';
+import type { Executor } from '../core/db.js';
 import { messageKeys } from './tables.js';
 import type { MessageSource } from './topics.js';
 

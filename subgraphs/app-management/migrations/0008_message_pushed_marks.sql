@@ -1,0 +1,1 @@
+ALTER TABLE "app_management"."message_cursors" ADD COLUMN "pushed_position" bigint;
