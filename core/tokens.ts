@@ -7,6 +7,7 @@ import crypto, { type webcrypto } from 'node:crypto';
 import { createVerifier } from 'fast-jwt';
 import { SignJWT, jwtVerify, createLocalJWKSet, errors as joseErrors, type CryptoKey, type JWTPayload, type JSONWebKeySet } from 'jose';
 import { OPERATOR_CLIENT_ID, type Caller, type CallerKind } from './caller.js';
+import { systemClock, type Clock } from './clock.js';
 import type { PlatformKeys } from './keys.js';
 
 export const CONTEXT_TOKEN_HEADER = 'x-portico-context';
@@ -29,6 +30,8 @@ const CONTEXT_AUDIENCE = 'portico-subgraph';
 const CONTEXT_BATCH_AUDIENCE = 'portico-subgraph-batch';
 /** A batch signature is good for this long (it covers one request body, sent at once). */
 const CONTEXT_BATCH_TTL_SECONDS = 60;
+/** How far a batch signature's issue time may lie ahead of the subgraph's clock (the gateway's clock may run a little ahead). */
+const BATCH_CLOCK_TOLERANCE_SECONDS = 5;
 
 /** What a context token (or a signed batch, per operation) says about the caller. */
 export type ContextClaims = { kind: CallerKind; client_id: string; scope: string; sub: string; op?: string; at_jti?: string; grant?: string; grant_at?: number };
@@ -131,6 +134,8 @@ export interface MintAccessTokenInput {
   ttlSeconds?: number;
   /** The passport grant (merchant authorization) the token comes from, as the passport sets it. */
   grantId?: string;
+  /** Time of issue (default: the system clock). */
+  clock?: Clock;
 }
 
 /** Claim that marks an operator token (platform staff); app tokens never carry it. */
@@ -142,19 +147,20 @@ export async function mintAccessToken(keys: PlatformKeys, input: MintAccessToken
 }
 
 /** Signs an operator token: `sub` is the operator, `client_id` the console, scope `operator`. */
-export async function mintOperatorToken(keys: PlatformKeys, input: { issuer: string; audience: string; operatorId: string; ttlSeconds?: number }): Promise<string> {
+export async function mintOperatorToken(keys: PlatformKeys, input: { issuer: string; audience: string; operatorId: string; ttlSeconds?: number; clock?: Clock }): Promise<string> {
   return signAccessToken(keys, { client_id: OPERATOR_CLIENT_ID, scope: 'operator', [ROLE_CLAIM]: 'operator' }, input.operatorId, input);
 }
 
-async function signAccessToken(keys: PlatformKeys, claims: Record<string, string>, subject: string | null, input: { issuer: string; audience: string; ttlSeconds?: number }) {
+async function signAccessToken(keys: PlatformKeys, claims: Record<string, string>, subject: string | null, input: { issuer: string; audience: string; ttlSeconds?: number; clock?: Clock }) {
   const ttl = Math.min(input.ttlSeconds ?? 3600, 7200);
+  const issuedAt = Math.floor((input.clock ?? systemClock).now() / 1000);
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: keys.accessToken.alg, kid: keys.accessToken.kid, typ: 'at+jwt' })
     .setIssuer(input.issuer)
     .setAudience(input.audience)
-    .setIssuedAt()
+    .setIssuedAt(issuedAt)
     .setJti(crypto.randomUUID())
-    .setExpirationTime(`${ttl}s`);
+    .setExpirationTime(issuedAt + ttl);
   if (subject) jwt.setSubject(subject);
   return jwt.sign(keys.accessToken.privateKey);
 }
@@ -169,24 +175,25 @@ const JWKS_RELOAD_INTERVAL_MS = 30_000;
  * A token signed by a key the set does not hold yet (a rotation happened) makes it reload the set
  * through `reloadJwks`, at most once per JWKS_RELOAD_INTERVAL_MS, so rotation needs no restart.
  */
-export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; issuer: string; audience: string; reloadJwks?: () => Promise<JSONWebKeySet> }) {
+export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; issuer: string; audience: string; reloadJwks?: () => Promise<JSONWebKeySet>; clock?: Clock }) {
+  const clock = options.clock ?? systemClock;
   let keySet = createLocalJWKSet(options.jwks);
   let lastReload = 0;
   const cache = new ExpiringCache<Caller>(50_000);
   const verify = (token: string) =>
-    jwtVerify(token, keySet, { issuer: options.issuer, audience: options.audience, typ: 'at+jwt', algorithms: ['ES256'], clockTolerance: 5 });
+    jwtVerify(token, keySet, { issuer: options.issuer, audience: options.audience, typ: 'at+jwt', algorithms: ['ES256'], clockTolerance: 5, currentDate: new Date(clock.now()) });
   async function verifyWithRotation(token: string) {
     try {
       return await verify(token);
     } catch (error) {
-      if (!(error instanceof joseErrors.JWKSNoMatchingKey) || !options.reloadJwks || Date.now() - lastReload < JWKS_RELOAD_INTERVAL_MS) throw error;
-      lastReload = Date.now();
+      if (!(error instanceof joseErrors.JWKSNoMatchingKey) || !options.reloadJwks || clock.now() - lastReload < JWKS_RELOAD_INTERVAL_MS) throw error;
+      lastReload = clock.now();
       keySet = createLocalJWKSet(await options.reloadJwks());
       return verify(token);
     }
   }
   return async function verifyAccessToken(token: string): Promise<Caller> {
-    const now = Date.now();
+    const now = clock.now();
     const cached = cache.get(token, now);
     if (cached) return cached;
     let payload: JWTPayload;
@@ -218,7 +225,7 @@ export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; issuer
 }
 
 /** Signs context tokens for subgraphs, one per distinct caller, reused and refreshed ahead of time (below). */
-export function createContextSigner(key: { privateKey: CryptoKey; kid: string }, ttlSeconds: number) {
+export function createContextSigner(key: { privateKey: CryptoKey; kid: string }, ttlSeconds: number, clock: Clock = systemClock) {
   /**
    * Tokens per caller, handed out until three quarters of their life (a subgraph receives one with
    * at least a quarter left). Past half its life (plus a random part of a further tenth, so callers
@@ -233,13 +240,14 @@ export function createContextSigner(key: { privateKey: CryptoKey; kid: string },
   const cache = new ExpiringCache<Entry>(50_000);
   const sign = (caller: Caller) => {
     const { sub, ...claims } = contextClaimsOf(caller);
+    const issuedAt = Math.floor(clock.now() / 1000);
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
       .setIssuer(CONTEXT_ISSUER)
       .setAudience(CONTEXT_AUDIENCE)
       .setSubject(sub)
-      .setIssuedAt()
-      .setExpirationTime(`${ttlSeconds}s`)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + ttlSeconds)
       .sign(key.privateKey);
   };
   const remember = (cacheKey: string, caller: Caller, token: Promise<string>, signedAt: number, usedAt: number) =>
@@ -253,8 +261,8 @@ export function createContextSigner(key: { privateKey: CryptoKey; kid: string },
     );
   };
   // The sweep: tokens due that were used within the last half of a lifetime (others just expire).
-  const sweep = setInterval(() => {
-    const now = Date.now();
+  const sweep = clock.setInterval(() => {
+    const now = clock.now();
     for (const [cacheKey, entry] of cache.live(now)) {
       if (!entry.refreshing && now >= entry.refreshAt && now - entry.usedAt < ttlMs / 2) refresh(cacheKey, entry, now);
     }
@@ -263,7 +271,7 @@ export function createContextSigner(key: { privateKey: CryptoKey; kid: string },
 
   return function signContext(caller: Caller): Promise<string> {
     const cacheKey = callerKey(caller);
-    const now = Date.now();
+    const now = clock.now();
     const cached = cache.get(cacheKey, now);
     if (cached) {
       cached.usedAt = now;
@@ -277,15 +285,15 @@ export function createContextSigner(key: { privateKey: CryptoKey; kid: string },
 }
 
 /** Verifies context tokens in a subgraph; anything but a valid gateway-signed token is refused. */
-export function createContextVerifier(publicKey: CryptoKey) {
+export function createContextVerifier(publicKey: CryptoKey, clock: Clock = systemClock) {
   const cache = new ExpiringCache<Caller>(50_000);
   return async function verifyContext(token: string): Promise<Caller> {
-    const now = Date.now();
+    const now = clock.now();
     const cached = cache.get(token, now);
     if (cached) return cached;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, publicKey, { issuer: CONTEXT_ISSUER, audience: CONTEXT_AUDIENCE, algorithms: ['EdDSA'] }));
+      ({ payload } = await jwtVerify(token, publicKey, { issuer: CONTEXT_ISSUER, audience: CONTEXT_AUDIENCE, algorithms: ['EdDSA'], currentDate: new Date(now) }));
     } catch {
       throw new InvalidTokenError('Missing or invalid context token');
     }
@@ -305,16 +313,15 @@ export function createContextVerifier(publicKey: CryptoKey) {
  * The signature is a compact JWS (EdDSA), verified in the subgraph synchronously too (see
  * createContextBatchVerifier). It is made here synchronously with node:crypto rather than with
  * jose, whose signing is WebCrypto's and so goes through the thread pool: its answer reaches the
- * gateway only when the event loop next polls, which in a burst came after the gateway had executed
- * every subscription, so each sub-query left the gateway late (see bench/README.md, the fourteenth
- * session).
+ * gateway only when the event loop next polls, which in a burst comes after the gateway has
+ * executed every subscription, so each sub-query would leave the gateway late.
  */
-export function createContextBatchSigner(key: { privateKey: CryptoKey; kid: string }) {
+export function createContextBatchSigner(key: { privateKey: CryptoKey; kid: string }, clock: Clock = systemClock) {
   const privateKey = crypto.KeyObject.from(key.privateKey as unknown as webcrypto.CryptoKey);
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('context batches are signed with an Ed25519 key');
   const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: key.kid })).toString('base64url');
   return function signBatch(body: string): string {
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(clock.now() / 1000);
     const claims = { body_sha256: bodyDigest(body).toString('base64url'), iss: CONTEXT_ISSUER, aud: CONTEXT_BATCH_AUDIENCE, iat: now, exp: now + CONTEXT_BATCH_TTL_SECONDS };
     const signingInput = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     return `${signingInput}.${crypto.sign(null, Buffer.from(signingInput), privateKey).toString('base64url')}`;
@@ -331,7 +338,7 @@ export function createContextBatchSigner(key: { privateKey: CryptoKey; kid: stri
  * tenth of its CPU in a thousand-subscriber burst). Only EdDSA with this key, this issuer and the
  * batch audience, within its lifetime, is accepted.
  */
-export function createContextBatchVerifier(publicKey: CryptoKey) {
+export function createContextBatchVerifier(publicKey: CryptoKey, clock: Clock = systemClock) {
   const key = crypto.KeyObject.from(publicKey as unknown as webcrypto.CryptoKey);
   if (key.asymmetricKeyType !== 'ed25519') throw new Error('context batches are verified with an Ed25519 key');
   const verifySigned = createVerifier({
@@ -340,6 +347,9 @@ export function createContextBatchVerifier(publicKey: CryptoKey) {
     allowedIss: CONTEXT_ISSUER,
     allowedAud: CONTEXT_BATCH_AUDIENCE,
     requiredClaims: ['exp', 'iat'],
+    // Its lifetime is checked below against the clock (fast-jwt's own time would be fixed at creation).
+    ignoreExpiration: true,
+    ignoreNotBefore: true,
     cache: false,
   });
   return async function verifyBatch(signature: string, body: string): Promise<void> {
@@ -347,6 +357,10 @@ export function createContextBatchVerifier(publicKey: CryptoKey) {
     try {
       payload = verifySigned(signature) as Record<string, unknown>;
     } catch {
+      throw new InvalidTokenError('Missing or invalid batch signature');
+    }
+    const now = clock.now() / 1000;
+    if (typeof payload.exp !== 'number' || payload.exp <= now || typeof payload.iat !== 'number' || payload.iat > now + BATCH_CLOCK_TOLERANCE_SECONDS) {
       throw new InvalidTokenError('Missing or invalid batch signature');
     }
     const signed = typeof payload.body_sha256 === 'string' ? Buffer.from(payload.body_sha256, 'base64url') : Buffer.alloc(0);
