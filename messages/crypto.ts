@@ -11,6 +11,7 @@
 import crypto from 'node:crypto';
 import { and, desc, eq } from 'drizzle-orm';
 import type { Executor } from '../core/db.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { messageKeys } from './tables.js';
 import type { MessageSource } from './topics.js';
 
@@ -71,7 +72,7 @@ export class InvalidCursorError extends Error {}
 
 const CURSOR_PREFIX = 'mc1.';
 
-export function createMessageCrypto(keks: readonly Kek[]) {
+export function createMessageCrypto(keks: readonly Kek[], clock: Clock = systemClock) {
   if (!keks.length) throw new Error('The message channel needs at least one key-encryption key');
   const cursorKeys = keks.map((k) => Buffer.from(crypto.hkdfSync('sha256', k.key, Buffer.alloc(0), 'portico message cursor v1', 32)));
   const dataKeys = new Map<string, { at: number; current: { version: number; key: Buffer }; byVersion: Map<number, Buffer> }>();
@@ -86,7 +87,7 @@ export function createMessageCrypto(keks: readonly Kek[]) {
     const rows = await db.select().from(messageKeys).where(eq(messageKeys.appKey, appKey)).orderBy(desc(messageKeys.version));
     if (!rows.length) return undefined;
     const byVersion = new Map(rows.map((r) => [r.version, unwrap(appKey, r)]));
-    const entry = { at: Date.now(), current: { version: rows[0]!.version, key: byVersion.get(rows[0]!.version)! }, byVersion };
+    const entry = { at: clock.now(), current: { version: rows[0]!.version, key: byVersion.get(rows[0]!.version)! }, byVersion };
     dataKeys.set(appKey, entry);
     return entry;
   }
@@ -103,7 +104,7 @@ export function createMessageCrypto(keks: readonly Kek[]) {
     /** The key that encrypts an app's new records (created on first use). */
     async currentKey(db: Executor, appKey: string): Promise<{ version: number; key: Buffer }> {
       const cached = dataKeys.get(appKey);
-      if (cached && Date.now() - cached.at < KEY_CACHE_MS) return cached.current;
+      if (cached && clock.now() - cached.at < KEY_CACHE_MS) return cached.current;
       const loaded = (await loadKeys(db, appKey)) ?? (await addVersion(db, appKey, 1), await loadKeys(db, appKey));
       return loaded!.current;
     },

@@ -74,7 +74,11 @@ export interface MessageChannelDependencies {
   formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
   /** How often open subscriptions re-check their caller. */
   recheckIntervalMs: number;
-  /** Runs the gateway's request pipeline for a connection's request: its caller, or an HttpError. */
+  /**
+   * Runs the gateway's request pipeline on a connection's own request (the WebSocket upgrade, the
+   * SSE request), with the credential a WebSocket client gave in its connection parameters: its
+   * caller, or an HttpError.
+   */
   authorize(request: http.IncomingMessage, credentials: { authorization?: string | undefined }): Promise<{ caller: Caller; requestId: string }>;
 }
 
@@ -87,7 +91,7 @@ export interface RunningMessageChannel {
 export async function startMessageChannel(deps: MessageChannelDependencies): Promise<RunningMessageChannel> {
   const tuning = deps.tuning ?? {};
   const logger = deps.logger.child({ service: 'messages' });
-  const crypto = createMessageCrypto(deps.keks);
+  const crypto = createMessageCrypto(deps.keks, deps.clock);
   const store = createMessageStore(deps.database.db, crypto, deps.clock);
   const workerBatch = tuning.recordWorkerBatch ?? RECORD_WORKER_BATCH;
   // With a PostgreSQL server, a burst's delivery records are written by a worker thread of the

@@ -8,7 +8,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../core/db.js';
-import type { OutboxEvent } from './outbox.js';
+import type { OutboxEvent } from './events.js';
 import { topicOfSchema, type MessageSource, type TopicDefinition } from './topics.js';
 
 export const OUTBOX_CHANNEL = 'portico_outbox';

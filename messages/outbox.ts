@@ -10,7 +10,7 @@ import { bigserial, index, jsonb, text, timestamp, uuid, type PgSchema } from 'd
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import type { Executor } from '../core/db.js';
 import { OUTBOX_CHANNEL, encodeOutboxNotification, type NotifiedRow } from './notifications.js';
-import type { MessageSource } from './topics.js';
+import type { DomainEvent } from './events.js';
 
 export function outboxTable(schema: PgSchema<string>) {
   return schema.table(
@@ -37,30 +37,6 @@ export function outboxTable(schema: PgSchema<string>) {
 }
 
 export type OutboxTable = ReturnType<typeof outboxTable>;
-
-/** An event as the channel reads it from a topic's outbox. */
-export interface OutboxEvent {
-  source: MessageSource;
-  /** Commit order within the source: a stream's cursor counts in it. */
-  position: number;
-  id: string;
-  merchantId: string;
-  aggregateType: string;
-  aggregateId: string;
-  type: string;
-  payload: Record<string, unknown>;
-  occurredAt: Date;
-}
-
-/** An event as a subgraph writes it. */
-export interface DomainEvent {
-  merchantId: string | null;
-  aggregateType: string;
-  aggregateId: string;
-  type: string;
-  payload: Record<string, unknown>;
-  occurredAt?: Date;
-}
 
 /**
  * Writes events; call inside the transaction that makes the change, as its last write.

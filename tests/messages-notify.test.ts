@@ -5,7 +5,8 @@
  * order of the outbox, with the same fields as when it is read (a replay of the same events).
  */
 import { sql } from 'drizzle-orm';
-import { recordEvents, type DomainEvent } from '../messages/outbox.js';
+import type { DomainEvent } from '../messages/events.js';
+import { recordEvents } from '../messages/outbox.js';
 import { outboxEvents } from '../subgraphs/order/tables.js';
 import { createMerchant, createProduct, placeOrder } from './helpers/factories.js';
 import { ORDER_EVENTS, connectWs, paidEvent, subscribeWs, type Received } from './helpers/messages.js';

@@ -317,7 +317,7 @@ test('records are encrypted at rest with a per-app key that operators can rotate
   await settle();
   const first = await newOrder(m);
   await sub.waitFor(1);
-  // A push is sent as its record is written (MESSAGE_RECORD_TIMING=with-send): read the table once it is.
+  // A push's record is written after it is sent: read the table once it is.
   await t.platform.gateway.channel!.recordsWritten('app_test', m.id);
   // The first push is stored in the record it wrote; later pushes in message_deliveries.
   const raw = await t.platform.database.db.execute(sql`select payload, pushed, key_version from app_management.message_records where merchant_id = ${m.id}`);

@@ -15,7 +15,7 @@ import { MESSAGE_CONTROL_CHANNEL, OUTBOX_CHANNEL, decodeControlMessage, decodeOu
 import { createRecordQueue } from '../records/record-queue.js';
 import { inThreadRecordWriter, type RecordWriter } from '../records/record-writer.js';
 import type { MessageStore, PurgeResult } from '../store/index.js';
-import { createBusySignal } from './busy-signal.js';
+import { createBusySignal } from '../busy-signal.js';
 import type { StreamSpec } from './envelope.js';
 import { createPushMarks } from './push-marks.js';
 import { createReadCoalescer } from './read-coalescer.js';

@@ -1,5 +1,5 @@
 /** What a stream hands its subscription: one message on its way, and what the stream is of. */
-import type { OutboxEvent } from '../outbox.js';
+import type { OutboxEvent } from '../events.js';
 import type { DeliveryReason } from '../store/index.js';
 import type { MessageSource, TopicDefinition } from '../topics.js';
 
@@ -44,5 +44,3 @@ export interface StreamSpec {
 
 /** A message of a source, as the stream's maps key it. */
 export const positionKey = (source: string, position: number) => `${source}:${position}`;
-/** An app's stream of a merchant (its records and marks are kept per stream). */
-export const streamKey = (appKey: string, merchantId: string) => `${appKey}|${merchantId}`;

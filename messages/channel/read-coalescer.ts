@@ -3,7 +3,7 @@
  * NOTIFYs arrive together and wake many) reads through one query per source and type filter, and
  * streams of one merchant at the same position (several apps, several connections) share one read.
  */
-import type { OutboxEvent } from '../outbox.js';
+import type { OutboxEvent } from '../events.js';
 import type { MessageStore } from '../store/index.js';
 import type { MessageSource } from '../topics.js';
 

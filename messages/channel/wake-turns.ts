@@ -9,7 +9,7 @@
  *
  * While streams wait for their turn the channel is busy (busy-signal.ts).
  */
-import type { BusySignal } from './busy-signal.js';
+import type { BusySignal } from '../busy-signal.js';
 
 export interface Wakeable {
   /** Its turn came: a stream asleep goes on now. */

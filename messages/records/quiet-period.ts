@@ -7,7 +7,7 @@
  * "Quiet" is the channel's busy signal (channel/busy-signal.ts). One timer, re-armed only when it fires.
  */
 import type { Clock, ClockTimer } from '../../core/clock.js';
-import type { BusySignal } from '../channel/busy-signal.js';
+import type { BusySignal } from '../busy-signal.js';
 
 export interface QuietPeriod {
   /** Records are waiting: `onQuiet` runs once the channel is quiet (or the longest wait is over). */

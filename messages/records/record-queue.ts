@@ -12,8 +12,7 @@
  */
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import type { BusySignal } from '../channel/busy-signal.js';
-import { streamKey } from '../channel/envelope.js';
+import type { BusySignal } from '../busy-signal.js';
 import type { DeliveryToRecord } from '../store/index.js';
 import { createPendingBound } from './pending-bound.js';
 import { createQuietPeriod } from './quiet-period.js';
@@ -55,6 +54,9 @@ export const MAX_PENDING_RECORDS = 5000;
 export const MAX_RECORD_WRITES = 4;
 /** Records per statement. */
 export const MAX_RECORDS_PER_WRITE = 1000;
+
+/** An app's stream of a merchant: what an acknowledgement or listing waits for the records of. */
+const streamKey = (appKey: string, merchantId: string) => `${appKey}|${merchantId}`;
 
 interface Queued {
   delivery: DeliveryToRecord;

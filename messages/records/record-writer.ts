@@ -2,9 +2,9 @@
  * Where the message channel writes its delivery records (MessageStore.recordDeliveries): on the
  * gateway's own thread, or, with a PostgreSQL server, on a worker thread of its own.
  *
- * A push's record is written as the message is sent (with MESSAGE_RECORD_TIMING=before-send, the
- * push waits for it), and writing one is CPU work: the original payload and what was pushed are sealed with the app's key, and a
- * burst's records go to PostgreSQL as JSON. On the gateway's one thread that was about a quarter of
+ * A push's record is written after the message is sent (records/record-queue.ts), and writing one is
+ * CPU work: the original payload and what was pushed are sealed with the app's key, and a burst's
+ * records go to PostgreSQL as JSON. On the gateway's one thread that was about a quarter of
  * its CPU in a thousand-subscriber burst, spent before the last message of the burst could leave.
  * The worker does that work on another core with its own connections; the gateway only hands it the
  * deliveries (a structured clone, a few microseconds each). The store code is the same either way.

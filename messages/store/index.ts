@@ -12,7 +12,7 @@ import { createOutboxReads, type OutboxReads } from './outbox-reads.js';
 import { createDeliveryRecords, type DeliveryRecords } from './records.js';
 import { createRetention, type Retention } from './retention.js';
 
-export type { OutboxEvent } from '../outbox.js';
+export type { OutboxEvent } from '../events.js';
 export type { Positions, PushMark } from './cursors.js';
 export { FLOOR_SETTLED_MS } from './cursors.js';
 export type { DeliveryReason, DeliveryToRecord } from './records.js';

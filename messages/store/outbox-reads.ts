@@ -5,7 +5,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import { isUuid } from '../../core/pagination.js';
-import type { OutboxEvent } from '../outbox.js';
+import type { OutboxEvent } from '../events.js';
 import { publishedTypes, type MessageSource } from '../topics.js';
 import { COLUMNS, outbox, rowsOf, toEvent, type OutboxRow } from './rows.js';
 

@@ -9,7 +9,7 @@ import type { Db } from '../../core/db.js';
 import { isUuid } from '../../core/pagination.js';
 import { open as openSealed, recordAad, seal as cryptoSeal, type MessageCrypto } from '../crypto.js';
 import { notifyControl } from '../notifications.js';
-import type { OutboxEvent } from '../outbox.js';
+import type { OutboxEvent } from '../events.js';
 import { messageCursors, messageDeliveries, messageRecords } from '../tables.js';
 import { SOURCES, type MessageSource } from '../topics.js';
 import type { OutboxReads } from './outbox-reads.js';

@@ -1,6 +1,6 @@
 /** How the channel's queries read the topics' outbox rows. */
 import { sql } from 'drizzle-orm';
-import type { OutboxEvent } from '../outbox.js';
+import type { OutboxEvent } from '../events.js';
 import { topicOfSource, type MessageSource } from '../topics.js';
 
 export const outbox = (source: MessageSource) => sql.raw(`"${topicOfSource(source).schema}"."outbox_events"`);

@@ -5,6 +5,8 @@
  *   Authorization header. A refused connection closes with 4401 (token) or 4403 (app not allowed).
  * - Server-Sent Events at /graphql/stream (graphql-sse, distinct connections mode), or /graphql with
  *   `Accept: text/event-stream`. The token goes in the Authorization header.
+ * Both run the gateway's request pipeline on the connection's own HTTP request (the upgrade, the
+ * event stream's request), when it opens and at every re-check while it lives.
  */
 import crypto from 'node:crypto';
 import type http from 'node:http';
@@ -24,8 +26,8 @@ export interface TransportOptions {
   executor: SubscriptionExecutor;
   /**
    * Runs the gateway's request pipeline on the connection's request (the WebSocket upgrade, the
-   * SSE request), with the credential the client sent (a WebSocket client's connection parameters
-   * may carry it instead of a header): the caller, or an HttpError.
+   * SSE request), with the credential a WebSocket client sent in its connection parameters, which
+   * stands before the request's Authorization header: the caller, or an HttpError.
    */
   authorize(request: http.IncomingMessage, credentials: { authorization?: string | undefined }): Promise<{ caller: Caller; requestId: string }>;
   logger: Logger;
@@ -51,11 +53,12 @@ type WsExtra = { connection?: Connection };
 /** Subscriptions (and queries in progress) one WebSocket may run at once. */
 export const MAX_OPERATIONS_PER_CONNECTION = 100;
 
-function authorizationFrom(params: Readonly<Record<string, unknown>> | undefined, request: http.IncomingMessage): string | undefined {
+/** The credential in a graphql-ws client's connection parameters, if any (the pipeline reads the upgrade's headers itself). */
+function authorizationFrom(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
   const fromParams = params?.authorization ?? params?.Authorization;
   if (typeof fromParams === 'string') return fromParams;
   if (typeof params?.token === 'string') return `Bearer ${params.token}`;
-  return request.headers.authorization;
+  return undefined;
 }
 
 export function createTransports(options: TransportOptions): Transports {
@@ -100,7 +103,7 @@ export function createTransports(options: TransportOptions): Transports {
     {
       connectionInitWaitTimeout: 10_000,
       async onConnect(ctx) {
-        const authorization = authorizationFrom(ctx.connectionParams, ctx.extra.request);
+        const authorization = authorizationFrom(ctx.connectionParams);
         try {
           ctx.extra.connection = await connectionFor(ctx.extra.request, authorization, 'ws');
           return true;
@@ -145,7 +148,7 @@ export function createTransports(options: TransportOptions): Transports {
   async function serveSse(req: http.IncomingMessage, res: http.ServerResponse) {
     let connection: Connection;
     try {
-      connection = await connectionFor(req, req.headers.authorization, 'sse');
+      connection = await connectionFor(req, undefined, 'sse');
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
       return sendGraphQLError(res, error);

@@ -1,5 +1,5 @@
 /** Domain events of the order subgraph, as written to its outbox. */
-import type { DomainEvent } from '../../messages/outbox.js';
+import type { DomainEvent } from '../../messages/events.js';
 import type { OrderRow, OrderStatus } from './tables.js';
 
 /** The event each status is entered with. */

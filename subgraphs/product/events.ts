@@ -1,5 +1,5 @@
 /** Domain events of the product subgraph, as written to its outbox. */
-import type { DomainEvent } from '../../messages/outbox.js';
+import type { DomainEvent } from '../../messages/events.js';
 import type { ProductRow, SkuRow } from './tables.js';
 
 export type ProductEventType = 'product.created' | 'product.updated' | 'product.status_changed';

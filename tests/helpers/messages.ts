@@ -2,7 +2,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import { createClient as createSseClient } from 'graphql-sse';
 import WebSocket from 'ws';
-import type { DomainEvent } from '../../messages/outbox.js';
+import type { DomainEvent } from '../../messages/events.js';
 
 export interface Received {
   data?: Record<string, any> | null;

@@ -11,7 +11,8 @@
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { OUTBOX_CHANNEL, encodeOutboxNotification as outboxNotification } from '../../messages/notifications.js';
-import { recordEvents, type DomainEvent } from '../../messages/outbox.js';
+import type { DomainEvent } from '../../messages/events.js';
+import { recordEvents } from '../../messages/outbox.js';
 import { outboxEvents } from '../../subgraphs/order/tables.js';
 import { merchantWithOrder } from '../helpers/factories.js';
 import { ORDER_EVENTS, connectWs, paidEvent, subscribeWs, type Collector, type Received } from '../helpers/messages.js';

@@ -179,7 +179,7 @@ async function paidSentRecordHeld(server: Server) {
   expect(paid).toMatchObject({ type: 'PAID' });
   const paidPosition = Number((await admin.query<{ position: string }>(`select position from "order".outbox_events where id = $1`, [paid.id])).rows[0]!.position);
   expect(paidPosition).toBe(position);
-  // Sent, and its record (written once the pushing pauses, MESSAGE_RECORD_QUIET_MS) waits for the admin session.
+  // Sent, and its record (written once the pushing pauses, RECORD_QUIET_MS) waits for the admin session.
   await waitUntil("PAID's record write to wait for the admin session", async () => (await pendingWriters(server)).length > 0);
   return { merchant, client, sub, created, paid, position };
 }
@@ -193,7 +193,7 @@ async function pendingWriters(server: Server) {
 }
 
 
-describe('acknowledgements and records written as the message is sent (with-send)', () => {
+describe('acknowledgements and records written after the message is sent', () => {
   const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' });
 
   test('an acknowledgement through the gateway waits for the records of the pushes it acknowledges, then marks them', async () => {
@@ -273,7 +273,7 @@ describe('acknowledgements and records written as the message is sent (with-send
   });
 });
 
-describe('with-send: records pending at MESSAGE_RECORD_MAX_PENDING', () => {
+describe('records pending at the bound (MAX_PENDING_RECORDS)', () => {
   const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' }, { messageTuning: { maxPendingRecords: 1 } });
   test('a push waits for room before it is sent: with one record pending (held), the next message comes only once it is written', async () => {
     const { t, admin } = server;
@@ -310,7 +310,7 @@ async function storedRecords(server: Server, merchantId: string) {
   return rows;
 }
 
-describe('with-send: records are written once the pushing pauses (MESSAGE_RECORD_QUIET_MS)', () => {
+describe('records are written once the pushing pauses (RECORD_QUIET_MS)', () => {
   const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' }, { messageTuning: { recordQuietMs: 5000, recordMaxDelayMs: 60000 } });
   test('a record waits for a pause in pushing; an acknowledgement through the gateway writes the records at once', async () => {
     const { t } = server;
@@ -347,7 +347,7 @@ describe('with-send: records are written once the pushing pauses (MESSAGE_RECORD
   });
 });
 
-describe('with-send: a record waits at most MESSAGE_RECORD_MAX_DELAY_MS for the pause', () => {
+describe('a record waits at most RECORD_MAX_DELAY_MS for the pause', () => {
   const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' }, { messageTuning: { recordQuietMs: 10000, recordMaxDelayMs: 1500 } });
   test('pushes that go on without a pause still have their records written after the longest delay', async () => {
     const { t } = server;
@@ -372,11 +372,11 @@ describe('with-send: a record waits at most MESSAGE_RECORD_MAX_DELAY_MS for the 
   });
 });
 
-describe('with-send: a pause is a pause of the whole channel: records wait while another message is being prepared', () => {
+describe('a pause is a pause of the whole channel: records wait while another message is being prepared', () => {
   const server = platformWithAdminSession({ MESSAGE_ACK_TIMEOUT_MS: '60000' }, { messageTuning: { recordQuietMs: 300, recordMaxDelayMs: 4000 } });
   // Its event's own fields only: pushed without an entity sub-query.
   const EVENT_FIELDS = 'subscription Events { orderEvents { id cursor type } }';
-  test("a push's record waits while another subscription's message waits for its order (the orders table locked), at most MESSAGE_RECORD_MAX_DELAY_MS", async () => {
+  test("a push's record waits while another subscription's message waits for its order (the orders table locked), at most RECORD_MAX_DELAY_MS", async () => {
     const { t, admin } = server;
     const entity = await subscribedMerchant(t);
     const { merchant, order } = await merchantWithOrder(t);

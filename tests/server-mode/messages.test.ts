@@ -19,7 +19,7 @@ import { ACKNOWLEDGE, connectWs, subscribeWs } from '../helpers/messages.js';
 import { ALL_SCOPES, createTestDatabase, postGraphQL } from '../helpers/platform.js';
 import { freePort, runScript, waitForHttp, type Child } from '../helpers/processes.js';
 
-const SUB = 'subscription { orderEvents(types: [CREATED]) { id cursor attempt order { id } } }';
+const SUB = 'subscription { orderEvents(types: [CREATED]) { id cursor attempt reason order { id } } }';
 
 test('events reach subscribers on any gateway; kill -9 of the serving gateway or of the order subgraph loses nothing', async () => {
   const database = (await createTestDatabase())!;
@@ -98,6 +98,8 @@ test('events reach subscribers on any gateway; kill -9 of the serving gateway or
     })();
     await sub.waitFor(10, 20_000);
     await ackEvery(sub.received);
+    // A few more arrive and are not acknowledged: they must come again after the kill.
+    await sub.waitFor(sub.received.length + 3, 20_000);
     const beforeKill = [...sub.received];
     gatewayB.process.kill('SIGKILL');
     await gatewayB.exited;
@@ -136,6 +138,11 @@ test('events reach subscribers on any gateway; kill -9 of the serving gateway or
     expect([...new Set(deliveredIds())].sort()).toEqual([...committedIds].sort());
     const afterRestart = sub.received.map((r) => r.data!.orderEvents.id as string);
     for (const id of afterRestart) if (beforeKill.some((r) => r.data!.orderEvents.id === id)) expect(acknowledged.has(id)).toBe(false);
+    // A message pushed before the kill comes again as what it is: a REPLAY (its push was marked
+    // before it was sent, whether or not the killed gateway had written its record).
+    const again = sub.received.map((r) => r.data!.orderEvents).filter((e) => beforeKill.some((r) => r.data!.orderEvents.id === e.id));
+    expect(again.length).toBeGreaterThanOrEqual(3);
+    for (const event of again) expect({ id: event.id, reason: event.reason }).toEqual({ id: event.id, reason: 'REPLAY' });
     // In order: what came after the restart follows commit order.
     expect(afterRestart.filter((id, i) => afterRestart.indexOf(id) === i)).toEqual(committedIds.filter((id) => afterRestart.includes(id)));
 

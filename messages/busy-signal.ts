@@ -8,7 +8,7 @@
  * still on, however long since the last push. A burst's pushes come a context batch at a time, and
  * the gap while a batch's sub-queries are answered can pass any short quiet time.
  */
-import type { Clock } from '../../core/clock.js';
+import type { Clock } from '../core/clock.js';
 
 export interface BusySignal {
   /** A push happened just now. */
