@@ -1,6 +1,11 @@
 /**
  * The platform's configuration: read from the environment once, validated, with safe defaults.
- * Nothing else in the code reads `process.env`; every option is documented here and in the README.
+ * Nothing else in the code reads `process.env`.
+ *
+ * Every option is declared once, in CONFIG_OPTIONS: its zod schema (type, bounds, static default)
+ * and what a reader needs to know. The validation schema is built from that table, and
+ * docs/configuration.md is generated from it (`npm run docs`, core/config-reference.ts), as
+ * oidc-provider generates its configuration docs from its defaults file: one source, never stale.
  */
 import path from 'node:path';
 import { z } from 'zod';
@@ -8,58 +13,216 @@ import { z } from 'zod';
 export const SUBGRAPH_NAMES = ['order', 'product', 'account', 'app-management'] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 
+/** Sections of the configuration reference, in the order they are listed. */
+export const CONFIG_GROUPS = {
+  server: 'Server',
+  database: 'Database',
+  tokens: 'Tokens and keys',
+  subgraphs: 'Services one per process',
+  access: 'Access control',
+  messages: 'Message channel',
+  runtime: 'Logs, errors and the demo',
+  benchmark: 'Benchmarks only',
+} as const;
+export type ConfigGroup = keyof typeof CONFIG_GROUPS;
+
+/** One environment variable: how it is parsed and what it means. */
+export interface ConfigOption<Schema extends z.ZodType = z.ZodType> {
+  group: ConfigGroup;
+  /** Parses the variable's text. Its `.default()`, bounds and enum values are the reference's default and allowed values. */
+  schema: Schema;
+  /** What it does and when to change it (Markdown, one paragraph). */
+  description: string;
+  /** The default in words, when it is not a constant of the schema (it depends on other options). */
+  defaultText?: string;
+  /** The allowed values in words, when the schema alone does not say them well. */
+  allowedText?: string;
+}
+
+const option = <Schema extends z.ZodType>(definition: ConfigOption<Schema>): ConfigOption<Schema> => definition;
+
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z.string().url().optional();
 
-const schema = z.object({
-  /** `development` shows stack traces and internal messages in GraphQL errors; anything else hides them. */
-  NODE_ENV: z.string().default('production'),
-  /** Public port of the gateway (and, in embedded mode, of everything). Default 4000. */
-  PORT: port.default(4000),
-  /** Interface to bind. Default 127.0.0.1 so a fresh checkout is never reachable from the network. */
-  HOST: z.string().default('127.0.0.1'),
-  /** Where embedded data lives: PGlite files, signing keys, demo.json. Default ./data. */
-  DATA_DIR: z.string().default('./data'),
-  /** Signing keys folder. Default DATA_DIR/keys. In production every service mounts the same folder. */
-  KEYS_DIR: z.string().optional(),
-  /** PostgreSQL server. When unset, the platform runs on embedded PGlite under DATA_DIR. */
-  DATABASE_URL: z.string().optional(),
-  /** Connections per service in its pool (server mode only). Default 10. */
-  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  /** Public origin of the platform, used as token issuer. Default http://HOST:PORT. */
-  PUBLIC_URL: optionalUrl,
-  /** Audience of access tokens: names this API (RFC 9068 / RFC 8707). */
-  API_AUDIENCE: z.string().default('urn:portico:api'),
-  /** Lifetime of the context token the gateway signs for subgraphs, in seconds. Default 60. */
-  CONTEXT_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(600).default(60),
-  /** Subgraph URLs for a gateway running on its own (production). Embedded mode picks free ports. */
-  ORDER_URL: optionalUrl,
-  PRODUCT_URL: optionalUrl,
-  ACCOUNT_URL: optionalUrl,
-  APP_MANAGEMENT_URL: optionalUrl,
-  /** pino level: fatal, error, warn, info, debug, trace, silent. Default info. */
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /**
-   * `off` skips field authorization in subgraphs. Only for measuring its cost (npm run bench), and
-   * refused unless PORTICO_BENCHMARK=1 is set too. Default `enforce`.
-   */
-  FIELD_AUTHORIZATION: z.enum(['enforce', 'off']).default('enforce'),
-  PORTICO_BENCHMARK: z.enum(['1']).optional(),
-  /** How long the gateway trusts an app's status and granted scopes before asking again, in ms. Default 2000. */
-  APP_ACCESS_CACHE_MS: z.coerce.number().int().min(0).max(5000).default(2000),
-  /** Message channel: how long a pushed message may stay unacknowledged before it is pushed again, in ms. Doubles with each re-push. Default 30000. */
-  MESSAGE_ACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
-  /** Message channel: pushes of one message per connection (the first included) before it waits for the next connection. Default 5. */
-  MESSAGE_MAX_PUSH_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
-  /** Message channel: unacknowledged messages a subscription may have before pushing pauses until an acknowledgement. Default 1000. */
-  MESSAGE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(1000),
-  /** Message channel: days events (and their records) are kept; older ones are purged hourly. 0 keeps them forever. Default 30 with DATABASE_URL, 0 embedded (the demo's history is older). */
-  MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),
-  /** Message channel: how often the retention purge runs, in ms (the first run after at most a minute). Default 3600000 (hourly). */
-  MESSAGE_PURGE_INTERVAL_MS: z.coerce.number().int().min(100).max(604_800_000).default(3_600_000),
-  /** Seed the demo data set on first start of an empty database. Default true in embedded mode, false with DATABASE_URL. */
-  SEED_DEMO: z.enum(['true', 'false']).optional(),
-});
+/** Default ports of the subgraphs when services run one per process (`npm run serve`); mirrors core/composition.ts. */
+const subgraphUrl = (name: SubgraphName, defaultPort: number) =>
+  option({
+    group: 'subgraphs',
+    schema: optionalUrl,
+    defaultText: `\`http://127.0.0.1:${defaultPort}/graphql\``,
+    allowedText: 'an absolute URL',
+    description:
+      `Where the gateway finds the ${name} subgraph when services run one per process (\`npm run serve\`). ` +
+      (name === 'product'
+        ? 'The order service needs it too (it takes and gives back stock). '
+        : name === 'app-management'
+          ? 'The account service needs it too (the passport reads its clients, the apps). '
+          : '') +
+      '`npm start` ignores it: its subgraphs take free loopback ports.',
+  });
+
+/** Every option, in the order of the reference. */
+export const CONFIG_OPTIONS = {
+  PORT: option({
+    group: 'server',
+    schema: port.default(4000),
+    description:
+      'Public port of the gateway; with `npm start`, of everything (the subgraphs take free loopback ports). ' +
+      'With `npm start`, `0` picks a free port, which the start banner, the default `PUBLIC_URL` and `demo.json` then name.',
+  }),
+  HOST: option({
+    group: 'server',
+    schema: z.string().default('127.0.0.1'),
+    allowedText: 'an interface address',
+    description: 'Interface to bind. The default keeps a fresh checkout unreachable from the network; set `0.0.0.0` to accept connections from it.',
+  }),
+  PUBLIC_URL: option({
+    group: 'server',
+    schema: optionalUrl,
+    defaultText: '`http://HOST:PORT` (`http://127.0.0.1:PORT` when `HOST` is `0.0.0.0` or `::`)',
+    allowedText: 'an absolute URL',
+    description:
+      'The public origin of the platform: the issuer (`iss`) of access tokens and the base of the passport\'s URLs. ' +
+      'Set the same value for every service of a deployment.',
+  }),
+  DATA_DIR: option({
+    group: 'database',
+    schema: z.string().default('./data'),
+    allowedText: 'a folder',
+    description: 'Where the embedded database files, the signing keys (unless `KEYS_DIR` is set) and the demo\'s `demo.json` live.',
+  }),
+  DATABASE_URL: option({
+    group: 'database',
+    schema: z.string().optional(),
+    defaultText: 'unset',
+    allowedText: 'a PostgreSQL connection URL',
+    description:
+      'A PostgreSQL server. Unset, the platform runs on embedded PGlite under `DATA_DIR` (one process). ' +
+      'Every service run on its own (`npm run serve`) needs it; a gateway, for the message channel.',
+  }),
+  DB_POOL_SIZE: option({
+    group: 'database',
+    schema: z.coerce.number().int().min(1).max(200).default(10),
+    description:
+      'Connections in a process\'s pool, with `DATABASE_URL`: one pool per service with `npm run serve`; with `npm start`, ' +
+      'gateway and subgraphs share one pool of this size. Migrations and the message channel\'s `LISTEN` use connections of ' +
+      'their own, and a gateway\'s delivery-record worker 4 more.',
+  }),
+  KEYS_DIR: option({
+    group: 'tokens',
+    schema: z.string().optional(),
+    defaultText: '`DATA_DIR/keys`',
+    allowedText: 'a folder',
+    description:
+      'The platform\'s keys, as files of mode 0600: access-token signing keys, the gateway\'s context-token key, the passport\'s ' +
+      'cookie keys and the message channel\'s key-encryption keys. Every service of one deployment needs the same folder.',
+  }),
+  API_AUDIENCE: option({
+    group: 'tokens',
+    schema: z.string().default('urn:portico:api'),
+    allowedText: 'a URI',
+    description: 'The audience (`aud`) that access tokens must name: this API (RFC 9068, RFC 8707).',
+  }),
+  CONTEXT_TOKEN_TTL_SECONDS: option({
+    group: 'tokens',
+    schema: z.coerce.number().int().min(10).max(600).default(60),
+    description: 'Lifetime, in seconds, of the context tokens the gateway signs to forward a verified caller to the subgraphs.',
+  }),
+  ORDER_URL: subgraphUrl('order', 4101),
+  PRODUCT_URL: subgraphUrl('product', 4102),
+  ACCOUNT_URL: subgraphUrl('account', 4103),
+  APP_MANAGEMENT_URL: subgraphUrl('app-management', 4104),
+  APP_ACCESS_CACHE_MS: option({
+    group: 'access',
+    schema: z.coerce.number().int().min(0).max(5000).default(2000),
+    description:
+      'How long, in ms, the gateway trusts what it knows of an app (status, granted scopes) and of a merchant\'s authorization ' +
+      'before asking again: a revoked package, a suspended app or a revoked authorization bites within this time, before tokens expire.',
+  }),
+  FIELD_AUTHORIZATION: option({
+    group: 'benchmark',
+    schema: z.enum(['enforce', 'off']).default('enforce'),
+    description:
+      '`off` turns field authorization off in the subgraphs. Only for measuring what it costs (`npm run bench`, scenario c): ' +
+      'refused unless `PORTICO_BENCHMARK=1` is set as well.',
+  }),
+  PORTICO_BENCHMARK: option({
+    group: 'benchmark',
+    schema: z.enum(['1']).optional(),
+    defaultText: 'unset',
+    description: 'Allows `FIELD_AUTHORIZATION=off`. `npm run bench` sets both for its second stack.',
+  }),
+  MESSAGE_ACK_TIMEOUT_MS: option({
+    group: 'messages',
+    schema: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    description:
+      'How long, in ms, a pushed message may stay unacknowledged before it is pushed again; the wait doubles with each re-push.',
+  }),
+  MESSAGE_MAX_PUSH_ATTEMPTS: option({
+    group: 'messages',
+    schema: z.coerce.number().int().min(1).max(100).default(5),
+    description: 'Pushes of one message per connection, the first included; after them it waits for the subscriber\'s next connection.',
+  }),
+  MESSAGE_MAX_IN_FLIGHT: option({
+    group: 'messages',
+    schema: z.coerce.number().int().min(1).max(100_000).default(1000),
+    description: 'Unacknowledged messages a subscription may have; at this many, pushing pauses until an acknowledgement.',
+  }),
+  MESSAGE_RETENTION_DAYS: option({
+    group: 'messages',
+    schema: z.coerce.number().int().min(0).max(36_500).optional(),
+    defaultText: '`30` with `DATABASE_URL`, `0` embedded (the demo\'s history is older than 30 days)',
+    description:
+      'Days events and their delivery records are kept; older ones are purged. `0` keeps everything. A stream that had not ' +
+      'acknowledged purged messages ends with `MESSAGES_EXPIRED` until its cursor is reset ([message-channel.md](message-channel.md#retention)).',
+  }),
+  MESSAGE_PURGE_INTERVAL_MS: option({
+    group: 'messages',
+    schema: z.coerce.number().int().min(100).max(604_800_000).default(3_600_000),
+    description: 'How often, in ms, a gateway runs the retention purge; the first run comes at most a minute after start.',
+  }),
+  LOG_LEVEL: option({
+    group: 'runtime',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    description: 'Level of the JSON logs on stdout (pino). Tokens, secrets, passwords, authorization headers and the parameters of failed SQL statements are redacted.',
+  }),
+  NODE_ENV: option({
+    group: 'runtime',
+    schema: z.string().default('production'),
+    allowedText: 'any text; only `development` changes anything',
+    description:
+      '`development` shows original error messages and stack traces to clients; anything else hides them. `npm start`, ' +
+      '`npm run serve` and `npm run operator` set `production` before libraries load when it is unset, since some read it once, at load time.',
+  }),
+  SEED_DEMO: option({
+    group: 'runtime',
+    schema: z.enum(['true', 'false']).optional(),
+    defaultText: '`true` embedded, `false` with `DATABASE_URL`',
+    description: 'Seed the demo data set into an empty database at start, and write `DATA_DIR/demo.json`. Only `npm start`: `npm run serve` never seeds.',
+  }),
+} satisfies Record<string, ConfigOption>;
+
+type Shape<Options extends Record<string, ConfigOption>> = { [Name in keyof Options]: Options[Name]['schema'] };
+const shapeOf = <Options extends Record<string, ConfigOption>>(options: Options): Shape<Options> =>
+  Object.fromEntries(Object.entries(options).map(([name, definition]) => [name, definition.schema])) as Shape<Options>;
+
+const schema = z.object(shapeOf(CONFIG_OPTIONS));
+
+/**
+ * Variables that libraries read themselves, not `loadConfig`: they are no part of `Config`, but an
+ * operator may set them, so the reference lists them too.
+ */
+export const LIBRARY_VARIABLES: Record<string, { readBy: string; defaultText: string; description: string }> = {
+  APOLLO_TELEMETRY_DISABLED: {
+    readBy: '`@apollo/gateway`',
+    defaultText: '`true`, set by the gateway when unset (`gateway/server.ts`)',
+    description:
+      'Unless it is `true` or `1`, @apollo/gateway starts Apollo\'s "data collection": at start it probes cloud metadata ' +
+      'endpoints (AWS, GCP, Azure, Alibaba), and it sends host metrics to `usage-reporting.api.apollographql.com` every hour ' +
+      'and at shutdown. The platform opens no connection beyond its own services and database (`tests/egress.test.ts`), so ' +
+      'the gateway sets it to `true` when it is unset; any other value (`false`) opts in to Apollo\'s collection.',
+  },
+};
 
 export interface Config {
   nodeEnv: string;
