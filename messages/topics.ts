@@ -71,6 +71,9 @@ export function eventTypeOf(topic: TopicDefinition, enumValue: string): string |
   return topic.eventTypes.find((t) => enumValueOf(t) === enumValue);
 }
 
+/** The rule: a caller receives a topic's messages while it holds the topic's scope. */
+export const mayReceive = (scopes: readonly string[], topic: TopicDefinition): boolean => scopes.includes(topic.scope);
+
 /**
  * The topics a caller holding `scopes` may receive: the ones asked for, each of which needs its
  * scope, or, when none are named, every topic whose scope it holds. Throws FORBIDDEN, with the
@@ -79,12 +82,12 @@ export function eventTypeOf(topic: TopicDefinition, enumValue: string): string |
  */
 export function allowedTopics(scopes: readonly string[], asked?: readonly MessageTopic[] | null): TopicDefinition[] {
   if (!asked) {
-    const held = TOPICS.filter((t) => scopes.includes(t.scope));
+    const held = TOPICS.filter((t) => mayReceive(scopes, t));
     if (!held.length) throw new PorticoError(ErrorCode.FORBIDDEN, `Messages need one of the scopes ${TOPICS.map((t) => t.scope).join(', ')}`, { requiredScopes: TOPICS.map((t) => [t.scope]) });
     return held;
   }
   const topics = [...new Set(asked)].map(topicOf);
-  const missing = topics.filter((t) => !scopes.includes(t.scope));
+  const missing = topics.filter((t) => !mayReceive(scopes, t));
   if (missing.length) throw new PorticoError(ErrorCode.FORBIDDEN, `${missing.map((t) => t.topic).join(', ')} need${missing.length === 1 ? 's' : ''} ${missing.map((t) => t.scope).join(', ')}`, { requiredScopes: missing.map((t) => [t.scope]) });
   return topics;
 }

@@ -10,7 +10,7 @@ import { badInput, forbidden } from '../../core/errors.js';
 import { decodeCursor, encodeCursor, isCursorTimestamp, pageSize } from '../../core/pagination.js';
 import { InvalidCursorError, type MessageCrypto } from '../crypto.js';
 import type { MessageStore } from '../store/index.js';
-import { TOPICS, allowedTopics, topicOfSource, type MessageSource, type MessageTopic, type TopicDefinition } from '../topics.js';
+import { TOPICS, allowedTopics, mayReceive, topicOfSource, type MessageSource, type MessageTopic, type TopicDefinition } from '../topics.js';
 
 function streamOf(caller: Caller): { appKey: string; merchantId: string } {
   if (caller.kind !== 'app' || !caller.merchantId) throw forbidden('Messages are per merchant: use a token a merchant authorized for the app');
@@ -74,7 +74,7 @@ export function createMessageResolvers(store: MessageStore, crypto: MessageCrypt
       acknowledgedCursor: crypto.sealCursor({ ...stream, positions: acked }),
       topics: TOPICS.map((t) => ({
         topic: t.topic,
-        subscribable: caller.scopes.includes(t.scope),
+        subscribable: mayReceive(caller.scopes, t),
         acknowledgedAt: rows.find((r) => r.source === t.source)?.updatedAt ?? null,
         pending: () => pendingOf(t.source),
         expired: () => expiredOf(t.source),
