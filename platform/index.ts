@@ -105,8 +105,8 @@ async function startServices(config: Config, reservedPort: net.Server | undefine
     const seed = config.seedDemo ? await seedDemo(database, logger) : undefined;
 
     const urls: Partial<Record<SubgraphName, string>> = {};
-    const verifyContext = createContextVerifier(keys.context.publicKey);
-    const verifyContextBatch = createContextBatchVerifier(keys.context.publicKey);
+    const verifyContext = createContextVerifier(keys.context.publicKey, options.clock);
+    const verifyContextBatch = createContextBatchVerifier(keys.context.publicKey, options.clock);
     const subgraphs = {} as Record<SubgraphName, RunningSubgraph>;
     for (const name of SUBGRAPH_NAMES) {
       const definition = defineSubgraph(name, { database, logger, keys, config, subgraphUrl: (other) => urls[other]! });
