@@ -10,11 +10,14 @@ import { createAccountStore } from '../subgraphs/account/store.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { createMerchant, createProduct, placeOrder } from './helpers/factories.js';
 import { ACKNOWLEDGE, connectWs, subscribeSse, subscribeWs, type Collector, type Received } from './helpers/messages.js';
+import { adjustableClock } from './helpers/clock.js';
 import { ALL_SCOPES, startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
 let t: TestPlatform;
+/** The platform's time: real, and moved ahead where a test needs an acknowledgement timeout to pass now. */
+const clock = adjustableClock();
 beforeAll(async () => {
-  t = await startTestPlatform({ extraEnv: { MESSAGE_ACK_TIMEOUT_MS: '1000', MESSAGE_MAX_PUSH_ATTEMPTS: '3', APP_ACCESS_CACHE_MS: '300' } });
+  t = await startTestPlatform({ clock, extraEnv: { MESSAGE_ACK_TIMEOUT_MS: '1000', MESSAGE_MAX_PUSH_ATTEMPTS: '3', APP_ACCESS_CACHE_MS: '300' } });
 });
 afterAll(async () => {
   await t?.stop();
@@ -233,17 +236,28 @@ test('unacknowledged messages are pushed again with backoff up to the limit; an 
   await settle();
   const order = await newOrder(m);
   await pay(m.token, order.id); // filtered out by `types`
-  const started = Date.now();
-  const got = events(await sub.waitFor(3, 10_000));
+  // The platform's clock at each push: the acknowledgement timeout is 1,000 ms, then 2,000 ms (it
+  // doubles). The clock is moved ahead by those amounts (a timer also fires if real time gets there first).
+  const pushedAt: number[] = [];
+  await sub.waitFor(1);
+  pushedAt.push(clock.now());
+  await clock.advance(1000);
+  await sub.waitFor(2);
+  pushedAt.push(clock.now());
+  await clock.advance(2000);
+  const got = events(await sub.waitFor(3));
+  pushedAt.push(clock.now());
   expect(got.map((e) => [e.id, e.attempt, e.reason])).toEqual([
     [got[0].id, 1, 'LIVE'],
     [got[0].id, 2, 'REPUSH'],
     [got[0].id, 3, 'REPUSH'],
   ]);
-  // 1,000 ms, then 2,000 ms: backoff doubles.
-  expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
-  await new Promise((r) => setTimeout(r, 4500));
-  expect(sub.received).toHaveLength(3); // the limit (3 pushes per connection) is reached: it waits for the next connection
+  expect(pushedAt[1]! - pushedAt[0]!).toBeGreaterThanOrEqual(1000);
+  expect(pushedAt[2]! - pushedAt[1]!).toBeGreaterThanOrEqual(2000);
+  // The limit (3 pushes per connection) is reached: well past the next timeout (4,000 ms), it still waits for the next connection.
+  await clock.advance(10_000);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(sub.received).toHaveLength(3);
 
   const records = await t.gql<any>(m.token, '{ messageRecords(topics: [ORDERS]) { nodes { id type payload acknowledgedAt deliveries { reason attempt transport connectionId acknowledged pushed } } } }');
   expect(records.errors).toBeUndefined();
@@ -262,7 +276,8 @@ test('unacknowledged messages are pushed again with backoff up to the limit; an 
   const [again] = events(await second.waitFor(1));
   expect(again.id).toBe(got[0].id);
   await t.gql(m.token, ACKNOWLEDGE, { upTo: again.cursor });
-  await new Promise((r) => setTimeout(r, 1500));
+  await clock.advance(5_000);
+  await new Promise((r) => setTimeout(r, 300));
   expect(second.received).toHaveLength(1);
   const acked = await t.gql<any>(m.token, '{ messageRecords(topics: [ORDERS]) { nodes { acknowledgedAt deliveries { acknowledged } } } }');
   expect(acked.data.messageRecords.nodes[0].acknowledgedAt).not.toBeNull();
