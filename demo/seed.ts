@@ -10,7 +10,7 @@ import { v5 as uuidv5 } from 'uuid';
 import type { Database } from '../core/db.js';
 import type { Logger } from '../core/logger.js';
 import { createAccountStore } from '../subgraphs/account/store.js';
-import { createAppManagementStore, readScopeCatalog } from '../subgraphs/app-management/store.js';
+import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { createOrderStore, type NewOrderLine } from '../subgraphs/order/store.js';
 import type { OrderStatus } from '../subgraphs/order/tables.js';
 import { createProductStore, type ProductStatus } from '../subgraphs/product/store.js';
@@ -19,6 +19,7 @@ export interface DemoSeed {
   appKey: string;
   merchantIds: string[];
   merchantNames: string[];
+  /** The scopes the demo app's granted packages cover now: all a demo token may truthfully name. */
   scopes: string[];
   operatorEmail: string;
   /** Only on the start that seeded: the demo operator's password, shown once (kept in demo.json). */
@@ -106,6 +107,9 @@ const PACKAGES = [
   { name: 'Catalog management', tier: 'FREE', scopes: ['products:read', 'products:write', 'inventory:write'], description: 'Manage products, SKUs and stock.' },
   { name: 'Order messages', tier: 'FREE', scopes: ['messages:orders', 'messages:products', 'messages:accounts'], description: 'Subscribe to order, product, stock and account events instead of polling.' },
   { name: 'Reports', tier: 'FREE', scopes: ['reports:read'], description: 'The app\'s own call reports and quotas.' },
+  // A package for a merchant's own console app. The demo app holds it too, so the demo merchant's
+  // token can list and revoke its authorized apps as the README's console example does.
+  { name: 'Merchant console', tier: 'FREE', scopes: ['authorizations:manage'], description: 'List the apps the merchant authorized and revoke them, for the merchant\'s own console app.' },
 ] as const;
 
 const ORDERS_PER_MERCHANT = 110;
@@ -118,12 +122,14 @@ export async function seedDemo(database: Database, logger: Logger): Promise<Demo
     appKey: DEMO_APP_KEY,
     merchantIds: MERCHANTS.map((m) => demoId(`merchant:${m.name}`)),
     merchantNames: MERCHANTS.map((m) => m.name),
-    scopes: readScopeCatalog().map((s) => s.name),
+    scopes: [],
     operatorEmail: DEMO_OPERATOR_EMAIL,
     staffEmail: DEMO_STAFF_EMAIL,
     redirectUri: DEMO_REDIRECT_URI,
   };
-  if (await apps.appByKey(DEMO_APP_KEY)) return seed;
+  // Read from the grants, not assumed: an operator may have revoked a package of the demo app since.
+  const seeded = await apps.appAccess(DEMO_APP_KEY);
+  if (seeded) return { ...seed, scopes: seeded.grantedScopes };
 
   const started = Date.now();
   const rng = random(20261101);
@@ -216,6 +222,7 @@ export async function seedDemo(database: Database, logger: Logger): Promise<Demo
   const operatorPassword = crypto.randomBytes(12).toString('base64url');
   await apps.createOperator({ id: demoId('operator:demo'), email: DEMO_OPERATOR_EMAIL, name: 'Demo Operator', password: operatorPassword });
   seed.operatorPassword = operatorPassword;
+  seed.scopes = (await apps.appAccess(DEMO_APP_KEY))!.grantedScopes;
 
   logger.info(
     { merchants: MERCHANTS.length, products: MERCHANTS.length * PRODUCTS_PER_MERCHANT, orders: orderCount, buyers: buyers.length, ms: Date.now() - started },

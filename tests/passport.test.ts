@@ -8,6 +8,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import * as oauth from 'openid-client';
 import { DEMO_APP_KEY, DEMO_STAFF_EMAIL } from '../demo/seed.js';
 import { oauthStoreKey } from '../subgraphs/account/passport/store-key.js';
+import { actionOf, Browser, csrfOf } from './helpers/browser.js';
 import { postGraphQL, startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
 let t: TestPlatform;
@@ -28,38 +29,6 @@ function clientConfig(secret = appSecret) {
   return oauth.discovery(new URL(origin), DEMO_APP_KEY, undefined, oauth.ClientSecretBasic(secret), { execute: [oauth.allowInsecureRequests] });
 }
 
-/** A browser without JavaScript: follows nothing by itself, keeps cookies, submits forms. */
-class Browser {
-  readonly cookies = new Map<string, string>();
-  async go(url: string, init: { method?: string; form?: Record<string, string> } = {}) {
-    const response = await fetch(new URL(url, origin), {
-      method: init.method ?? 'GET',
-      redirect: 'manual',
-      headers: {
-        cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
-        ...(init.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-      },
-      ...(init.form ? { body: new URLSearchParams(init.form).toString() } : {}),
-    });
-    for (const cookie of response.headers.getSetCookie()) {
-      const [pair] = cookie.split(';');
-      const [name, ...value] = pair!.split('=');
-      if (/expires=Thu, 01 Jan 1970/i.test(cookie)) this.cookies.delete(name!);
-      else this.cookies.set(name!, value.join('='));
-    }
-    return { status: response.status, location: response.headers.get('location'), body: await response.text(), headers: response.headers };
-  }
-  /** Follows redirects on the platform's origin; stops at the first one that leaves it (the app's redirect URI). */
-  async follow(url: string, init: { method?: string; form?: Record<string, string> } = {}) {
-    let page = await this.go(url, init);
-    while (page.location && new URL(page.location, origin).origin === origin) page = await this.go(page.location);
-    return page;
-  }
-}
-
-const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-const actionOf = (html: string, name: string) => new RegExp(`action="(/interaction/[^"]+/${name})"`).exec(html)?.[1] ?? '';
-
 /** Runs the whole code flow with PKCE; returns the page the browser lands on (the app's redirect) and what the client needs. */
 async function authorize(options: { scope?: string; deny?: boolean; email?: string; password?: string; browser?: Browser; beforeConsent?: (consent: { body: string }) => Promise<void> } = {}) {
   const config = await clientConfig();
@@ -72,7 +41,7 @@ async function authorize(options: { scope?: string; deny?: boolean; email?: stri
     code_challenge_method: 'S256',
     state,
   });
-  const browser = options.browser ?? new Browser();
+  const browser = options.browser ?? new Browser(origin);
   const login = await browser.follow(url.href);
   expect(login.status).toBe(200);
   expect(login.body).toContain('Acme ERP Sync');
@@ -108,6 +77,24 @@ describe('authorization code with PKCE', () => {
     expect(payload).toMatchObject({ sub: t.platform.demo!.merchantId, client_id: DEMO_APP_KEY, aud: 'urn:portico:api', iss: origin, scope: 'orders:read merchant:read' });
     const res = await postGraphQL<any>(t.url, tokens.access_token, '{ merchant { name } orders(first: 1) { totalCount } }');
     expect(res.data).toEqual({ merchant: { name: t.platform.demo!.merchantName }, orders: { totalCount: 110 } });
+  });
+
+  test('the consent page names the shop and the staff member who signed in, escaped, and says readably what the app asks for', async () => {
+    const { createAccountStore } = await import('../subgraphs/account/store.js');
+    // "Lotus Home & Kitchen", a test merchant, so the SANDBOX demo app may ask it.
+    const lotus = t.platform.demo!.otherMerchantIds[0]!;
+    const email = `o'brien.${crypto.randomBytes(4).toString('hex')}@lotushome.example`;
+    const password = 'a long enough password';
+    await createAccountStore(t.platform.database.db).createStaff({ merchantId: lotus, email, name: "Zoë <b>O'Brien</b>", password });
+
+    const flow = await authorize({ email, password, scope: 'orders:read merchant:read', deny: true });
+    expect(flow.consent).toBeDefined();
+    const page = flow.consent!.body;
+    expect(page).toContain('<h1>Acme ERP Sync wants to act for Lotus Home &amp; Kitchen</h1>');
+    expect(page).toContain(`Signed in as <strong>Zoë &lt;b&gt;O&#39;Brien&lt;/b&gt;</strong> (${email.replace("'", '&#39;')}), staff of <strong>Lotus Home &amp; Kitchen</strong>.`);
+    expect(page).not.toContain('<b>O');
+    expect(page).toContain('<li>Read the merchant&#39;s orders: status, lines, totals, shipment and history. Buyer contact details need orders:read_pii. <code>orders:read</code></li>');
+    expect(page).toContain('<code>merchant:read</code>');
   });
 });
 
@@ -146,7 +133,7 @@ describe('redirect URIs are matched exactly (only a loopback port may vary)', ()
   ])('%s is refused on the platform, never redirected to', async (_label, redirectUri) => {
     const config = await clientConfig();
     const url = oauth.buildAuthorizationUrl(config, { redirect_uri: redirectUri, scope: 'orders:read', code_challenge: await oauth.calculatePKCECodeChallenge(oauth.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
-    const page = await new Browser().follow(url.href);
+    const page = await new Browser(origin).follow(url.href);
     expect(page.status).toBe(400);
     expect(page.location).toBeNull();
     expect(page.body).toMatch(/redirect_uri/);
@@ -158,7 +145,7 @@ describe('PKCE S256 is required', () => {
     const config = await clientConfig();
     for (const extra of [{}, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }] as Record<string, string>[]) {
       const url = oauth.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'orders:read', ...extra });
-      const page = await new Browser().follow(url.href);
+      const page = await new Browser(origin).follow(url.href);
       expect(page.status).toBe(303);
       expect(new URL(page.location!).searchParams.get('error')).toBe('invalid_request');
     }
@@ -332,7 +319,7 @@ describe('merchant consent', () => {
     const flow = await authorize({ email: 'owner@realshop.example', password: 'a staff password' });
     const shown = flow.landing.body;
     expect(flow.landing.status).toBe(403);
-    expect(shown).toContain('not available to your shop yet');
+    expect(shown).toContain('<h1>Acme ERP Sync is not available to Real Shop yet</h1>');
     expect(shown).not.toContain('/confirm');
     // Approving anyway (a hand-made POST) is refused the same way.
     const forced = await flow.browser.follow(actionOf(shown, 'abort').replace(/abort$/, 'confirm'), { method: 'POST', form: { csrf: csrfOf(shown) } });
@@ -352,7 +339,7 @@ describe('merchant consent', () => {
   test('a form posted without the page\'s CSRF token is refused', async () => {
     const config = await clientConfig();
     const url = oauth.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'orders:read', code_challenge: await oauth.calculatePKCECodeChallenge(oauth.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
-    const browser = new Browser();
+    const browser = new Browser(origin);
     const login = await browser.follow(url.href);
     const forged = await browser.go(actionOf(login.body, 'login'), { method: 'POST', form: { email: DEMO_STAFF_EMAIL, password: staffPassword, csrf: 'forged' } });
     expect(forged.status).toBe(403);
@@ -440,7 +427,7 @@ describe('merchants stay in control', () => {
   });
 
   test('a second consent in the same session adds scopes: the console lists everything the app holds', async () => {
-    const browser = new Browser();
+    const browser = new Browser(origin);
     const first = await exchange(await authorize({ scope: 'orders:read products:read', browser }));
     const config = await clientConfig();
     const verifier = oauth.randomPKCECodeVerifier();
@@ -471,6 +458,30 @@ describe('merchants stay in control', () => {
     expect(list.data.merchantAuthorizations).toEqual(expect.arrayContaining([{ id: grantId, appKey: DEMO_APP_KEY, revokedAt: null }]));
     const revoked = await postGraphQL<any>(t.url, operator, 'mutation($id: ID!) { revokeAppAuthorization(id: $id, reason: "Abuse report") { revokedBy } }', { id: grantId });
     expect(revoked.data.revokeAppAuthorization.revokedBy).toMatch(/^operator:/);
+    expect(await refusedWithin(tokens.access_token)).toBeLessThan(5000);
+  });
+
+  test("the demo token names only scopes the demo app's packages grant, and runs the merchant-console example", async () => {
+    const demo = t.platform.demo!;
+    const demoScopes = demo.scope.split(' ');
+    const app = await postGraphQL<any>(t.url, demo.accessToken, '{ viewerApp { key grantedScopes grantedPackages { package { name scopes { name } } } } }');
+    expect(app.errors).toBeUndefined();
+    expect(app.data.viewerApp.key).toBe(DEMO_APP_KEY);
+    expect([...demoScopes].sort()).toEqual([...app.data.viewerApp.grantedScopes].sort());
+    const tokenScopes = (JSON.parse(Buffer.from(demo.accessToken.split('.')[1]!, 'base64url').toString()) as { scope: string }).scope.split(' ');
+    expect(tokenScopes.sort()).toEqual([...demoScopes].sort());
+    // The package that lets the demo merchant's token act as its console.
+    expect(app.data.viewerApp.grantedPackages.flatMap((g: { package: { scopes: { name: string }[] } }) => g.package.scopes.map((s) => s.name))).toContain('authorizations:manage');
+
+    // The console example: list the merchant's authorized apps, revoke one; the app's token stops.
+    const tokens = await exchange(await authorize({ scope: 'orders:read' }));
+    const grantId = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()).portico_grant as string;
+    const listed = await postGraphQL<any>(t.url, demo.accessToken, '{ merchant { authorizedApps { id appKey appName scopes authorizedAt revokedAt } } }');
+    expect(listed.errors).toBeUndefined();
+    expect(listed.data.merchant.authorizedApps).toContainEqual(expect.objectContaining({ id: grantId, appKey: DEMO_APP_KEY, appName: 'Acme ERP Sync', scopes: ['orders:read'], revokedAt: null }));
+    const revoked = await postGraphQL<any>(t.url, demo.accessToken, 'mutation($id: ID!) { revokeAppAuthorization(id: $id) { id revokedAt revokedBy } }', { id: grantId });
+    expect(revoked.errors).toBeUndefined();
+    expect(revoked.data.revokeAppAuthorization).toMatchObject({ id: grantId, revokedBy: `merchant:${demo.merchantId} via ${DEMO_APP_KEY}` });
     expect(await refusedWithin(tokens.access_token)).toBeLessThan(5000);
   });
 });
@@ -531,7 +542,7 @@ describe('the passport stores no bearer secret in plaintext', () => {
   const interactionUidOf = (html: string) => /action="\/interaction\/([^/"]+)\//.exec(html)![1]!;
 
   test('after a code flow and a refresh, no row holds the code, a refresh or access token, the session cookie or the interaction id', async () => {
-    const browser = new Browser();
+    const browser = new Browser(origin);
     let midFlow: string[] = [];
     const flow = await authorize({
       browser,
@@ -559,11 +570,11 @@ describe('the passport stores no bearer secret in plaintext', () => {
 
   test('migration 0004: tokens, grants, sessions and interactions stored before it keep working after it', async () => {
     // Before the upgrade: a merchant authorized the app (a refresh token, its grant, a signed-in browser)…
-    const signedIn = new Browser();
+    const signedIn = new Browser(origin);
     const tokens = await exchange(await authorize({ browser: signedIn }));
     const grantId = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()).portico_grant as string;
     // …and another one is on the consent page (an interaction bound to its session).
-    const midway = new Browser();
+    const midway = new Browser(origin);
     const config = await clientConfig();
     const verifier = oauth.randomPKCECodeVerifier();
     const url = oauth.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'orders:read', code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
@@ -608,7 +619,7 @@ describe('the passport stores no bearer secret in plaintext', () => {
       oauth.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'orders:read merchant:read', code_challenge: await oauth.calculatePKCECodeChallenge(againVerifier), code_challenge_method: 'S256' }).href,
     );
     expect(again.status).toBe(200);
-    expect(again.body).toContain('wants to act for your shop');
+    expect(again.body).toContain('wants to act for Northwind Outfitters');
     const againLanding = await signedIn.follow(actionOf(again.body, 'confirm'), { method: 'POST', form: { csrf: csrfOf(again.body) } });
     const againTokens = await tokenRequest({ grant_type: 'authorization_code', code: codeOf(againLanding.location), redirect_uri: REDIRECT, code_verifier: againVerifier });
     expect(againTokens.status).toBe(200);

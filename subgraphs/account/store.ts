@@ -84,6 +84,17 @@ export function createAccountStore(db: Db) {
       return outcome.ok ? { ok: true, staffId: outcome.account.id, merchantId: outcome.account.merchantId } : outcome;
     },
 
+    /** Who is signed in to the passport, as its consent page names them: the staff member and their shop. */
+    async staffOfMerchant(staffId: string, merchantId: string): Promise<{ name: string; email: string; merchantName: string } | undefined> {
+      if (!v.isWellFormedId(staffId) || !v.isWellFormedId(merchantId)) return undefined;
+      const [row] = await db
+        .select({ name: merchantStaff.name, email: merchantStaff.email, merchantName: merchants.name })
+        .from(merchantStaff)
+        .innerJoin(merchants, eq(merchants.id, merchantStaff.merchantId))
+        .where(and(eq(merchantStaff.id, staffId), eq(merchantStaff.merchantId, merchantId)));
+      return row;
+    },
+
     async authorizationsOfMerchants(merchantIds: readonly string[]): Promise<MerchantAuthorizationRow[]> {
       const wellFormed = merchantIds.filter(v.isWellFormedId);
       if (!wellFormed.length) return [];

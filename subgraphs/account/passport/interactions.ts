@@ -12,7 +12,7 @@ import type Provider from 'oidc-provider';
 import { readBody } from '../../../core/http.js';
 import { schemaDir } from '../../../core/paths.js';
 import type { AccountStore } from '../store.js';
-import { escapeHtml } from './provider.js';
+import { escapeHtml } from './html.js';
 
 export interface ClientInfo {
   key: string;
@@ -22,6 +22,13 @@ export interface ClientInfo {
   developerName: string;
   grantedScopes: string[];
   packages: { name: string; scopes: string[] }[];
+}
+
+/** Who the consent page says is approving: the signed-in staff member and the shop they act for. */
+export interface SignedInStaff {
+  name: string;
+  email: string;
+  merchantName: string;
 }
 
 export interface InteractionOptions {
@@ -59,7 +66,7 @@ function page(title: string, body: string): string {
 <style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1d2433}
 h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;box-sizing:border-box}
 button{margin-top:1rem;padding:.6rem 1.2rem;margin-right:.5rem}.error{color:#b00020}.muted{color:#5b6475;font-size:.9rem}
-li{margin:.3rem 0}</style></head><body>${body}</body></html>`;
+li{margin:.3rem 0}h2{font-size:1.05rem;margin-top:1.5rem}code{font-size:.85rem;color:#5b6475}</style></head><body>${body}</body></html>`;
 }
 
 function send(res: http.ServerResponse, status: number, html: string) {
@@ -86,10 +93,10 @@ export function createInteractions(options: InteractionOptions) {
     return client.status === 'SANDBOX' && !(merchantId && (await options.accounts.merchantIsTest(merchantId)));
   }
 
-  function sandboxPage(uid: string, client: ClientInfo) {
+  function sandboxPage(uid: string, client: ClientInfo, staff: SignedInStaff | undefined) {
     return page(
       'Not available yet',
-      `<h1>${escapeHtml(client.name)} is not available to your shop yet</h1>
+      `<h1>${escapeHtml(client.name)} is not available to ${staff ? escapeHtml(staff.merchantName) : 'your shop'} yet</h1>
 <p>${SANDBOX_REFUSAL}.</p>
 <form method="post" action="/interaction/${uid}/abort"><input type="hidden" name="csrf" value="${csrfFor(uid)}"><button type="submit">Back to the app</button></form>`,
     );
@@ -110,19 +117,34 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
     );
   }
 
-  function consentPage(uid: string, client: ClientInfo, consentable: string[], unavailable: string[]) {
+  /** Each scope as what it lets the app do, its name beside it for those who know the API. */
+  function scopeItem(scope: string) {
+    const description = scopeDescriptions.get(scope);
+    return `<li>${description ? `${escapeHtml(description)} <code>${escapeHtml(scope)}</code>` : `<code>${escapeHtml(scope)}</code>`}</li>`;
+  }
+
+  function consentPage(uid: string, client: ClientInfo, staff: SignedInStaff | undefined, consentable: string[], unavailable: string[]) {
     const packages = client.packages.filter((p) => p.scopes.some((s) => consentable.includes(s)));
+    const shop = staff ? escapeHtml(staff.merchantName) : 'your shop';
     return page(
       'Authorize',
-      `<h1>${escapeHtml(client.name)} wants to act for your shop</h1>
+      `<h1>${escapeHtml(client.name)} wants to act for ${shop}</h1>
+${staff ? `<p>Signed in as <strong>${escapeHtml(staff.name)}</strong> (${escapeHtml(staff.email)}), staff of <strong>${shop}</strong>.</p>` : ''}
 <p class="muted">Made by ${escapeHtml(client.developerName)} · app key ${escapeHtml(client.key)}</p>
-${consentable.length ? `<p>If you approve, it may:</p><ul>${consentable.map((s) => `<li><strong>${escapeHtml(s)}</strong>: ${escapeHtml(scopeDescriptions.get(s) ?? '')}</li>`).join('')}</ul>` : '<p class="error">It asks for nothing this app may be granted.</p>'}
+${consentable.length ? `<h2>If you approve, it may</h2><ul>${consentable.map(scopeItem).join('')}</ul>` : '<p class="error">It asks for nothing this app may be granted.</p>'}
 ${packages.length ? `<p class="muted">Permission packages: ${packages.map((p) => escapeHtml(p.name)).join(', ')}</p>` : ''}
 ${unavailable.length ? `<p class="muted">Not available to this app, so not granted: ${unavailable.map(escapeHtml).join(', ')}</p>` : ''}
 <p class="muted">You can revoke this at any time.</p>
 ${consentable.length ? `<form method="post" action="/interaction/${uid}/confirm"><input type="hidden" name="csrf" value="${csrfFor(uid)}"><button type="submit">Approve</button></form>` : ''}
 <form method="post" action="/interaction/${uid}/abort"><input type="hidden" name="csrf" value="${csrfFor(uid)}"><button type="submit">Deny</button></form>`,
     );
+  }
+
+  /** The staff member the session signed in (their id is kept as the session's acr), with their shop. */
+  async function signedInStaff(details: Awaited<ReturnType<Provider['interactionDetails']>>): Promise<SignedInStaff | undefined> {
+    const merchantId = details.session?.accountId;
+    const staffId = (details.session as { acr?: string } | undefined)?.acr;
+    return merchantId && staffId ? options.accounts.staffOfMerchant(staffId, merchantId) : undefined;
   }
 
   /** What the request asks for that the app may be granted now, and what it may not. */
@@ -152,10 +174,10 @@ ${consentable.length ? `<form method="post" action="/interaction/${uid}/confirm"
 
     if (req.method === 'GET' && !action) {
       if (details.prompt.name === 'login') send(res, 200, loginPage(uid, client));
-      else if (client && (await sandboxedFor(client, details.session?.accountId))) send(res, 403, sandboxPage(uid, client));
+      else if (client && (await sandboxedFor(client, details.session?.accountId))) send(res, 403, sandboxPage(uid, client, await signedInStaff(details)));
       else if (client) {
         const { consentable, unavailable } = consentScopes(details, client);
-        send(res, 200, consentPage(uid, client, consentable, unavailable));
+        send(res, 200, consentPage(uid, client, await signedInStaff(details), consentable, unavailable));
       } else send(res, 400, page('Unknown app', '<h1>This app is not available</h1>'));
       return true;
     }

@@ -12,6 +12,7 @@ import type { Db } from '../../../core/db.js';
 import { verifySecret } from '../../../core/secrets.js';
 import type { Logger } from '../../../core/logger.js';
 import { createOidcAdapter, extendGrant, type ClientDirectory } from './adapter.js';
+import { escapeHtml } from './html.js';
 
 export interface ClientSecrets {
   current: string;
@@ -146,8 +147,4 @@ export function createPassport(options: PassportOptions): Provider {
     return !!secrets.previous && secrets.previous.expiresAt > new Date() && (await verifySecret(actual, secrets.previous.hash));
   } as never;
   return provider;
-}
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
