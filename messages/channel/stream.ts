@@ -19,6 +19,7 @@ import type { BusySignal } from '../busy-signal.js';
 import { positionKey, type Envelope, type StreamSpec } from './envelope.js';
 import type { PushMarks } from './push-marks.js';
 import type { ReadCoalescer } from './read-coalescer.js';
+import { InFlightMessages } from './in-flight.js';
 import type { Wakeable, WakeTurns } from './wake-turns.js';
 
 /**
@@ -99,12 +100,6 @@ export function messagesExpired(topics: readonly TopicDefinition[], retentionDay
   );
 }
 
-interface InFlight {
-  envelope: Envelope;
-  attempts: number;
-  dueAt: number;
-}
-
 /** A stream as its channel drives it: what NOTIFYs and control messages tell it. */
 export interface ChannelStream extends MessageStream, Wakeable {
   readonly spec: StreamSpec;
@@ -136,7 +131,7 @@ class Stream implements ChannelStream {
   private pushedBefore: Record<string, number> = {};
   /** Per source, how far this stream's pushed mark has been raised (push-marks.ts). */
   private marked: Record<string, number> = {};
-  private inFlight = new Map<string, InFlight>();
+  private readonly inFlight: InFlightMessages;
   private checkRedeliveries = true;
   /**
    * Bumped by every reset: a batch read before a reset must stop (the stream re-reads from the
@@ -173,6 +168,7 @@ class Stream implements ChannelStream {
     private readonly parts: StreamParts,
   ) {
     for (const source of spec.sources) this.wanted[source] = new Set(publishedTypes(source, spec.types[source]));
+    this.inFlight = new InFlightMessages(parts.settings, parts.clock);
   }
 
   private get settings() {
@@ -218,10 +214,7 @@ class Stream implements ChannelStream {
   }
 
   sent(envelope: Envelope) {
-    // The acknowledgement timeout counts from the send, not from the read (a message may wait in
-    // the look-ahead behind slower ones).
-    const entry = this.inFlight.get(positionKey(envelope.event.source, envelope.event.position));
-    if (entry && entry.attempts === envelope.attempt) entry.dueAt = this.parts.clock.now() + this.settings.ackTimeoutMs * 2 ** (entry.attempts - 1);
+    this.inFlight.sent(envelope);
     if (!envelope.requestedAt) return;
     if (!this.sentManual.length) {
       setImmediate(() => {
@@ -271,10 +264,7 @@ class Stream implements ChannelStream {
   }
 
   acknowledged(positions: Record<string, number>) {
-    for (const [key, entry] of this.inFlight) {
-      const acked = positions[entry.envelope.event.source];
-      if (acked !== undefined && entry.envelope.event.position <= acked) this.inFlight.delete(key);
-    }
+    this.inFlight.acknowledged(positions);
     // Reading stopped at the in-flight limit: there is room again.
     if (this.waitingForRoom && this.inFlight.size < this.settings.maxInFlight) {
       this.waitingForRoom = false;
@@ -290,21 +280,7 @@ class Stream implements ChannelStream {
       this.live.delete(source as MessageSource);
       this.pushedBefore[source] = Math.max(this.pushedBefore[source] ?? 0, this.delivered[source] ?? 0);
       this.delivered[source] = position;
-      for (const [key, entry] of this.inFlight) {
-        if (entry.envelope.event.source === source) {
-          this.inFlight.delete(key);
-          continue;
-        }
-        // A message of another topic carries this topic's position in its cursor: acknowledging
-        // it must not acknowledge what the reset is about to replay. Its cursor is sealed again
-        // with the position moved back, and it is pushed again now with that cursor (it may not
-        // have been sent: messages prepared before the reset are not).
-        if ((entry.envelope.positions[source] ?? 0) > position) {
-          const clamped = { ...entry.envelope.positions, [source]: position };
-          entry.envelope = { ...entry.envelope, positions: clamped, cursor: this.seal(clamped) };
-          entry.dueAt = this.parts.clock.now();
-        }
-      }
+      this.inFlight.reset(source, position, (positions) => this.seal(positions));
     }
     if (moved) this.resets++;
     this.wake();
@@ -369,13 +345,13 @@ class Stream implements ChannelStream {
         this.dirty = false;
         this.liveReady = false;
         if (this.checkRedeliveries) yield* this.manualPushes();
-        if (this.anyDue(clock.now())) yield* this.duePushes();
+        if (this.inFlight.anyDue()) yield* this.duePushes();
         if (readNew) yield* this.newEvents();
         if (this.anyLive()) yield* this.liveEvents();
         if (this.dirty || this.liveReady || this.terminated) continue;
         // Stopped at the in-flight limit with nothing left to re-push: the acknowledgement that
         // frees room may have been missed, so the stored cursors are asked now and then.
-        if (this.waitingForRoom && this.nextDueIn() === Infinity) {
+        if (this.waitingForRoom && this.inFlight.nextDueIn() === Infinity) {
           const sinceCheck = clock.now() - this.lastAckCheck;
           if (sinceCheck >= this.settings.ackTimeoutMs) {
             await this.refreshAcknowledged();
@@ -384,7 +360,7 @@ class Stream implements ChannelStream {
           await this.sleep(this.settings.ackTimeoutMs - sinceCheck);
           continue;
         }
-        await this.sleep(this.nextDueIn());
+        await this.sleep(this.inFlight.nextDueIn());
       }
     } finally {
       this.parts.closed(this);
@@ -420,31 +396,16 @@ class Stream implements ChannelStream {
     this.acknowledged(await this.parts.store.acknowledgedPositions(this.spec.appKey, this.spec.merchantId, this.spec.sources, null));
   }
 
-  /** Whether an in-flight message is due to be pushed again (duePushes has something to do). */
-  private anyDue(now: number): boolean {
-    for (const entry of this.inFlight.values()) if (entry.dueAt <= now && entry.attempts < this.settings.maxPushAttempts) return true;
-    return false;
-  }
-
   /** Whether NOTIFYs brought events to push (liveEvents has something to do). */
   private anyLive(): boolean {
     for (const list of this.live.values()) if (list.length) return true;
     return false;
   }
 
-  private nextDueIn(): number {
-    let next = Infinity;
-    for (const entry of this.inFlight.values()) if (entry.attempts < this.settings.maxPushAttempts) next = Math.min(next, entry.dueAt);
-    return next === Infinity ? Infinity : next - this.parts.clock.now();
-  }
-
+  /** A push of this stream: it is in flight from now, as of the stream's current reset. */
   private track(envelope: Envelope) {
-    const key = positionKey(envelope.event.source, envelope.event.position);
-    const previous = this.inFlight.get(key);
-    const attempts = (previous?.attempts ?? 0) + 1;
-    envelope.attempt = attempts;
     envelope.resets = this.resets;
-    this.inFlight.set(key, { envelope, attempts, dueAt: this.parts.clock.now() + this.settings.ackTimeoutMs * 2 ** (attempts - 1) });
+    this.inFlight.pushed(envelope);
   }
 
   /**
@@ -474,7 +435,7 @@ class Stream implements ChannelStream {
         if (this.closed || this.terminated) return;
         const key = positionKey(source, event.position);
         found.add(key);
-        const previous = this.inFlight.get(key)?.envelope;
+        const previous = this.inFlight.envelopeOf(source, event.position);
         const positions = previous?.positions ?? this.positionsAfter(event);
         const requestedAt = mine.find((p) => p.position === event.position)?.requestedAt;
         // Not marked: its request stays until the push is sent, so after a crash it comes again as MANUAL.
@@ -490,16 +451,15 @@ class Stream implements ChannelStream {
   }
 
   private async *duePushes(): AsyncGenerator<Envelope> {
-    const now = this.parts.clock.now();
-    const due = [...this.inFlight.values()].filter((e) => e.dueAt <= now && e.attempts < this.settings.maxPushAttempts);
+    const due = this.inFlight.due();
     if (!due.length) return;
     // An acknowledgement NOTIFY may have been missed (a listener reconnecting): ask the database.
     await this.refreshAcknowledged();
-    due.sort((a, b) => a.envelope.event.source.localeCompare(b.envelope.event.source) || a.envelope.event.position - b.envelope.event.position);
-    for (const entry of due) {
-      const key = positionKey(entry.envelope.event.source, entry.envelope.event.position);
-      if (!this.inFlight.has(key) || this.closed || this.terminated) continue;
-      const envelope: Envelope = { ...entry.envelope, reason: 'REPUSH' };
+    for (const { event } of due) {
+      // As it is now: acknowledged meanwhile (gone), or re-sealed by a reset.
+      const current = this.inFlight.envelopeOf(event.source, event.position);
+      if (!current || this.closed || this.terminated) continue;
+      const envelope: Envelope = { ...current, reason: 'REPUSH' };
       this.track(envelope);
       yield envelope;
     }
