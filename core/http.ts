@@ -4,6 +4,12 @@ import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 
+/**
+ * The header a request's id travels in: from the client (kept when sane), on the gateway's answer,
+ * and on every operation the gateway sends to a subgraph for the request.
+ */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
 /** Largest request body accepted, in bytes. GraphQL documents and variables are small; anything larger is refused. */
 export const MAX_BODY_BYTES = 1_000_000;
 

@@ -100,7 +100,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     includeStacktraceInErrorResponses: options.development,
     formatError,
     // The gateway sends the operations of one query plan step for this subgraph as one batch
-    // (gateway/plugins/subgraph-fetcher.ts); they share one context, so one set of DataLoaders.
+    // (gateway/upstream/subgraph-fetcher.ts); they share one context, so one set of DataLoaders.
     allowBatchedHttpRequests: true,
     // Compact JSON (Apollo's default indents every response; only the gateway reads these).
     stringifyResult: (result: FormattedExecutionResult) => JSON.stringify(result),

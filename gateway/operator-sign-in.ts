@@ -5,16 +5,17 @@
  */
 import type http from 'node:http';
 import { z } from 'zod';
+import type { Clock } from '../core/clock.js';
 import { PorticoError } from '../core/errors.js';
 import { HttpError, readBody, sendJson } from '../core/http.js';
 import type { PlatformKeys } from '../core/keys.js';
 import { mintOperatorToken } from '../core/tokens.js';
-import type { InternalClient } from './internal-client.js';
+import type { InternalClient } from './upstream/internal-client.js';
 
 const OPERATOR_TOKEN_TTL_SECONDS = 3600;
 const Credentials = z.object({ email: z.string().min(3).max(320), password: z.string().min(1).max(1024) });
 
-export function createOperatorSignIn(deps: { callSubgraph: InternalClient; appManagementUrl: string; keys: PlatformKeys; issuer: string; audience: string }) {
+export function createOperatorSignIn(deps: { callSubgraph: InternalClient; appManagementUrl: string; keys: PlatformKeys; issuer: string; audience: string; clock: Clock }) {
   return async function operatorSignIn(req: http.IncomingMessage, res: http.ServerResponse) {
     if (req.method !== 'POST') throw new HttpError(405, 'Use POST', 'BAD_REQUEST');
     const raw = await readBody(req, 10_000);
@@ -33,7 +34,7 @@ export function createOperatorSignIn(deps: { callSubgraph: InternalClient; appMa
         'mutation SignIn($email: String!, $password: String!) { operatorSignIn(email: $email, password: $password) { operatorId } }',
         credentials.data,
       );
-      const token = await mintOperatorToken(deps.keys, { issuer: deps.issuer, audience: deps.audience, operatorId: operatorSignIn.operatorId, ttlSeconds: OPERATOR_TOKEN_TTL_SECONDS });
+      const token = await mintOperatorToken(deps.keys, { issuer: deps.issuer, audience: deps.audience, operatorId: operatorSignIn.operatorId, ttlSeconds: OPERATOR_TOKEN_TTL_SECONDS, clock: deps.clock });
       return sendJson(res, 200, { access_token: token, token_type: 'Bearer', expires_in: OPERATOR_TOKEN_TTL_SECONDS }, { 'cache-control': 'no-store' });
     } catch (error) {
       if (error instanceof PorticoError && error.extensions.code === 'UNAUTHENTICATED') {

@@ -2,13 +2,17 @@
  * The gateway's request pipeline, top to bottom in the order each request goes through it.
  * Later concerns (app status, signature, IP allow list, flow control, call report) slot in here.
  */
+import type http from 'node:http';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { ValidationRule } from 'graphql';
 import type { Caller } from '../core/caller.js';
+import type { Clock } from '../core/clock.js';
 import { useAppAuthorization, type AppAccess } from './plugins/app-authorization.js';
 import { useAuthenticate } from './plugins/authenticate.js';
 import { useAuthorizationRevocation, type AuthorizationState } from './plugins/authorization-revocation.js';
 import { useQueryLimits } from './plugins/query-limits.js';
 import { useRequestId } from './plugins/request-id.js';
-import type { GatewayPlugin } from './plugins/types.js';
+import { newRequestState, type GatewayContext, type GatewayPlugin, type RequestState } from './plugins/types.js';
 
 export interface PipelineDependencies {
   verifyAccessToken(token: string): Promise<Caller>;
@@ -16,16 +20,57 @@ export interface PipelineDependencies {
   authorizationState(grantId: string): Promise<AuthorizationState>;
   merchantIsTest(merchantId: string): Promise<boolean>;
   appAccessCacheMs: number;
+  clock: Clock;
 }
 
-export function createPipeline(deps: PipelineDependencies): GatewayPlugin[] {
-  return [
+export function createPipeline(deps: PipelineDependencies): Pipeline {
+  const { appAccessCacheMs: cacheMs, clock } = deps;
+  return composePipeline([
     useRequestId(),
     // Who is calling (the token), then whether that app may call and with which scopes.
     useAuthenticate({ verifyAccessToken: deps.verifyAccessToken }),
-    useAuthorizationRevocation({ stateOf: deps.authorizationState, cacheMs: deps.appAccessCacheMs }),
-    useAppAuthorization({ loadAppAccess: deps.loadAppAccess, merchantIsTest: deps.merchantIsTest, cacheMs: deps.appAccessCacheMs }),
+    useAuthorizationRevocation({ stateOf: deps.authorizationState, cacheMs, clock }),
+    useAppAuthorization({ loadAppAccess: deps.loadAppAccess, merchantIsTest: deps.merchantIsTest, cacheMs, clock }),
     // Then the document itself: bounded depth, aliases, tokens and cost before any planning.
     useQueryLimits(),
-  ];
+  ]);
+}
+
+/** The pipeline's concerns, gathered by stage once, when it is built. */
+export interface Pipeline {
+  /** Runs every request-stage hook in order on `state`; throws the HttpError that refuses the request. */
+  run(req: http.IncomingMessage, state: RequestState): Promise<void>;
+  /**
+   * Runs the pipeline for a long-lived connection's request (the WebSocket upgrade, the SSE
+   * request), and again on the same request for each re-check while it lives: its caller and
+   * request id, or the HttpError that refuses it. `credentials`: what the connection gave besides
+   * its headers (graphql-ws connection parameters).
+   */
+  authorize(req: http.IncomingMessage, credentials: { authorization?: string | undefined }): Promise<{ caller: Caller; requestId: string }>;
+  /** The concerns with a subgraph-request stage, in pipeline order (see GatewayPlugin.onSubgraphRequest). */
+  readonly subgraphRequestHooks: readonly GatewayPlugin[];
+  readonly apolloPlugins: readonly ApolloServerPlugin<GatewayContext>[];
+  readonly validationRules: readonly ValidationRule[];
+}
+
+export function composePipeline(plugins: readonly GatewayPlugin[]): Pipeline {
+  const requestHooks = plugins.filter((p) => p.onRequest);
+  async function run(req: http.IncomingMessage, state: RequestState) {
+    for (let i = 0; i < requestHooks.length; i++) {
+      const pending = requestHooks[i]!.onRequest!(req, state);
+      // A synchronous hook (the request id) costs no turn of the microtask queue.
+      if (pending) await pending;
+    }
+  }
+  return {
+    run,
+    async authorize(req, credentials) {
+      const state = newRequestState(credentials.authorization);
+      await run(req, state);
+      return { caller: state.caller!, requestId: state.requestId };
+    },
+    subgraphRequestHooks: plugins.filter((p) => p.onSubgraphRequest),
+    apolloPlugins: plugins.flatMap((p) => p.apolloPlugins ?? []),
+    validationRules: plugins.flatMap((p) => p.validationRules ?? []),
+  };
 }

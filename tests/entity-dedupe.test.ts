@@ -5,7 +5,7 @@
  * on the real HTTP requests to the real subgraphs.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { dedupeRepresentations, expandEntities } from '../gateway/plugins/entity-dedupe.js';
+import { dedupeRepresentations, expandEntities } from '../gateway/upstream/entity-dedupe.js';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
 interface Operation {

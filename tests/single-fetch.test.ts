@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { supergraphForGateway } from '../gateway/server.js';
+import { supergraphForGateway } from '../gateway/supergraph.js';
 import { createSingleFetchPlanner } from '../messages/subscriptions/single-fetch.js';
 import { schemaDir } from '../core/paths.js';
 

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSubgraphFetcher, type SubgraphFetcher } from '../gateway/plugins/subgraph-fetcher.js';
+import { createSubgraphFetcher, type SubgraphFetcher } from '../gateway/upstream/subgraph-fetcher.js';
 import { SignJWT, generateKeyPair } from 'jose';
 import type { Caller } from '../core/caller.js';
 import {

@@ -8,6 +8,7 @@
  */
 import { cachedLookup } from '../../core/cached-lookup.js';
 import { OPERATOR_SCOPE } from '../../core/caller.js';
+import type { Clock } from '../../core/clock.js';
 import { HttpError } from '../../core/http.js';
 import type { GatewayPlugin } from './types.js';
 
@@ -21,13 +22,16 @@ export interface AppAuthorizationOptions {
   loadAppAccess(appKey: string): Promise<AppAccess | null>;
   /** Asks account whether a merchant is a test merchant. */
   merchantIsTest(merchantId: string): Promise<boolean>;
+  /** How long an app's access is trusted before it is asked again (APP_ACCESS_CACHE_MS). */
   cacheMs: number;
+  clock: Clock;
 }
 
 export function useAppAuthorization(options: AppAuthorizationOptions): GatewayPlugin {
-  const accessOf = cachedLookup(options.loadAppAccess, { ttlMs: options.cacheMs, maxEntries: 10_000 });
+  const { clock } = options;
+  const accessOf = cachedLookup(options.loadAppAccess, { ttlMs: options.cacheMs, maxEntries: 10_000, clock });
   // Whether a merchant is a test one does not change in practice; asked only for SANDBOX apps.
-  const isTest = cachedLookup(options.merchantIsTest, { ttlMs: 60_000, maxEntries: 10_000 });
+  const isTest = cachedLookup(options.merchantIsTest, { ttlMs: 60_000, maxEntries: 10_000, clock });
 
   return {
     name: 'app-authorization',

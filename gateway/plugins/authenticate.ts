@@ -1,6 +1,7 @@
 /**
- * Authentication: every GraphQL request carries `Authorization: Bearer <access token>`, an RFC 9068
- * JWT signed by the platform and verified locally against its JWKS. Missing or bad: HTTP 401 with a
+ * Authentication: every GraphQL request carries `Authorization: Bearer <access token>` (a WebSocket
+ * connection may give it in its connection parameters instead), an RFC 9068 JWT signed by the
+ * platform and verified locally against its JWKS. Missing or bad: HTTP 401 with a
  * GraphQL error UNAUTHENTICATED and an RFC 6750 `WWW-Authenticate` header.
  */
 import { HttpError } from '../../core/http.js';
@@ -19,7 +20,8 @@ export function useAuthenticate(options: AuthenticateOptions): GatewayPlugin {
   return {
     name: 'authenticate',
     async onRequest(req, state) {
-      const header = req.headers.authorization;
+      // A connection's own credential (its graphql-ws connection parameters) stands before the header.
+      const header = state.authorization ?? req.headers.authorization;
       const match = typeof header === 'string' ? BEARER.exec(header) : null;
       if (!match) {
         throw new HttpError(401, 'An access token is required: send Authorization: Bearer <token>', 'UNAUTHENTICATED', {

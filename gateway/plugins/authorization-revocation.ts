@@ -6,14 +6,23 @@
  * (`authorizedAt`): the app's message stream for the merchant never reaches back before it.
  */
 import { cachedLookup } from '../../core/cached-lookup.js';
+import type { Clock } from '../../core/clock.js';
 import { HttpError } from '../../core/http.js';
 import type { GatewayPlugin } from './types.js';
 
 /** A merchant authorization as the account service describes it (null: unknown). */
 export type AuthorizationState = { active: boolean; authorizedAt: number } | null;
 
-export function useAuthorizationRevocation(options: { stateOf(grantId: string): Promise<AuthorizationState>; cacheMs: number }): GatewayPlugin {
-  const stateOf = cachedLookup(options.stateOf, { ttlMs: options.cacheMs });
+export interface AuthorizationRevocationOptions {
+  /** Asks account for a merchant authorization's state. */
+  stateOf(grantId: string): Promise<AuthorizationState>;
+  /** How long a state is trusted before it is asked again (APP_ACCESS_CACHE_MS). */
+  cacheMs: number;
+  clock: Clock;
+}
+
+export function useAuthorizationRevocation(options: AuthorizationRevocationOptions): GatewayPlugin {
+  const stateOf = cachedLookup(options.stateOf, { ttlMs: options.cacheMs, clock: options.clock });
   return {
     name: 'authorization-revocation',
     async onRequest(_req, state) {

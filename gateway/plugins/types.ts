@@ -1,4 +1,7 @@
-/** The shape of a gateway pipeline concern: HTTP-stage hooks plus, optionally, an Apollo plugin. */
+/**
+ * The shape of a gateway pipeline concern: a hook for each stage it takes part in (the incoming
+ * request, each operation sent to a subgraph), plus, optionally, Apollo plugins and validation rules.
+ */
 import type http from 'node:http';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { ValidationRule } from 'graphql';
@@ -7,7 +10,18 @@ import type { Caller } from '../../core/caller.js';
 /** Per-request state, created by the pipeline and handed to each hook in order. */
 export interface RequestState {
   requestId: string;
-  caller?: Caller;
+  caller?: Caller | undefined;
+  /**
+   * The credential a long-lived connection gave besides its request's headers: a graphql-ws client's
+   * connection parameters (a browser cannot set a header on a WebSocket upgrade). It stands instead
+   * of the request's Authorization header. Never set for a plain HTTP request.
+   */
+  authorization?: string | undefined;
+}
+
+/** A fresh state for one request (every field present, so every state has the same shape). */
+export function newRequestState(authorization?: string): RequestState {
+  return { requestId: '', caller: undefined, authorization };
 }
 
 export interface GatewayContext extends BaseContext {
@@ -22,10 +36,39 @@ export interface GatewayContext extends BaseContext {
   shareRequests?: boolean;
 }
 
+/**
+ * What an operation sent to a subgraph is sent for: the context of the request it serves (a
+ * client's HTTP request, an operation over a connection, an event's entity sub-query).
+ */
+export type SubgraphRequestContext = Readonly<Partial<GatewayContext>>;
+
 export interface GatewayPlugin {
   name: string;
   /** Runs before GraphQL execution; throw an HttpError to refuse the request. */
   onRequest?(req: http.IncomingMessage, state: RequestState): void | Promise<void>;
+  /**
+   * Runs for each operation the gateway sends to a subgraph for a request: the query plan's fetches
+   * (also those of queries over a WebSocket and of events' entity sub-queries that span subgraphs)
+   * and the message channel's single-fetch sub-queries, all of which go through the gateway's
+   * subgraph data source. It sets the headers this concern adds (lower-case names) on `headers`.
+   * Not for the gateway's own lookups (app access, authorizations: cached and shared by many
+   * requests, so no one request's headers belong on them) nor for the passport's routes, which
+   * the gateway forwards as they came.
+   *
+   * Synchronous, and on the hot path (several times per page): read what it needs from `context`,
+   * which the request stage filled, and allocate nothing it can avoid.
+   *
+   * Operations share an HTTP request (batched) in two ways, both decided after this hook:
+   * - one request's operations to one subgraph in the same moment go in one HTTP request only when
+   *   the headers the hooks gave them are identical, so a batch's headers are every one of its
+   *   operations' own;
+   * - operations of several callers (the message channel's sub-queries, `shareRequests`) go in one
+   *   signed request where each operation names its own caller and request id in the body. An
+   *   operation gets in such a request only if its headers are `content-type` and the request id
+   *   (`x-request-id`, which then travels in the body beside it); given any other header, it is
+   *   sent with its own caller and headers instead.
+   */
+  onSubgraphRequest?(headers: Record<string, string>, context: SubgraphRequestContext): void;
   /** Apollo Server plugins this concern adds. */
   apolloPlugins?: ApolloServerPlugin<GatewayContext>[];
   /** GraphQL validation rules this concern adds (run on every new document, before planning). */

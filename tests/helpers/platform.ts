@@ -117,6 +117,8 @@ export async function startTestPlatform(options: { seed?: boolean; dataDir?: str
         scope: scopes.join(' '),
         ttlSeconds,
         ...(grantId ? { grantId } : {}),
+        // Issued on the platform's clock, which the gateway verifies them on.
+        ...(options.clock ? { clock: options.clock } : {}),
       }),
     gql: (token, query, variables) => postGraphQL(url, token, query, variables),
     stop: async () => {

@@ -4,10 +4,10 @@
  * scope, which no client token can ever carry.
  */
 import { GraphQLError } from 'graphql';
-import { INTERNAL_SCOPE, type Caller } from '../core/caller.js';
-import { ErrorCode, PorticoError } from '../core/errors.js';
-import { CONTEXT_TOKEN_HEADER } from '../core/tokens.js';
-import type { SubgraphFetcher } from './plugins/subgraph-fetcher.js';
+import { INTERNAL_SCOPE, type Caller } from '../../core/caller.js';
+import { ErrorCode, PorticoError } from '../../core/errors.js';
+import { CONTEXT_TOKEN_HEADER } from '../../core/tokens.js';
+import type { SubgraphFetcher } from './subgraph-fetcher.js';
 
 const SYSTEM_CALLER: Caller = { kind: 'system', merchantId: null, appKey: 'portico-gateway', scopes: [INTERNAL_SCOPE] };
 

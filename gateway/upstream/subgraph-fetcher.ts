@@ -1,6 +1,6 @@
 /**
  * How the gateway calls subgraphs: undici's `request` API over one keep-alive connection pool per
- * subgraph. The data source (`forward-context.ts`) posts through `post`, which answers with the
+ * subgraph. The data source (`subgraph-data-source.ts`) posts through `post`, which answers with the
  * status, content type and body as received; `fetch` is the same in the small fetch-shaped form the
  * gateway's internal calls use. @apollo/gateway's default (make-fetch-happen) and even WHATWG fetch
  * cost the gateway a large share of its CPU per request in the order-page benchmark; see
@@ -8,6 +8,7 @@
  */
 import { Pool } from 'undici';
 import type { Caller } from '../../core/caller.js';
+import { REQUEST_ID_HEADER } from '../../core/http.js';
 import { CONTEXT_BATCH_HEADER, CONTEXT_BATCH_SIGNATURE_HEADER, CONTEXT_BATCH_VALUE, CONTEXT_TOKEN_HEADER, MAX_CONTEXT_BATCH, callerKey, contextClaimsOf } from '../../core/tokens.js';
 
 /** Connections kept per subgraph. Requests beyond that queue; they never open unbounded sockets. */
@@ -104,11 +105,15 @@ function targetOf(url: string) {
   return target;
 }
 
-/** Headers an operation may carry to travel in a batch of several callers: its request id. */
-function requestIdOnly(headers: Record<string, string>): boolean {
-  for (const [name, value] of Object.entries(headers)) {
-    if (name === 'x-request-id') continue;
-    if (name !== 'content-type' || value !== 'application/json') return false;
+/**
+ * Whether an operation with these headers may travel in a request of several callers: only its
+ * JSON content type and its request id, which the batch carries in the body beside the operation
+ * (a batch item has no headers of its own).
+ */
+export function sharesAcrossCallers(headers: Record<string, string>): boolean {
+  for (const name in headers) {
+    if (name === REQUEST_ID_HEADER) continue;
+    if (name !== 'content-type' || headers[name] !== 'application/json') return false;
   }
   return true;
 }
@@ -200,7 +205,7 @@ export function createSubgraphFetcher(options: { batching?: boolean; signContext
   async function sendContextBatch(entries: { headers: Record<string, string>; caller: Caller; item: Queued }[]) {
     const url = entries[0]!.item.url;
     const body = `[${entries
-      .map(({ headers, caller, item }) => `{"caller":${claimsJsonOf(caller)},"requestId":${JSON.stringify(headers['x-request-id'] ?? null)},"operation":${item.body}}`)
+      .map(({ headers, caller, item }) => `{"caller":${claimsJsonOf(caller)},"requestId":${JSON.stringify(headers[REQUEST_ID_HEADER] ?? null)},"operation":${item.body}}`)
       .join(',')}]`;
     try {
       // Signed synchronously (see createContextBatchSigner): no thread-pool round trip before the request goes.
@@ -281,7 +286,7 @@ export function createSubgraphFetcher(options: { batching?: boolean; signContext
    * is the caller's, and may also share a request with other such callers' operations.
    */
   async function post(url: string, headers: Record<string, string>, body: string, share?: { caller: Caller }): Promise<SubgraphAnswer> {
-    if (share && !requestIdOnly(headers)) throw new Error('an operation shared across callers carries no header but its request id');
+    if (share && !sharesAcrossCallers(headers)) throw new Error('an operation shared across callers carries no header but its request id');
     if (!batching || !body.startsWith('{')) {
       const sent = share ? { ...headers, [CONTEXT_TOKEN_HEADER]: await signContext(share.caller) } : headers;
       const answer = await send(url, { method: 'POST', headers: sent, body });
@@ -289,7 +294,7 @@ export function createSubgraphFetcher(options: { batching?: boolean; signContext
     }
     const shareable = share !== undefined;
     const key = shareable
-      ? `shared\u0000${url}\u0000${callerKey(share.caller)}\u0000${headers['x-request-id'] ?? ''}`
+      ? `shared\u0000${url}\u0000${callerKey(share.caller)}\u0000${headers[REQUEST_ID_HEADER] ?? ''}`
       : `own\u0000${url}\u0000${Object.keys(headers)
           .sort()
           .map((name) => `${name}:${headers[name]}`)
