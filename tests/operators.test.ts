@@ -2,14 +2,17 @@
 import crypto from 'node:crypto';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { createMerchant } from './helpers/factories.js';
+import { adjustableClock } from './helpers/clock.js';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
 let t: TestPlatform;
+/** Moved past the gateway's access cache instead of sleeping it out. */
+const clock = adjustableClock();
 let store: ReturnType<typeof createAppManagementStore>;
 const password = 'correct horse battery staple';
 
 beforeAll(async () => {
-  t = await startTestPlatform();
+  t = await startTestPlatform({ clock });
   store = createAppManagementStore(t.platform.database.db);
   await store.createOperator({ email: 'ops@portico.example', name: 'Olga Ops', password });
 });
@@ -92,7 +95,7 @@ describe('permission packages', () => {
     expect(grant.data?.grantPermissionPackage).toMatchObject({ reason: 'Signed contract #42', package: { name: `Orders ${key}` } });
     const twice = await t.gql(op, 'mutation($in: PackageGrantInput!) { grantPermissionPackage(input: $in) { id } }', { in: { appKey: key, packageId: ordersPkg.id, reason: 'again' } });
     expect(twice.errors?.[0]?.extensions?.code).toBe('CONFLICT');
-    await new Promise((r) => setTimeout(r, 2100)); // the gateway's access cache
+    await clock.advance(t.platform.config.appAccessCacheMs + 1); // past the gateway's access cache
     expect((await t.gql(appToken, '{ orders { totalCount } }')).errors).toBeUndefined();
 
     // The developer asks for a catalog package with the app's own token (client credentials, no
@@ -120,7 +123,7 @@ describe('permission packages', () => {
       in: { requestId: requested.data!.requestPermissionPackage.id, reason: 'changed my mind' },
     });
     expect(decideAgain.errors?.[0]?.extensions?.code).toBe('CONFLICT');
-    await new Promise((r) => setTimeout(r, 2100));
+    await clock.advance(t.platform.config.appAccessCacheMs + 1);
     expect((await t.gql(appToken, '{ products { totalCount } }')).errors).toBeUndefined();
 
     const seen = await t.gql(appToken, '{ viewerApp { grantedScopes grantedPackages { package { name } } packageRequests { status } } }');
@@ -221,7 +224,7 @@ describe('permission packages', () => {
       in: { id: pkg.id, scopes: ['orders:read', 'merchant:read'], reason: 'Shop profile is free now' },
     });
     expect(updated.data?.updatePermissionPackage.scopes.map((s: { name: string }) => s.name)).toEqual(['merchant:read', 'orders:read']);
-    await new Promise((r) => setTimeout(r, 2100));
+    await clock.advance(t.platform.config.appAccessCacheMs + 1);
     expect((await t.gql(appToken, '{ merchant { name } }')).data?.merchant?.name).toBe(merchant.name);
   });
 

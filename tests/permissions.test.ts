@@ -8,6 +8,7 @@ import { applyPermissions, readFieldRequirements } from '../core/permissions.js'
 import { createAccountStore } from '../subgraphs/account/store.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { createMerchant, createProduct, placeOrder } from './helpers/factories.js';
+import { adjustableClock } from './helpers/clock.js';
 import { ALL_SCOPES, startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
 test.each(SUBGRAPH_NAMES)('every field of the %s subgraph says who may read it (@authenticated or @requiresScopes)', (name) => {
@@ -54,6 +55,8 @@ describe('the shield over a schema', () => {
 });
 
 let t: TestPlatform;
+/** Moved past the gateway's access cache instead of sleeping it out. */
+const clock = adjustableClock();
 let shop: Awaited<ReturnType<typeof createMerchant>>;
 let orderId: string;
 let store: ReturnType<typeof createAppManagementStore>;
@@ -69,7 +72,7 @@ async function appWith(scopes: string[], status: 'LIVE' | 'SANDBOX' = 'LIVE') {
 }
 
 beforeAll(async () => {
-  t = await startTestPlatform();
+  t = await startTestPlatform({ clock });
   store = createAppManagementStore(t.platform.database.db);
   shop = await createMerchant(t, 'Scoped Shop');
   const product = await createProduct(t, shop.token, [{ stock: 50 }]);
@@ -176,7 +179,7 @@ describe('effective scopes: the token\'s scopes that the app\'s granted packages
     const operator = ((await signIn.json()) as { access_token: string }).access_token;
     const suspend = await t.gql(operator, 'mutation($in: SetAppStatusInput!) { setAppStatus(input: $in) { key status } }', { in: { appKey: app.key, status: 'SUSPENDED', reason: 'Scraping' } });
     expect(suspend.data).toEqual({ setAppStatus: { key: app.key, status: 'SUSPENDED' } });
-    await new Promise((r) => setTimeout(r, 2100));
+    await clock.advance(t.platform.config.appAccessCacheMs + 1); // past the gateway's access cache
     const suspended = await t.gql(token, '{ orders { totalCount } }');
     expect(suspended.status).toBe(403);
     expect(suspended.errors?.[0]?.message).toMatch(/suspended/);
