@@ -141,6 +141,34 @@ describe('redirect URIs are matched exactly (only a loopback port may vary)', ()
     expect(page.location).toBeNull();
     expect(page.body).toMatch(/redirect_uri/);
   });
+
+  test('the port varies only for loopback IP literals (RFC 8252 §7.3): an app registered on localhost is matched exactly', async () => {
+    const { createAppManagementStore } = await import('../subgraphs/app-management/store.js');
+    const store = createAppManagementStore(t.platform.database.db);
+    const developer = await store.createDeveloper({ kind: 'COMPANY', name: 'Native tools', email: `native-${crypto.randomUUID()}@example.com` });
+    const pkg = await store.createPackage({ name: `Orders ${crypto.randomUUID()}`, description: 'test', tier: 'FREE', scopes: ['orders:read'] });
+    const appWith = async (redirectUri: string) => {
+      const key = `app_native_${crypto.randomBytes(4).toString('hex')}`;
+      await store.createApp({ key, name: 'Native tool', developerId: developer.id, status: 'LIVE', redirectUris: [redirectUri] });
+      await store.grantPackage('system:tests', { appKey: key, packageId: pkg.id, reason: 'tests' });
+      return key;
+    };
+    /** Whether the passport takes the redirect URI: it shows the sign-in page, or refuses with 400 and sends the browser nowhere. */
+    const accepted = async (key: string, redirectUri: string) => {
+      const url = new URL('/oauth/authorize', origin);
+      const params = { response_type: 'code', client_id: key, redirect_uri: redirectUri, scope: 'orders:read', code_challenge: await oauth.calculatePKCECodeChallenge(oauth.randomPKCECodeVerifier()), code_challenge_method: 'S256' };
+      url.search = new URLSearchParams(params).toString();
+      const page = await new Browser(origin).follow(url.href);
+      if (page.status === 400 && page.location === null) return false;
+      expect(page.body).toContain('Sign in to authorize Native tool');
+      return true;
+    };
+    const ipv6 = await appWith('http://[::1]/callback');
+    expect(await accepted(ipv6, 'http://[::1]:8976/callback')).toBe(true);
+    const named = await appWith('http://localhost:5173/callback');
+    expect(await accepted(named, 'http://localhost:5173/callback')).toBe(true);
+    expect(await accepted(named, 'http://localhost:8976/callback')).toBe(false);
+  });
 });
 
 describe('PKCE S256 is required', () => {

@@ -38,13 +38,15 @@ const PASSPORT_ROUTE = /^\/(oauth\/|interaction\/|\.well-known\/(openid-configur
 /** oidc-provider requires a client_secret in secret-based client metadata; ours are compared as hashes instead. */
 const SECRET_PLACEHOLDER = crypto.randomBytes(24).toString('base64url');
 
+/**
+ * A loopback redirect URI of a native app (RFC 8252 §7.3): http on a loopback IP literal. An app
+ * whose redirect URIs are all such is a native client, and oidc-provider then lets the port of a
+ * request's redirect URI vary (the app listens on whatever port is free). `localhost` is left out
+ * (§8.3: a resolver may send it elsewhere), so its URIs are matched exactly, port included.
+ */
 const isLoopback = (uri: string) => {
-  try {
-    const url = new URL(uri);
-    return url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === '[::1]' || url.hostname === 'localhost');
-  } catch {
-    return false;
-  }
+  const url = URL.parse(uri);
+  return url?.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === '[::1]');
 };
 
 export function createPassportRoutes(options: PassportRouteOptions) {
