@@ -3,17 +3,36 @@
  * 3 merchants, 72 products with SKUs, 40 buyers, 330 orders across every status with their history,
  * 1 developer with 1 app, and a catalog of permission packages. Ids, names, prices and times come
  * from a fixed seed, so every fresh start produces the same data.
- * Each subgraph's rows are written through that subgraph's own store (with its outbox events).
+ * The buyers, merchants, catalog and orders are planned in memory first and written in bulk, one
+ * transaction per subgraph, with the subgraph's own tables, event builders and outbox writer (row
+ * by row through the stores they took 7,400 statements, most of a first start); the few other rows
+ * (staff, developer, app, packages, operator) go through the stores.
  */
 import crypto from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
-import type { Database } from '../core/db.js';
+import type { Database, Db } from '../core/db.js';
 import type { Logger } from '../core/logger.js';
+import type { DomainEvent } from '../messages/events.js';
+import { recordEvents } from '../messages/outbox.js';
 import { createAccountStore } from '../subgraphs/account/store.js';
+import { merchants, outboxEvents as accountOutbox, users, type MerchantRow, type UserRow } from '../subgraphs/account/tables.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
-import { createOrderStore, type NewOrderLine } from '../subgraphs/order/store.js';
-import type { OrderStatus } from '../subgraphs/order/tables.js';
-import { createProductStore, type ProductStatus } from '../subgraphs/product/store.js';
+import { orderEvent } from '../subgraphs/order/events.js';
+import { ORDER_TRANSITIONS, type NewOrderLine } from '../subgraphs/order/store.js';
+import {
+  FIRST_ORDER_NUMBER,
+  merchantOrderNumbers,
+  orderLines,
+  orderStatusHistory,
+  orders,
+  outboxEvents as orderOutbox,
+  type Address,
+  type OrderRow,
+  type OrderStatus,
+} from '../subgraphs/order/tables.js';
+import { productEvent } from '../subgraphs/product/events.js';
+import type { ProductStatus } from '../subgraphs/product/store.js';
+import { outboxEvents as productOutbox, products, skus, type ProductRow, type SkuRow } from '../subgraphs/product/tables.js';
 
 export interface DemoSeed {
   appKey: string;
@@ -132,20 +151,69 @@ export async function seedDemo(database: Database, logger: Logger): Promise<Demo
   if (seeded) return { ...seed, scopes: seeded.grantedScopes };
 
   const started = Date.now();
-  const rng = random(20261101);
   const accounts = createAccountStore(database.db);
-  const productStore = createProductStore(database.db);
-  const orderStore = createOrderStore(database.db);
+  const data = planDemoData(seed.merchantIds);
+  await writeDemoAccounts(database.db, data);
+  // The two passwords are hashed (scrypt, on the thread pool) while the catalog and the orders are written.
+  const staffPassword = crypto.randomBytes(12).toString('base64url');
+  const operatorPassword = crypto.randomBytes(12).toString('base64url');
+  const people = Promise.all([
+    accounts.createStaff({ id: demoId('staff:demo'), merchantId: seed.merchantIds[0]!, email: DEMO_STAFF_EMAIL, name: 'Nora Northwind', password: staffPassword }),
+    apps.createOperator({ id: demoId('operator:demo'), email: DEMO_OPERATOR_EMAIL, name: 'Demo Operator', password: operatorPassword }),
+  ]);
+  // Awaited below; a failure while the other writes run must not count as unhandled meanwhile.
+  people.catch(() => {});
+  await writeDemoCatalog(database.db, data);
+  await writeDemoOrders(database.db, data);
+  await people;
+  seed.staffPassword = staffPassword;
+  seed.operatorPassword = operatorPassword;
 
-  const buyers = await accounts.createUsers(
-    Array.from({ length: 40 }, (_, i) => ({ id: demoId(`user:${i}`), nickname: `${NICKNAMES[i % NICKNAMES.length]}_${100 + i}`, createdAt: new Date(EPOCH - 200 * DAY + i * DAY) })),
+  const developer = await apps.createDeveloper({ id: demoId('developer:acme'), kind: 'COMPANY', name: 'Acme ERP Ltd.', email: 'dev@acme-erp.example', verificationStatus: 'VERIFIED' });
+  const { secret: appSecret } = await apps.createApp({ id: demoId('app:demo'), key: DEMO_APP_KEY, name: 'Acme ERP Sync', developerId: developer.id, status: 'SANDBOX', redirectUris: [DEMO_REDIRECT_URI] });
+  seed.appSecret = appSecret;
+  for (const [i, pkg] of PACKAGES.entries()) {
+    const created = await apps.createPackage({ id: demoId(`package:${i}`), ...pkg, scopes: [...pkg.scopes] });
+    await apps.grantPackage('system:demo-seed', { appKey: DEMO_APP_KEY, packageId: created.id, reason: 'Demo app holds every package' });
+  }
+  seed.scopes = (await apps.appAccess(DEMO_APP_KEY))!.grantedScopes;
+
+  logger.info(
+    { merchants: data.merchants.length, products: data.products.length, orders: data.orders.length, buyers: data.users.length, ms: Date.now() - started },
+    'seeded the demo data set',
   );
+  return seed;
+}
 
-  let orderCount = 0;
+/** The demo's rows and events, planned from the fixed seed before anything is written. */
+interface DemoData {
+  users: UserRow[];
+  merchants: MerchantRow[];
+  products: ProductRow[];
+  skus: SkuRow[];
+  productEvents: DomainEvent[];
+  orders: OrderRow[];
+  orderLines: (typeof orderLines.$inferInsert)[];
+  orderHistory: (typeof orderStatusHistory.$inferInsert)[];
+  orderEvents: DomainEvent[];
+}
+
+/**
+ * Every buyer, merchant, product, SKU and order of the demo with its history and events, as the
+ * stores would write them (createProduct, insertOrder, transition), in the order they would write
+ * them, so outbox positions and history ids come out as if written one by one.
+ */
+function planDemoData(merchantIds: readonly string[]): DemoData {
+  const rng = random(20261101);
+  const data: DemoData = { users: [], merchants: [], products: [], skus: [], productEvents: [], orders: [], orderLines: [], orderHistory: [], orderEvents: [] };
+  data.users = Array.from({ length: 40 }, (_, i) => ({ id: demoId(`user:${i}`), nickname: `${NICKNAMES[i % NICKNAMES.length]}_${100 + i}`, createdAt: new Date(EPOCH - 200 * DAY + i * DAY) }));
+  const totalWeight = STATUS_PATHS.reduce((a, s) => a + s.weight, 0);
+
   for (const [m, merchant] of MERCHANTS.entries()) {
-    const merchantId = seed.merchantIds[m]!;
+    const merchantId = merchantIds[m]!;
+    const registeredAt = new Date(EPOCH - 365 * DAY);
     // Test merchants: the demo app stays in SANDBOX, which acts for test merchants only.
-    await accounts.createMerchant({ id: merchantId, name: merchant.name, contactEmail: merchant.email, contactPhone: merchant.phone, isTest: true, createdAt: new Date(EPOCH - 365 * DAY) });
+    data.merchants.push({ id: merchantId, name: merchant.name, contactEmail: merchant.email, contactPhone: merchant.phone, isTest: true, createdAt: registeredAt, updatedAt: registeredAt });
 
     const onShelf: NewOrderLine[][] = [];
     for (let p = 0; p < PRODUCTS_PER_MERCHANT; p++) {
@@ -154,32 +222,26 @@ export async function seedDemo(database: Database, logger: Logger): Promise<Demo
       const status: ProductStatus = p % 8 === 6 ? 'DRAFT' : p % 8 === 7 ? 'OFF_SHELF' : 'ON_SHELF';
       const basePrice = rng.int(8, 400) * 100 - 1;
       const colors = COLORS.slice(0, rng.int(1, 3));
-      const skuInputs = colors.flatMap((color, c) =>
-        (category === 'Apparel' || category === 'Shoes' ? SIZES.slice(0, 2) : ['']).map((size) => ({
-          code: `${merchant.name.slice(0, 2).toUpperCase()}-${String(p + 1).padStart(3, '0')}-${c + 1}${size}`,
-          attributes: [{ name: 'color', value: color }, ...(size ? [{ name: 'size', value: size }] : [])],
-          price: { amount: basePrice + c * 500, currency: merchant.currency },
-          stock: rng.int(0, 400),
-        })),
-      );
-      const product = await productStore.createProduct(merchantId, {
-        id: demoId(`product:${m}:${p}`),
-        title,
-        description: `${title} from ${merchant.name}.`,
-        category,
-        skus: skuInputs,
-        status,
-        createdAt: new Date(EPOCH - 180 * DAY + p * 3 * DAY),
-      });
+      const createdAt = new Date(EPOCH - 180 * DAY + p * 3 * DAY);
+      const product: ProductRow = { id: demoId(`product:${m}:${p}`), merchantId, title, description: `${title} from ${merchant.name}.`, category, status, createdAt, updatedAt: createdAt };
+      const productSkus: SkuRow[] = colors
+        .flatMap((color, c) =>
+          (category === 'Apparel' || category === 'Shoes' ? SIZES.slice(0, 2) : ['']).map((size) => ({
+            code: `${merchant.name.slice(0, 2).toUpperCase()}-${String(p + 1).padStart(3, '0')}-${c + 1}${size}`,
+            attributes: [{ name: 'color', value: color }, ...(size ? [{ name: 'size', value: size }] : [])],
+            priceAmount: basePrice + c * 500,
+            stock: rng.int(0, 400),
+          })),
+        )
+        .map((sku, position) => ({ ...sku, id: demoId(`sku:${m}:${p}:${position}`), productId: product.id, merchantId, currency: merchant.currency, position, createdAt, updatedAt: createdAt }));
+      data.products.push(product);
+      data.skus.push(...productSkus);
+      data.productEvents.push(productEvent('product.created', product, productSkus, createdAt));
       if (status === 'ON_SHELF') {
-        const skuRows = await productStore.skusByProductIds(merchantId, [product.id]);
-        onShelf.push(
-          skuRows.map((s) => ({ productId: product.id, skuId: s.id, productTitle: product.title, skuCode: s.code, quantity: 1, unitPrice: { amount: s.priceAmount, currency: s.currency } })),
-        );
+        onShelf.push(productSkus.map((s) => ({ productId: product.id, skuId: s.id, productTitle: product.title, skuCode: s.code, quantity: 1, unitPrice: { amount: s.priceAmount, currency: s.currency } })));
       }
     }
 
-    const totalWeight = STATUS_PATHS.reduce((a, s) => a + s.weight, 0);
     for (let o = 0; o < ORDERS_PER_MERCHANT; o++) {
       let roll = rng.int(1, totalWeight);
       const { path } = STATUS_PATHS.find((s) => (roll -= s.weight) <= 0)!;
@@ -187,46 +249,115 @@ export async function seedDemo(database: Database, logger: Logger): Promise<Demo
       const uniqueLines = [...new Map(lines.map((l) => [l.skuId, l])).values()];
       const place = rng.pick(CITIES);
       const createdAt = new Date(EPOCH - 90 * DAY + Math.floor(((o + rng.next()) / ORDERS_PER_MERCHANT) * 88 * DAY));
-      const buyer = buyers[rng.int(0, buyers.length - 1)]!;
-      const order = await orderStore.insertOrder(merchantId, {
-        id: demoId(`order:${m}:${o}`),
-        buyerId: buyer.id,
-        lines: uniqueLines,
-        shippingAddress: { name: `Buyer ${buyer.nickname}`, phone: `+1-555-01${String(o % 100).padStart(2, '0')}`, line1: `${rng.int(1, 999)} Market Street`, line2: null, ...place },
-        createdAt,
-      });
+      const buyer = data.users[rng.int(0, data.users.length - 1)]!;
+      const shippingAddress: Address = { name: `Buyer ${buyer.nickname}`, phone: `+1-555-01${String(o % 100).padStart(2, '0')}`, line1: `${rng.int(1, 999)} Market Street`, line2: null, ...place };
+      const order = planOrder(data, { id: demoId(`order:${m}:${o}`), merchantId, number: `SO${FIRST_ORDER_NUMBER + o}`, buyerId: buyer.id, lines: uniqueLines, shippingAddress, createdAt });
       let at = createdAt.getTime();
       for (const status of path) {
         at += rng.int(1, 48) * HOUR;
-        await orderStore.transition(merchantId, order.id, status, {
+        planTransition(data, order, status, {
           at: new Date(at),
           ...(status === 'SHIPPED' ? { shipment: { carrier: rng.pick(CARRIERS), trackingNumber: `TRK${rng.int(100000000, 999999999)}` } } : {}),
           ...(status === 'CANCELLED' ? { reason: 'Buyer changed their mind' } : {}),
           ...(status === 'REFUNDING' ? { reason: 'Item arrived damaged' } : {}),
         });
       }
-      orderCount++;
     }
   }
+  return data;
+}
 
-  const developer = await apps.createDeveloper({ id: demoId('developer:acme'), kind: 'COMPANY', name: 'Acme ERP Ltd.', email: 'dev@acme-erp.example', verificationStatus: 'VERIFIED' });
-  const { secret: appSecret } = await apps.createApp({ id: demoId('app:demo'), key: DEMO_APP_KEY, name: 'Acme ERP Sync', developerId: developer.id, status: 'SANDBOX', redirectUris: [DEMO_REDIRECT_URI] });
-  seed.appSecret = appSecret;
-  const staffPassword = crypto.randomBytes(12).toString('base64url');
-  await accounts.createStaff({ id: demoId('staff:demo'), merchantId: seed.merchantIds[0]!, email: DEMO_STAFF_EMAIL, name: 'Nora Northwind', password: staffPassword });
-  seed.staffPassword = staffPassword;
-  for (const [i, pkg] of PACKAGES.entries()) {
-    const created = await apps.createPackage({ id: demoId(`package:${i}`), ...pkg, scopes: [...pkg.scopes] });
-    await apps.grantPackage('system:demo-seed', { appKey: DEMO_APP_KEY, packageId: created.id, reason: 'Demo app holds every package' });
-  }
-  const operatorPassword = crypto.randomBytes(12).toString('base64url');
-  await apps.createOperator({ id: demoId('operator:demo'), email: DEMO_OPERATOR_EMAIL, name: 'Demo Operator', password: operatorPassword });
-  seed.operatorPassword = operatorPassword;
-  seed.scopes = (await apps.appAccess(DEMO_APP_KEY))!.grantedScopes;
-
-  logger.info(
-    { merchants: MERCHANTS.length, products: MERCHANTS.length * PRODUCTS_PER_MERCHANT, orders: orderCount, buyers: buyers.length, ms: Date.now() - started },
-    'seeded the demo data set',
+/** An order in PENDING_PAYMENT with its lines, first history entry and `order.created` event, as insertOrder writes them. */
+function planOrder(
+  data: DemoData,
+  input: { id: string; merchantId: string; number: string; buyerId: string; lines: NewOrderLine[]; shippingAddress: Address; createdAt: Date },
+): OrderRow {
+  const { id, merchantId, createdAt } = input;
+  const currency = input.lines[0]!.unitPrice.currency;
+  const lineTotals = input.lines.map((l) => l.unitPrice.amount * l.quantity);
+  const total = lineTotals.reduce((a, b) => a + b, 0);
+  const order: OrderRow = {
+    id,
+    merchantId,
+    number: input.number,
+    buyerId: input.buyerId,
+    status: 'PENDING_PAYMENT',
+    currency,
+    totalAmount: total,
+    shippingAddress: input.shippingAddress,
+    carrier: null,
+    trackingNumber: null,
+    shippedAt: null,
+    idempotencyKey: null,
+    stockReservationKey: null,
+    createdAt,
+    updatedAt: createdAt,
+  };
+  data.orders.push(order);
+  data.orderLines.push(
+    ...input.lines.map((line, i) => ({
+      id: crypto.randomUUID(),
+      orderId: id,
+      merchantId,
+      lineNo: i + 1,
+      productId: line.productId,
+      skuId: line.skuId,
+      productTitle: line.productTitle,
+      skuCode: line.skuCode,
+      quantity: line.quantity,
+      unitPriceAmount: line.unitPrice.amount,
+      totalAmount: lineTotals[i]!,
+      currency,
+    })),
   );
-  return seed;
+  data.orderHistory.push({ orderId: id, merchantId, fromStatus: null, toStatus: 'PENDING_PAYMENT', occurredAt: createdAt });
+  const lines = input.lines.map((line, i) => ({ lineNo: i + 1, skuId: line.skuId, skuCode: line.skuCode, productId: line.productId, quantity: line.quantity, unitPrice: { amount: line.unitPrice.amount, currency }, total: { amount: lineTotals[i]!, currency } }));
+  data.orderEvents.push(orderEvent(order, null, createdAt, { total: { amount: total, currency }, lines }));
+  return order;
+}
+
+/** A status change of a planned order (the order row is updated in place), with its history entry and event, as transition writes them. */
+function planTransition(data: DemoData, order: OrderRow, to: OrderStatus, options: { at: Date; reason?: string; shipment?: { carrier: string; trackingNumber: string } }) {
+  const previous = order.status;
+  if (!ORDER_TRANSITIONS[previous].includes(to)) throw new Error(`Demo order ${order.number} cannot go from ${previous} to ${to}`);
+  order.status = to;
+  order.updatedAt = options.at;
+  if (options.shipment) Object.assign(order, { carrier: options.shipment.carrier, trackingNumber: options.shipment.trackingNumber, shippedAt: options.at });
+  data.orderHistory.push({ orderId: order.id, merchantId: order.merchantId, fromStatus: previous, toStatus: to, reason: options.reason ?? null, occurredAt: options.at });
+  data.orderEvents.push(orderEvent(order, previous, options.at, { ...(options.reason ? { reason: options.reason } : {}), ...(options.shipment ? { shipment: options.shipment } : {}) }));
+}
+
+/** Buyers, merchants and their `merchant.registered` events: one transaction of the account schema. */
+async function writeDemoAccounts(db: Db, data: DemoData) {
+  await db.transaction(async (tx) => {
+    await tx.insert(users).values(data.users);
+    await tx.insert(merchants).values(data.merchants);
+    await recordEvents(
+      tx,
+      accountOutbox,
+      data.merchants.map((merchant) => ({ merchantId: merchant.id, aggregateType: 'merchant', aggregateId: merchant.id, type: 'merchant.registered', occurredAt: merchant.createdAt, payload: { merchantId: merchant.id, name: merchant.name } })),
+    );
+  });
+}
+
+/** Products, SKUs and their `product.created` events: one transaction of the product schema. */
+async function writeDemoCatalog(db: Db, data: DemoData) {
+  await db.transaction(async (tx) => {
+    await tx.insert(products).values(data.products);
+    await tx.insert(skus).values(data.skus);
+    await recordEvents(tx, productOutbox, data.productEvents);
+  });
+}
+
+/** Orders with their lines, history, events and each merchant's last order number: one transaction of the order schema. */
+async function writeDemoOrders(db: Db, data: DemoData) {
+  const lastNumbers = new Map<string, number>();
+  for (const order of data.orders) lastNumbers.set(order.merchantId, Math.max(lastNumbers.get(order.merchantId) ?? 0, Number(order.number.slice(2))));
+  await db.transaction(async (tx) => {
+    await tx.insert(merchantOrderNumbers).values([...lastNumbers].map(([merchantId, lastNumber]) => ({ merchantId, lastNumber })));
+    await tx.insert(orders).values(data.orders);
+    await tx.insert(orderLines).values(data.orderLines);
+    await tx.insert(orderStatusHistory).values(data.orderHistory);
+    await recordEvents(tx, orderOutbox, data.orderEvents);
+  });
 }
