@@ -1,11 +1,36 @@
 /** `npm start`: the whole platform in one process on its embedded default (or DATABASE_URL). */
 import './production-default.js';
-import { startPlatform } from '../platform/index.js';
+import { loadConfig } from '../core/config.js';
+import { initializePglite } from '../core/pglite-cluster.js';
 
-const platform = await startPlatform().catch((error: unknown) => {
-  console.error(`Portico could not start: ${(error as Error).message}`);
-  process.exit(1);
-});
+/**
+ * On a first start the embedded database is created (in a child process) while the platform's code
+ * loads, before anything else: the two take about as long, and there are two cores.
+ */
+function initializeEmbeddedDatabase(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch {
+    return Promise.resolve(); // startPlatform says what is wrong with the configuration
+  }
+  return config.databaseUrl ? Promise.resolve() : initializePglite(config.dataDir);
+}
+const embeddedDatabase = initializeEmbeddedDatabase().then(
+  () => undefined,
+  (error: unknown) => error,
+);
+const { startPlatform } = await import('../platform/index.js');
+
+const platform = await embeddedDatabase
+  .then((failed) => {
+    if (failed) throw failed;
+    return startPlatform();
+  })
+  .catch((error: unknown) => {
+    console.error(`Portico could not start: ${(error as Error).message}`);
+    process.exit(1);
+  });
 
 const { config, demo } = platform;
 const lines = [

@@ -15,6 +15,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { AnyPgColumn, PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { sql, type Logger as DrizzleLogger, type SQL } from 'drizzle-orm';
 import pg from 'pg';
+import { initializePglite, pgliteDir } from './pglite-cluster.js';
 import { subgraphDir } from './paths.js';
 
 export type Db = PgDatabase<PgQueryResultHKT>;
@@ -76,15 +77,25 @@ function migrationConfig(subgraph: string) {
   return { migrationsFolder: migrationsFolder(subgraph), migrationsSchema: 'portico_migrations', migrationsTable: pgSchemaName(subgraph) };
 }
 
+/**
+ * Shared buffers of the embedded database. PostgreSQL's 128MB (what initdb writes) made up about
+ * 120 MB of the process's resident memory from the first query on (PGlite's WASM heap is touched
+ * as it is set up); the demo data set is a few MB, and a page not in the buffers is a read from the
+ * operating system's file cache. A server (DATABASE_URL) keeps its own configuration.
+ */
+const PGLITE_SHARED_BUFFERS = '32MB';
+
 /** Opens the embedded PGlite database under `dataDir` (or in memory when dataDir is null). */
 export async function openPglite(dataDir: string | null): Promise<Database> {
+  const options = { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] };
   let client: PGlite;
   if (dataDir) {
-    const dir = path.join(dataDir, 'pglite');
+    await initializePglite(dataDir);
+    const dir = pgliteDir(dataDir);
     fs.mkdirSync(dir, { recursive: true });
-    client = new PGlite(dir);
+    client = new PGlite(dir, options);
   } else {
-    client = new PGlite();
+    client = new PGlite(options);
   }
   await client.waitReady;
   const statements = new StatementCounter();
