@@ -215,7 +215,7 @@ const schema = z.object(shapeOf(CONFIG_OPTIONS));
 export const LIBRARY_VARIABLES: Record<string, { readBy: string; defaultText: string; description: string }> = {
   APOLLO_TELEMETRY_DISABLED: {
     readBy: '`@apollo/gateway`',
-    defaultText: '`true`, set by the gateway when unset (`gateway/server.ts`)',
+    defaultText: '`true`, set by the gateway when unset (`gateway/apollo.ts`)',
     description:
       'Unless it is `true` or `1`, @apollo/gateway starts Apollo\'s "data collection": at start it probes cloud metadata ' +
       'endpoints (AWS, GCP, Azure, Alibaba), and it sends host metrics to `usage-reporting.api.apollographql.com` every hour ' +
