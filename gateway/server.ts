@@ -7,8 +7,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { Clock } from '../core/clock.js';
-import { systemClock } from '../core/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { Config, SubgraphName } from '../core/config.js';
 import type { Database } from '../core/db.js';
 import { HttpError, REQUEST_ID_HEADER, closeServer, executeGraphQL, listen, pathOf, sendGraphQLError, sendJson } from '../core/http.js';
