@@ -13,7 +13,7 @@ import type { PlatformKeys } from './keys.js';
 export const CONTEXT_TOKEN_HEADER = 'x-portico-context';
 /**
  * Marks a request to a subgraph that carries operations of several callers (see
- * gateway/plugins/subgraph-fetcher.ts and core/subgraph.ts). The gateway signs such a request once,
+ * gateway/upstream/subgraph-fetcher.ts and core/subgraph.ts). The gateway signs such a request once,
  * as a whole: CONTEXT_BATCH_SIGNATURE_HEADER holds a token over the SHA-256 of the body, and each
  * operation names its caller's claims in the body. (Without that header, each operation carries
  * its own context token: the format gateways sent before, still accepted so that subgraphs can be

@@ -1,6 +1,6 @@
 /**
  * The platform calls out only to what its operator configured. @apollo/gateway would otherwise
- * probe cloud metadata endpoints at start and report host metrics to Apollo (gateway/server.ts).
+ * probe cloud metadata endpoints at start and report host metrics to Apollo (gateway/apollo.ts).
  * Every outgoing HTTP request and TCP connection the process opens while a platform starts, serves
  * and stops is observed through Node's diagnostics channels (no module is replaced).
  */
