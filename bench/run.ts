@@ -8,6 +8,11 @@
  * BENCH_DURATION (seconds per scenario, default 10) and BENCH_CONNECTIONS (default 10) tune it.
  * BENCH_ONLY=b runs only the order page; BENCH_ONLY=channel only the message-channel scenarios
  * (bench/channel.ts, with their own BENCH_CHANNEL_* and BENCH_BACKLOG_EVENTS knobs).
+ * g-memory (bench/memory.ts) and h-start (bench/start.ts) run `npm start` itself, as a user does
+ * (embedded PGlite, the demo seeded): BENCH_ONLY=memory is the platform's resident memory under a
+ * steady mixed load (BENCH_MEMORY_SECONDS, 600; BENCH_MEMORY_RPS, 50), BENCH_ONLY=start how long a
+ * first start and a restart take (BENCH_START_ROUNDS, 3). Alone, they need neither the build nor
+ * the PostgreSQL server, and their result replaces their previous one in bench/report.json.
  * BENCH_PROFILE=<gateway|order|product|account|app-management>[,…] writes a V8 CPU profile of each named
  * service to bench/.tmp/ (open it in Chrome DevTools) to see where its time goes.
  */
@@ -28,6 +33,8 @@ import { DEMO_APP_KEY, seedDemo } from '../demo/seed.js';
 import { prepareDatabase } from '../platform/index.js';
 import { freePort, runScript, waitForHttp, type Child } from '../tests/helpers/processes.js';
 import { postgresCpuMs, runChannelScenarios } from './channel.js';
+import { runMemoryScenario } from './memory.js';
+import { runStartScenario } from './start.js';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const duration = Number(process.env.BENCH_DURATION ?? 10);
@@ -103,7 +110,39 @@ function serve(service: string, env: NodeJS.ProcessEnv, root?: string): Child {
   return runScript(script, [service], env, [...SERVE_NODE_FLAGS, ...profileFlags(service)], { typescript: false });
 }
 
+/** g and h, on `npm start` itself; the results go into bench/report.json (in place of their previous ones when run alone). */
+async function npmStartScenarios(which: 'memory' | 'start' | 'both'): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  if (which !== 'memory') {
+    const { measurements, summaries } = await runStartScenario();
+    for (const summary of summaries) results.push({ ...summary, scenario: 'h-start', database: 'pglite', runs: measurements.filter((m) => m.target === summary.target) } as unknown as ScenarioResult);
+  }
+  if (which !== 'start') {
+    const memory = { ...(await runMemoryScenario()), database: 'pglite' } as unknown as ScenarioResult;
+    const { curve: _curve, ...line } = memory;
+    console.log(JSON.stringify(line));
+    results.push(memory);
+    if (memory.errors || memory.non2xx) throw new Error(`g-memory: ${memory.errors} errors, ${memory.non2xx} non-2xx responses: ${JSON.stringify(memory.firstErrors ?? [])}`);
+  }
+  return results;
+}
+
+function mergeIntoReport(results: ScenarioResult[]) {
+  const file = path.join(benchDir, 'report.json');
+  const report = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { results: ScenarioResult[] }) : { machine: machine(), results: [] };
+  const scenarios = new Set(results.map((r) => r.scenario));
+  const measuredAt = new Date().toISOString();
+  report.results = [...report.results.filter((r) => !scenarios.has(r.scenario)), ...results.map((r) => ({ ...r, measuredAt }))];
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+}
+
+const machine = () => ({ cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version });
+
 async function main() {
+  if (process.env.BENCH_ONLY === 'memory' || process.env.BENCH_ONLY === 'start') {
+    mergeIntoReport(await npmStartScenarios(process.env.BENCH_ONLY));
+    return;
+  }
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: path.join(benchDir, '..'), stdio: 'inherit' });
   const dbName = `portico_bench_${crypto.randomBytes(3).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -303,10 +342,9 @@ async function main() {
     failOnErrors();
     // d, e, f fail the run themselves on a lost, foreign or failed event.
     await channel();
-    fs.writeFileSync(
-      path.join(benchDir, 'report.json'),
-      `${JSON.stringify({ measuredAt: new Date().toISOString(), machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version }, database: 'postgresql', results }, null, 2)}\n`,
-    );
+    // g, h: npm start on its embedded database, beside the (idle) stack above.
+    results.push(...(await npmStartScenarios('both')));
+    fs.writeFileSync(path.join(benchDir, 'report.json'), `${JSON.stringify({ measuredAt: new Date().toISOString(), machine: machine(), database: 'postgresql', results }, null, 2)}\n`);
   } finally {
     for (const child of children) child.process.kill('SIGTERM');
     await Promise.all(children.map((c) => c.exited));

@@ -10,16 +10,13 @@
  * node_modules>, that checkout's `npm start` is measured too, alternated with this one's (which goes
  * first alternates), so that a change is compared under the same load on this shared machine.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../tests/helpers/processes.js';
-import { processTreeRssKb, rssKb, stopProcessTree } from './process-memory.js';
-
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ORDER_QUERY = '{ orders(first: 3) { nodes { number status total { amount currency } lines { quantity product { title } } } } }';
+import { launchNpmStart, projectRoot } from './npm-start.js';
+import { processTreeRssKb, rssKb } from './process-memory.js';
 
 export interface StartMeasurement {
   kind: 'first' | 'restart';
@@ -37,90 +34,21 @@ export interface StartMeasurement {
 }
 
 /** Spawns `npm start` as a newcomer runs it, waits until it is ready, measures, and stops it with SIGTERM. */
-export async function measureStart(kind: StartMeasurement['kind'], dataDir: string, port: number, root = projectRoot, timeoutMs = 120_000): Promise<StartMeasurement> {
-  const started = performance.now();
-  const child = spawn('npm', ['start', '--silent'], {
-    cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let stdout = '';
-  let stderr = '';
-  let bannerMs: number | undefined;
-  child.stdout!.on('data', (d) => {
-    stdout += d;
-    if (bannerMs === undefined && stdout.includes('Portico is running')) bannerMs = performance.now() - started;
-  });
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+export async function measureStart(kind: StartMeasurement['kind'], dataDir: string, port: number, root = projectRoot): Promise<StartMeasurement> {
+  const run = launchNpmStart({ dataDir, port, root });
   try {
-    const url = `http://127.0.0.1:${port}/graphql`;
-    const deadline = started + timeoutMs;
-    while (performance.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`npm start exited early (${child.exitCode}):\n${stdout}\n${stderr}`);
-      if (bannerMs !== undefined && (await answersWithDemoToken(url, dataDir))) {
-        const readyMs = performance.now() - started;
-        const node = platformPid(child.pid!);
-        return {
-          kind,
-          target: root === projectRoot ? 'change' : 'baseline',
-          readyMs: Math.round(readyMs),
-          bannerMs: Math.round(bannerMs),
-          rssMb: Math.round(rssKb(node) / 1024),
-          treeRssMb: Math.round(processTreeRssKb(child.pid!) / 1024),
-          stderr: stderr.trim(),
-        };
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`npm start was not ready in ${timeoutMs} ms:\n${stdout}\n${stderr}`);
+    const { readyMs, bannerMs } = await run.ready;
+    return {
+      kind,
+      target: root === projectRoot ? 'change' : 'baseline',
+      readyMs,
+      bannerMs,
+      rssMb: Math.round(rssKb(run.platformPid()) / 1024),
+      treeRssMb: Math.round(processTreeRssKb(run.child.pid!) / 1024),
+      stderr: run.output().stderr.trim(),
+    };
   } finally {
-    await stopProcessTree(child, exited);
-  }
-}
-
-async function answersWithDemoToken(url: string, dataDir: string): Promise<boolean> {
-  let token: string;
-  try {
-    token = (JSON.parse(fs.readFileSync(path.join(dataDir, 'demo.json'), 'utf8')) as { accessToken: string }).accessToken;
-  } catch {
-    return false;
-  }
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: ORDER_QUERY }),
-      signal: AbortSignal.timeout(5000),
-    });
-    const body = (await response.json()) as { data?: { orders?: { nodes?: unknown[] } }; errors?: unknown };
-    return response.ok && !body.errors && (body.data?.orders?.nodes?.length ?? 0) === 3;
-  } catch {
-    return false;
-  }
-}
-
-/** The node process under `npm start` (npm → sh → node): the deepest descendant. */
-export function platformPid(rootPid: number): number {
-  let pid = rootPid;
-  for (;;) {
-    const children = childPids(pid);
-    if (!children.length) return pid;
-    pid = children[0]!;
-  }
-}
-
-function childPids(pid: number): number[] {
-  try {
-    return fs
-      .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
+    await run.stop();
   }
 }
 
