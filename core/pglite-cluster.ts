@@ -41,6 +41,8 @@ export async function initializePglite(dataDir: string): Promise<void> {
       child.once('error', reject);
       child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`initdb of the embedded database failed (${signal ?? code}): ${errors.trim()}`))));
     });
+    // An empty folder in the way (an earlier start's) goes first: not every system renames over one.
+    if (fs.existsSync(dir)) fs.rmdirSync(dir);
     fs.renameSync(fresh, dir);
   } finally {
     fs.rmSync(fresh, { recursive: true, force: true });

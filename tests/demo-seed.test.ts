@@ -1,0 +1,104 @@
+/**
+ * The demo data set as the seed writes it (in bulk, one transaction per subgraph): every row the
+ * stores would write, consistent across tables, and written once. On embedded PGlite, or on a fresh
+ * database of the PostgreSQL server in DATABASE_URL.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { openPglite, openPostgres, type Database } from '../core/db.js';
+import { createLogger } from '../core/logger.js';
+import { DEMO_APP_KEY, seedDemo } from '../demo/seed.js';
+import { prepareDatabase } from '../platform/index.js';
+import { EVENT_OF_STATUS } from '../subgraphs/order/events.js';
+import { createTestDatabase } from './helpers/platform.js';
+
+let database: Database;
+let server: Awaited<ReturnType<typeof createTestDatabase>>;
+let dataDir: string;
+
+beforeAll(async () => {
+  server = await createTestDatabase();
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-seed-'));
+  database = server ? await openPostgres(server.url, 4, 'demo-seed-test') : await openPglite(dataDir);
+  await prepareDatabase(database);
+});
+
+afterAll(async () => {
+  await database.close();
+  await server?.drop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+const rows = async <T>(query: string) => ((await database.db.execute(sql.raw(query))) as unknown as { rows: T[] }).rows;
+const count = async (table: string) => Number((await rows<{ n: string }>(`select count(*) as n from ${table}`))[0]!.n);
+
+test('the demo seed writes merchants, buyers, the catalog and 330 orders with their lines, history and one event per status, consistent across tables', async () => {
+  const seed = await seedDemo(database, createLogger('silent'));
+  expect(seed.appKey).toBe(DEMO_APP_KEY);
+  expect(seed.merchantIds).toHaveLength(3);
+  expect(seed.operatorPassword).toBeTruthy();
+  expect(seed.staffPassword).toBeTruthy();
+
+  expect(await count('account.merchants where is_test')).toBe(3);
+  expect(await count('account.users')).toBe(40);
+  expect(await count('account.merchant_staff')).toBe(1);
+  expect(await count(`account.outbox_events where type = 'merchant.registered'`)).toBe(3);
+  expect(await count('product.products')).toBe(72);
+  expect(await count('product.skus')).toBe(178);
+  expect(await count(`product.outbox_events where type = 'product.created'`)).toBe(72);
+  expect(await count('"order".orders')).toBe(330);
+  expect(await count('"order".order_lines')).toBe(642);
+  expect(await count('"order".order_status_history')).toBe(1107);
+  expect(await count('"order".outbox_events')).toBe(1107);
+  expect(await count('app_management.operators')).toBe(1);
+
+  // Each merchant's order numbers run from SO100001 without a gap, and its counter is at the last one.
+  const numbering = await rows<{ merchant_id: string; orders: string; first: string; last: string; counter: string }>(
+    `select o.merchant_id, count(*) as orders, min(o.number) as first, max(o.number) as last, n.last_number as counter
+     from "order".orders o join "order".merchant_order_numbers n using (merchant_id) group by o.merchant_id, n.last_number`,
+  );
+  expect(numbering).toHaveLength(3);
+  for (const m of numbering) expect({ orders: Number(m.orders), first: m.first, last: m.last, counter: Number(m.counter) }).toEqual({ orders: 110, first: 'SO100001', last: 'SO100110', counter: 100110 });
+
+  // An order's status is its last history entry, its events follow its history in outbox order, and its total is its lines'.
+  const orders = await rows<{ status: string; updated_at: string; total_amount: string; statuses: string[]; last_at: string; events: string[]; lines_total: string; lines_skus_found: string; lines: string }>(
+    `select o.status, o.updated_at, o.total_amount,
+       (select array_agg(h.to_status order by h.id) from "order".order_status_history h where h.order_id = o.id) as statuses,
+       (select max(h.occurred_at) from "order".order_status_history h where h.order_id = o.id) as last_at,
+       (select array_agg(e.type order by e.position) from "order".outbox_events e where e.aggregate_id = o.id::text) as events,
+       (select sum(l.total_amount) from "order".order_lines l where l.order_id = o.id) as lines_total,
+       (select count(*) from "order".order_lines l join product.skus s on s.id = l.sku_id and s.product_id = l.product_id and s.code = l.sku_code where l.order_id = o.id) as lines_skus_found,
+       (select count(*) from "order".order_lines l where l.order_id = o.id) as lines
+     from "order".orders o`,
+  );
+  for (const order of orders) {
+    expect(order.statuses[0]).toBe('PENDING_PAYMENT');
+    expect(order.statuses[order.statuses.length - 1]).toBe(order.status);
+    expect(new Date(order.updated_at).getTime()).toBe(new Date(order.last_at).getTime());
+    expect(order.events).toEqual(order.statuses.map((status) => EVENT_OF_STATUS[status as keyof typeof EVENT_OF_STATUS]));
+    expect(Number(order.lines_total)).toBe(Number(order.total_amount));
+    expect(Number(order.lines_skus_found)).toBe(Number(order.lines));
+  }
+  // Every status a demo order can end in is there.
+  expect(new Set(orders.map((o) => o.status))).toEqual(new Set(['PENDING_PAYMENT', 'PAID', 'SHIPPED', 'DELIVERED', 'COMPLETED', 'CANCELLED', 'REFUNDING', 'REFUNDED']));
+  // A product's event names its SKUs.
+  const [product] = await rows<{ sku_ids: string[]; event_sku_ids: string[] }>(
+    `select (select array_agg(s.id::text order by s.position) from product.skus s where s.product_id = p.id) as sku_ids,
+       (select array(select jsonb_array_elements_text(e.payload->'skuIds')) from product.outbox_events e where e.aggregate_id = p.id::text) as event_sku_ids
+     from product.products p limit 1`,
+  );
+  expect(product!.event_sku_ids).toEqual(product!.sku_ids);
+});
+
+test('a second seed writes nothing and answers with the demo app and the scopes its packages grant', async () => {
+  const before = database.statements.count;
+  const again = await seedDemo(database, createLogger('silent'));
+  expect(again.operatorPassword).toBeUndefined();
+  expect(again.scopes).toEqual(expect.arrayContaining(['orders:read', 'orders:write', 'products:read', 'messages:orders']));
+  expect(await count('"order".orders')).toBe(330);
+  expect(await count('"order".outbox_events')).toBe(1107);
+  // Only reads: the check whether it was seeded, and the count above.
+  expect(database.statements.count - before).toBeLessThanOrEqual(4);
+});
