@@ -5,7 +5,7 @@ import { initializePglite } from '../core/pglite-cluster.js';
 
 /**
  * On a first start the embedded database is created (in a child process) while the platform's code
- * loads, before anything else: the two take about as long, and there are two cores.
+ * loads, before anything else: the two take about as long, and run side by side on separate cores.
  */
 function initializeEmbeddedDatabase(): Promise<void> {
   let config;
