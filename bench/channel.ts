@@ -37,9 +37,9 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import pg from 'pg';
-import WebSocket from 'ws';
+import { connectWs, requestOver } from './ws-client.js';
 import { openPostgres, type Database } from '../core/db.js';
 import { encodeOutboxNotification as outboxNotification } from '../messages/notifications.js';
 import type { PlatformKeys } from '../core/keys.js';
@@ -269,29 +269,12 @@ class Subscriber {
     token: string,
     url: string,
   ) {
-    this.client = createClient({
-      url: url.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${token}` },
-      lazy: true,
-      retryAttempts: 0,
-      shouldRetry: () => false,
-    });
+    this.client = connectWs(url, token);
   }
 
   /** A query or mutation over this connection. */
   request<T>(query: string, variables: Record<string, unknown>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      let result: { data?: unknown; errors?: unknown[] } | undefined;
-      this.client.subscribe(
-        { query, variables },
-        {
-          next: (r) => (result = r as typeof result),
-          error: (e) => reject(e instanceof Error ? e : new Error(JSON.stringify(e))),
-          complete: () => (result?.errors?.length || !result?.data ? reject(new Error(`${query.slice(0, 40)}: ${JSON.stringify(result)}`)) : resolve(result.data as T)),
-        },
-      );
-    });
+    return requestOver<T>(this.client, query, variables);
   }
 
   subscribe() {

@@ -18,8 +18,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Client } from 'graphql-ws';
+import { connectWs, requestOver } from './ws-client.js';
 import { loadPlatformKeys } from '../core/keys.js';
 import { mintAccessToken } from '../core/tokens.js';
 import { freePort } from '../tests/helpers/processes.js';
@@ -98,21 +98,12 @@ class Subscriber {
   private unsubscribe: (() => void) | undefined;
 
   constructor(url: string, token: string) {
-    this.client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, lazy: true, retryAttempts: 0, shouldRetry: () => false });
+    this.client = connectWs(url, token);
   }
 
+  /** A query or mutation over this connection. */
   request<T>(query: string, variables: Record<string, unknown>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      let result: { data?: unknown; errors?: unknown[] } | undefined;
-      this.client.subscribe(
-        { query, variables },
-        {
-          next: (r) => (result = r as typeof result),
-          error: (e) => reject(e instanceof Error ? e : new Error(JSON.stringify(e))),
-          complete: () => (result?.errors?.length || !result?.data ? reject(new Error(JSON.stringify(result).slice(0, 300))) : resolve(result.data as T)),
-        },
-      );
-    });
+    return requestOver<T>(this.client, query, variables);
   }
 
   subscribe() {

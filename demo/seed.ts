@@ -18,7 +18,7 @@ import { createAccountStore } from '../subgraphs/account/store.js';
 import { merchants, outboxEvents as accountOutbox, users, type MerchantRow, type UserRow } from '../subgraphs/account/tables.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { orderEvent } from '../subgraphs/order/events.js';
-import { ORDER_TRANSITIONS, type NewOrderLine } from '../subgraphs/order/store.js';
+import { ORDER_TRANSITIONS, priceOrderLines, type NewOrderLine } from '../subgraphs/order/store.js';
 import {
   FIRST_ORDER_NUMBER,
   merchantOrderNumbers,
@@ -274,8 +274,8 @@ function planOrder(
 ): OrderRow {
   const { id, merchantId, createdAt } = input;
   const currency = input.lines[0]!.unitPrice.currency;
-  const lineTotals = input.lines.map((l) => l.unitPrice.amount * l.quantity);
-  const total = lineTotals.reduce((a, b) => a + b, 0);
+  const priced = priceOrderLines(id, merchantId, input.lines, currency);
+  const total = priced.total;
   const order: OrderRow = {
     id,
     merchantId,
@@ -294,25 +294,9 @@ function planOrder(
     updatedAt: createdAt,
   };
   data.orders.push(order);
-  data.orderLines.push(
-    ...input.lines.map((line, i) => ({
-      id: crypto.randomUUID(),
-      orderId: id,
-      merchantId,
-      lineNo: i + 1,
-      productId: line.productId,
-      skuId: line.skuId,
-      productTitle: line.productTitle,
-      skuCode: line.skuCode,
-      quantity: line.quantity,
-      unitPriceAmount: line.unitPrice.amount,
-      totalAmount: lineTotals[i]!,
-      currency,
-    })),
-  );
+  data.orderLines.push(...priced.rows);
   data.orderHistory.push({ orderId: id, merchantId, fromStatus: null, toStatus: 'PENDING_PAYMENT', occurredAt: createdAt });
-  const lines = input.lines.map((line, i) => ({ lineNo: i + 1, skuId: line.skuId, skuCode: line.skuCode, productId: line.productId, quantity: line.quantity, unitPrice: { amount: line.unitPrice.amount, currency }, total: { amount: lineTotals[i]!, currency } }));
-  data.orderEvents.push(orderEvent(order, null, createdAt, { total: { amount: total, currency }, lines }));
+  data.orderEvents.push(orderEvent(order, null, createdAt, priced.createdEvent));
   return order;
 }
 

@@ -61,6 +61,38 @@ export interface NewOrderLine {
   unitPrice: { amount: number; currency: string };
 }
 
+/**
+ * An order's lines priced, in one currency: each line's row, the order's total, and what its
+ * `order.created` event says of them (an ERP can book the order from the event alone, and the
+ * message record keeps what was ordered as it was at the time). insertOrder and the demo seed
+ * write orders the same way through it.
+ */
+export function priceOrderLines(orderId: string, merchantId: string, lines: readonly NewOrderLine[], currency: string) {
+  const lineTotals = lines.map((l) => l.unitPrice.amount * l.quantity);
+  const total = lineTotals.reduce((a, b) => a + b, 0);
+  return {
+    total,
+    rows: lines.map((line, i) => ({
+      id: crypto.randomUUID(),
+      orderId,
+      merchantId,
+      lineNo: i + 1,
+      productId: line.productId,
+      skuId: line.skuId,
+      productTitle: line.productTitle,
+      skuCode: line.skuCode,
+      quantity: line.quantity,
+      unitPriceAmount: line.unitPrice.amount,
+      totalAmount: lineTotals[i]!,
+      currency,
+    })),
+    createdEvent: {
+      total: { amount: total, currency },
+      lines: lines.map((line, i) => ({ lineNo: i + 1, skuId: line.skuId, skuCode: line.skuCode, productId: line.productId, quantity: line.quantity, unitPrice: { amount: line.unitPrice.amount, currency }, total: { amount: lineTotals[i]!, currency } })),
+    },
+  };
+}
+
 export interface NewOrder {
   id?: string;
   buyerId?: string | null;
@@ -249,10 +281,10 @@ export function createOrderStore(db: Db) {
       const currencies = new Set(input.lines.map((l) => l.unitPrice.currency));
       if (currencies.size !== 1) throw badInput('All lines of an order must be in one currency', 'lines');
       const currency = input.lines[0]!.unitPrice.currency;
-      const lineTotals = input.lines.map((l) => l.unitPrice.amount * l.quantity);
-      const total = lineTotals.reduce((a, b) => a + b, 0);
-      if (!Number.isSafeInteger(total)) throw badInput('The order total is too large', 'lines');
       const id = input.id ?? crypto.randomUUID();
+      const priced = priceOrderLines(id, merchantId, input.lines, currency);
+      const total = priced.total;
+      if (!Number.isSafeInteger(total)) throw badInput('The order total is too large', 'lines');
       const now = input.createdAt ?? new Date();
       return db.transaction(async (tx) => {
         // The merchant's next number; its row stays locked until this transaction ends, so numbers
@@ -280,27 +312,9 @@ export function createOrderStore(db: Db) {
             updatedAt: now,
           })
           .returning();
-        await tx.insert(orderLines).values(
-          input.lines.map((line, i) => ({
-            id: crypto.randomUUID(),
-            orderId: id,
-            merchantId,
-            lineNo: i + 1,
-            productId: line.productId,
-            skuId: line.skuId,
-            productTitle: line.productTitle,
-            skuCode: line.skuCode,
-            quantity: line.quantity,
-            unitPriceAmount: line.unitPrice.amount,
-            totalAmount: lineTotals[i]!,
-            currency,
-          })),
-        );
+        await tx.insert(orderLines).values(priced.rows);
         await tx.insert(orderStatusHistory).values({ orderId: id, merchantId, fromStatus: null, toStatus: 'PENDING_PAYMENT', occurredAt: now });
-        // The lines go with the event (an ERP can book the order from the event alone, and the
-        // message record keeps what was ordered as it was at the time).
-        const lines = input.lines.map((line, i) => ({ lineNo: i + 1, skuId: line.skuId, skuCode: line.skuCode, productId: line.productId, quantity: line.quantity, unitPrice: { amount: line.unitPrice.amount, currency }, total: { amount: lineTotals[i]!, currency } }));
-        await recordEvents(tx, outboxEvents, [orderEvent(order!, null, now, { total: { amount: total, currency }, lines })]);
+        await recordEvents(tx, outboxEvents, [orderEvent(order!, null, now, priced.createdEvent)]);
         // The order now holds the stock reserved for it.
         if (input.stockReservationKey) await tx.delete(stockReservationIntents).where(eq(stockReservationIntents.reservationKey, input.stockReservationKey));
         return order!;
