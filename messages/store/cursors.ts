@@ -32,10 +32,20 @@ export interface PushMark {
 /**
  * The statement that raises many streams' pushed marks at once (the marks as one JSON parameter, in
  * the order of their key, so that two such statements over the same rows lock them in one order).
+ *
+ * It commits without waiting for its WAL to reach the disk (synchronous_commit off for this
+ * statement's own transaction, set inside it since the pool's connections are shared). Sends wait
+ * for their mark, so in a burst a flush per mark statement was on every push's path, and the pushes
+ * held meanwhile were what the gateway's GC then had to promote. What it gives up is narrow: the
+ * mark guards against the gateway dying, which it still does (the commit is in PostgreSQL, whatever
+ * the gateway does next); only a crash of PostgreSQL itself within a few hundred milliseconds can
+ * lose it, and then the messages concerned come again labelled LIVE instead of REPLAY. No message,
+ * cursor or record depends on it.
  */
 const MARK_PUSHED = new PgDialect().sqlToQuery(sql`
   update ${messageCursors} c set pushed_position = greatest(coalesce(c.pushed_position, 0), v.p)
-  from jsonb_to_recordset(${sql.placeholder('marks')}::jsonb) as v(a text, m uuid, s text, p bigint)
+  from jsonb_to_recordset(${sql.placeholder('marks')}::jsonb) as v(a text, m uuid, s text, p bigint),
+       (select set_config('synchronous_commit', 'off', true)) as commit_without_flush
   where c.app_key = v.a and c.merchant_id = v.m and c.source = v.s and (c.pushed_position is null or c.pushed_position < v.p)`);
 
 export function createStreamCursors(db: Db, reads: OutboxReads, retention: Pick<Retention, 'purgedThrough'>, clock: Clock) {
