@@ -139,6 +139,40 @@ export const CONFIG_OPTIONS = {
       'How long, in ms, the gateway trusts what it knows of an app (status, granted scopes) and of a merchant\'s authorization ' +
       'before asking again: a revoked package, a suspended app or a revoked authorization bites within this time, before tokens expire.',
   }),
+  TRUSTED_PROXIES: option({
+    group: 'access',
+    schema: z.string().default(''),
+    defaultText: 'none',
+    allowedText: 'comma-separated IPv4/IPv6 addresses or CIDR ranges',
+    description:
+      'Proxies in front of the gateway whose `X-Forwarded-For` is believed. The client address is the right-most address of that ' +
+      'header not in these ranges, read only when the connection itself comes from one of them; otherwise it is the connection\'s ' +
+      'peer, so a client cannot claim another address to pass an app\'s IP allow list or the per-IP limits.',
+  }),
+  REDIS_URL: option({
+    group: 'access',
+    schema: optionalUrl,
+    defaultText: 'unset: counters in memory',
+    allowedText: 'a `redis://` URL',
+    description:
+      'Where the gateways keep what they must share: flow-control buckets, daily quotas, signature nonces, DPoP proof ids and ' +
+      'failed-authentication counters. Unset, each gateway counts in its own memory (right for one process, as `npm start`).',
+  }),
+  REDIS_FAILURE_MODE: option({
+    group: 'access',
+    schema: z.enum(['open', 'closed']).default('open'),
+    description:
+      'What the gateway does while Redis does not answer: `open` lets calls through uncounted (logging each outage once), ' +
+      '`closed` refuses them with 503 `SERVICE_UNAVAILABLE`. Nonces and DPoP proof ids are always checked closed: a replay ' +
+      'check that cannot run refuses the signed call.',
+  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: option({
+    group: 'runtime',
+    schema: optionalUrl,
+    defaultText: 'unset: no tracing',
+    allowedText: 'an OTLP/HTTP endpoint URL',
+    description: 'Set, every request is traced (OpenTelemetry) across the gateway and the subgraphs and the spans are sent here over OTLP/HTTP.',
+  }),
   FIELD_AUTHORIZATION: option({
     group: 'benchmark',
     schema: z.enum(['enforce', 'off']).default('enforce'),
@@ -241,6 +275,9 @@ export interface Config {
   seedDemo: boolean;
   fieldAuthorization: boolean;
   appAccessCacheMs: number;
+  /** The access layer's shared parts (see TRUSTED_PROXIES, REDIS_URL, REDIS_FAILURE_MODE). */
+  access: { trustedProxies: string[]; redisUrl: string | undefined; redisFailureMode: 'open' | 'closed' };
+  otlpEndpoint: string | undefined;
   messages: { ackTimeoutMs: number; maxPushAttempts: number; maxInFlight: number; retentionDays: number; purgeIntervalMs: number };
 }
 
@@ -280,6 +317,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: e.SEED_DEMO ? e.SEED_DEMO === 'true' : !e.DATABASE_URL,
     fieldAuthorization: e.FIELD_AUTHORIZATION === 'enforce',
     appAccessCacheMs: e.APP_ACCESS_CACHE_MS,
+    access: {
+      trustedProxies: e.TRUSTED_PROXIES.split(',').map((entry) => entry.trim()).filter(Boolean),
+      redisUrl: e.REDIS_URL || undefined,
+      redisFailureMode: e.REDIS_FAILURE_MODE,
+    },
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     messages: { ackTimeoutMs: e.MESSAGE_ACK_TIMEOUT_MS, maxPushAttempts: e.MESSAGE_MAX_PUSH_ATTEMPTS, maxInFlight: e.MESSAGE_MAX_IN_FLIGHT, retentionDays: e.MESSAGE_RETENTION_DAYS ?? (e.DATABASE_URL ? 30 : 0), purgeIntervalMs: e.MESSAGE_PURGE_INTERVAL_MS },
   };
 }

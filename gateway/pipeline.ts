@@ -20,13 +20,15 @@ export interface PipelineDependencies {
   authorizationState(grantId: string): Promise<AuthorizationState>;
   merchantIsTest(merchantId: string): Promise<boolean>;
   appAccessCacheMs: number;
+  /** The client's address of a request (core/client-address.ts, with TRUSTED_PROXIES). */
+  clientAddress(req: http.IncomingMessage): string;
   clock: Clock;
 }
 
 export function createPipeline(deps: PipelineDependencies): Pipeline {
   const { appAccessCacheMs: cacheMs, clock } = deps;
   return composePipeline([
-    useRequestId(),
+    useRequestId({ clientAddress: deps.clientAddress }),
     // Who is calling (the token), then whether that app may call and with which scopes.
     useAuthenticate({ verifyAccessToken: deps.verifyAccessToken }),
     useAuthorizationRevocation({ stateOf: deps.authorizationState, cacheMs, clock }),

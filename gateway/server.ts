@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { createClientAddress } from '../core/client-address.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Config, SubgraphName } from '../core/config.js';
 import type { Database } from '../core/db.js';
@@ -78,6 +79,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     authorizationState: lookups.authorizationState,
     merchantIsTest: lookups.merchantIsTest,
     appAccessCacheMs: config.appAccessCacheMs,
+    clientAddress: createClientAddress(config.access.trustedProxies),
     clock,
   });
   const dataSourceFor = createSubgraphDataSources({ urls: options.subgraphUrls, signContext, fetcher, hooks: pipeline.subgraphRequestHooks });

@@ -255,7 +255,7 @@ describe('a connection runs the pipeline on its own request', () => {
         state.caller = { kind: 'app', appKey: name, merchantId: null, scopes: [] };
       },
     });
-    const pipeline = composePipeline([useRequestId(), recording('first'), { name: 'documents only', validationRules: [] }, recording('second')]);
+    const pipeline = composePipeline([useRequestId({ clientAddress: () => '127.0.0.1' }), recording('first'), { name: 'documents only', validationRules: [] }, recording('second')]);
     const req = new http.IncomingMessage(new net.Socket());
     req.headers = { 'x-request-id': 'upgrade-given-0001', authorization: 'Bearer from-the-header' };
     const authorized = await pipeline.authorize(req, { authorization: 'Bearer from-connection-params' });

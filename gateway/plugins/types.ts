@@ -17,11 +17,13 @@ export interface RequestState {
    * of the request's Authorization header. Never set for a plain HTTP request.
    */
   authorization?: string | undefined;
+  /** The client's address (core/client-address.ts: X-Forwarded-For only from trusted proxies), set by the request-id stage. */
+  clientAddress: string;
 }
 
 /** A fresh state for one request (every field present, so every state has the same shape). */
 export function newRequestState(authorization?: string): RequestState {
-  return { requestId: '', caller: undefined, authorization };
+  return { requestId: '', caller: undefined, authorization, clientAddress: '' };
 }
 
 export interface GatewayContext extends BaseContext {

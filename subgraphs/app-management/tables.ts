@@ -1,6 +1,6 @@
 /** Tables of the app-management subgraph, in its own Postgres schema `app_management`. */
 import { sql } from 'drizzle-orm';
-import { bigserial, check, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, check, doublePrecision, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { outboxTable } from '../../messages/outbox.js';
 import { passwordAccountColumns } from '../../core/password-sign-in.js';
 
@@ -41,6 +41,23 @@ export const apps = appManagementSchema.table(
     /** After a rotation, the previous secret keeps working until this time (a grace of at most 24 h). */
     previousSecretHash: text('previous_secret_hash'),
     previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true, precision: 3 }),
+    /**
+     * The app secret sealed (AES-256-GCM) with the platform's key-encryption key: the HMAC key of
+     * the app's signed requests (RFC 9421 hmac-sha256), which a hash cannot verify. Null for apps
+     * whose secret predates request signing until their next rotation.
+     */
+    secretSealed: text('secret_sealed'),
+    previousSecretSealed: text('previous_secret_sealed'),
+    /** The Ed25519 public key (raw 32 bytes, base64url) the developer registered for signed requests. */
+    signingPublicKey: text('signing_public_key'),
+    /** Unsigned calls are refused. Operators set it; the app's developer may turn it on. */
+    signatureRequired: boolean('signature_required').notNull().default(false),
+    /** The status a suspension replaced, restored by reinstatement. */
+    statusBeforeSuspension: text('status_before_suspension', { enum: ['SANDBOX', 'LIVE'] }),
+    /** Operator overrides of the tier's flow limits and quota (null: the tier's). */
+    bucketSizeOverride: integer('bucket_size_override'),
+    restoreRateOverride: integer('restore_rate_override'),
+    dailyQuotaOverride: integer('daily_quota_override'),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
@@ -141,6 +158,121 @@ export const auditLog = appManagementSchema.table(
   (t) => [index('audit_log_target_idx').on(t.targetType, t.targetId)],
 );
 
+/** Flow limits and daily quota per tier, set by operators. An app's tier is its highest granted package's. */
+export const tierLimits = appManagementSchema.table(
+  'tier_limits',
+  {
+    tier: text('tier', { enum: ['FREE', 'PAID'] }).primaryKey(),
+    /** Cost points the bucket holds (also the most one operation may cost). */
+    bucketSize: integer('bucket_size').notNull(),
+    /** Cost points restored per second. */
+    restoreRate: integer('restore_rate').notNull(),
+    /** Calls per UTC day. */
+    dailyQuota: integer('daily_quota').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedBy: text('updated_by').notNull(),
+  },
+  (t) => [check('tier_limits_tier_check', sql`${t.tier} in ('FREE', 'PAID')`)],
+);
+
+/** A violation operators recorded against an app, with its penalty. Append-only. */
+export const appViolations = appManagementSchema.table(
+  'app_violations',
+  {
+    id: uuid('id').primaryKey(),
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id),
+    kind: text('kind').notNull(),
+    note: text('note').notNull(),
+    evidence: text('evidence'),
+    penalty: text('penalty', { enum: ['WARNING', 'FLOW_LIMIT_REDUCTION', 'SUSPENSION'] }).notNull(),
+    /** FLOW_LIMIT_REDUCTION: the percentage of the app's flow limits left while the penalty runs. */
+    flowLimitPercent: integer('flow_limit_percent'),
+    /** When a FLOW_LIMIT_REDUCTION ends (null: until lifted). */
+    penaltyEndsAt: timestamp('penalty_ends_at', { withTimezone: true, precision: 3 }),
+    recordedBy: text('recorded_by').notNull(),
+    recordedAt: timestamp('recorded_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('app_violations_app_idx').on(t.appId, t.recordedAt),
+    check('app_violations_penalty_check', sql`${t.penalty} in ('WARNING', 'FLOW_LIMIT_REDUCTION', 'SUSPENSION')`),
+    check('app_violations_percent_check', sql`${t.flowLimitPercent} is null or (${t.flowLimitPercent} between 1 and 99)`),
+  ],
+);
+
+/** Every change of an app's status: from, to, who, why. Append-only. */
+export const appStatusChanges = appManagementSchema.table(
+  'app_status_changes',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id),
+    fromStatus: text('from_status').notNull(),
+    toStatus: text('to_status').notNull(),
+    actor: text('actor').notNull(),
+    reason: text('reason').notNull(),
+    at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [index('app_status_changes_app_idx').on(t.appId, t.at)],
+);
+
+/**
+ * An API taken offline: a schema coordinate (`Type.field`), for every app or the listed ones, with
+ * a reason and an optional planned window. Active from `startsAt` until `endsAt` or until restored.
+ */
+export const offlineApis = appManagementSchema.table(
+  'offline_apis',
+  {
+    id: uuid('id').primaryKey(),
+    coordinate: text('coordinate').notNull(),
+    /** Null: every app. */
+    appIds: uuid('app_ids').array(),
+    reason: text('reason').notNull(),
+    startsAt: timestamp('starts_at', { withTimezone: true, precision: 3 }).notNull(),
+    endsAt: timestamp('ends_at', { withTimezone: true, precision: 3 }),
+    takenBy: text('taken_by').notNull(),
+    takenAt: timestamp('taken_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    restoredAt: timestamp('restored_at', { withTimezone: true, precision: 3 }),
+    restoredBy: text('restored_by'),
+    restoreReason: text('restore_reason'),
+  },
+  (t) => [index('offline_apis_open_idx').on(t.coordinate).where(sql`${t.restoredAt} is null`)],
+);
+
+/**
+ * Calls aggregated per minute, app, merchant, operation, document and outcome, written in batches
+ * by the gateways (a row is added to when a later batch of the same minute comes). Latencies are a
+ * histogram over fixed bounds (see the gateway's call report) so percentiles of any range can be
+ * computed from the rows. Kept 90 days.
+ */
+export const callReports = appManagementSchema.table(
+  'call_reports',
+  {
+    minute: timestamp('minute', { withTimezone: true, precision: 3 }).notNull(),
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id),
+    /** '' for an app-level call (no merchant). */
+    merchantId: text('merchant_id').notNull(),
+    /** '' for an anonymous operation. */
+    operationName: text('operation_name').notNull(),
+    documentHash: text('document_hash').notNull(),
+    /** OK, or the error code of the call's first error. */
+    outcome: text('outcome').notNull(),
+    calls: integer('calls').notNull(),
+    latencyMsSum: doublePrecision('latency_ms_sum').notNull(),
+    latencyBuckets: integer('latency_buckets').array().notNull(),
+    requestedCost: bigint('requested_cost', { mode: 'number' }).notNull(),
+    actualCost: bigint('actual_cost', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'call_reports_pkey', columns: [t.minute, t.appId, t.merchantId, t.operationName, t.documentHash, t.outcome] }),
+    index('call_reports_app_minute_idx').on(t.appId, t.minute),
+  ],
+);
+
 export const outboxEvents = outboxTable(appManagementSchema);
 
 export type DeveloperRow = typeof developers.$inferSelect;
@@ -151,3 +283,8 @@ export type PackageGrantRow = typeof packageGrants.$inferSelect;
 export type PackageRequestRow = typeof packageRequests.$inferSelect;
 export type OperatorRow = typeof operators.$inferSelect;
 export type AuditLogRow = typeof auditLog.$inferSelect;
+export type TierLimitsRow = typeof tierLimits.$inferSelect;
+export type AppViolationRow = typeof appViolations.$inferSelect;
+export type AppStatusChangeRow = typeof appStatusChanges.$inferSelect;
+export type OfflineApiRow = typeof offlineApis.$inferSelect;
+export type CallReportRow = typeof callReports.$inferSelect;

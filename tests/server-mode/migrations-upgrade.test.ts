@@ -15,7 +15,7 @@ import { createTestDatabase } from '../helpers/platform.js';
 /**
  * The indexes of the retention purge, by subgraph, with the migration that adds them, and the
  * migrations after it (undone below with it: they change message_retention, which it creates, and
- * add the stream floor's and the push marks' columns to message_cursors).
+ * add the stream floor's and the push marks' columns to message_cursors, and the access layer's tables and app columns).
  */
 const RETENTION_INDEXES = [
   { subgraph: 'order', tag: '0004_outbox_occurred_index', later: [], indexes: [['outbox_events_occurred_idx', 'outbox_events']] },
@@ -24,7 +24,7 @@ const RETENTION_INDEXES = [
   {
     subgraph: 'app-management',
     tag: '0005_message_retention',
-    later: ['0006_message_retention_per_type', '0007_message_stream_floor', '0008_message_pushed_marks'],
+    later: ['0006_message_retention_per_type', '0007_message_stream_floor', '0008_message_pushed_marks', '0009_access_layer'],
     indexes: [
       ['outbox_events_occurred_idx', 'outbox_events'],
       ['message_records_occurred_idx', 'message_records'],
@@ -50,6 +50,11 @@ test.each(RETENTION_INDEXES)('the $subgraph migration $tag keeps the index an op
     if (tag === '0005_message_retention') {
       await admin.query(`drop table ${q}.message_retention`);
       await admin.query(`alter table ${q}.message_cursors drop column floor_position, drop column floor_for, drop column pushed_position`);
+      // 0009_access_layer
+      for (const table of ['app_status_changes', 'app_violations', 'call_reports', 'offline_apis', 'tier_limits']) await admin.query(`drop table ${q}.${table}`);
+      await admin.query(
+        `alter table ${q}.apps drop column secret_sealed, drop column previous_secret_sealed, drop column signing_public_key, drop column signature_required, drop column status_before_suspension, drop column bucket_size_override, drop column restore_rate_override, drop column daily_quota_override`,
+      );
     }
     for (const [index] of indexes) await admin.query(`drop index ${q}.${index}`);
     await admin.query(`delete from portico_migrations.${q} where created_at >= $1`, [entry.when]);
