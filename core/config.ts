@@ -180,11 +180,19 @@ export const CONFIG_OPTIONS = {
       '`off` turns field authorization off in the subgraphs. Only for measuring what it costs (`npm run bench`, scenario c): ' +
       'refused unless `PORTICO_BENCHMARK=1` is set as well.',
   }),
+  ACCESS_CONTROLS: option({
+    group: 'benchmark',
+    schema: z.enum(['enforce', 'off']).default('enforce'),
+    description:
+      '`off` leaves the access layer\'s app controls out of the gateway\'s pipeline (signature verification, IP allow list, ' +
+      'cost and quota, call report). Only for measuring what they cost (`npm run bench`, scenario i): refused unless ' +
+      '`PORTICO_BENCHMARK=1` is set as well.',
+  }),
   PORTICO_BENCHMARK: option({
     group: 'benchmark',
     schema: z.enum(['1']).optional(),
     defaultText: 'unset',
-    description: 'Allows `FIELD_AUTHORIZATION=off`. `npm run bench` sets both for its second stack.',
+    description: 'Allows `FIELD_AUTHORIZATION=off` and `ACCESS_CONTROLS=off`. `npm run bench` sets it for its comparison stacks.',
   }),
   MESSAGE_ACK_TIMEOUT_MS: option({
     group: 'messages',
@@ -274,6 +282,8 @@ export interface Config {
   logLevel: string;
   seedDemo: boolean;
   fieldAuthorization: boolean;
+  /** False only in a benchmark's comparison stack (ACCESS_CONTROLS=off). */
+  accessControls: boolean;
   appAccessCacheMs: number;
   /** The access layer's shared parts (see TRUSTED_PROXIES, REDIS_URL, REDIS_FAILURE_MODE). */
   access: { trustedProxies: string[]; redisUrl: string | undefined; redisFailureMode: 'open' | 'closed' };
@@ -291,6 +301,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if (e.FIELD_AUTHORIZATION === 'off' && e.PORTICO_BENCHMARK !== '1') {
     throw new Error('Invalid configuration: FIELD_AUTHORIZATION=off is only for benchmarks (set PORTICO_BENCHMARK=1 as well)');
+  }
+  if (e.ACCESS_CONTROLS === 'off' && e.PORTICO_BENCHMARK !== '1') {
+    throw new Error('Invalid configuration: ACCESS_CONTROLS=off is only for benchmarks (set PORTICO_BENCHMARK=1 as well)');
   }
   const dataDir = path.resolve(e.DATA_DIR);
   const host = e.HOST;
@@ -316,6 +329,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     seedDemo: e.SEED_DEMO ? e.SEED_DEMO === 'true' : !e.DATABASE_URL,
     fieldAuthorization: e.FIELD_AUTHORIZATION === 'enforce',
+    accessControls: e.ACCESS_CONTROLS === 'enforce',
     appAccessCacheMs: e.APP_ACCESS_CACHE_MS,
     access: {
       trustedProxies: e.TRUSTED_PROXIES.split(',').map((entry) => entry.trim()).filter(Boolean),
