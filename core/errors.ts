@@ -14,6 +14,20 @@ export const ErrorCode = {
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   /** A message stream's unacknowledged messages passed the retention window and were deleted: reset its cursor to go on. */
   MESSAGES_EXPIRED: 'MESSAGES_EXPIRED',
+  /** The app's IP allow list does not admit the address the call came from (HTTP 403). */
+  IP_NOT_ALLOWED: 'IP_NOT_ALLOWED',
+  /** The app is suspended by an operator: every call is refused until it is reinstated (HTTP 403). */
+  APP_SUSPENDED: 'APP_SUSPENDED',
+  /** An operator took this field offline (for every app or for this one): it answers null with the reason. */
+  API_OFFLINE: 'API_OFFLINE',
+  /** One operation costs more than the app's whole bucket holds: it can never run as it is (HTTP 400). */
+  MAX_COST_EXCEEDED: 'MAX_COST_EXCEEDED',
+  /** The app's bucket (for this merchant) holds fewer points than the operation costs: retry after Retry-After (HTTP 429). */
+  THROTTLED: 'THROTTLED',
+  /** The app made its daily quota of calls: it resets at the next UTC midnight (HTTP 429). */
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+  /** Too many failed authentications from this address (or for this client): retry after Retry-After (HTTP 429). */
+  TOO_MANY_FAILED_ATTEMPTS: 'TOO_MANY_FAILED_ATTEMPTS',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -27,6 +41,13 @@ const PUBLIC_CODES = new Set<string>([
   ErrorCode.CONFLICT,
   ErrorCode.SERVICE_UNAVAILABLE,
   ErrorCode.MESSAGES_EXPIRED,
+  ErrorCode.MAX_COST_EXCEEDED,
+  ErrorCode.THROTTLED,
+  ErrorCode.QUOTA_EXCEEDED,
+  ErrorCode.TOO_MANY_FAILED_ATTEMPTS,
+  ErrorCode.API_OFFLINE,
+  ErrorCode.IP_NOT_ALLOWED,
+  ErrorCode.APP_SUSPENDED,
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'PERSISTED_QUERY_NOT_FOUND',
@@ -66,6 +87,14 @@ function sqlStateOf(error: unknown): string | undefined {
 }
 
 /**
+ * graphql-js ends a validation or coercion message with its guesses ("Did you mean "key"?", "Did
+ * you mean the enum value "PAID"?"): names of the schema, handed to anyone with a token who probes
+ * with near misses. Outside development they are cut off, wherever the error was raised (the
+ * gateway's validation, the message channel's, variables).
+ */
+export const withoutSuggestions = (message: string): string => message.replace(/\s*Did you mean\b[\s\S]*$/, '');
+
+/**
  * Apollo `formatError`: keeps errors with a public code, masks the rest. In development the original
  * message and stack stay visible to help whoever runs the platform locally.
  */
@@ -76,7 +105,7 @@ export function createErrorFormatter(options: { development: boolean; onInternal
       if (options.development) return formatted;
       // serviceName and response are how the gateway describes the subgraph an error came from: internal.
       const { stacktrace: _stack, exception: _exception, serviceName: _service, response: _response, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
+      return { ...formatted, message: withoutSuggestions(formatted.message), extensions };
     }
     options.onInternalError?.(error);
     if (options.development) return formatted;

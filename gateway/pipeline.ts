@@ -6,12 +6,20 @@ import type http from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { ValidationRule } from 'graphql';
 import type { Caller } from '../core/caller.js';
+import { cachedLookup } from '../core/cached-lookup.js';
 import type { Clock } from '../core/clock.js';
+import type { HttpError } from '../core/http.js';
 import { useAppAuthorization, type AppAccess } from './plugins/app-authorization.js';
 import { useAuthenticate } from './plugins/authenticate.js';
 import { useAuthorizationRevocation, type AuthorizationState } from './plugins/authorization-revocation.js';
+import { useCallReport, type FinishedCall } from './plugins/call-report.js';
+import { useFlowControl, type FlowControlDependencies } from './plugins/flow-control.js';
+import { useIpAllowlist } from './plugins/ip-allowlist.js';
 import { useQueryLimits } from './plugins/query-limits.js';
 import { useRequestId } from './plugins/request-id.js';
+import { useVerifySignature } from './plugins/verify-signature.js';
+import type { ReplayGuard } from './replay-guard.js';
+import type { Kek } from '../messages/crypto.js';
 import { newRequestState, type GatewayContext, type GatewayPlugin, type RequestState } from './plugins/types.js';
 
 export interface PipelineDependencies {
@@ -23,18 +31,37 @@ export interface PipelineDependencies {
   /** The client's address of a request (core/client-address.ts, with TRUSTED_PROXIES). */
   clientAddress(req: http.IncomingMessage): string;
   clock: Clock;
+  /** Where signature nonces and DPoP proof ids are remembered (gateway/replay-guard.ts). */
+  replayGuard: ReplayGuard;
+  /** The key-encryption keys that open apps' sealed secrets (hmac-sha256 signatures). */
+  appSecretKeks: readonly Kek[];
+  /** PUBLIC_URL: the origin a signature's `@target-uri` and a DPoP proof's `htu` name. */
+  publicUrl: string;
+  /** Counts every call, executed or refused (the call report and the metrics). */
+  recordCall(call: FinishedCall): void;
+  /** Cost points and calls: the supergraph's cost directives and the counters (memory, or Redis shared by the gateways). */
+  flowControl: FlowControlDependencies;
 }
 
 export function createPipeline(deps: PipelineDependencies): Pipeline {
   const { appAccessCacheMs: cacheMs, clock } = deps;
+  // What app-management says of an app: asked at most once per APP_ACCESS_CACHE_MS, and the same
+  // answer for every stage that reads it (so a change bites on all of them at once).
+  const appAccess = cachedLookup(deps.loadAppAccess, { ttlMs: cacheMs, maxEntries: 10_000, clock });
   return composePipeline([
     useRequestId({ clientAddress: deps.clientAddress }),
     // Who is calling (the token), then whether that app may call and with which scopes.
-    useAuthenticate({ verifyAccessToken: deps.verifyAccessToken }),
+    useAuthenticate({ verifyAccessToken: deps.verifyAccessToken, replayGuard: deps.replayGuard, publicUrl: deps.publicUrl, clock }),
+    useVerifySignature({ appAccess, replayGuard: deps.replayGuard, keks: deps.appSecretKeks, publicUrl: deps.publicUrl, clock }),
+    useIpAllowlist({ appAccess }),
     useAuthorizationRevocation({ stateOf: deps.authorizationState, cacheMs, clock }),
-    useAppAuthorization({ loadAppAccess: deps.loadAppAccess, merchantIsTest: deps.merchantIsTest, cacheMs, clock }),
+    useAppAuthorization({ appAccess, merchantIsTest: deps.merchantIsTest, clock }),
     // Then the document itself: bounded depth, aliases, tokens and cost before any planning.
     useQueryLimits(),
+    // Last before execution: the operation's cost must fit in the app's bucket, the call in its daily quota.
+    useFlowControl({ ...deps.flowControl, appAccess, clock }),
+    // Execution, then: every call counted, refused ones too.
+    useCallReport({ recordCall: deps.recordCall }),
   ]);
 }
 
@@ -49,6 +76,8 @@ export interface Pipeline {
    * its headers (graphql-ws connection parameters).
    */
   authorize(req: http.IncomingMessage, credentials: { authorization?: string | undefined }): Promise<{ caller: Caller; requestId: string }>;
+  /** Tells every concern with a refusal stage that `error` refused the request of `state` (before the refusal is sent). */
+  refused(state: RequestState, error: HttpError): void;
   /** The concerns with a subgraph-request stage, in pipeline order (see GatewayPlugin.onSubgraphRequest). */
   readonly subgraphRequestHooks: readonly GatewayPlugin[];
   readonly apolloPlugins: readonly ApolloServerPlugin<GatewayContext>[];
@@ -57,6 +86,7 @@ export interface Pipeline {
 
 export function composePipeline(plugins: readonly GatewayPlugin[]): Pipeline {
   const requestHooks = plugins.filter((p) => p.onRequest);
+  const refusalHooks = plugins.filter((p) => p.onRefusal);
   async function run(req: http.IncomingMessage, state: RequestState) {
     for (let i = 0; i < requestHooks.length; i++) {
       const pending = requestHooks[i]!.onRequest!(req, state);
@@ -70,6 +100,9 @@ export function composePipeline(plugins: readonly GatewayPlugin[]): Pipeline {
       const state = newRequestState(credentials.authorization);
       await run(req, state);
       return { caller: state.caller!, requestId: state.requestId };
+    },
+    refused(state, error) {
+      for (const plugin of refusalHooks) plugin.onRefusal!(state, error);
     },
     subgraphRequestHooks: plugins.filter((p) => p.onSubgraphRequest),
     apolloPlugins: plugins.flatMap((p) => p.apolloPlugins ?? []),

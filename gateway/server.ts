@@ -18,14 +18,21 @@ import { createAccessTokenVerifier, createContextBatchSigner, createContextSigne
 import type { MessageChannel } from '../messages/channel/channel.js';
 import { recordsBeforeReading, startMessageChannel, type MessageTuning, type RunningMessageChannel } from '../messages/gateway.js';
 import { startApollo } from './apollo.js';
+import { createCallReportAggregator } from './call-reports.js';
+import { createGatewayMetrics, createMetricsRoute } from './metrics.js';
 import { createHealthCheck } from './health.js';
 import { createOperatorIntrospection } from './operator-introspection.js';
 import { createOperatorSignIn } from './operator-sign-in.js';
 import { PASSPORT_PATHS, createPassportProxy } from './passport-proxy.js';
 import { createPipeline } from './pipeline.js';
+import { connectSharedStore } from '../core/redis.js';
+import { createMemoryReplayGuard, createRedisReplayGuard } from './replay-guard.js';
 import { QUERY_LIMITS } from './plugins/query-limits.js';
 import { newRequestState, type GatewayContext } from './plugins/types.js';
 import { loadSupergraph } from './supergraph.js';
+import { readSchemaCosts } from './cost/schema-costs.js';
+import { createMemoryFlowCounters, createRedisFlowCounters, type FlowCounters } from '../core/flow-counters.js';
+import { createCallReportStore } from './upstream/call-report-store.js';
 import { createInternalClient } from './upstream/internal-client.js';
 import { createSubgraphLookups } from './upstream/lookups.js';
 import { createSubgraphDataSources } from './upstream/subgraph-data-source.js';
@@ -46,6 +53,11 @@ export interface GatewayOptions {
   clock?: Clock;
   /** The message channel's tuning, for tests (its defaults are named constants of the channel). */
   messageTuning?: MessageTuning;
+  /**
+   * The flow-control and quota counters, when the platform shares them with app-management in one
+   * process (embedded, without Redis). Default: in Redis with REDIS_URL, else this gateway's memory.
+   */
+  flowCounters?: FlowCounters;
 }
 
 export type { MessageTuning };
@@ -73,18 +85,38 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const fetcher = createSubgraphFetcher({ signContext, signBatch: createContextBatchSigner(keys.context, clock) });
   const callSubgraph = createInternalClient(fetcher, signContext);
   const lookups = createSubgraphLookups({ callSubgraph, urls: options.subgraphUrls });
+  const callReports = createCallReportAggregator({ store: createCallReportStore(callSubgraph, options.subgraphUrls['app-management']), clock, logger });
+  let messageChannel: RunningMessageChannel | undefined;
+  const metrics = createGatewayMetrics({ openSubscriptions: () => messageChannel?.channel.size ?? 0 });
+  const serveMetrics = createMetricsRoute({ token: config.metricsToken, metrics });
+  // What the gateways share with REDIS_URL (one connection for every concern); in memory without it.
+  const sharedStore = config.access.redisUrl ? connectSharedStore(config.access.redisUrl, config.access.redisFailureMode, logger) : undefined;
+  const replayGuard = sharedStore ? createRedisReplayGuard(sharedStore) : createMemoryReplayGuard(clock);
+  const flowCounters = options.flowCounters ?? (sharedStore ? createRedisFlowCounters(sharedStore) : createMemoryFlowCounters());
+  const supergraphSdl = loadSupergraph();
   const pipeline = createPipeline({
     verifyAccessToken,
+    replayGuard,
+    appSecretKeks: keys.messageKeks,
+    publicUrl: config.publicUrl,
     loadAppAccess: lookups.loadAppAccess,
     authorizationState: lookups.authorizationState,
     merchantIsTest: lookups.merchantIsTest,
     appAccessCacheMs: config.appAccessCacheMs,
     clientAddress: createClientAddress(config.access.trustedProxies),
+    recordCall: (call) => {
+      callReports.recordCall(call);
+      metrics.recordCall(call);
+    },
+    flowControl: {
+      costs: readSchemaCosts(supergraphSdl),
+      counters: flowCounters,
+      failureMode: config.access.redisFailureMode,
+      countersFailed: (error) => (sharedStore ? sharedStore.failed(error) : logger.error({ err: error }, 'flow-control counters failed')),
+    },
     clock,
   });
   const dataSourceFor = createSubgraphDataSources({ urls: options.subgraphUrls, signContext, fetcher, hooks: pipeline.subgraphRequestHooks });
-  const supergraphSdl = loadSupergraph();
-  let messageChannel: RunningMessageChannel | undefined;
   const { apollo, schema, formatError } = await startApollo({
     config,
     logger,
@@ -126,6 +158,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     try {
       const route = pathOf(req);
       if (route === '/healthz') return await health(res);
+      if (route === '/metrics' && (await serveMetrics(req, res))) return;
       if (route === '/.well-known/jwks.json') return sendJson(res, 200, jwks, { 'cache-control': 'public, max-age=300' });
       if (route === '/auth/operator/token') return await operatorSignIn(req, res);
       if (route === '/auth/operator/introspect') return await introspect(req, res);
@@ -138,9 +171,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await pipeline.run(req, state);
       res.setHeader(REQUEST_ID_HEADER, state.requestId);
       const caller = state.caller!;
-      await executeGraphQL(apollo, req, res, async () => ({ caller, requestId: state.requestId }));
+      await executeGraphQL(apollo, req, res, async () => ({ caller, requestId: state.requestId, receivedAt: state.receivedAt }));
     } catch (error) {
-      if (error instanceof HttpError) return sendGraphQLError(res, error);
+      if (error instanceof HttpError) {
+        // Counted (a known app's refusals are in its call report) only when the pipeline ran.
+        if (state.requestId) pipeline.refused(state, error);
+        return sendGraphQLError(res, error);
+      }
       logger.error({ err: error, requestId: state.requestId }, 'request failed');
       const message = config.development ? `Internal server error: ${(error as Error).message}` : 'Internal server error';
       if (!res.headersSent) sendGraphQLError(res, new HttpError(500, message, 'INTERNAL_SERVER_ERROR'));
@@ -160,7 +197,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     transports.upgrade(req, socket, head);
   });
   const port = await listen(server, options.port, options.host, options.reservedPort);
-  const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}/graphql`;
+  // A wildcard address is reached on loopback; an IPv6 literal goes in brackets.
+  const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `http://${host}:${port}/graphql`;
   logger.info({ url }, 'gateway listening');
   return {
     url,
@@ -170,7 +209,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await messageChannel?.stop();
       await closeServer(server);
       await apollo.stop();
+      // What was counted until the last answer, before the internal client closes.
+      await callReports.stop();
       await fetcher.close();
+      await sharedStore?.close();
     },
   };
 }

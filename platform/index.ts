@@ -13,6 +13,8 @@ import { openPglite, openPostgres, type Database } from '../core/db.js';
 import { loadPlatformKeys, type PlatformKeys } from '../core/keys.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { startSubgraph, type RunningSubgraph } from '../core/subgraph.js';
+import { createMemoryFlowCounters, createRedisFlowCounters } from '../core/flow-counters.js';
+import { connectSharedStore } from '../core/redis.js';
 import { createContextBatchVerifier, createContextVerifier, mintAccessToken } from '../core/tokens.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { seedDemo, type DemoSeed } from '../demo/seed.js';
@@ -102,20 +104,26 @@ async function startServices(config: Config, reservedPort: net.Server | undefine
   const started: { stop(): Promise<void> }[] = [];
   try {
     await prepareDatabase(database);
-    const seed = config.seedDemo ? await seedDemo(database, logger) : undefined;
+    const seed = config.seedDemo ? await seedDemo(database, logger, keys.messageKeks) : undefined;
 
     const urls: Partial<Record<SubgraphName, string>> = {};
     const verifyContext = createContextVerifier(keys.context.publicKey, options.clock);
     const verifyContextBatch = createContextBatchVerifier(keys.context.publicKey, options.clock);
     const subgraphs = {} as Record<SubgraphName, RunningSubgraph>;
+    // The gateway's call counters, which app-management reads for viewerApp.usage: one object in
+    // memory shared by both, or Redis (app-management reading on a connection of its own).
+    const counterStore = config.access.redisUrl ? connectSharedStore(config.access.redisUrl, config.access.redisFailureMode, logger) : undefined;
+    if (counterStore) started.push({ stop: () => counterStore.close() });
+    const memoryCounters = counterStore ? undefined : createMemoryFlowCounters();
+    const flowCounters = memoryCounters ?? createRedisFlowCounters(counterStore!);
     for (const name of SUBGRAPH_NAMES) {
-      const definition = defineSubgraph(name, { database, logger, keys, config, subgraphUrl: (other) => urls[other]! });
+      const definition = defineSubgraph(name, { database, logger, keys, config, subgraphUrl: (other) => urls[other]!, flowCounters, ...(options.clock ? { clock: options.clock } : {}) });
       const running = await startSubgraph(definition, { port: 0, host: '127.0.0.1', database, verifyContext, verifyContextBatch, logger, development: config.development, fieldAuthorization: config.fieldAuthorization });
       urls[name] = running.url;
       subgraphs[name] = running;
       started.push(running);
     }
-    const gateway = await startGateway({ config, keys, logger, database, subgraphUrls: urls as Record<SubgraphName, string>, port: config.port, host: config.host, ...(reservedPort ? { reservedPort } : {}), ...options });
+    const gateway = await startGateway({ config, keys, logger, database, subgraphUrls: urls as Record<SubgraphName, string>, port: config.port, host: config.host, ...(reservedPort ? { reservedPort } : {}), ...(memoryCounters ? { flowCounters: memoryCounters } : {}), ...options });
     started.push(gateway);
     const demo = seed ? await writeDemoFile(config, keys, seed) : undefined;
     let stopping: Promise<void> | undefined;

@@ -1,5 +1,7 @@
 /** The four subgraph definitions by name, so the embedded runner and `serve <name>` build them alike. */
+import type { Clock } from '../core/clock.js';
 import type { Config, SubgraphName } from '../core/config.js';
+import type { FlowCounters } from '../core/flow-counters.js';
 import type { PlatformKeys } from '../core/keys.js';
 import type { Database } from '../core/db.js';
 import type { Logger } from '../core/logger.js';
@@ -16,6 +18,10 @@ export interface ServiceDependencies {
   config: Config;
   /** Where the other subgraphs are, for the few calls one makes to another. */
   subgraphUrl(name: SubgraphName): string;
+  /** Time for what the services decide by it (default: the system clock). */
+  clock?: Clock;
+  /** The gateways' call counters, where this process can read them (app-management's viewerApp.usage). */
+  flowCounters?: FlowCounters;
 }
 
 export function defineSubgraph(name: SubgraphName, deps: ServiceDependencies): SubgraphDefinition<unknown> {
@@ -33,6 +39,6 @@ export function defineSubgraph(name: SubgraphName, deps: ServiceDependencies): S
         logger: deps.logger,
       }) as SubgraphDefinition<unknown>;
     case 'app-management':
-      return createAppManagementSubgraph(deps.database, deps.keys) as SubgraphDefinition<unknown>;
+      return createAppManagementSubgraph(deps.database, deps.keys, deps.clock, deps.flowCounters) as SubgraphDefinition<unknown>;
   }
 }

@@ -83,8 +83,8 @@ test('every operation sent over an open WebSocket is authorized when it is sent:
   await apps.setAppStatus('operator:test', { appKey: key, status: 'SUSPENDED', reason: 'test' });
   await wait(600); // APP_ACCESS_CACHE_MS is 300 here
   const refused = await overSocket(fresh, '{ merchant { name } }');
-  expect(refused.errors![0]!.extensions!.code).toBe('FORBIDDEN');
-  expect((await overSocket(fresh, 'subscription { orderEvents { id } }')).errors![0]!.extensions!.code).toBe('FORBIDDEN');
+  expect(refused.errors![0]!.extensions!.code).toBe('APP_SUSPENDED');
+  expect((await overSocket(fresh, 'subscription { orderEvents { id } }')).errors![0]!.extensions!.code).toBe('APP_SUSPENDED');
   await fresh.dispose();
 });
 

@@ -438,7 +438,7 @@ test('a subscription ends with a clear error when its token expires, its package
   await suspended.waitFor(1);
   await apps.setAppStatus('operator:test', { appKey: 'app_revoked', status: 'SUSPENDED', reason: 'test' });
   await suspended.waitForEnd(5000);
-  expect(suspended.received.at(-1)!.errors![0]!.extensions!.code).toBe('FORBIDDEN');
+  expect(suspended.received.at(-1)!.errors![0]!.extensions!.code).toBe('APP_SUSPENDED');
   await again.dispose();
 });
 

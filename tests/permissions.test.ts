@@ -162,7 +162,7 @@ describe('effective scopes: the token\'s scopes that the app\'s granted packages
     expect(sandboxed.data).toEqual({ orders: { totalCount: 0 } });
   });
 
-  test('an unknown app and a suspended app are refused with 403 FORBIDDEN', async () => {
+  test('an unknown app is refused with 403 FORBIDDEN, a suspended one with 403 APP_SUSPENDED', async () => {
     const unknown = await t.token({ merchantId: shop.id, appKey: 'app_nobody' });
     const res = await t.gql(unknown, '{ orders { totalCount } }');
     expect(res.status).toBe(403);
@@ -182,6 +182,7 @@ describe('effective scopes: the token\'s scopes that the app\'s granted packages
     await clock.advance(t.platform.config.appAccessCacheMs + 1); // past the gateway's access cache
     const suspended = await t.gql(token, '{ orders { totalCount } }');
     expect(suspended.status).toBe(403);
+    expect(suspended.errors?.[0]?.extensions?.code).toBe('APP_SUSPENDED');
     expect(suspended.errors?.[0]?.message).toMatch(/suspended/);
   });
 

@@ -241,7 +241,7 @@ describe('a connection runs the pipeline on its own request', () => {
     await apps.setAppStatus('operator:test', { appKey: key, status: 'SUSPENDED', reason: 'test' });
     await subscription.waitForEnd(5000);
     const last = subscription.received.at(-1)!.errors![0]!;
-    expect(last.extensions!.code).toBe('FORBIDDEN');
+    expect(last.extensions!.code).toBe('APP_SUSPENDED');
     expect(last.message).toMatch(/suspended/);
     await client.dispose();
   });

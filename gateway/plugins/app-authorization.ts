@@ -15,21 +15,45 @@ import type { GatewayPlugin } from './types.js';
 export interface AppAccess {
   status: 'SANDBOX' | 'LIVE' | 'SUSPENDED';
   grantedScopes: string[];
+  /** Addresses and CIDR ranges the app may call from (normalized when written); empty: anywhere (plugins/ip-allowlist.ts). */
+  ipAllowList: string[];
+  /** The app's keys for signed requests (plugins/verify-signature.ts); secrets sealed, opened by the gateway. */
+  signing: AppSigningKeys;
+  /** Its flow limits and daily quota now (plugins/flow-control.ts; app-management's limits.ts computes them). */
+  limits: AppLimits;
+}
+
+export interface AppLimits {
+  tier: 'FREE' | 'PAID';
+  /** Cost points a bucket (per merchant) holds: also the most one operation may cost. */
+  bucketSize: number;
+  /** Cost points restored per second. */
+  restoreRate: number;
+  /** Calls per UTC day. */
+  dailyQuota: number;
+}
+
+export interface AppSigningKeys {
+  /** The current secret, sealed (core/app-secret-seal.ts); null for a secret from before request signing. */
+  secretSealed: string | null;
+  previousSecretSealed: string | null;
+  /** ISO time the previous secret's grace ends (judged on the gateway's clock). */
+  previousSecretExpiresAt: string | null;
+  /** Ed25519 public key, raw 32 bytes in base64url. */
+  publicKey: string | null;
+  signatureRequired: boolean;
 }
 
 export interface AppAuthorizationOptions {
-  /** Asks app-management; null for an unknown app. */
-  loadAppAccess(appKey: string): Promise<AppAccess | null>;
+  /** What app-management says of an app, cached for APP_ACCESS_CACHE_MS and shared by the stages that read it; null for an unknown app. */
+  appAccess(appKey: string): Promise<AppAccess | null>;
   /** Asks account whether a merchant is a test merchant. */
   merchantIsTest(merchantId: string): Promise<boolean>;
-  /** How long an app's access is trusted before it is asked again (APP_ACCESS_CACHE_MS). */
-  cacheMs: number;
   clock: Clock;
 }
 
 export function useAppAuthorization(options: AppAuthorizationOptions): GatewayPlugin {
   const { clock } = options;
-  const accessOf = cachedLookup(options.loadAppAccess, { ttlMs: options.cacheMs, maxEntries: 10_000, clock });
   // Whether a merchant is a test one does not change in practice; asked only for SANDBOX apps.
   const isTest = cachedLookup(options.merchantIsTest, { ttlMs: 60_000, maxEntries: 10_000, clock });
 
@@ -41,9 +65,11 @@ export function useAppAuthorization(options: AppAuthorizationOptions): GatewayPl
         state.caller = { ...caller, scopes: caller.scopes.filter((s) => s === OPERATOR_SCOPE) };
         return;
       }
-      const access = await accessOf(caller.appKey);
+      const access = await options.appAccess(caller.appKey);
       if (!access) throw new HttpError(403, `App ${caller.appKey} is not registered`, 'FORBIDDEN');
-      if (access.status === 'SUSPENDED') throw new HttpError(403, `App ${caller.appKey} is suspended`, 'FORBIDDEN');
+      if (access.status === 'SUSPENDED') {
+        throw new HttpError(403, `App ${caller.appKey} is suspended: every call is refused until an operator reinstates it`, 'APP_SUSPENDED');
+      }
       if (access.status === 'SANDBOX' && caller.merchantId && !(await isTest(caller.merchantId))) {
         throw new HttpError(403, `App ${caller.appKey} is in SANDBOX: it acts for test merchants only until an operator releases it`, 'FORBIDDEN');
       }

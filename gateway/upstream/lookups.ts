@@ -39,7 +39,7 @@ export function createSubgraphLookups(options: { callSubgraph: InternalClient; u
     authorizationState,
     authorizationActive: async (grantId) => (await authorizationState(grantId))?.active === true,
     loadAppAccess: async (key) =>
-      (await callSubgraph<{ appAccess: AppAccess | null }>(urls['app-management'], 'query Access($key: String!) { appAccess(key: $key) { status grantedScopes } }', { key })).appAccess,
+      (await callSubgraph<{ appAccess: AppAccess | null }>(urls['app-management'], 'query Access($key: String!) { appAccess(key: $key) { status grantedScopes ipAllowList signing { secretSealed previousSecretSealed previousSecretExpiresAt publicKey signatureRequired } limits { tier bucketSize restoreRate dailyQuota } } }', { key })).appAccess,
     merchantIsTest: async (merchantId) =>
       (await callSubgraph<{ merchantIsTest: boolean }>(urls.account, 'query Test($id: String!) { merchantIsTest(merchantId: $id) }', { id: merchantId })).merchantIsTest,
   };

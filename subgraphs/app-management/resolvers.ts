@@ -1,5 +1,4 @@
 /** Resolvers of the app-management subgraph. */
-import type { Caller } from '../../core/caller.js';
 import { forbidden } from '../../core/errors.js';
 import { pageSize, toConnection } from '../../core/pagination.js';
 import { scopeSetOf } from '../../core/permissions.js';
@@ -8,26 +7,11 @@ import type { SubgraphContext } from '../../core/subgraph.js';
 import { catalogFor, type CatalogField } from './api-catalog.js';
 import type { MessageCrypto } from '../../messages/crypto.js';
 import type { AppManagementLoaders } from './loaders.js';
+import { appLevelCaller, operatorActor } from './callers.js';
 import { appsCursor, auditCursor, requestsCursor, type AppManagementStore } from './store.js';
 import type { AppRow, AuditLogRow, PackageGrantRow, PackageRequestRow, PermissionPackageRow } from './tables.js';
 
 type Context = SubgraphContext<AppManagementLoaders>;
-
-/** Operator mutations are recorded under the operator who made them. */
-function operatorActor(caller: Caller): string {
-  if (caller.kind !== 'operator' || !caller.operatorId) throw forbidden('Only operators may do this');
-  return `operator:${caller.operatorId}`;
-}
-
-/**
- * The app itself, acting for no merchant: a client-credentials token, which only the holder of the
- * app's secret can get. A token a merchant authorized is for that merchant's data; one leaked or
- * stolen must not be able to rotate the app's secret (and lock its developer out) or ask for packages.
- */
-function appLevelCaller(caller: Caller, what: string): string {
-  if (caller.kind !== 'app' || caller.merchantId) throw forbidden(`${what} with the app's own token (client credentials), not one a merchant authorized`);
-  return caller.appKey;
-}
 
 export function createAppManagementResolvers(store: AppManagementStore, catalog: CatalogField[], messageKeys: Pick<MessageCrypto, 'rotate'>) {
   return {

@@ -1,19 +1,37 @@
 /** The app-management subgraph: developers, apps, scopes, permission packages, and the message channel's records. */
+import { systemClock, type Clock } from '../../core/clock.js';
 import type { Database } from '../../core/db.js';
+import type { FlowCounters } from '../../core/flow-counters.js';
 import type { PlatformKeys } from '../../core/keys.js';
 import { createMessageCrypto } from '../../messages/crypto.js';
 import { createMessageResolvers } from '../../messages/api/resolvers.js';
 import { createMessageStore } from '../../messages/store/index.js';
 import type { SubgraphDefinition } from '../../core/subgraph.js';
 import { readApiCatalog } from './api-catalog.js';
+import { createCallReportResolvers, createCallReportStore } from './call-reports.js';
 import { createAppManagementLoaders, type AppManagementLoaders } from './loaders.js';
+import { createIpAllowListResolvers, createIpAllowListStore } from './ip-allow-list.js';
+import { createLimitsResolvers, createLimitsStore } from './limits.js';
 import { createAppManagementResolvers } from './resolvers.js';
+import { createSigningResolvers, createSigningStore } from './signing.js';
 import { createAppManagementStore } from './store.js';
+import { createViolationLoaders, createViolationResolvers, createViolationStore, type ViolationLoaders } from './violations.js';
 
-export function createAppManagementSubgraph(database: Database, keys: PlatformKeys): SubgraphDefinition<AppManagementLoaders> {
-  const store = createAppManagementStore(database.db);
+/**
+ * `clock`: whose time penalties start and end in (tests move it). `flowCounters`: the gateways' call
+ * counters, when this process can read them (embedded mode, or Redis): `viewerApp.usage.callsToday`.
+ */
+export function createAppManagementSubgraph(database: Database, keys: PlatformKeys, clock: Clock = systemClock, flowCounters?: FlowCounters): SubgraphDefinition<AppManagementLoaders & ViolationLoaders> {
+  const limitsStore = createLimitsStore(database.db, clock);
+  const limits = createLimitsResolvers(limitsStore, { counters: flowCounters, clock });
+  const store = createAppManagementStore(database.db, keys.messageKeks);
   const messageCrypto = createMessageCrypto(keys.messageKeks);
   const resolvers = createAppManagementResolvers(store, readApiCatalog(), messageCrypto);
+  const signing = createSigningResolvers(createSigningStore(database.db));
+  const violationStore = createViolationStore(database.db, clock);
+  const violations = createViolationResolvers(violationStore, clock);
+  const ipAllowList = createIpAllowListResolvers(createIpAllowListStore(database.db));
+  const callReports = createCallReportResolvers(createCallReportStore(database.db));
   const messages = createMessageResolvers(createMessageStore(database.db, messageCrypto), messageCrypto);
   return {
     name: 'app-management',
@@ -21,9 +39,16 @@ export function createAppManagementSubgraph(database: Database, keys: PlatformKe
       ...resolvers,
       JSON: messages.JSON,
       MessageCursor: messages.MessageCursor,
-      Query: { ...resolvers.Query, ...messages.Query },
-      Mutation: { ...resolvers.Mutation, ...messages.Mutation },
+      Long: callReports.Long,
+      Query: { ...resolvers.Query, ...messages.Query, ...callReports.Query, ...limits.Query },
+      Mutation: { ...resolvers.Mutation, ...messages.Mutation, ...signing.Mutation, ...violations.Mutation, ...ipAllowList.Mutation, ...callReports.Mutation, ...limits.Mutation },
+      App: { ...resolvers.App, ...signing.App, ...violations.App, ...callReports.App, ...limits.App },
+      AppAccess: limits.AppAccess,
+      CallReport: callReports.CallReport,
+      PlatformCallReport: callReports.PlatformCallReport,
+      AppViolation: violations.AppViolation,
+      AppStatusChange: violations.AppStatusChange,
     },
-    createLoaders: (caller) => createAppManagementLoaders(store, caller),
+    createLoaders: (caller) => ({ ...createAppManagementLoaders(store, caller), ...createViolationLoaders(violationStore) }),
   };
 }

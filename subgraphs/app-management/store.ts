@@ -13,9 +13,14 @@ import { decodeCursor, encodeCursor, timeCursor, timeKeyset, type TimeSort } fro
 import { schemaDir } from '../../core/paths.js';
 import { passwordSignIn, signInRecorder } from '../../core/password-sign-in.js';
 import { generateSecret, hashSecret } from '../../core/secrets.js';
+import { sealAppSecret } from '../../core/app-secret-seal.js';
+import type { Kek } from '../../messages/crypto.js';
 import * as v from '../../core/validate.js';
+import { limitColumns, type AppLimitInputs } from './limits.js';
+import { signingColumns, signingOf, type AppSigning } from './signing.js';
 import {
   apps,
+  appStatusChanges,
   auditLog,
   developers,
   operators,
@@ -43,7 +48,7 @@ export interface AuditEntry {
   details: Record<string, unknown>;
 }
 
-async function audit(tx: Executor, entry: AuditEntry) {
+export async function audit(tx: Executor, entry: AuditEntry) {
   await tx.insert(auditLog).values({ ...entry, reason: entry.reason ?? null });
 }
 
@@ -57,7 +62,12 @@ export function readScopeCatalog(): ScopeDefinition[] {
   return JSON.parse(fs.readFileSync(path.join(schemaDir, 'scopes.json'), 'utf8')) as ScopeDefinition[];
 }
 
-export function createAppManagementStore(db: Db) {
+/**
+ * `keks`: the platform's key-encryption keys, to seal app secrets as signed requests need them
+ * (core/app-secret-seal.ts). Without them (tools that create no app), secrets are only hashed.
+ */
+export function createAppManagementStore(db: Db, keks: readonly Kek[] = []) {
+  const sealed = (appKey: string, secret: string) => (keks.length ? sealAppSecret(keks, appKey, secret) : null);
   const store = {
     async appsByKeys(keys: readonly string[]): Promise<AppRow[]> {
       return keys.length ? db.select().from(apps).where(inArray(apps.key, [...keys])) : [];
@@ -120,6 +130,7 @@ export function createAppManagementStore(db: Db) {
             status: input.status ?? 'SANDBOX',
             redirectUris: input.redirectUris ?? [],
             secretHash,
+            secretSealed: sealed(key, secret),
           })
           .returning();
         await recordEvents(tx, outboxEvents, [
@@ -178,27 +189,27 @@ export function createAppManagementStore(db: Db) {
         const previousSecretExpiresAt = hours ? new Date(Date.now() + hours * 3_600_000) : null;
         await tx
           .update(apps)
-          .set({ secretHash, previousSecretHash: hours ? app.secretHash : null, previousSecretExpiresAt, updatedAt: new Date() })
+          .set({
+            secretHash,
+            secretSealed: sealed(appKey, secret),
+            previousSecretHash: hours ? app.secretHash : null,
+            previousSecretSealed: hours ? app.secretSealed : null,
+            previousSecretExpiresAt,
+            updatedAt: new Date(),
+          })
           .where(eq(apps.id, app.id));
         await audit(tx, { actor: `app:${appKey}`, action: 'app.secret_rotated', targetType: 'app', targetId: appKey, details: { graceHours: hours } });
         return { appKey, secret, previousSecretExpiresAt };
       });
     },
 
+    /** Operators: release, suspend or reinstate an app (see changeAppStatus; reinstateApp restores the status a suspension replaced). */
     async setAppStatus(actor: string, input: { appKey: string; status: AppRow['status']; reason: string }): Promise<AppRow> {
       const reason = v.text(input.reason, 'reason', { max: 500 });
       return db.transaction(async (tx) => {
         const [current] = await tx.select().from(apps).where(eq(apps.key, input.appKey)).for('update');
         if (!current) throw notFound('App', input.appKey);
-        // Nothing to change is a CONFLICT, not a silent success: the operator's reason is not lost in an
-        // answer that looks like a change the audit log never shows.
-        if (current.status === input.status) throw conflict(`App ${current.key} is already ${current.status}`, { currentStatus: current.status });
-        const [updated] = await tx.update(apps).set({ status: input.status, updatedAt: new Date() }).where(eq(apps.id, current.id)).returning();
-        await audit(tx, { actor, action: 'app.status_changed', targetType: 'app', targetId: current.key, reason, details: { from: current.status, to: input.status } });
-        await recordEvents(tx, outboxEvents, [
-          { merchantId: null, aggregateType: 'app', aggregateId: current.key, type: 'app.status_changed', payload: { appKey: current.key, from: current.status, to: input.status } },
-        ]);
-        return updated!;
+        return changeAppStatus(tx, actor, current, input.status, reason);
       });
     },
 
@@ -228,16 +239,16 @@ export function createAppManagementStore(db: Db) {
         .limit(args.limit + 1);
     },
 
-    /** What the gateway needs per request: the app's status and the scopes its active grants give. */
-    async appAccess(key: string): Promise<{ status: AppRow['status']; grantedScopes: string[] } | undefined> {
-      const [app] = await db.select({ id: apps.id, status: apps.status }).from(apps).where(eq(apps.key, key));
+    /** What the gateway needs per request: the app's status, the scopes its active grants give, its IP allow list. */
+    async appAccess(key: string): Promise<{ status: AppRow['status']; grantedScopes: string[]; ipAllowList: string[]; signing: AppSigning; limitsOf: AppLimitInputs } | undefined> {
+      const [app] = await db.select({ status: apps.status, ipAllowList: apps.ipAllowList, ...signingColumns, ...limitColumns }).from(apps).where(eq(apps.key, key));
       if (!app) return undefined;
       const rows = await db
         .select({ scopes: permissionPackages.scopes })
         .from(packageGrants)
         .innerJoin(permissionPackages, eq(permissionPackages.id, packageGrants.packageId))
         .where(and(eq(packageGrants.appId, app.id), isNull(packageGrants.revokedAt)));
-      return { status: app.status, grantedScopes: [...new Set(rows.flatMap((r) => r.scopes))].sort() };
+      return { status: app.status, grantedScopes: [...new Set(rows.flatMap((r) => r.scopes))].sort(), ipAllowList: app.ipAllowList, signing: signingOf(app), limitsOf: app };
     },
 
     async activeGrantsOfApps(appIds: readonly string[]): Promise<PackageGrantRow[]> {
@@ -470,6 +481,26 @@ export function createAppManagementStore(db: Db) {
     },
   };
   return store;
+}
+
+/**
+ * The one path of every status change of an app (operators' setAppStatus and reinstatement, a
+ * violation's suspension), inside the caller's transaction with the app's row locked: the status,
+ * the status a suspension replaced (so reinstatement can restore it), a row of the app's status
+ * history, the audit log and the app.status_changed event. Gateways see it within APP_ACCESS_CACHE_MS.
+ */
+export async function changeAppStatus(tx: Executor, actor: string, current: AppRow, to: AppRow['status'], reason: string): Promise<AppRow> {
+  // Nothing to change is a CONFLICT, not a silent success: the operator's reason is not lost in an
+  // answer that looks like a change the audit log never shows.
+  if (current.status === to) throw conflict(`App ${current.key} is already ${current.status}`, { currentStatus: current.status });
+  const statusBeforeSuspension = to === 'SUSPENDED' ? (current.status as 'SANDBOX' | 'LIVE') : null;
+  const [updated] = await tx.update(apps).set({ status: to, statusBeforeSuspension, updatedAt: new Date() }).where(eq(apps.id, current.id)).returning();
+  await tx.insert(appStatusChanges).values({ appId: current.id, fromStatus: current.status, toStatus: to, actor, reason });
+  await audit(tx, { actor, action: 'app.status_changed', targetType: 'app', targetId: current.key, reason, details: { from: current.status, to } });
+  await recordEvents(tx, outboxEvents, [
+    { merchantId: null, aggregateType: 'app', aggregateId: current.key, type: 'app.status_changed', payload: { appKey: current.key, from: current.status, to } },
+  ]);
+  return updated!;
 }
 
 async function validatePackage(db: Executor, input: { name: string; description: string; tier: PermissionPackageRow['tier']; scopes: string[] }) {
