@@ -22,6 +22,11 @@ export interface Caller {
   scopes: readonly string[];
   /** Access token id (`jti`), for audit and revocation. */
   tokenId?: string;
+  /**
+   * The JWK thumbprint a DPoP-bound access token names (`cnf.jkt`, RFC 9449): the gateway accepts
+   * it only with a proof signed by that key. Gateway only; not forwarded to subgraphs.
+   */
+  keyThumbprint?: string;
   /** When the access token expires (seconds since the epoch); long-lived subscriptions end then. */
   expiresAt?: number;
   /** The passport grant (merchant authorization) an access token came from; revoking it ends the token. */

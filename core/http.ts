@@ -24,7 +24,27 @@ export class HttpError extends Error {
   }
 }
 
-export function readBody(req: http.IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
+export async function readBody(req: http.IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
+  return (await readBodyBytes(req, limit)).toString('utf8');
+}
+
+const requestBodies = new WeakMap<http.IncomingMessage, Promise<Buffer>>();
+
+/**
+ * A GraphQL request's body (at most MAX_BODY_BYTES), read from the stream once: every later call for
+ * the same request gets the same bytes. So a pipeline stage that must see the body (a signature's
+ * content-digest) and the execution that parses it work on exactly the same bytes.
+ */
+export function readRequestBody(req: http.IncomingMessage): Promise<Buffer> {
+  let body = requestBodies.get(req);
+  if (!body) {
+    body = readBodyBytes(req, MAX_BODY_BYTES);
+    requestBodies.set(req, body);
+  }
+  return body;
+}
+
+function readBodyBytes(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     // Too large: answered with 413 and the connection closed after it (the rest is not kept).
     const tooLarge = () => new HttpError(413, `Request body too large (at most ${limit} bytes)`, 'BAD_REQUEST', { connection: 'close' });
@@ -48,7 +68,7 @@ export function readBody(req: http.IncomingMessage, limit = MAX_BODY_BYTES): Pro
       chunks.push(chunk);
     };
     req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -92,7 +112,7 @@ export async function executeGraphQL<TContext extends BaseContext>(
   if (alreadyRead) {
     body = alreadyRead.body;
   } else if (req.method === 'POST') {
-    const raw = await readBody(req);
+    const raw = (await readRequestBody(req)).toString('utf8');
     const contentType = headers.get('content-type') ?? '';
     if (contentType.includes('application/json') || contentType.includes('application/graphql-response+json')) {
       body = parseJsonBody(raw);

@@ -217,7 +217,10 @@ export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; issuer
       // Client credentials: the passport sets sub to the client itself; such a token acts for no merchant.
       const merchantId = typeof payload.sub === 'string' && payload.sub !== payload.client_id ? payload.sub : null;
       const grantId = typeof payload.portico_grant === 'string' ? { grantId: payload.portico_grant } : {};
-      caller = { kind: 'app', merchantId, appKey: payload.client_id, scopes, expiresAt: payload.exp, ...tokenId, ...grantId };
+      // A DPoP-bound token (RFC 9449) names its key's thumbprint; the gateway then asks for a proof by that key.
+      const cnf = payload.cnf as { jkt?: unknown } | undefined;
+      const keyThumbprint = typeof cnf?.jkt === 'string' ? { keyThumbprint: cnf.jkt } : {};
+      caller = { kind: 'app', merchantId, appKey: payload.client_id, scopes, expiresAt: payload.exp, ...tokenId, ...grantId, ...keyThumbprint };
     }
     cache.set(token, caller, payload.exp * 1000);
     return caller;

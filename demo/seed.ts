@@ -17,6 +17,7 @@ import { recordEvents } from '../messages/outbox.js';
 import { createAccountStore } from '../subgraphs/account/store.js';
 import { merchants, outboxEvents as accountOutbox, users, type MerchantRow, type UserRow } from '../subgraphs/account/tables.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
+import type { Kek } from '../messages/crypto.js';
 import { orderEvent } from '../subgraphs/order/events.js';
 import { ORDER_TRANSITIONS, priceOrderLines, type NewOrderLine } from '../subgraphs/order/store.js';
 import {
@@ -134,9 +135,12 @@ const PACKAGES = [
 const ORDERS_PER_MERCHANT = 110;
 const PRODUCTS_PER_MERCHANT = 24;
 
-/** Seeds the demo once; on later starts returns what it seeded without writing anything. */
-export async function seedDemo(database: Database, logger: Logger): Promise<DemoSeed> {
-  const apps = createAppManagementStore(database.db);
+/**
+ * Seeds the demo once; on later starts returns what it seeded without writing anything. `keks`
+ * seal the demo app's secret so it can sign requests with hmac-sha256 (core/app-secret-seal.ts).
+ */
+export async function seedDemo(database: Database, logger: Logger, keks: readonly Kek[] = []): Promise<DemoSeed> {
+  const apps = createAppManagementStore(database.db, keks);
   const seed: DemoSeed = {
     appKey: DEMO_APP_KEY,
     merchantIds: MERCHANTS.map((m) => demoId(`merchant:${m.name}`)),

@@ -17,10 +17,10 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createHandler as createSseHandler } from 'graphql-sse';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Caller } from '../../core/caller.js';
-import { HttpError, readBody, sendGraphQLError } from '../../core/http.js';
+import { HttpError, readRequestBody, sendGraphQLError } from '../../core/http.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import type { Connection, OperationRequest, SubscriptionExecutor } from './executor.js';
+import type { Connection, OperationOutcome, OperationRequest, SubscriptionExecutor } from './executor.js';
 
 export interface TransportOptions {
   executor: SubscriptionExecutor;
@@ -59,6 +59,21 @@ function authorizationFrom(params: Readonly<Record<string, unknown>> | undefined
   if (typeof fromParams === 'string') return fromParams;
   if (typeof params?.token === 'string') return `Bearer ${params.token}`;
   return undefined;
+}
+
+/**
+ * An operation's outcome as graphql-sse takes it. graphql-sse counts a result as one only if it has
+ * `data`; a refusal before execution (a document that does not parse or validate, a forbidden
+ * subscription) has errors alone, which it took for execution arguments and answered with "Unable
+ * to detect operation AST". Such a result goes out as the stream's one `next` event, then `complete`:
+ * the errors as they are, with their codes, and what the graphql-sse protocol asks of validation
+ * errors (reported in the accepted stream, which an EventSource can read, rather than a 400).
+ */
+function asSseOutcome(outcome: OperationOutcome): OperationOutcome {
+  if (Symbol.asyncIterator in outcome || 'data' in outcome) return outcome;
+  return (async function* () {
+    yield outcome;
+  })();
 }
 
 export function createTransports(options: TransportOptions): Transports {
@@ -143,7 +158,7 @@ export function createTransports(options: TransportOptions): Transports {
    */
   const sse = createSseHandler<http.IncomingMessage, Connection>({
     authenticate: () => null,
-    onSubscribe: (req, params) => executor.run(params as OperationRequest, req.context) as never,
+    onSubscribe: async (req, params) => asSseOutcome(await executor.run(params as OperationRequest, req.context)) as never,
   });
   async function serveSse(req: http.IncomingMessage, res: http.ServerResponse) {
     let connection: Connection;
@@ -153,8 +168,9 @@ export function createTransports(options: TransportOptions): Transports {
       if (!(error instanceof HttpError)) throw error;
       return sendGraphQLError(res, error);
     }
-    // Read here, so that a body too large is a 413 (graphql-sse would make any failure a 400).
-    const raw = req.method === 'POST' ? await readBody(req) : '';
+    // Read here, so that a body too large is a 413 (graphql-sse would make any failure a 400); the
+    // same bytes the pipeline read if it did (a signed stream request's content-digest).
+    const raw = req.method === 'POST' ? (await readRequestBody(req)).toString('utf8') : '';
     const [body, init] = await sse({
       method: req.method!,
       url: req.url!,

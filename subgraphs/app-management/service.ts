@@ -12,6 +12,7 @@ import { createCallReportResolvers, createCallReportStore } from './call-reports
 import { createAppManagementLoaders, type AppManagementLoaders } from './loaders.js';
 import { createIpAllowListResolvers, createIpAllowListStore } from './ip-allow-list.js';
 import { createLimitsResolvers, createLimitsStore } from './limits.js';
+import { createOfflineApiResolvers, createOfflineApiStore } from './offline-apis.js';
 import { createAppManagementResolvers } from './resolvers.js';
 import { createSigningResolvers, createSigningStore } from './signing.js';
 import { createAppManagementStore } from './store.js';
@@ -26,7 +27,9 @@ export function createAppManagementSubgraph(database: Database, keys: PlatformKe
   const limits = createLimitsResolvers(limitsStore, { counters: flowCounters, clock });
   const store = createAppManagementStore(database.db, keys.messageKeks);
   const messageCrypto = createMessageCrypto(keys.messageKeks);
-  const resolvers = createAppManagementResolvers(store, readApiCatalog(), messageCrypto);
+  const catalog = readApiCatalog();
+  const resolvers = createAppManagementResolvers(store, catalog, messageCrypto);
+  const offline = createOfflineApiResolvers(createOfflineApiStore(database.db, clock, catalog), clock);
   const signing = createSigningResolvers(createSigningStore(database.db));
   const violationStore = createViolationStore(database.db, clock);
   const violations = createViolationResolvers(violationStore, clock);
@@ -40,14 +43,16 @@ export function createAppManagementSubgraph(database: Database, keys: PlatformKe
       JSON: messages.JSON,
       MessageCursor: messages.MessageCursor,
       Long: callReports.Long,
-      Query: { ...resolvers.Query, ...messages.Query, ...callReports.Query, ...limits.Query },
-      Mutation: { ...resolvers.Mutation, ...messages.Mutation, ...signing.Mutation, ...violations.Mutation, ...ipAllowList.Mutation, ...callReports.Mutation, ...limits.Mutation },
+      Query: { ...resolvers.Query, ...messages.Query, ...callReports.Query, ...limits.Query, ...offline.Query },
+      Mutation: { ...resolvers.Mutation, ...messages.Mutation, ...signing.Mutation, ...violations.Mutation, ...ipAllowList.Mutation, ...callReports.Mutation, ...limits.Mutation, ...offline.Mutation },
       App: { ...resolvers.App, ...signing.App, ...violations.App, ...callReports.App, ...limits.App },
       AppAccess: limits.AppAccess,
       CallReport: callReports.CallReport,
       PlatformCallReport: callReports.PlatformCallReport,
       AppViolation: violations.AppViolation,
       AppStatusChange: violations.AppStatusChange,
+      OfflineApi: offline.OfflineApi,
+      ApiField: offline.ApiField,
     },
     createLoaders: (caller) => ({ ...createAppManagementLoaders(store, caller), ...createViolationLoaders(violationStore) }),
   };

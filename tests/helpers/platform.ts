@@ -80,7 +80,8 @@ export const TEST_APP_KEY = 'app_test';
 
 /** The app tokens default to: registered, holding one package with every scope (once per database). */
 async function registerTestApp(platform: RunningPlatform) {
-  const apps = createAppManagementStore(platform.database.db);
+  // With the platform's keys, so the app's secret is sealed as signed requests need it.
+  const apps = createAppManagementStore(platform.database.db, platform.keys.messageKeks);
   if (await apps.appByKey(TEST_APP_KEY)) return;
   const developer = await apps.createDeveloper({ kind: 'COMPANY', name: 'Test ISV', email: `dev-${crypto.randomUUID()}@example.com`, verificationStatus: 'VERIFIED' });
   await apps.createApp({ key: TEST_APP_KEY, name: 'Test app', developerId: developer.id, status: 'LIVE' });
