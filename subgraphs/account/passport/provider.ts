@@ -69,6 +69,11 @@ export function createPassport(options: PassportOptions): Provider {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // Sender-constrained tokens (RFC 9449): a token request with a DPoP proof gets a token bound to
+      // the proof's key (cnf.jkt, token_type DPoP), which the gateway accepts only with a fresh proof
+      // by that key. The proof's htu is the public URL: the gateway's proxy forwards the public host
+      // and protocol, and the provider trusts them (provider.proxy). Proof ids are kept by the adapter.
+      dPoP: { enabled: true },
       // A client introspects and revokes only its own tokens: another app's token is inactive to it,
       // and revoking one is refused (oidc-provider's default lets a confidential client introspect any token).
       introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
