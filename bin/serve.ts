@@ -6,7 +6,9 @@
 import './production-default.js';
 import { SUBGRAPH_NAMES, loadConfig, type SubgraphName } from '../core/config.js';
 import { loadPlatformKeys } from '../core/keys.js';
+import { createRedisFlowCounters } from '../core/flow-counters.js';
 import { createLogger } from '../core/logger.js';
+import { connectSharedStore } from '../core/redis.js';
 import { startSubgraph } from '../core/subgraph.js';
 import { createContextBatchVerifier, createContextVerifier } from '../core/tokens.js';
 import { DEFAULT_SUBGRAPH_PORTS } from '../core/composition.js';
@@ -41,7 +43,10 @@ async function main(): Promise<{ stop(): Promise<void> }> {
   const keys = await loadPlatformKeys(config.keysDir, { create: false });
   const database = await openDatabase(config, `portico-${name}`);
   await prepareDatabase(database, [name]);
-  const running = await startSubgraph(defineSubgraph(name, { database, logger, keys, config, subgraphUrl }), {
+  // app-management reads the gateways' call counters (viewerApp.usage) where they are shared: in Redis.
+  const counterStore = name === 'app-management' && config.access.redisUrl ? connectSharedStore(config.access.redisUrl, config.access.redisFailureMode, logger) : undefined;
+  const flowCounters = counterStore ? createRedisFlowCounters(counterStore) : undefined;
+  const running = await startSubgraph(defineSubgraph(name, { database, logger, keys, config, subgraphUrl, ...(flowCounters ? { flowCounters } : {}) }), {
     port: config.port,
     host: config.host,
     database,
@@ -54,6 +59,7 @@ async function main(): Promise<{ stop(): Promise<void> }> {
   return {
     stop: async () => {
       await running.stop();
+      await counterStore?.close();
       await database.close();
     },
   };

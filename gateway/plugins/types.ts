@@ -6,6 +6,7 @@ import type http from 'node:http';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { ValidationRule } from 'graphql';
 import type { Caller } from '../../core/caller.js';
+import type { HttpError } from '../../core/http.js';
 
 /** Per-request state, created by the pipeline and handed to each hook in order. */
 export interface RequestState {
@@ -19,11 +20,13 @@ export interface RequestState {
   authorization?: string | undefined;
   /** The client's address (core/client-address.ts: X-Forwarded-For only from trusted proxies), set by the request-id stage. */
   clientAddress: string;
+  /** When the request arrived (performance.now()), before any stage: the call report's latency starts here. */
+  receivedAt: number;
 }
 
 /** A fresh state for one request (every field present, so every state has the same shape). */
 export function newRequestState(authorization?: string): RequestState {
-  return { requestId: '', caller: undefined, authorization, clientAddress: '' };
+  return { requestId: '', caller: undefined, authorization, clientAddress: '', receivedAt: performance.now() };
 }
 
 export interface GatewayContext extends BaseContext {
@@ -36,6 +39,14 @@ export interface GatewayContext extends BaseContext {
    * never wait on anyone else's.
    */
   shareRequests?: boolean;
+  /** When the HTTP request arrived (RequestState.receivedAt); absent for operations over a connection. */
+  receivedAt?: number;
+  /**
+   * The operation's cost in points (plugins/flow-control.ts): requested (the estimate the bucket was
+   * charged) and actual (counted over the answer; 0 when nothing was executed). Set before the answer
+   * is sent; the call report records it. Absent when no operation was resolved.
+   */
+  cost?: { requested: number; actual: number };
 }
 
 /**
@@ -71,6 +82,11 @@ export interface GatewayPlugin {
    *   sent with its own caller and headers instead.
    */
   onSubgraphRequest?(headers: Record<string, string>, context: SubgraphRequestContext): void;
+  /**
+   * Runs when an earlier stage (or reading the body) refused the request with `error`, before the
+   * refusal is answered: what the state holds by then (the caller, if known). Synchronous.
+   */
+  onRefusal?(state: RequestState, error: HttpError): void;
   /** Apollo Server plugins this concern adds. */
   apolloPlugins?: ApolloServerPlugin<GatewayContext>[];
   /** GraphQL validation rules this concern adds (run on every new document, before planning). */
