@@ -14,6 +14,8 @@ export const ErrorCode = {
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   /** A message stream's unacknowledged messages passed the retention window and were deleted: reset its cursor to go on. */
   MESSAGES_EXPIRED: 'MESSAGES_EXPIRED',
+  /** A request's RFC 9421 signature failed a check, or an app that requires signatures sent none (HTTP 401; the message says which). */
+  SIGNATURE_INVALID: 'SIGNATURE_INVALID',
   /** The app's IP allow list does not admit the address the call came from (HTTP 403). */
   IP_NOT_ALLOWED: 'IP_NOT_ALLOWED',
   /** The app is suspended by an operator: every call is refused until it is reinstated (HTTP 403). */
@@ -41,6 +43,7 @@ const PUBLIC_CODES = new Set<string>([
   ErrorCode.CONFLICT,
   ErrorCode.SERVICE_UNAVAILABLE,
   ErrorCode.MESSAGES_EXPIRED,
+  ErrorCode.SIGNATURE_INVALID,
   ErrorCode.MAX_COST_EXCEEDED,
   ErrorCode.THROTTLED,
   ErrorCode.QUOTA_EXCEEDED,

@@ -25,6 +25,7 @@ import { httpbis } from 'http-message-signatures';
 import { isInnerList, parseDictionary, serializeItem, serializeList, Token, type Dictionary, type InnerList, type Item } from 'structured-headers';
 import { openAppSecret } from '../../core/app-secret-seal.js';
 import type { Clock } from '../../core/clock.js';
+import { ErrorCode } from '../../core/errors.js';
 import { HttpError, readRequestBody } from '../../core/http.js';
 import type { Kek } from '../../messages/crypto.js';
 import { ReplayCheckUnavailable, type ReplayGuard } from '../replay-guard.js';
@@ -50,7 +51,7 @@ export interface VerifySignatureOptions {
   clock: Clock;
 }
 
-const refuse = (why: string) => new HttpError(401, `Signature refused: ${why}`, 'SIGNATURE_INVALID');
+const refuse = (why: string) => new HttpError(401, `Signature refused: ${why}`, ErrorCode.SIGNATURE_INVALID);
 
 const headerOf = (req: http.IncomingMessage, name: string): string | undefined => {
   const value = req.headers[name];
