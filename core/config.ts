@@ -173,6 +173,16 @@ export const CONFIG_OPTIONS = {
     allowedText: 'an OTLP/HTTP endpoint URL',
     description: 'Set, every request is traced (OpenTelemetry) across the gateway and the subgraphs and the spans are sent here over OTLP/HTTP.',
   }),
+  METRICS_TOKEN: option({
+    group: 'runtime',
+    schema: z.string().min(32).max(512).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').optional(),
+    defaultText: 'unset: no `/metrics`',
+    allowedText: 'at least 32 printable ASCII characters, no spaces',
+    description:
+      'Set, the gateway serves Prometheus metrics at `/metrics` to a scraper that sends it as a bearer token ' +
+      '(`Authorization: Bearer ...`; Prometheus\' `authorization.credentials`). Unset, `/metrics` does not exist: a gateway ' +
+      'facing the internet does not publish its traffic by default. No metric names an app or a merchant ([access-layer.md](access-layer.md#metrics-and-tracing)).',
+  }),
   FIELD_AUTHORIZATION: option({
     group: 'benchmark',
     schema: z.enum(['enforce', 'off']).default('enforce'),
@@ -288,6 +298,8 @@ export interface Config {
   /** The access layer's shared parts (see TRUSTED_PROXIES, REDIS_URL, REDIS_FAILURE_MODE). */
   access: { trustedProxies: string[]; redisUrl: string | undefined; redisFailureMode: 'open' | 'closed' };
   otlpEndpoint: string | undefined;
+  /** The bearer token /metrics asks for; undefined: no /metrics. */
+  metricsToken: string | undefined;
   messages: { ackTimeoutMs: number; maxPushAttempts: number; maxInFlight: number; retentionDays: number; purgeIntervalMs: number };
 }
 
@@ -337,6 +349,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       redisFailureMode: e.REDIS_FAILURE_MODE,
     },
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    metricsToken: e.METRICS_TOKEN || undefined,
     messages: { ackTimeoutMs: e.MESSAGE_ACK_TIMEOUT_MS, maxPushAttempts: e.MESSAGE_MAX_PUSH_ATTEMPTS, maxInFlight: e.MESSAGE_MAX_IN_FLIGHT, retentionDays: e.MESSAGE_RETENTION_DAYS ?? (e.DATABASE_URL ? 30 : 0), purgeIntervalMs: e.MESSAGE_PURGE_INTERVAL_MS },
   };
 }
