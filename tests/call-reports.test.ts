@@ -103,10 +103,17 @@ describe('call reports', () => {
       clientMs.push(call.ms);
     }
 
-    const report = await flushedUntil(TEST_APP_KEY, 12);
-    expect(report.total).toMatchObject({ calls: 12, errors: 4, errorRate: 4 / 12, actualCost });
-    expect(report.total.errorsByCode).toEqual(expect.arrayContaining([{ code: 'BAD_REQUEST', calls: 2 }, { code: 'GRAPHQL_VALIDATION_FAILED', calls: 2 }]));
-    expect(report.total.errorsByCode).toHaveLength(2);
+    // Refused by flow control once its cost is known: more than the whole bucket.
+    const costly = await timedCall(token, JSON.stringify({ query: 'query ReportCostly { products(first: 100) { nodes { skus { id attributes { name } } } } }' }));
+    expect(costly.json.errors[0].extensions.code).toBe('MAX_COST_EXCEEDED');
+    clientMs.push(costly.ms);
+
+    const report = await flushedUntil(TEST_APP_KEY, 13);
+    expect(actualCost).toBeGreaterThan(0);
+    expect(report.total).toMatchObject({ calls: 13, errors: 5, errorRate: 5 / 13, actualCost });
+    expect(report.total.errorsByCode).toEqual(expect.arrayContaining([{ code: 'BAD_REQUEST', calls: 2 }, { code: 'GRAPHQL_VALIDATION_FAILED', calls: 2 }, { code: 'MAX_COST_EXCEEDED', calls: 1 }]));
+    expect(report.total.errorsByCode).toHaveLength(3);
+    expect(report.operations.find((op) => op.operationName === 'ReportCostly')!.stats).toMatchObject({ calls: 1, errorsByCode: [{ code: 'MAX_COST_EXCEEDED', calls: 1 }], actualCost: 0 });
     const byName = new Map(report.operations.map((op) => [op.operationName, op]));
     expect(byName.get('ReportViewer')!.stats).toMatchObject({ calls: 5, errors: 0 });
     expect(byName.get('ReportScopes')!.stats).toMatchObject({ calls: 3, errors: 0 });
@@ -114,8 +121,8 @@ describe('call reports', () => {
     // Refused before the document was read: no name, no hash.
     expect(byName.get('')).toMatchObject({ documentHash: '', stats: { calls: 2, errorsByCode: [{ code: 'BAD_REQUEST', calls: 2 }] } });
     expect(byName.get('ReportViewer')!.documentHash).toBe(crypto.createHash('sha256').update('query ReportViewer { viewerApp { key } }').digest('hex'));
-    expect(report.operations.reduce((sum, op) => sum + op.stats.calls, 0)).toBe(12);
-    expect(report.periods.reduce((sum, p) => sum + p.stats.calls, 0)).toBe(12);
+    expect(report.operations.reduce((sum, op) => sum + op.stats.calls, 0)).toBe(13);
+    expect(report.periods.reduce((sum, p) => sum + p.stats.calls, 0)).toBe(13);
 
     // The gateway's latency is within what each client waited: the percentiles read from the
     // histogram are ordered and no higher than the bucket of the slowest client-side call.
