@@ -11,7 +11,9 @@ import type { Config } from '../core/config.js';
 import { createErrorFormatter } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { applyScalarParsing } from '../core/scalars.js';
+import { graphqlOverHttpStatus } from './graphql-over-http.js';
 import type { Pipeline } from './pipeline.js';
+import { parseTokenLimit } from './plugins/query-limits.js';
 import type { GatewayContext } from './plugins/types.js';
 
 export interface GatewayApollo {
@@ -58,11 +60,14 @@ export async function startApollo(options: {
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: config.development,
     formatError,
+    // The token limit is the parser's: a document past it is a syntax error (GRAPHQL_PARSE_FAILED).
+    parseOptions: parseTokenLimit(),
     // Compact JSON: Apollo's default indents every response, which costs CPU on every page (kept for development).
     ...(config.development ? {} : { stringifyResult: (result: FormattedExecutionResult) => JSON.stringify(result) }),
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
       ...(config.development ? [] : [ApolloServerPluginLandingPageDisabled()]),
+      graphqlOverHttpStatus(),
       ...pipeline.apolloPlugins,
       ...(options.plugins ?? []),
     ],

@@ -9,6 +9,7 @@ import type { Caller } from '../core/caller.js';
 import { cachedLookup } from '../core/cached-lookup.js';
 import type { Clock } from '../core/clock.js';
 import type { HttpError } from '../core/http.js';
+import { useApiValidity, type OfflineApi } from './plugins/api-validity.js';
 import { useAppAuthorization, type AppAccess } from './plugins/app-authorization.js';
 import { useAuthenticate } from './plugins/authenticate.js';
 import { useAuthorizationRevocation, type AuthorizationState } from './plugins/authorization-revocation.js';
@@ -27,6 +28,8 @@ export interface PipelineDependencies {
   loadAppAccess(appKey: string): Promise<AppAccess | null>;
   authorizationState(grantId: string): Promise<AuthorizationState>;
   merchantIsTest(merchantId: string): Promise<boolean>;
+  /** Every API offline now or planned (one lookup for all apps, cached APP_ACCESS_CACHE_MS). */
+  loadOfflineApis(): Promise<OfflineApi[]>;
   appAccessCacheMs: number;
   /** The client's address of a request (core/client-address.ts, with TRUSTED_PROXIES). */
   clientAddress(req: http.IncomingMessage): string;
@@ -56,6 +59,8 @@ export function createPipeline(deps: PipelineDependencies): Pipeline {
     useIpAllowlist({ appAccess }),
     useAuthorizationRevocation({ stateOf: deps.authorizationState, cacheMs, clock }),
     useAppAuthorization({ appAccess, merchantIsTest: deps.merchantIsTest, clock }),
+    // Fields operators took offline: null with API_OFFLINE, cut out before the gateway plans.
+    useApiValidity({ loadOfflineApis: deps.loadOfflineApis, cacheMs, clock }),
     // Then the document itself: bounded depth, aliases, tokens and cost before any planning.
     useQueryLimits(),
     // Last before execution: the operation's cost must fit in the app's bucket, the call in its daily quota.

@@ -102,6 +102,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     loadAppAccess: lookups.loadAppAccess,
     authorizationState: lookups.authorizationState,
     merchantIsTest: lookups.merchantIsTest,
+    loadOfflineApis: lookups.loadOfflineApis,
     appAccessCacheMs: config.appAccessCacheMs,
     clientAddress: createClientAddress(config.access.trustedProxies),
     recordCall: (call) => {

@@ -1,8 +1,12 @@
 /**
  * Limits on the shape of a query, checked before it is planned, so one request cannot make the
- * gateway and subgraphs do unbounded work: depth, aliases, directives, tokens and a static cost
+ * gateway and subgraphs do unbounded work: depth, aliases, directives and a static cost
  * (graphql-armor). The limits sit well above what real pages need (the ISV order page is depth 6).
- * Field suggestions in validation errors stay on: the schema is public and introspectable anyway.
+ * The token limit is the parser's own (`parseTokenLimit`, graphql-js `maxTokens`): a document past it
+ * fails to parse like any other syntax error (GRAPHQL_PARSE_FAILED, 400), where graphql-armor's
+ * token plugin threw out of Apollo's parsing hook and turned every syntax error into a 500.
+ * Field suggestions ("Did you mean ...") are removed from every error outside development by the
+ * error formatter (core/errors.ts), so validation over HTTP, WebSocket and SSE all lose them.
  */
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ApolloServerPlugin } from '@apollo/server';
@@ -19,9 +23,11 @@ export const QUERY_LIMITS = {
 export function useQueryLimits(limits = QUERY_LIMITS): GatewayPlugin {
   const protection = new ApolloArmor({
     maxDepth: { n: limits.maxDepth },
-    maxAliases: { n: limits.maxAliases },
+    // Every alias counts, `__typename` ones too: graphql-armor exempts them by default, and a
+    // thousand aliases of __typename cost the gateway as much as any other field.
+    maxAliases: { n: limits.maxAliases, allowList: [] },
     maxDirectives: { n: limits.maxDirectives },
-    maxTokens: { n: limits.maxTokens },
+    maxTokens: { enabled: false },
     costLimit: { maxCost: limits.maxCost },
     blockFieldSuggestion: { enabled: false },
   }).protect();
@@ -31,3 +37,6 @@ export function useQueryLimits(limits = QUERY_LIMITS): GatewayPlugin {
     validationRules: protection.validationRules,
   };
 }
+
+/** Apollo's parse options for the gateway: the token limit enforced by the parser itself. */
+export const parseTokenLimit = (limits = QUERY_LIMITS) => ({ maxTokens: limits.maxTokens });

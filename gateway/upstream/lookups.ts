@@ -7,6 +7,7 @@
 import DataLoader from 'dataloader';
 import { MAX_GRANTS_PER_CHECK } from '../../core/caller.js';
 import type { SubgraphName } from '../../core/config.js';
+import type { OfflineApi } from '../plugins/api-validity.js';
 import type { AppAccess } from '../plugins/app-authorization.js';
 import type { AuthorizationState } from '../plugins/authorization-revocation.js';
 import type { InternalClient } from './internal-client.js';
@@ -18,7 +19,11 @@ export interface SubgraphLookups {
   /** A merchant authorization's state (null: unknown). */
   authorizationState(grantId: string): Promise<AuthorizationState>;
   authorizationActive(grantId: string): Promise<boolean>;
+  /** Every API offline now or planned, for every app (api-validity caches it). */
+  loadOfflineApis(): Promise<OfflineApi[]>;
 }
+
+type OfflineApiAnswer = Omit<OfflineApi, 'startsAt' | 'endsAt'> & { startsAt: string; endsAt: string | null };
 
 export function createSubgraphLookups(options: { callSubgraph: InternalClient; urls: Record<SubgraphName, string> }): SubgraphLookups {
   const { callSubgraph, urls } = options;
@@ -40,6 +45,10 @@ export function createSubgraphLookups(options: { callSubgraph: InternalClient; u
     authorizationActive: async (grantId) => (await authorizationState(grantId))?.active === true,
     loadAppAccess: async (key) =>
       (await callSubgraph<{ appAccess: AppAccess | null }>(urls['app-management'], 'query Access($key: String!) { appAccess(key: $key) { status grantedScopes ipAllowList signing { secretSealed previousSecretSealed previousSecretExpiresAt publicKey signatureRequired } limits { tier bucketSize restoreRate dailyQuota } } }', { key })).appAccess,
+    loadOfflineApis: async () =>
+      (
+        await callSubgraph<{ offlineApisForGateway: OfflineApiAnswer[] }>(urls['app-management'], '{ offlineApisForGateway { id coordinate appKeys reason startsAt endsAt } }', {})
+      ).offlineApisForGateway.map((api) => ({ ...api, startsAt: Date.parse(api.startsAt), endsAt: api.endsAt === null ? null : Date.parse(api.endsAt) })),
     merchantIsTest: async (merchantId) =>
       (await callSubgraph<{ merchantIsTest: boolean }>(urls.account, 'query Test($id: String!) { merchantIsTest(merchantId: $id) }', { id: merchantId })).merchantIsTest,
   };
