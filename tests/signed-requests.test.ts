@@ -53,12 +53,14 @@ interface SignOptions {
   /** Sign as if there were no body (no content-digest covered). */
   signWithoutBody?: boolean;
   token?: string;
+  /** The URL signed (default: /graphql). */
+  url?: string;
 }
 
 async function signedHeaders(body: string, options: SignOptions = {}) {
   return signRequest({
     method: 'POST',
-    url: t.url,
+    url: options.url ?? t.url,
     ...(options.signWithoutBody ? {} : { body }),
     keyid: options.keyid ?? APP,
     key: options.key ?? { alg: 'hmac-sha256', secret },
@@ -211,6 +213,25 @@ describe('signatureRequired', () => {
     expect(refused.error?.code).toBe(4401);
     expect(refused.error?.reason).toMatch(/requires signed requests/);
     await unsigned.dispose();
+  });
+
+  test('an SSE stream request of such an app: signed, the stream runs the very body signed; its body changed, refused', async () => {
+    const body = JSON.stringify({ query: 'subscription { orderEvents { id } }' });
+    const url = t.url.replace(/\/graphql$/, '/graphql/stream');
+    const stream = async (sent: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${await appToken()}`, ...(await signedHeaders(body, { url })) },
+        body: sent,
+      });
+    const signed = await stream(body);
+    expect(signed.status).toBe(200);
+    expect(signed.headers.get('content-type')).toMatch(/text\/event-stream/);
+    // The operation ran (an app-level token has no merchant's stream to follow, which it is told).
+    expect(await signed.text()).toMatch(/Message subscriptions are per merchant/);
+    const tampered = await stream(JSON.stringify({ query: 'subscription { productEvents { id } }' }));
+    expect(tampered.status).toBe(401);
+    expect(await tampered.json()).toMatchObject({ errors: [{ extensions: { code: 'SIGNATURE_INVALID' }, message: expect.stringMatching(/content-digest/) }] });
   });
 
   test('bad public keys are BAD_USER_INPUT; a JWK or PEM public key is read', async () => {
