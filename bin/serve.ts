@@ -10,6 +10,7 @@ import { createRedisFlowCounters } from '../core/flow-counters.js';
 import { createLogger } from '../core/logger.js';
 import { connectSharedStore } from '../core/redis.js';
 import { startSubgraph } from '../core/subgraph.js';
+import { startTracing, type Tracing } from '../core/tracing.js';
 import { createContextBatchVerifier, createContextVerifier } from '../core/tokens.js';
 import { DEFAULT_SUBGRAPH_PORTS } from '../core/composition.js';
 import { startGateway } from '../gateway/server.js';
@@ -22,12 +23,23 @@ const logger = createLogger(config.logLevel);
 const subgraphUrl = (name: SubgraphName) => config.subgraphUrls[name] ?? `http://127.0.0.1:${DEFAULT_SUBGRAPH_PORTS[name]}/graphql`;
 
 async function main(): Promise<{ stop(): Promise<void> }> {
+  const tracing = await startTracing({ endpoint: config.otlpEndpoint, serviceName: `portico-${service}` });
+  const running = await startOne(tracing);
+  return {
+    stop: async () => {
+      await running.stop();
+      await tracing?.shutdown();
+    },
+  };
+}
+
+async function startOne(tracing: Tracing | undefined): Promise<{ stop(): Promise<void> }> {
   if (service === 'gateway') {
     const keys = await loadPlatformKeys(config.keysDir, { create: false });
     const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, subgraphUrl(name)])) as Record<SubgraphName, string>;
     // The message channel reads the outboxes and keeps its records in the database.
     const database = config.databaseUrl ? await openDatabase(config, 'portico-gateway') : undefined;
-    const gateway = await startGateway({ config, keys, logger, subgraphUrls: urls, port: config.port, host: config.host, ...(database ? { database } : {}) });
+    const gateway = await startGateway({ config, keys, logger, subgraphUrls: urls, port: config.port, host: config.host, tracing, ...(database ? { database } : {}) });
     return {
       stop: async () => {
         await gateway.stop();
@@ -55,6 +67,7 @@ async function main(): Promise<{ stop(): Promise<void> }> {
     logger,
     development: config.development,
     fieldAuthorization: config.fieldAuthorization,
+    tracing,
   });
   return {
     stop: async () => {

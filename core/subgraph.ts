@@ -21,6 +21,7 @@ import { HeaderMap } from '@apollo/server';
 import { RequestLookups } from './shared-lookups.js';
 import { HttpError, closeServer, executeGraphQL, listen, parseJsonBody, pathOf, readBody, sendGraphQLError, sendJson } from './http.js';
 import type { Logger } from './logger.js';
+import type { Tracing } from './tracing.js';
 import { schemaDir } from './paths.js';
 import { CONTEXT_BATCH_HEADER, CONTEXT_BATCH_SIGNATURE_HEADER, CONTEXT_BATCH_VALUE, CONTEXT_TOKEN_HEADER, InvalidTokenError, MAX_CONTEXT_BATCH, callerOfClaims } from './tokens.js';
 
@@ -63,6 +64,8 @@ export interface SubgraphOptions {
   verifyContextBatch: (signature: string, body: string) => Promise<void>;
   logger: Logger;
   development: boolean;
+  /** OpenTelemetry tracing (core/tracing.ts): each request a span continuing the gateway's trace. */
+  tracing?: Tracing | undefined;
 }
 
 export interface RunningSubgraph {
@@ -231,7 +234,7 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
     return executeGraphQL(apollo, req, res, shared, { body });
   }
 
-  const server = http.createServer(async (req, res) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const requestId = (req.headers['x-request-id'] as string | undefined) ?? crypto.randomUUID();
     try {
       const route = pathOf(req);
@@ -259,7 +262,8 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
       if (!res.headersSent) sendGraphQLError(res, new HttpError(500, 'Internal server error', 'INTERNAL_SERVER_ERROR'));
       else res.destroy();
     }
-  });
+  };
+  const server = http.createServer(options.tracing ? options.tracing.traceRequests(definition.name, handle, { continueTrace: true }) : handle);
   server.keepAliveTimeout = 65_000;
   const port = await listen(server, options.port, options.host);
   const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}/graphql`;

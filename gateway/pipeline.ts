@@ -14,10 +14,12 @@ import { useAppAuthorization, type AppAccess } from './plugins/app-authorization
 import { useAuthenticate } from './plugins/authenticate.js';
 import { useAuthorizationRevocation, type AuthorizationState } from './plugins/authorization-revocation.js';
 import { useCallReport, type FinishedCall } from './plugins/call-report.js';
+import { useTraceContext } from './plugins/trace-context.js';
 import { useFlowControl, type FlowControlDependencies } from './plugins/flow-control.js';
 import { useIpAllowlist } from './plugins/ip-allowlist.js';
 import { useQueryLimits } from './plugins/query-limits.js';
 import { useRequestId } from './plugins/request-id.js';
+import { useFailedAuthentication, type FailedAuthenticationOptions } from './failed-authentication.js';
 import { useVerifySignature } from './plugins/verify-signature.js';
 import type { ReplayGuard } from './replay-guard.js';
 import type { Kek } from '../messages/crypto.js';
@@ -42,8 +44,12 @@ export interface PipelineDependencies {
   publicUrl: string;
   /** Counts every call, executed or refused (the call report and the metrics). */
   recordCall(call: FinishedCall): void;
+  /** Tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT): subgraph requests carry the request's traceparent. */
+  tracing: boolean;
   /** Cost points and calls: the supergraph's cost directives and the counters (memory, or Redis shared by the gateways). */
   flowControl: FlowControlDependencies;
+  /** Failed authentications per address: their counters (memory, or Redis shared by the gateways). */
+  failedAuthentication: FailedAuthenticationOptions;
 }
 
 export function createPipeline(deps: PipelineDependencies): Pipeline {
@@ -53,6 +59,8 @@ export function createPipeline(deps: PipelineDependencies): Pipeline {
   const appAccess = cachedLookup(deps.loadAppAccess, { ttlMs: cacheMs, maxEntries: 10_000, clock });
   return composePipeline([
     useRequestId({ clientAddress: deps.clientAddress }),
+    // An address that failed to authenticate too often is refused before its token or signature is looked at.
+    useFailedAuthentication(deps.failedAuthentication),
     // Who is calling (the token), then whether that app may call and with which scopes.
     useAuthenticate({ verifyAccessToken: deps.verifyAccessToken, replayGuard: deps.replayGuard, publicUrl: deps.publicUrl, clock }),
     useVerifySignature({ appAccess, replayGuard: deps.replayGuard, keks: deps.appSecretKeks, publicUrl: deps.publicUrl, clock }),
@@ -67,6 +75,8 @@ export function createPipeline(deps: PipelineDependencies): Pipeline {
     useFlowControl({ ...deps.flowControl, appAccess, clock }),
     // Execution, then: every call counted, refused ones too.
     useCallReport({ recordCall: deps.recordCall }),
+    // Only with tracing on: the request's trace goes on to the subgraphs.
+    ...(deps.tracing ? [useTraceContext()] : []),
   ]);
 }
 

@@ -14,6 +14,7 @@ import type { Database } from '../core/db.js';
 import { HttpError, REQUEST_ID_HEADER, closeServer, executeGraphQL, listen, pathOf, sendGraphQLError, sendJson } from '../core/http.js';
 import { loadPlatformKeys, type PlatformKeys } from '../core/keys.js';
 import type { Logger } from '../core/logger.js';
+import type { Tracing } from '../core/tracing.js';
 import { createAccessTokenVerifier, createContextBatchSigner, createContextSigner } from '../core/tokens.js';
 import type { MessageChannel } from '../messages/channel/channel.js';
 import { recordsBeforeReading, startMessageChannel, type MessageTuning, type RunningMessageChannel } from '../messages/gateway.js';
@@ -31,6 +32,7 @@ import { QUERY_LIMITS } from './plugins/query-limits.js';
 import { newRequestState, type GatewayContext } from './plugins/types.js';
 import { loadSupergraph } from './supergraph.js';
 import { readSchemaCosts } from './cost/schema-costs.js';
+import { createClientAuthenticationGuard, createMemoryAttemptCounters, createRedisAttemptCounters } from './failed-authentication.js';
 import { createMemoryFlowCounters, createRedisFlowCounters, type FlowCounters } from '../core/flow-counters.js';
 import { createCallReportStore } from './upstream/call-report-store.js';
 import { createInternalClient } from './upstream/internal-client.js';
@@ -58,6 +60,8 @@ export interface GatewayOptions {
    * process (embedded, without Redis). Default: in Redis with REDIS_URL, else this gateway's memory.
    */
   flowCounters?: FlowCounters;
+  /** OpenTelemetry tracing (core/tracing.ts), when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  tracing?: Tracing | undefined;
 }
 
 export type { MessageTuning };
@@ -73,6 +77,7 @@ export interface RunningGateway {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { config, keys, logger } = options;
   const clock = options.clock ?? systemClock;
+  const tracing = options.tracing;
   let jwks = keys.jwks;
   const verifyAccessToken = createAccessTokenVerifier({
     jwks,
@@ -93,6 +98,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const sharedStore = config.access.redisUrl ? connectSharedStore(config.access.redisUrl, config.access.redisFailureMode, logger) : undefined;
   const replayGuard = sharedStore ? createRedisReplayGuard(sharedStore) : createMemoryReplayGuard(clock);
   const flowCounters = options.flowCounters ?? (sharedStore ? createRedisFlowCounters(sharedStore) : createMemoryFlowCounters());
+  const clientAddress = createClientAddress(config.access.trustedProxies);
+  const failedAuthentication = {
+    counters: sharedStore ? createRedisAttemptCounters(sharedStore) : createMemoryAttemptCounters(clock),
+    failureMode: config.access.redisFailureMode,
+    countersFailed: (error: unknown) => (sharedStore ? sharedStore.failed(error) : logger.error({ err: error }, 'failed-authentication counters failed')),
+  };
   const supergraphSdl = loadSupergraph();
   const pipeline = createPipeline({
     verifyAccessToken,
@@ -104,7 +115,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     merchantIsTest: lookups.merchantIsTest,
     loadOfflineApis: lookups.loadOfflineApis,
     appAccessCacheMs: config.appAccessCacheMs,
-    clientAddress: createClientAddress(config.access.trustedProxies),
+    clientAddress,
+    failedAuthentication,
+    tracing: !!options.tracing,
     recordCall: (call) => {
       callReports.recordCall(call);
       metrics.recordCall(call);
@@ -150,11 +163,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
   const health = createHealthCheck({ subgraphUrls: options.subgraphUrls, clock });
   const introspect = createOperatorIntrospection({ verifyAccessToken, authorizationActive: lookups.authorizationActive, loadAppAccess: lookups.loadAppAccess });
-  const proxyPassport = createPassportProxy({ accountUrl: options.subgraphUrls.account, publicUrl: config.publicUrl, signContext });
+  const proxyPassport = createPassportProxy({
+    accountUrl: options.subgraphUrls.account,
+    publicUrl: config.publicUrl,
+    signContext,
+    clientAuthentication: createClientAuthenticationGuard(failedAuthentication),
+    clientAddress,
+  });
   const operatorSignIn = createOperatorSignIn({ callSubgraph, appManagementUrl: options.subgraphUrls['app-management'], keys, issuer: config.publicUrl, audience: config.apiAudience, clock });
 
   const transports = messageChannel?.transports;
-  const server = http.createServer(async (req, res) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const state = newRequestState();
     try {
       const route = pathOf(req);
@@ -172,7 +191,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await pipeline.run(req, state);
       res.setHeader(REQUEST_ID_HEADER, state.requestId);
       const caller = state.caller!;
-      await executeGraphQL(apollo, req, res, async () => ({ caller, requestId: state.requestId, receivedAt: state.receivedAt }));
+      await executeGraphQL(apollo, req, res, async () => ({ caller, requestId: state.requestId, receivedAt: state.receivedAt, ...(tracing ? { traceparent: tracing.currentTraceparent() } : {}) }));
     } catch (error) {
       if (error instanceof HttpError) {
         // Counted (a known app's refusals are in its call report) only when the pipeline ran.
@@ -184,7 +203,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (!res.headersSent) sendGraphQLError(res, new HttpError(500, message, 'INTERNAL_SERVER_ERROR'));
       else res.destroy();
     }
-  });
+  };
+  const server = http.createServer(options.tracing ? options.tracing.traceRequests('gateway', handle, { continueTrace: false }) : handle);
   server.keepAliveTimeout = 65_000;
   // A client gets this long to send its headers, and its whole request: a slow one cannot hold a
   // connection for Node's default five minutes.

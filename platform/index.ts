@@ -13,6 +13,7 @@ import { openPglite, openPostgres, type Database } from '../core/db.js';
 import { loadPlatformKeys, type PlatformKeys } from '../core/keys.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { startSubgraph, type RunningSubgraph } from '../core/subgraph.js';
+import { startTracing } from '../core/tracing.js';
 import { createMemoryFlowCounters, createRedisFlowCounters } from '../core/flow-counters.js';
 import { connectSharedStore } from '../core/redis.js';
 import { createContextBatchVerifier, createContextVerifier, mintAccessToken } from '../core/tokens.js';
@@ -103,6 +104,9 @@ async function startServices(config: Config, reservedPort: net.Server | undefine
   const database = await openDatabase(config, 'portico');
   const started: { stop(): Promise<void> }[] = [];
   try {
+    // First, so that it stops last: the spans of every service's last requests are sent.
+    const tracing = await startTracing({ endpoint: config.otlpEndpoint, serviceName: 'portico' });
+    if (tracing) started.push({ stop: () => tracing.shutdown() });
     await prepareDatabase(database);
     const seed = config.seedDemo ? await seedDemo(database, logger, keys.messageKeks) : undefined;
 
@@ -118,12 +122,12 @@ async function startServices(config: Config, reservedPort: net.Server | undefine
     const flowCounters = memoryCounters ?? createRedisFlowCounters(counterStore!);
     for (const name of SUBGRAPH_NAMES) {
       const definition = defineSubgraph(name, { database, logger, keys, config, subgraphUrl: (other) => urls[other]!, flowCounters, ...(options.clock ? { clock: options.clock } : {}) });
-      const running = await startSubgraph(definition, { port: 0, host: '127.0.0.1', database, verifyContext, verifyContextBatch, logger, development: config.development, fieldAuthorization: config.fieldAuthorization });
+      const running = await startSubgraph(definition, { port: 0, host: '127.0.0.1', database, verifyContext, verifyContextBatch, logger, development: config.development, fieldAuthorization: config.fieldAuthorization, tracing });
       urls[name] = running.url;
       subgraphs[name] = running;
       started.push(running);
     }
-    const gateway = await startGateway({ config, keys, logger, database, subgraphUrls: urls as Record<SubgraphName, string>, port: config.port, host: config.host, ...(reservedPort ? { reservedPort } : {}), ...(memoryCounters ? { flowCounters: memoryCounters } : {}), ...options });
+    const gateway = await startGateway({ config, keys, logger, database, subgraphUrls: urls as Record<SubgraphName, string>, port: config.port, host: config.host, tracing, ...(reservedPort ? { reservedPort } : {}), ...(memoryCounters ? { flowCounters: memoryCounters } : {}), ...options });
     started.push(gateway);
     const demo = seed ? await writeDemoFile(config, keys, seed) : undefined;
     let stopping: Promise<void> | undefined;

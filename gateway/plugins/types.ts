@@ -41,6 +41,8 @@ export interface GatewayContext extends BaseContext {
   shareRequests?: boolean;
   /** When the HTTP request arrived (RequestState.receivedAt); absent for operations over a connection. */
   receivedAt?: number;
+  /** With tracing on: the W3C traceparent of the request's span, sent on with its subgraph requests (plugins/trace-context.ts). */
+  traceparent?: string | undefined;
   /**
    * The operation's cost in points (plugins/flow-control.ts): requested (the estimate the bucket was
    * charged) and actual (counted over the answer; 0 when nothing was executed). Set before the answer
