@@ -175,7 +175,7 @@ export const tierLimits = appManagementSchema.table(
   (t) => [check('tier_limits_tier_check', sql`${t.tier} in ('FREE', 'PAID')`)],
 );
 
-/** A violation operators recorded against an app, with its penalty. Append-only. */
+/** A violation operators recorded against an app, with its penalty. Append-only but for one update: lifting a flow-limit reduction early sets `penalty_ends_at`. */
 export const appViolations = appManagementSchema.table(
   'app_violations',
   {
