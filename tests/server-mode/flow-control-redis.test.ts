@@ -57,7 +57,7 @@ async function registerApp(overrides: { bucketSize?: number; restoreRate?: numbe
 
 const CREATE = `mutation($title: String!) { createProduct(input: { title: $title, skus: [{ code: $title, price: { amount: 100, currency: "EUR" } }] }) { product { id } } }`;
 type Cost = { throttleStatus: { currentlyAvailable: number } | null; requestedQueryCost: number; actualQueryCost: number | null };
-const costOf = (r: GraphQLResponse) => (r as GraphQLResponse & { extensions?: { cost?: Cost } }).extensions?.cost;
+const costOf = (r: GraphQLResponse<unknown>) => (r as GraphQLResponse<unknown> & { extensions?: { cost?: Cost } }).extensions?.cost;
 
 test('two gateways share one bucket and one daily count through Redis', async () => {
   const second = await anotherGateway();
