@@ -386,6 +386,29 @@ test('SSE bodies are bounded and read only for an authorized caller; the gateway
   expect((await fetch(new URL('/healthz', t.url))).status).toBe(200);
 });
 
+test('an SSE subscription whose client goes away is released at once: its stream closes and stops being counted', async () => {
+  const m = await shop();
+  const streamUrl = t.url.replace(/\/graphql$/, '/graphql/stream');
+  const channel = t.platform.gateway.channel!;
+  const before = channel.size;
+  const abort = new AbortController();
+  const response = await fetch(streamUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${m.token}` },
+    body: JSON.stringify({ query: 'subscription { orderEvents { id } }' }),
+    signal: abort.signal,
+  });
+  expect(response.status).toBe(200);
+  const reader = response.body!.getReader();
+  await reader.read(); // the stream's first bytes: the subscription is open
+  for (let i = 0; i < 50 && channel.size === before; i++) await wait(20);
+  expect(channel.size).toBe(before + 1);
+  abort.abort();
+  const deadline = Date.now() + 2_000;
+  while (channel.size !== before && Date.now() < deadline) await wait(20);
+  expect(channel.size).toBe(before);
+});
+
 test('over a WebSocket, documents past the token limit fail alone, and one connection runs at most 100 operations', async () => {
   const m = await shop();
   const client = connectWs(t.url, m.token);

@@ -107,6 +107,7 @@ export function deliverInOrder(options: OrderedDeliveryOptions): AsyncIterableIt
     options.finished();
     stream.close();
     wakeReader?.();
+    wakeConsumer?.();
     await iterator.return?.(undefined);
   };
   const failWith = async (error: unknown): Promise<IteratorResult<FormattedExecutionResult>> => {
@@ -150,6 +151,13 @@ export function deliverInOrder(options: OrderedDeliveryOptions): AsyncIterableIt
     async return(): Promise<IteratorResult<FormattedExecutionResult>> {
       await finish();
       return { done: true, value: undefined };
+    },
+    // An async generator's whole shape: graphql-sse ends an operation when its client goes away only
+    // if the operation has `throw` as well as `return` (its isAsyncGenerator); without it, an
+    // abandoned SSE stream kept its subscription open.
+    async throw(error?: unknown): Promise<IteratorResult<FormattedExecutionResult>> {
+      await finish();
+      throw error;
     },
   };
 }
