@@ -1,6 +1,7 @@
 /**
- * The gateway's request pipeline, top to bottom in the order each request goes through it.
- * Later concerns (app status, signature, IP allow list, flow control, call report) slot in here.
+ * The gateway's request pipeline, top to bottom in the order each request goes through it: cheap
+ * refusals first, and nothing planned or sent to a subgraph for a refused call
+ * (docs/access-layer.md).
  */
 import type http from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
@@ -50,6 +51,11 @@ export interface PipelineDependencies {
   flowControl: FlowControlDependencies;
   /** Failed authentications per address: their counters (memory, or Redis shared by the gateways). */
   failedAuthentication: FailedAuthenticationOptions;
+  /**
+   * False only in a benchmark's comparison stack (ACCESS_CONTROLS=off): the app controls (signature,
+   * IP allow list, cost and quota, call report) are left out, to measure what they cost.
+   */
+  accessControls: boolean;
 }
 
 export function createPipeline(deps: PipelineDependencies): Pipeline {
@@ -57,14 +63,15 @@ export function createPipeline(deps: PipelineDependencies): Pipeline {
   // What app-management says of an app: asked at most once per APP_ACCESS_CACHE_MS, and the same
   // answer for every stage that reads it (so a change bites on all of them at once).
   const appAccess = cachedLookup(deps.loadAppAccess, { ttlMs: cacheMs, maxEntries: 10_000, clock });
+  const control = (plugin: GatewayPlugin): GatewayPlugin[] => (deps.accessControls ? [plugin] : []);
   return composePipeline([
     useRequestId({ clientAddress: deps.clientAddress }),
     // An address that failed to authenticate too often is refused before its token or signature is looked at.
     useFailedAuthentication(deps.failedAuthentication),
     // Who is calling (the token), then whether that app may call and with which scopes.
     useAuthenticate({ verifyAccessToken: deps.verifyAccessToken, replayGuard: deps.replayGuard, publicUrl: deps.publicUrl, clock }),
-    useVerifySignature({ appAccess, replayGuard: deps.replayGuard, keks: deps.appSecretKeks, publicUrl: deps.publicUrl, clock }),
-    useIpAllowlist({ appAccess }),
+    ...control(useVerifySignature({ appAccess, replayGuard: deps.replayGuard, keks: deps.appSecretKeks, publicUrl: deps.publicUrl, clock })),
+    ...control(useIpAllowlist({ appAccess })),
     useAuthorizationRevocation({ stateOf: deps.authorizationState, cacheMs, clock }),
     useAppAuthorization({ appAccess, merchantIsTest: deps.merchantIsTest, clock }),
     // Fields operators took offline: null with API_OFFLINE, cut out before the gateway plans.
@@ -72,9 +79,9 @@ export function createPipeline(deps: PipelineDependencies): Pipeline {
     // Then the document itself: bounded depth, aliases, tokens and cost before any planning.
     useQueryLimits(),
     // Last before execution: the operation's cost must fit in the app's bucket, the call in its daily quota.
-    useFlowControl({ ...deps.flowControl, appAccess, clock }),
+    ...control(useFlowControl({ ...deps.flowControl, appAccess, clock })),
     // Execution, then: every call counted, refused ones too.
-    useCallReport({ recordCall: deps.recordCall }),
+    ...control(useCallReport({ recordCall: deps.recordCall })),
     // Only with tracing on: the request's trace goes on to the subgraphs.
     ...(deps.tracing ? [useTraceContext()] : []),
   ]);

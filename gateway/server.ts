@@ -118,6 +118,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     clientAddress,
     failedAuthentication,
     tracing: !!options.tracing,
+    accessControls: config.accessControls,
     recordCall: (call) => {
       callReports.recordCall(call);
       metrics.recordCall(call);
