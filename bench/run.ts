@@ -6,7 +6,8 @@
  * Database: BENCH_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres;
  * a fresh database is created for the run and dropped after it.
  * BENCH_DURATION (seconds per scenario, default 10) and BENCH_CONNECTIONS (default 10) tune it.
- * BENCH_ONLY=b runs only the order page; BENCH_ONLY=channel only the message-channel scenarios
+ * BENCH_ONLY=b runs only the order page; BENCH_ONLY=i only the access controls' cost (its result
+ * replaces the previous one in bench/report.json); BENCH_ONLY=channel only the message-channel scenarios
  * (bench/channel.ts, with their own BENCH_CHANNEL_* and BENCH_BACKLOG_EVENTS knobs).
  * g-memory (bench/memory.ts) and h-start (bench/start.ts) run `npm start` itself, as a user does
  * (embedded PGlite, the demo seeded): BENCH_ONLY=memory is the platform's resident memory under a
@@ -23,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../core/config.js';
 import { openPostgres } from '../core/db.js';
@@ -32,6 +34,7 @@ import { CONTEXT_TOKEN_HEADER, createContextSigner, mintAccessToken } from '../c
 import { DEMO_APP_KEY, seedDemo } from '../demo/seed.js';
 import { prepareDatabase } from '../platform/index.js';
 import { freePort, runScript, waitForHttp, type Child } from '../tests/helpers/processes.js';
+import { runAccessControlScenario } from './access-controls.js';
 import { postgresCpuMs, runChannelScenarios } from './channel.js';
 import { runMemoryScenario } from './memory.js';
 import { runStartScenario } from './start.js';
@@ -153,12 +156,19 @@ async function main() {
   const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portico-bench-keys-'));
   const children: Child[] = [];
   try {
+    const keys = await loadPlatformKeys(keysDir, { create: true });
     const database = await openPostgres(dbUrl.toString(), 4, 'bench-seed');
     await prepareDatabase(database);
-    const seed = await seedDemo(database, createLogger('warn'));
+    // With the key-encryption keys, as npm start seeds: the demo app's secret is sealed, so it can sign requests (scenario i).
+    const seed = await seedDemo(database, createLogger('warn'), keys.messageKeks);
+    // What an operator gives an app that serves a benchmark's load: a bucket and a quota it does not
+    // run out of (the bucket still takes and refunds every request's cost), and an IP allow list
+    // that admits this machine only (every request of every scenario is checked against it).
+    await database.db.execute(
+      sql`update app_management.apps set bucket_size_override = 1000000, restore_rate_override = 100000, daily_quota_override = 1000000000, ip_allow_list = '{127.0.0.1/32}' where key = ${DEMO_APP_KEY}`,
+    );
     await database.close();
 
-    const keys = await loadPlatformKeys(keysDir, { create: true });
     const services = [...SUBGRAPH_NAMES, 'gateway'] as const;
     /** Starts gateway and four subgraphs, one process each, on free ports. */
     async function startStack(extraEnv: NodeJS.ProcessEnv = {}, root?: string) {
@@ -300,6 +310,53 @@ async function main() {
       await channel();
       return;
     }
+    /** i: the order page with every access control on (each request signed) and on a stack with them off. */
+    const accessControls = async () => {
+      const off = await startStack({ ACCESS_CONTROLS: 'off', PORTICO_BENCHMARK: '1' });
+      const offToken = await mintAccessToken(keys, { issuer: off.publicUrl, audience: 'urn:portico:api', appKey: DEMO_APP_KEY, merchantId, scope: seed.scopes.join(' '), ttlSeconds: 7200 });
+      const authOff = { authorization: `Bearer ${offToken}` };
+      await checkedQuery(off.gatewayUrl, authOff, orderPage);
+      const { rounds } = await runAccessControlScenario({
+        on: { gatewayUrl, pids },
+        off: { gatewayUrl: off.gatewayUrl, pids: off.pids },
+        appKey: DEMO_APP_KEY,
+        appSecret: seed.appSecret!,
+        authOn: auth,
+        authOff,
+        body: orderPage,
+        duration,
+        connections,
+        rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+        measured,
+        report,
+      });
+      failOnErrors();
+      const p50On = mean(rounds.map((r) => r.on.p50));
+      const p50Off = mean(rounds.map((r) => r.off.p50));
+      const gatewayCpu = (r: ScenarioResult) => (r.cpuPerRequestMs as Record<string, number>).gateway ?? NaN;
+      const summary = {
+        scenario: 'i-access-controls',
+        target: 'summary',
+        p50On: round(p50On),
+        p50Off: round(p50Off),
+        p50Overhead: round(p50On / p50Off - 1),
+        p50OverheadPerRound: rounds.map((r) => round(r.on.p50 / r.off.p50 - 1)),
+        p99On: round(mean(rounds.map((r) => r.on.p99))),
+        p99Off: round(mean(rounds.map((r) => r.off.p99))),
+        gatewayCpuPerRequestOnMs: round(mean(rounds.map((r) => gatewayCpu(r.on)))),
+        gatewayCpuPerRequestOffMs: round(mean(rounds.map((r) => gatewayCpu(r.off)))),
+        cpuPerRequestOnMs: round(mean(rounds.map((r) => sumCpu(r.on)))),
+        cpuPerRequestOffMs: round(mean(rounds.map((r) => sumCpu(r.off)))),
+        targetP50Overhead: 0.1,
+      };
+      console.log(JSON.stringify(summary));
+      results.push(summary as unknown as ScenarioResult);
+    };
+    if (only === 'i') {
+      await accessControls();
+      mergeIntoReport(results);
+      return;
+    }
     const direct = await measured(() => load('a-single-subgraph', 'direct', `http://127.0.0.1:${ports.product}/graphql`, { [CONTEXT_TOKEN_HEADER]: contextToken }, singleSubgraph));
     report(direct);
     const viaGateway = await measured(() => load('a-single-subgraph', 'gateway', gatewayUrl, auth, singleSubgraph));
@@ -340,6 +397,7 @@ async function main() {
     results.push(summary as unknown as ScenarioResult);
 
     failOnErrors();
+    await accessControls();
     // d, e, f fail the run themselves on a lost, foreign or failed event.
     await channel();
     // g, h: npm start on its embedded database, beside the (idle) stack above.
