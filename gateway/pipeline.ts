@@ -10,7 +10,7 @@ import type { Caller } from '../core/caller.js';
 import { cachedLookup } from '../core/cached-lookup.js';
 import type { Clock } from '../core/clock.js';
 import type { HttpError } from '../core/http.js';
-import { useApiValidity, type OfflineApi } from './plugins/api-validity.js';
+import { createApiValidity, type OfflineApi, type OfflineFieldsOf } from './plugins/api-validity.js';
 import { useAppAuthorization, type AppAccess } from './plugins/app-authorization.js';
 import { useAuthenticate } from './plugins/authenticate.js';
 import { useAuthorizationRevocation, type AuthorizationState } from './plugins/authorization-revocation.js';
@@ -58,13 +58,15 @@ export interface PipelineDependencies {
   accessControls: boolean;
 }
 
-export function createPipeline(deps: PipelineDependencies): Pipeline {
+export function createPipeline(deps: PipelineDependencies): Pipeline & { offlineFieldsOf: OfflineFieldsOf } {
   const { appAccessCacheMs: cacheMs, clock } = deps;
+  // Fields taken offline: one cached list for the pipeline and for the message channel's events.
+  const apiValidity = createApiValidity({ loadOfflineApis: deps.loadOfflineApis, cacheMs, clock });
   // What app-management says of an app: asked at most once per APP_ACCESS_CACHE_MS, and the same
   // answer for every stage that reads it (so a change bites on all of them at once).
   const appAccess = cachedLookup(deps.loadAppAccess, { ttlMs: cacheMs, maxEntries: 10_000, clock });
   const control = (plugin: GatewayPlugin): GatewayPlugin[] => (deps.accessControls ? [plugin] : []);
-  return composePipeline([
+  const pipeline = composePipeline([
     useRequestId({ clientAddress: deps.clientAddress }),
     // An address that failed to authenticate too often is refused before its token or signature is looked at.
     useFailedAuthentication(deps.failedAuthentication),
@@ -75,7 +77,7 @@ export function createPipeline(deps: PipelineDependencies): Pipeline {
     useAuthorizationRevocation({ stateOf: deps.authorizationState, cacheMs, clock }),
     useAppAuthorization({ appAccess, merchantIsTest: deps.merchantIsTest, clock }),
     // Fields operators took offline: null with API_OFFLINE, cut out before the gateway plans.
-    useApiValidity({ loadOfflineApis: deps.loadOfflineApis, cacheMs, clock }),
+    apiValidity.plugin,
     // Then the document itself: bounded depth, aliases, tokens and cost before any planning.
     useQueryLimits(),
     // Last before execution: the operation's cost must fit in the app's bucket, the call in its daily quota.
@@ -85,6 +87,7 @@ export function createPipeline(deps: PipelineDependencies): Pipeline {
     // Only with tracing on: the request's trace goes on to the subgraphs.
     ...(deps.tracing ? [useTraceContext()] : []),
   ]);
+  return { ...pipeline, offlineFieldsOf: apiValidity.offlineFieldsOf };
 }
 
 /** The pipeline's concerns, gathered by stage once, when it is built. */

@@ -158,6 +158,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       formatError,
       recheckIntervalMs: Math.max(500, Math.min(config.appAccessCacheMs, 2000)),
       authorize: pipeline.authorize,
+      // Fields taken offline: each pushed event is answered as a query would be.
+      offlineFieldsOf: pipeline.offlineFieldsOf,
     });
   } else {
     logger.warn('no database configured for the gateway: message subscriptions are unavailable');

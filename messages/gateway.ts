@@ -16,7 +16,7 @@ import { MAX_RECORD_WRITES } from './records/record-queue.js';
 import { inThreadRecordWriter, splitRecordWriter, startRecordWorker, type RecordWriter } from './records/record-writer.js';
 import { createMessageStore } from './store/index.js';
 import type { SubQueryContext } from './subscriptions/entity-queries.js';
-import { createSubscriptionExecutor, type OperationContext } from './subscriptions/executor.js';
+import { createSubscriptionExecutor, type OperationContext, type SubscriptionExecutorOptions } from './subscriptions/executor.js';
 import { createSingleFetchPlanner } from './subscriptions/single-fetch.js';
 import { createTransports, type Transports } from './subscriptions/transports.js';
 
@@ -74,6 +74,8 @@ export interface MessageChannelDependencies {
   formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
   /** How often open subscriptions re-check their caller. */
   recheckIntervalMs: number;
+  /** The fields taken offline that a caller's subscription selects now (the gateway's API validity), checked at each event. */
+  offlineFieldsOf?: SubscriptionExecutorOptions['offlineFieldsOf'];
   /**
    * Runs the gateway's request pipeline on a connection's own request (the WebSocket upgrade, the
    * SSE request), with the credential a WebSocket client gave in its connection parameters: its
@@ -133,6 +135,7 @@ export async function startMessageChannel(deps: MessageChannelDependencies): Pro
     recheckIntervalMs: deps.recheckIntervalMs,
     clock: deps.clock,
     logger: deps.logger,
+    ...(deps.offlineFieldsOf ? { offlineFieldsOf: deps.offlineFieldsOf } : {}),
   });
   const transports = createTransports({ executor, authorize: deps.authorize, logger: deps.logger, clock: deps.clock });
   return {

@@ -10,6 +10,7 @@ import { mintOperatorToken } from '../core/tokens.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { adjustableClock } from './helpers/clock.js';
 import { createMerchant, createProduct, placeOrder } from './helpers/factories.js';
+import { connectWs, subscribeWs, type Collector } from './helpers/messages.js';
 import { ALL_SCOPES, TEST_APP_KEY, startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
 const clock = adjustableClock();
@@ -245,4 +246,72 @@ test('only operators take APIs offline, bring them back or list them', async () 
   expect((await t.gql(appToken, '{ offlineApis { id } }')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   const bring = await t.gql(await tokenFor(shop.id), BRING_ONLINE, { input: { id: crypto.randomUUID(), reason: 'x' } });
   expect(bring.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+});
+
+test('subscriptions: an offline field selected in an event is null with API_OFFLINE, no subgraph is asked for it, and it comes back on open subscriptions', async () => {
+  // The clock has moved by hours: the merchant's token of beforeAll has expired.
+  const merchantToken = await tokenFor(shop.id);
+  const newPaidLater = async () => {
+    const placed = await placeOrder(t, merchantToken, [{ skuId, quantity: 1 }]);
+    expect(placed.errors).toBeUndefined();
+    return placed.data!.placeOrder.order as { id: string; number: string };
+  };
+  const [first, second] = [await newPaidLater(), await newPaidLater()];
+  const address = await takeOffline({ coordinate: 'Order.shippingAddress', reason: 'Address service maintenance' });
+  const entity = await takeOffline({ coordinate: 'OrderEvent.order', appKeys: [otherApp], reason: 'Your integration is being migrated' });
+  await pastCache();
+  const SUBSCRIPTION = 'subscription { orderEvents(types: [PAID]) { type status order { number shippingAddress { city } } } }';
+  const full = connectWs(t.url, merchantToken);
+  // Without orders:read_pii, a shippingAddress the subgraph was asked for would come back FORBIDDEN:
+  // API_OFFLINE alone shows that no sub-query asked for it.
+  const noPii = connectWs(t.url, await t.token({ merchantId: shop.id, scopes: ALL_SCOPES.filter((s) => s !== 'orders:read_pii'), ttlSeconds: 7200 }));
+  const other = connectWs(t.url, await tokenFor(shop.id, otherApp));
+  const subs = { full: subscribeWs(full, SUBSCRIPTION), noPii: subscribeWs(noPii, SUBSCRIPTION), other: subscribeWs(other, SUBSCRIPTION) };
+  /** The first push of the PAID event of an order (unacknowledged events may be pushed again). */
+  const paidEventOf = async (c: Collector, number: string) => {
+    for (let n = 1; ; n++) {
+      const received = await c.waitFor(n);
+      const found = received.find((r) => r.data?.orderEvents?.order?.number === number);
+      if (found) return found;
+    }
+  };
+  const pay = async (orderId: string) => {
+    const res = await t.gql(merchantToken, 'mutation($id: ID!) { payOrder(input: { orderId: $id }) { order { status } } }', { id: orderId });
+    expect(res.errors).toBeUndefined();
+  };
+  try {
+    await new Promise((r) => setTimeout(r, 300)); // the subscriptions open
+    await pay(first.id);
+    const offlineError = {
+      message: 'Order.shippingAddress is offline: Address service maintenance',
+      locations: [{ line: 1, column: 72 }],
+      path: ['orderEvents', 'order', 'shippingAddress'],
+      extensions: { code: 'API_OFFLINE', coordinate: 'Order.shippingAddress', reason: 'Address service maintenance', offlineUntil: null },
+    };
+    for (const c of [subs.full, subs.noPii]) {
+      const event = await paidEventOf(c, first.number);
+      expect(event.data).toEqual({ orderEvents: { type: 'PAID', status: 'PAID', order: { number: first.number, shippingAddress: null } } });
+      expect(event.errors).toEqual([offlineError]);
+    }
+    // Offline for the other app only: its events have no order (no sub-query at all), the event's own fields intact.
+    const [otherEvent] = await subs.other.waitFor(1);
+    expect(otherEvent!.data).toEqual({ orderEvents: { type: 'PAID', status: 'PAID', order: null } });
+    expect(otherEvent!.errors).toEqual([expect.objectContaining({ path: ['orderEvents', 'order'], extensions: expect.objectContaining({ code: 'API_OFFLINE', coordinate: 'OrderEvent.order' }) })]);
+
+    // Brought back: the next event on the same open subscriptions has the field again.
+    await bringOnline(address.id);
+    await bringOnline(entity.id);
+    await pastCache();
+    await pay(second.id);
+    const back = await paidEventOf(subs.full, second.number);
+    expect(back.errors).toBeUndefined();
+    expect(back.data!.orderEvents.order).toEqual({ number: second.number, shippingAddress: { city: 'Springfield' } });
+    const askedAgain = await paidEventOf(subs.noPii, second.number);
+    expect(askedAgain.errors).toEqual([expect.objectContaining({ path: ['orderEvents', 'order', 'shippingAddress'], extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })]);
+    expect(await paidEventOf(subs.other, second.number)).toMatchObject({ data: { orderEvents: { order: { number: second.number } } } });
+    for (const c of Object.values(subs)) expect(c.completed).toBe(false);
+  } finally {
+    for (const c of Object.values(subs)) c.stop();
+    await Promise.all([full.dispose(), noPii.dispose(), other.dispose()]);
+  }
 });

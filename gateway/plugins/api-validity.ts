@@ -15,6 +15,11 @@
  * change bites everywhere within that time. A planned window is judged on the gateway's clock at
  * each request, so it starts and ends on time. Operators' own calls are never affected: the list
  * is for apps. A request selecting nothing offline costs one look at a per-document index.
+ *
+ * Subscriptions: the message channel executes each pushed event itself (the gateway does not), so it
+ * asks `offlineFieldsOf` at each event, on this same cached list, and does the same: executes the cut
+ * document (its entity sub-queries ask no subgraph for an offline field) and answers the original
+ * over the result.
  */
 import crypto from 'node:crypto';
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
@@ -33,6 +38,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
+import type { Caller } from '../../core/caller.js';
 import type { Clock } from '../../core/clock.js';
 import { ErrorCode, PorticoError } from '../../core/errors.js';
 import type { GatewayContext, GatewayPlugin } from './types.js';
@@ -149,13 +155,65 @@ function withoutFields(schema: GraphQLSchema, document: DocumentNode, offline: R
   );
 }
 
-/** What a request that selects offline fields keeps between planning and its answer. */
-interface Cut {
+/**
+ * Cut documents by the document they were cut from and the coordinates cut, so that every request
+ * (and every event of a subscription) with the same document and offline list executes the same cut
+ * document: the message channel keys its entity sub-queries by the executed document's field nodes.
+ */
+const cutDocuments = new WeakMap<DocumentNode, { schema: GraphQLSchema; byCoordinates: Map<string, DocumentNode> }>();
+
+/** What selecting offline fields makes of an operation: the document to execute instead, and how to answer the original. */
+export interface OfflineSelection {
+  /** The document the caller sent. */
   original: DocumentNode;
+  /** The document without the offline fields: what is planned and executed. */
+  document: DocumentNode;
+  /** The offline coordinates it selects, sorted and joined with commas. */
+  coordinates: string;
+  /** Each offline field node of `original`, with the API that takes it offline. */
   offline: Map<FieldNode, OfflineApi>;
+  /**
+   * The answer to the original document over `data`, the answer to `document`: each field's value
+   * read by its response key, each offline field an API_OFFLINE error (errors carry their paths and
+   * nulls propagate as GraphQL defines). `errors` are the offline fields' only.
+   */
+  answer(data: Record<string, unknown> | null | undefined, variables: Record<string, unknown>, operationName: string | null | undefined): { data: Record<string, unknown> | null; errors: GraphQLError[] };
 }
 
-export function useApiValidity(options: ApiValidityOptions): GatewayPlugin {
+/** The offline fields a document selects, or null when it selects none. */
+function offlineSelection(schema: GraphQLSchema, document: DocumentNode, offline: ReadonlyMap<string, OfflineApi>): OfflineSelection | null {
+  const selected = fieldsByCoordinate(schema, document);
+  const nodes = new Map<FieldNode, OfflineApi>();
+  for (const [coordinate, api] of offline) for (const node of selected.get(coordinate) ?? []) nodes.set(node, api);
+  if (nodes.size === 0) return null;
+  const coordinates = [...new Set([...nodes.values()].map((api) => api.coordinate))].sort().join(',');
+  let cuts = cutDocuments.get(document);
+  if (cuts?.schema !== schema) cutDocuments.set(document, (cuts = { schema, byCoordinates: new Map() }));
+  let cut = cuts.byCoordinates.get(coordinates);
+  if (!cut) cuts.byCoordinates.set(coordinates, (cut = withoutFields(schema, document, new Set(nodes.keys()))));
+  return {
+    original: document,
+    document: cut,
+    coordinates,
+    offline: nodes,
+    answer: (data, variables, operationName) => answerOver(schema, document, nodes, data, variables, operationName),
+  };
+}
+
+/**
+ * The offline fields of a caller's operation now, or null when it selects none (or the caller is no
+ * app). Synchronous while the cached list is fresh: with nothing offline, one look at an empty
+ * index. The message channel calls it for each event it pushes.
+ */
+export type OfflineFieldsOf = (caller: Caller, schema: GraphQLSchema, document: DocumentNode) => OfflineSelection | null | Promise<OfflineSelection | null>;
+
+export interface ApiValidity {
+  plugin: GatewayPlugin;
+  offlineFieldsOf: OfflineFieldsOf;
+}
+
+/** The pipeline's plugin and, on the same cached list, what the message channel asks for each event. */
+export function createApiValidity(options: ApiValidityOptions): ApiValidity {
   const { clock, cacheMs } = options;
   let current: { index: OfflineIndex; loadedAt: number } | undefined;
   let loading: Promise<OfflineIndex> | undefined;
@@ -177,6 +235,17 @@ export function useApiValidity(options: ApiValidityOptions): GatewayPlugin {
     return loading;
   }
 
+  const selectionIn = (index: OfflineIndex, appKey: string, schema: GraphQLSchema, document: DocumentNode): OfflineSelection | null => {
+    if (index.empty) return null;
+    const offline = offlineFor(index, appKey, clock.now());
+    return offline.size === 0 ? null : offlineSelection(schema, document, offline);
+  };
+  const offlineFieldsOf: OfflineFieldsOf = (caller, schema, document) => {
+    if (caller.kind !== 'app') return null;
+    const index = offlineIndex();
+    return index instanceof Promise ? index.then((loaded) => selectionIn(loaded, caller.appKey, schema, document)) : selectionIn(index, caller.appKey, schema, document);
+  };
+
   const plugin: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart({ contextValue }) {
       const caller = contextValue.caller;
@@ -187,20 +256,15 @@ export function useApiValidity(options: ApiValidityOptions): GatewayPlugin {
       if (index.empty) return;
       const offline = offlineFor(index, caller.appKey, clock.now());
       if (offline.size === 0) return;
-      let cut: Cut | undefined;
+      let cut: OfflineSelection | null = null;
       return {
         async didResolveOperation(requestContext) {
-          const { schema, document } = requestContext;
-          const selected = fieldsByCoordinate(schema, document);
-          const nodes = new Map<FieldNode, OfflineApi>();
-          for (const [coordinate, api] of offline) for (const node of selected.get(coordinate) ?? []) nodes.set(node, api);
-          if (nodes.size === 0) return;
-          cut = { original: document, offline: nodes };
+          cut = offlineSelection(requestContext.schema, requestContext.document, offline);
+          if (!cut) return;
           const mutable = requestContext as { document: DocumentNode; queryHash: string };
-          mutable.document = withoutFields(schema, document, new Set(nodes.keys()));
+          mutable.document = cut.document;
           // The gateway caches plans by query hash: this document's plan is its own.
-          const coordinates = [...new Set([...nodes.values()].map((api) => api.coordinate))].sort().join(',');
-          mutable.queryHash = crypto.createHash('sha256').update(`${requestContext.queryHash}\0offline:${coordinates}`).digest('hex');
+          mutable.queryHash = crypto.createHash('sha256').update(`${requestContext.queryHash}\0offline:${cut.coordinates}`).digest('hex');
         },
         async willSendResponse(requestContext) {
           if (cut) answerWithOfflineFields(requestContext, cut);
@@ -208,45 +272,50 @@ export function useApiValidity(options: ApiValidityOptions): GatewayPlugin {
       };
     },
   };
-  return { name: 'api-validity', apolloPlugins: [plugin] };
+  return { plugin: { name: 'api-validity', apolloPlugins: [plugin] }, offlineFieldsOf };
 }
 
 /**
- * The answer to the original document: executed over the gateway's answer to the cut one, each
- * field's value read by its response key, each offline field an API_OFFLINE error. The gateway's
- * own errors are kept; the offline ones follow them.
+ * The original document executed over an answer to its cut: each field's value read by its
+ * response key, each offline field an API_OFFLINE error. With no data to put nulls in (the answer
+ * failed as a whole), the offline fields' errors are given as they are.
  */
-function answerWithOfflineFields(requestContext: GraphQLRequestContext<GatewayContext>, cut: Cut): void {
-  const { response, request, schema } = requestContext;
+function answerOver(
+  schema: GraphQLSchema,
+  original: DocumentNode,
+  offline: ReadonlyMap<FieldNode, OfflineApi>,
+  data: Record<string, unknown> | null | undefined,
+  variables: Record<string, unknown>,
+  operationName: string | null | undefined,
+): { data: Record<string, unknown> | null; errors: GraphQLError[] } {
+  if (data === undefined || data === null) return { data: null, errors: [...new Set(offline.values())].map(apiOfflineError) };
+  const resolveField: GraphQLFieldResolver<Record<string, unknown>, unknown> = (source, _args, _context, info) => {
+    for (const node of info.fieldNodes) {
+      const api = offline.get(node);
+      if (api) throw apiOfflineError(api);
+    }
+    return source[info.path.key as string];
+  };
+  // Every resolver is synchronous, so graphql-js answers synchronously.
+  const reshaped = execute({
+    schema,
+    document: original,
+    rootValue: data,
+    variableValues: variables,
+    operationName: operationName ?? null,
+    fieldResolver: resolveField as GraphQLFieldResolver<unknown, unknown>,
+  }) as Awaited<ReturnType<typeof execute>>;
+  return { data: (reshaped.data as Record<string, unknown> | null | undefined) ?? null, errors: [...(reshaped.errors ?? [])] };
+}
+
+/** The answer to the original document of a request; the gateway's own errors are kept, the offline ones follow them. */
+function answerWithOfflineFields(requestContext: GraphQLRequestContext<GatewayContext>, cut: OfflineSelection): void {
+  const { response, request } = requestContext;
   if (response.body?.kind !== 'single') return;
   const result = response.body.singleResult;
-  const offlineErrors: GraphQLError[] = [];
-  let data = result.data;
-  if (data !== undefined && data !== null) {
-    const resolveField: GraphQLFieldResolver<Record<string, unknown>, unknown> = (source, _args, _context, info) => {
-      for (const node of info.fieldNodes) {
-        const api = cut.offline.get(node);
-        if (api) throw apiOfflineError(api);
-      }
-      return source[info.path.key as string];
-    };
-    // Every resolver is synchronous, so graphql-js answers synchronously.
-    const reshaped = execute({
-      schema,
-      document: cut.original,
-      rootValue: data,
-      variableValues: request.variables ?? {},
-      operationName: request.operationName ?? null,
-      fieldResolver: resolveField as GraphQLFieldResolver<unknown, unknown>,
-    }) as Awaited<ReturnType<typeof execute>>;
-    data = reshaped.data ?? null;
-    for (const error of reshaped.errors ?? []) offlineErrors.push(error);
-  } else {
-    // No data to put nulls in (the gateway's answer failed as a whole): the offline fields' errors are added as they are.
-    for (const api of new Set(cut.offline.values())) offlineErrors.push(apiOfflineError(api));
-  }
+  const { data, errors: offlineErrors } = cut.answer(result.data, request.variables ?? {}, request.operationName);
   if (!offlineErrors.length) return;
   const formatted: GraphQLFormattedError[] = offlineErrors.map((error) => error.toJSON());
-  response.body.singleResult = { ...result, data, errors: [...(result.errors ?? []), ...formatted] };
+  response.body.singleResult = { ...result, data: result.data === undefined ? undefined : data, errors: [...(result.errors ?? []), ...formatted] };
   (requestContext as { errors?: readonly GraphQLError[] }).errors = [...(requestContext.errors ?? []), ...offlineErrors];
 }

@@ -80,6 +80,20 @@ export interface SubscriptionExecutorOptions {
   recheckIntervalMs: number;
   clock: Clock;
   logger: Logger;
+  /**
+   * The fields operators took offline that a caller's subscription selects now (the gateway's API
+   * validity, gateway/plugins/api-validity.ts, on its cached list), or null when none: asked at each
+   * event, so a change bites on open subscriptions within APP_ACCESS_CACHE_MS.
+   */
+  offlineFieldsOf?(caller: Caller, schema: GraphQLSchema, document: DocumentNode): OfflineFields | null | Promise<OfflineFields | null>;
+}
+
+/** What selecting offline fields makes of a subscription's document. */
+export interface OfflineFields {
+  /** The document without the offline fields: what each event is executed with (no sub-query asks for them). */
+  document: DocumentNode;
+  /** The answer to the original document over `data` (the answer to `document`): the offline fields null, with their API_OFFLINE errors. */
+  answer(data: Record<string, unknown> | null | undefined, variables: Record<string, unknown>, operationName: string | undefined): { data: Record<string, unknown> | null; errors: readonly GraphQLError[] };
 }
 
 export type OperationOutcome = FormattedExecutionResult | AsyncIterableIterator<FormattedExecutionResult>;
@@ -243,7 +257,13 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
       stream,
       execute: async (envelope) => {
         const rootValue = Object.assign(Object.create(null) as object, envelope, { __typename: envelope.topic.graphqlType });
-        return formatResult(await execute({ schema, document, rootValue, contextValue: context, variableValues: rawVariables, operationName, fieldResolver }));
+        // Fields taken offline for the app now (nothing to do, the common case, costs one look at an empty index).
+        const asked = options.offlineFieldsOf?.(context.caller, schema, document) ?? null;
+        const offline = asked instanceof Promise ? await asked : asked;
+        if (!offline) return formatResult(await execute({ schema, document, rootValue, contextValue: context, variableValues: rawVariables, operationName, fieldResolver }));
+        const result = await execute({ schema, document: offline.document, rootValue, contextValue: context, variableValues: rawVariables, operationName, fieldResolver });
+        const answer = offline.answer(result.data, rawVariables, operationName);
+        return formatResult({ data: answer.data, errors: [...(result.errors ?? []), ...answer.errors] });
       },
       failure: (error) => {
         if (!(error instanceof GraphQLError)) options.logger.error({ err: error }, 'subscription failed');
