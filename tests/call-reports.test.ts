@@ -166,7 +166,7 @@ describe('call reports', () => {
     expect(periods.reduce((sum, p) => sum + p.stats.calls, 0)).toBe(total.calls);
   });
 
-  test('the app reads its own report with its app-level token; a merchant token of the app, or another app, is refused', async () => {
+  test('the app reads its own report with its app-level token holding reports:read; a merchant token of the app, a token without reports:read, or another app, is refused', async () => {
     const query = `query Own($from: DateTime!, $to: DateTime!) { viewerApp { key callReport(from: $from, to: $to) { total { calls } } } }`;
     const own = await t.gql<{ viewerApp: { key: string; callReport: { total: { calls: number } } } }>(await t.token({ merchantId: null }), query, range());
     expect(own.errors).toBeUndefined();
@@ -175,6 +175,11 @@ describe('call reports', () => {
     const merchant = await t.gql(await t.token({ merchantId: crypto.randomUUID(), scopes: ALL_SCOPES }), query, range());
     expect(merchant.errors![0]!.extensions!.code).toBe('FORBIDDEN');
     expect(merchant.errors![0]!.message).toMatch(/client credentials/);
+
+    // Reports are what the reports:read scope (the Reports package) grants.
+    const withoutReports = await t.gql(await t.token({ merchantId: null, scopes: ALL_SCOPES.filter((s) => s !== 'reports:read') }), query, range());
+    expect(withoutReports.errors![0]!.extensions!.code).toBe('FORBIDDEN');
+    expect(withoutReports.errors![0]!.message).toMatch(/reports:read/);
   });
 
   test('rows of the same minute and key add up, bucket by bucket; one bad row refuses the whole batch', async () => {
