@@ -8,7 +8,7 @@
  *   quota is not scaled: a penalty slows an app, it does not end its day early.
  * Also the operators' mutations that change them (audited), and what an app reads of its own usage.
  */
-import { and, eq, isNull, or, gt, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Caller } from '../../core/caller.js';
 import type { Clock } from '../../core/clock.js';
 import type { Db } from '../../core/db.js';
@@ -17,7 +17,8 @@ import { nextUtcMidnight, type FlowCounters } from '../../core/flow-counters.js'
 import * as v from '../../core/validate.js';
 import { operatorActor } from './callers.js';
 import { audit } from './store.js';
-import { appViolations, apps, packageGrants, permissionPackages, tierLimits, type AppRow, type TierLimitsRow } from './tables.js';
+import { activeFlowLimitPercent } from './violations.js';
+import { apps, packageGrants, permissionPackages, tierLimits, type AppRow, type TierLimitsRow } from './tables.js';
 
 export type Tier = 'FREE' | 'PAID';
 
@@ -51,28 +52,18 @@ export function createLimitsStore(db: Db, clock: Clock) {
   return {
     async effectiveLimits(app: AppLimitInputs): Promise<EffectiveLimits> {
       const now = new Date(clock.now());
-      const [[paid], tiers, [penalty]] = await Promise.all([
+      const [[paid], tiers, percent] = await Promise.all([
         db
           .select({ paid: sql<boolean>`bool_or(${permissionPackages.tier} = 'PAID')` })
           .from(packageGrants)
           .innerJoin(permissionPackages, eq(permissionPackages.id, packageGrants.packageId))
           .where(and(eq(packageGrants.appId, app.id), isNull(packageGrants.revokedAt))),
         db.select().from(tierLimits),
-        db
-          .select({ percent: sql<number | null>`min(${appViolations.flowLimitPercent})` })
-          .from(appViolations)
-          .where(
-            and(
-              eq(appViolations.appId, app.id),
-              eq(appViolations.penalty, 'FLOW_LIMIT_REDUCTION'),
-              or(isNull(appViolations.penaltyEndsAt), gt(appViolations.penaltyEndsAt, now)),
-            ),
-          ),
+        activeFlowLimitPercent(db, app.id, now),
       ]);
       const tier: Tier = paid?.paid ? 'PAID' : 'FREE';
       const base = tiers.find((t) => t.tier === tier);
       if (!base) throw new Error(`no tier_limits row for ${tier}`);
-      const percent = penalty?.percent === null || penalty?.percent === undefined ? null : Number(penalty.percent);
       const scaled = (value: number) => (percent === null ? value : Math.max(1, Math.floor((value * percent) / 100)));
       return {
         tier,
