@@ -11,7 +11,7 @@
  */
 import autocannon from 'autocannon';
 import { signRequest } from '../core/request-signer.js';
-import type { ScenarioResult } from './run.js';
+import type { ScenarioResult } from './scenario-result.js';
 
 export interface AccessControlStacks {
   /** The gateway with every control on, and its public URL (what `@target-uri` names). */

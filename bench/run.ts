@@ -35,6 +35,7 @@ import { DEMO_APP_KEY, seedDemo } from '../demo/seed.js';
 import { prepareDatabase } from '../platform/index.js';
 import { freePort, runScript, waitForHttp, type Child } from '../tests/helpers/processes.js';
 import { runAccessControlScenario } from './access-controls.js';
+import type { ScenarioResult } from './scenario-result.js';
 import { postgresCpuMs, runChannelScenarios } from './channel.js';
 import { runMemoryScenario } from './memory.js';
 import { runStartScenario } from './start.js';
@@ -55,20 +56,6 @@ const gatewayEnv = Object.fromEntries(
 const profileFlags = (service: string) => [...extraFlags, ...(profiled.includes(service) ? ['--cpu-prof', `--cpu-prof-dir=${path.join(benchDir, '.tmp')}`] : [])];
 const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export interface ScenarioResult {
-  scenario: string;
-  target: string;
-  connections: number;
-  durationSeconds: number;
-  requests: number;
-  errors: number;
-  non2xx: number;
-  rps: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  [extra: string]: unknown;
-}
 
 /** Runs autocannon against one URL with a fixed GraphQL body; fails the run if any response is not a clean 200. */
 export async function load(scenario: string, target: string, url: string, headers: Record<string, string>, body: string, seconds = duration): Promise<ScenarioResult> {

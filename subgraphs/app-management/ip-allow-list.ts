@@ -10,7 +10,7 @@ import { ErrorCode, PorticoError, badInput, forbidden, notFound } from '../../co
 import type { SubgraphContext } from '../../core/subgraph.js';
 import * as v from '../../core/validate.js';
 import { appLevelCaller, operatorActor } from './callers.js';
-import { audit } from './store.js';
+import { audit } from './audit.js';
 import { apps, type AppRow } from './tables.js';
 
 /** Entries one app may list: enough for any real deployment's egress addresses, small enough to check in microseconds. */

@@ -16,7 +16,7 @@ import { badInput, notFound } from '../../core/errors.js';
 import { nextUtcMidnight, type FlowCounters } from '../../core/flow-counters.js';
 import * as v from '../../core/validate.js';
 import { operatorActor } from './callers.js';
-import { audit } from './store.js';
+import { audit } from './audit.js';
 import { activeFlowLimitPercent } from './violations.js';
 import { apps, packageGrants, permissionPackages, tierLimits, type AppRow, type TierLimitsRow } from './tables.js';
 

@@ -17,7 +17,7 @@ import type { SubgraphContext } from '../../core/subgraph.js';
 import * as v from '../../core/validate.js';
 import type { CatalogField } from './api-catalog.js';
 import { operatorActor } from './callers.js';
-import { audit } from './store.js';
+import { audit } from './audit.js';
 import { apps, offlineApis, type OfflineApiRow } from './tables.js';
 
 /** An offline entry as the API shows it: its apps by key. */

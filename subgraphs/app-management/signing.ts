@@ -10,9 +10,9 @@ import type { Db, Executor } from '../../core/db.js';
 import { badInput, conflict, notFound } from '../../core/errors.js';
 import type { SubgraphContext } from '../../core/subgraph.js';
 import * as v from '../../core/validate.js';
-import type { AppManagementLoaders } from './loaders.js';
 import { appLevelCaller, operatorActor } from './callers.js';
-import { apps, auditLog, type AppRow } from './tables.js';
+import { audit } from './audit.js';
+import { apps, type AppRow } from './tables.js';
 
 /** What the gateway needs to verify an app's signatures (the internal `AppSigning` type). */
 export interface AppSigning {
@@ -81,9 +81,6 @@ export function ed25519PublicKey(input: string): string {
   return key.export({ format: 'jwk' }).x!;
 }
 
-async function audited(tx: Executor, entry: { actor: string; action: string; appKey: string; reason?: string | null; details: Record<string, unknown> }) {
-  await tx.insert(auditLog).values({ actor: entry.actor, action: entry.action, targetType: 'app', targetId: entry.appKey, reason: entry.reason ?? null, details: entry.details });
-}
 
 export function createSigningStore(db: Db) {
   const locked = async (tx: Executor, appKey: string) => {
@@ -93,7 +90,7 @@ export function createSigningStore(db: Db) {
   };
   const setRequired = async (tx: Executor, app: AppRow, required: boolean, actor: string, reason: string | null) => {
     const [updated] = await tx.update(apps).set({ signatureRequired: required, updatedAt: new Date() }).where(eq(apps.id, app.id)).returning();
-    await audited(tx, { actor, action: 'app.signature_required_changed', appKey: app.key, reason, details: { from: app.signatureRequired, to: required } });
+    await audit(tx, { actor, action: 'app.signature_required_changed', targetType: 'app', targetId: app.key, reason, details: { from: app.signatureRequired, to: required } });
     return updated!;
   };
   return {
@@ -123,7 +120,7 @@ export function createSigningStore(db: Db) {
       return db.transaction(async (tx) => {
         const app = await locked(tx, appKey);
         const [updated] = await tx.update(apps).set({ signingPublicKey: key, updatedAt: new Date() }).where(eq(apps.id, app.id)).returning();
-        await audited(tx, { actor: `app:${appKey}`, action: 'app.signing_key_registered', appKey, details: { publicKey: key, replaced: app.signingPublicKey } });
+        await audit(tx, { actor: `app:${appKey}`, action: 'app.signing_key_registered', targetType: 'app', targetId: appKey, details: { publicKey: key, replaced: app.signingPublicKey } });
         return updated!;
       });
     },
@@ -132,7 +129,8 @@ export function createSigningStore(db: Db) {
 
 export type SigningStore = ReturnType<typeof createSigningStore>;
 
-type Context = SubgraphContext<AppManagementLoaders>;
+// Only the caller is read: the resolvers need no loaders.
+type Context = SubgraphContext<unknown>;
 
 export function createSigningResolvers(store: SigningStore) {
   return {

@@ -16,6 +16,8 @@ import { generateSecret, hashSecret } from '../../core/secrets.js';
 import { sealAppSecret } from '../../core/app-secret-seal.js';
 import type { Kek } from '../../messages/crypto.js';
 import * as v from '../../core/validate.js';
+import { audit } from './audit.js';
+import { changeAppStatus } from './app-status.js';
 import { limitColumns, type AppLimitInputs } from './limits.js';
 import { signingColumns, signingOf, type AppSigning } from './signing.js';
 import {
@@ -38,19 +40,6 @@ import {
   type ScopeRow,
 } from './tables.js';
 
-
-export interface AuditEntry {
-  actor: string;
-  action: string;
-  targetType: string;
-  targetId: string;
-  reason?: string | null;
-  details: Record<string, unknown>;
-}
-
-export async function audit(tx: Executor, entry: AuditEntry) {
-  await tx.insert(auditLog).values({ ...entry, reason: entry.reason ?? null });
-}
 
 export interface ScopeDefinition {
   name: string;
@@ -481,26 +470,6 @@ export function createAppManagementStore(db: Db, keks: readonly Kek[] = []) {
     },
   };
   return store;
-}
-
-/**
- * The one path of every status change of an app (operators' setAppStatus and reinstatement, a
- * violation's suspension), inside the caller's transaction with the app's row locked: the status,
- * the status a suspension replaced (so reinstatement can restore it), a row of the app's status
- * history, the audit log and the app.status_changed event. Gateways see it within APP_ACCESS_CACHE_MS.
- */
-export async function changeAppStatus(tx: Executor, actor: string, current: AppRow, to: AppRow['status'], reason: string): Promise<AppRow> {
-  // Nothing to change is a CONFLICT, not a silent success: the operator's reason is not lost in an
-  // answer that looks like a change the audit log never shows.
-  if (current.status === to) throw conflict(`App ${current.key} is already ${current.status}`, { currentStatus: current.status });
-  const statusBeforeSuspension = to === 'SUSPENDED' ? (current.status as 'SANDBOX' | 'LIVE') : null;
-  const [updated] = await tx.update(apps).set({ status: to, statusBeforeSuspension, updatedAt: new Date() }).where(eq(apps.id, current.id)).returning();
-  await tx.insert(appStatusChanges).values({ appId: current.id, fromStatus: current.status, toStatus: to, actor, reason });
-  await audit(tx, { actor, action: 'app.status_changed', targetType: 'app', targetId: current.key, reason, details: { from: current.status, to } });
-  await recordEvents(tx, outboxEvents, [
-    { merchantId: null, aggregateType: 'app', aggregateId: current.key, type: 'app.status_changed', payload: { appKey: current.key, from: current.status, to } },
-  ]);
-  return updated!;
 }
 
 async function validatePackage(db: Executor, input: { name: string; description: string; tier: PermissionPackageRow['tier']; scopes: string[] }) {

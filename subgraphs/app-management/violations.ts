@@ -19,7 +19,8 @@ import { badInput, conflict, notFound } from '../../core/errors.js';
 import type { SubgraphContext } from '../../core/subgraph.js';
 import * as v from '../../core/validate.js';
 import { operatorActor } from './callers.js';
-import { audit, changeAppStatus } from './store.js';
+import { changeAppStatus } from './app-status.js';
+import { audit } from './audit.js';
 import { appStatusChanges, appViolations, apps, type AppRow, type AppStatusChangeRow, type AppViolationRow } from './tables.js';
 
 export type ViolationPenalty = AppViolationRow['penalty'];
