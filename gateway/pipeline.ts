@@ -62,9 +62,11 @@ export function createPipeline(deps: PipelineDependencies): Pipeline & { offline
   const { appAccessCacheMs: cacheMs, clock } = deps;
   // Fields taken offline: one cached list for the pipeline and for the message channel's events.
   const apiValidity = createApiValidity({ loadOfflineApis: deps.loadOfflineApis, cacheMs, clock });
-  // What app-management says of an app: asked at most once per APP_ACCESS_CACHE_MS, and the same
-  // answer for every stage that reads it (so a change bites on all of them at once).
-  const appAccess = cachedLookup(deps.loadAppAccess, { ttlMs: cacheMs, maxEntries: 10_000, clock });
+  // What app-management says of an app: the same answer for every stage that reads it (so a change
+  // bites on all of them at once), kept half of APP_ACCESS_CACHE_MS: an open subscription is
+  // re-checked every half of it too (gateway/server.ts), so a suspension or a narrowed allow list
+  // ends it within APP_ACCESS_CACHE_MS, as it refuses a request.
+  const appAccess = cachedLookup(deps.loadAppAccess, { ttlMs: cacheMs / 2, maxEntries: 10_000, clock });
   const control = (plugin: GatewayPlugin): GatewayPlugin[] => (deps.accessControls ? [plugin] : []);
   const pipeline = composePipeline([
     useRequestId({ clientAddress: deps.clientAddress }),

@@ -156,7 +156,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       validationRules: pipeline.validationRules,
       limits: QUERY_LIMITS,
       formatError,
-      recheckIntervalMs: Math.max(500, Math.min(config.appAccessCacheMs, 2000)),
+      // With the app's access kept half of APP_ACCESS_CACHE_MS (pipeline.ts): a change ends an open subscription within it.
+      recheckIntervalMs: Math.max(500, config.appAccessCacheMs / 2),
       authorize: pipeline.authorize,
       // Fields taken offline: each pushed event is answered as a query would be.
       offlineFieldsOf: pipeline.offlineFieldsOf,
