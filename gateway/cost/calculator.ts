@@ -75,6 +75,9 @@ export interface CostCalculator {
   actualCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Variables, data: unknown): number;
 }
 
+/** The arguments' cost of a field given no argument that costs (one function, so a field can be told to cost nothing). */
+const NO_ARGUMENT_COST = (): number => 0;
+
 export function createCostCalculator(costs: SchemaCosts, options: { defaultListSize?: number } = {}): CostCalculator {
   const defaultListSize = options.defaultListSize ?? DEFAULT_LIST_SIZE;
   const compiled = new WeakMap<DocumentNode, Map<string, CompiledOperation | null>>();
@@ -225,7 +228,11 @@ function compileOperation(
       const childSizedBy = listSize?.sizedFields.length ? { names: listSize.sizedFields, rule: ruleFrom(listSize.slicingArguments, listSize.assumedSize) } : undefined;
       const childSets = nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
       const children = isCompositeType(namedType) && childSets.length ? compileSelections(namedType, childSets, childSizedBy) : [];
-      fields.push({ responseKey, weight, size, argumentsCost: argumentsCostOf(coordinate, definition.args, argumentValue), children });
+      const argumentsCost = argumentsCostOf(coordinate, definition.args, argumentValue);
+      // A field that costs nothing itself, for its arguments or below (a scalar, mostly) adds 0 to
+      // both counts: left out, so the actual count walks only what can cost.
+      if (weight === 0 && argumentsCost === NO_ARGUMENT_COST && !children.length) continue;
+      fields.push({ responseKey, weight, size, argumentsCost, children });
     }
     return fields;
   }
@@ -247,7 +254,7 @@ function compileOperation(
         return (weight ?? 0) + (inputCost ? inputCost(value) : 0);
       });
     }
-    if (!parts.length) return () => 0;
+    if (!parts.length) return NO_ARGUMENT_COST;
     return (variables) => parts.reduce((sum, part) => sum + part(variables), 0);
   }
 
