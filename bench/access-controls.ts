@@ -11,7 +11,7 @@
  */
 import autocannon from 'autocannon';
 import { signRequest } from '../core/request-signer.js';
-import type { ScenarioResult } from './scenario-result.js';
+import { resultOf, type ScenarioResult } from './scenario-result.js';
 
 export interface AccessControlStacks {
   /** The gateway with every control on, and its public URL (what `@target-uri` names). */
@@ -67,19 +67,7 @@ async function loadSigned(s: AccessControlStacks, seconds: number): Promise<auto
   return result;
 }
 
-const asResult = (target: string, s: AccessControlStacks, result: autocannon.Result, seconds: number): ScenarioResult => ({
-  scenario: 'i-access-controls',
-  target,
-  connections: s.connections,
-  durationSeconds: seconds,
-  requests: result.requests.total,
-  errors: result.errors + result.timeouts,
-  non2xx: result.non2xx,
-  rps: Math.round(result.requests.average),
-  p50: result.latency.p50,
-  p90: result.latency.p90,
-  p99: result.latency.p99,
-});
+const asResult = (target: string, s: AccessControlStacks, result: autocannon.Result, seconds: number) => resultOf('i-access-controls', target, s.connections, seconds, result);
 
 export async function runAccessControlScenario(s: AccessControlStacks): Promise<{ rounds: { on: ScenarioResult; off: ScenarioResult }[] }> {
   const on = () =>

@@ -35,7 +35,7 @@ import { DEMO_APP_KEY, seedDemo } from '../demo/seed.js';
 import { prepareDatabase } from '../platform/index.js';
 import { freePort, runScript, waitForHttp, type Child } from '../tests/helpers/processes.js';
 import { runAccessControlScenario } from './access-controls.js';
-import type { ScenarioResult } from './scenario-result.js';
+import { resultOf, type ScenarioResult } from './scenario-result.js';
 import { postgresCpuMs, runChannelScenarios } from './channel.js';
 import { runMemoryScenario } from './memory.js';
 import { runStartScenario } from './start.js';
@@ -61,20 +61,7 @@ const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? '
 export async function load(scenario: string, target: string, url: string, headers: Record<string, string>, body: string, seconds = duration): Promise<ScenarioResult> {
   const options = { url, method: 'POST' as const, headers: { 'content-type': 'application/json', ...headers }, body, connections, pipelining: 1 };
   await autocannon({ ...options, duration: Math.min(3, seconds) }); // warm-up: JIT, pools, plan cache
-  const result = await autocannon({ ...options, duration: seconds, expectBody: undefined });
-  return {
-    scenario,
-    target,
-    connections,
-    durationSeconds: seconds,
-    requests: result.requests.total,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-    rps: Math.round(result.requests.average),
-    p50: result.latency.p50,
-    p90: result.latency.p90,
-    p99: result.latency.p99,
-  };
+  return resultOf(scenario, target, connections, seconds, await autocannon({ ...options, duration: seconds, expectBody: undefined }));
 }
 
 async function checkedQuery(url: string, headers: Record<string, string>, body: string) {

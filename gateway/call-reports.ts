@@ -10,22 +10,7 @@ import { LATENCY_BUCKETS, emptyHistogram, latencyBucket } from '../core/latency-
 import type { Logger } from '../core/logger.js';
 import type { CallSink, FinishedCall } from './plugins/call-report.js';
 
-/** One minute of one key, as app-management's `recordCallReports` takes it. */
-export interface CallReportRow {
-  /** The minute's start (ISO-8601, UTC). */
-  minute: string;
-  appKey: string;
-  merchantId: string;
-  operationName: string;
-  documentHash: string;
-  outcome: string;
-  calls: number;
-  latencyMsSum: number;
-  /** Calls per latency bucket (core/latency-histogram.ts). */
-  latencyBuckets: number[];
-  requestedCost: number;
-  actualCost: number;
-}
+import type { CallReportRow } from '../core/call-report-row.js';
 
 /** Where rows go: app-management's internal mutations (see createCallReportWriter). */
 export interface CallReportStore {

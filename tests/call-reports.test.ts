@@ -3,6 +3,7 @@
  * (executed or refused, with its code), writes per-minute rows in batches on its flush timer, and
  * the app (app-level token) and operators read them back; rows past 90 days are purged.
  */
+import type { CallStats } from '../subgraphs/app-management/call-reports.js';
 import crypto from 'node:crypto';
 import { INTERNAL_SCOPE } from '../core/caller.js';
 import { LATENCY_BOUNDS_MS, LATENCY_BUCKETS, latencyBucket } from '../core/latency-histogram.js';
@@ -34,15 +35,7 @@ const APP_REPORT = `query Report($key: String!, $from: DateTime!, $to: DateTime!
   } }
 }`;
 
-interface Stats {
-  calls: number;
-  errors: number;
-  errorRate: number;
-  errorsByCode: { code: string; calls: number }[];
-  latency: { p50: number | null; p95: number | null; p99: number | null; mean: number | null };
-  requestedCost: number;
-  actualCost: number;
-}
+type Stats = CallStats;
 interface Report {
   total: Stats;
   periods: { start: string; stats: { calls: number } }[];

@@ -2,7 +2,8 @@
  * Where the gateway's call report rows go: app-management's internal mutations, through the
  * gateway's internal client (the `system` caller, `internal` scope).
  */
-import type { CallReportRow, CallReportStore } from '../call-reports.js';
+import type { CallReportRow } from '../../core/call-report-row.js';
+import type { CallReportStore } from '../call-reports.js';
 import type { InternalClient } from './internal-client.js';
 
 const RECORD = 'mutation Record($rows: [CallReportRowInput!]!) { recordCallReports(rows: $rows) }';

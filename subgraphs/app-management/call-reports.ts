@@ -7,6 +7,7 @@
  * flush, so a minute's row is the sum of every gateway's flushes of it. Reads sum rows in SQL per
  * hour or day (UTC), bucket by bucket, so any range's percentiles come from the same histogram.
  */
+import type { CallReportRow } from '../../core/call-report-row.js';
 import { and, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Caller } from '../../core/caller.js';
 import type { Db } from '../../core/db.js';
@@ -29,20 +30,8 @@ const MAX_LISTED = 200;
 export type Granularity = 'HOUR' | 'DAY';
 export type AppRanking = 'CALLS' | 'COST' | 'ERRORS' | 'ERROR_RATE';
 
-/** One row as the gateway sends it (gateway/call-reports.ts CallReportRow). */
-export interface CallReportRowInput {
-  minute: Date;
-  appKey: string;
-  merchantId: string;
-  operationName: string;
-  documentHash: string;
-  outcome: string;
-  calls: number;
-  latencyMsSum: number;
-  latencyBuckets: number[];
-  requestedCost: number;
-  actualCost: number;
-}
+/** One row as the gateway sends it, its minute parsed (the `DateTime` scalar). */
+export type CallReportRowInput = CallReportRow<Date>;
 
 /** Sums of a group of rows with one outcome. */
 interface OutcomeSums {
