@@ -4,6 +4,8 @@ export type CallerKind =
   | 'app'
   /** Platform staff in the operator console. */
   | 'operator'
+  /** A developer signed in to the portal (a session cookie): their own account and apps, no merchant's data. */
+  | 'developer'
   /** The gateway itself, asking a subgraph what it needs to authorize a request. */
   | 'system';
 
@@ -15,6 +17,8 @@ export interface Caller {
   appKey: string;
   /** The operator, for operator callers. */
   operatorId?: string;
+  /** The developer, for developer callers (the portal's session). */
+  developerId?: string;
   /**
    * Effective scopes: at the gateway, what the token carries; from the context token on, what the
    * token carries and the app's currently granted permission packages still cover.
@@ -42,6 +46,14 @@ export interface Caller {
 export const OPERATOR_CLIENT_ID = 'portico-console';
 /** Scope operator tokens carry; never part of the app scope catalog, so no app can hold it. */
 export const OPERATOR_SCOPE = 'operator';
+/** Client id developer callers carry; app keys always start with `app_`, so none can take it. */
+export const DEVELOPER_CLIENT_ID = 'portico-portal';
+/**
+ * Scope only developer sessions carry: the developer operations require it, and it is never part of
+ * the app scope catalog, so no app token reaches them (and a developer's session reaches nothing
+ * that needs an app's scope).
+ */
+export const DEVELOPER_SCOPE = 'developer';
 /** Scope only the gateway's own context tokens carry, for the internal fields it calls. */
 export const INTERNAL_SCOPE = 'internal';
 

@@ -14,6 +14,20 @@ export const developers = appManagementSchema.table(
     name: text('name').notNull(),
     email: text('email').notNull(),
     verificationStatus: text('verification_status', { enum: ['PENDING', 'VERIFIED', 'REJECTED'] }).notNull().default('PENDING'),
+    /** COMPANY developers: the company's registered name (`name` is the person's). */
+    companyName: text('company_name'),
+    /** scrypt hash of the portal password; null for developers created before the portal (they reset it by email). */
+    passwordHash: text('password_hash'),
+    failedSignIns: integer('failed_sign_ins').notNull().default(0),
+    lockedUntil: timestamp('locked_until', { withTimezone: true, precision: 3 }),
+    /** When the developer proved the email address is theirs (the verification link); null until then. */
+    emailVerifiedAt: timestamp('email_verified_at', { withTimezone: true, precision: 3 }),
+    /** An operator's reason for REJECTED, which the developer sees. */
+    verificationReason: text('verification_reason'),
+    /** Whether announcements also come by email. */
+    announcementEmails: boolean('announcement_emails').notNull().default(true),
+    /** Set by an operator: the developer can no longer sign in, and their sessions end. */
+    disabledAt: timestamp('disabled_at', { withTimezone: true, precision: 3 }),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
@@ -59,9 +73,116 @@ export const apps = appManagementSchema.table(
     restoreRateOverride: integer('restore_rate_override'),
     dailyQuotaOverride: integer('daily_quota_override'),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    /** What the app does, in its developer's words (shown to operators in review and to merchants at consent). */
+    description: text('description').notNull().default(''),
+    /** The app's own test merchant (account subgraph), created with the app; null until provisioned. */
+    sandboxMerchantId: uuid('sandbox_merchant_id'),
+    /** Where provisioning the sandbox stands: NONE, PROVISIONING, READY or FAILED (then sandboxError says why). */
+    sandboxState: text('sandbox_state', { enum: ['NONE', 'PROVISIONING', 'READY', 'FAILED'] }).notNull().default('NONE'),
+    sandboxError: text('sandbox_error'),
+    sandboxResetAt: timestamp('sandbox_reset_at', { withTimezone: true, precision: 3 }),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
-  (t) => [check('apps_status_check', sql`${t.status} in ('SANDBOX', 'LIVE', 'SUSPENDED')`)],
+  (t) => [
+    check('apps_status_check', sql`${t.status} in ('SANDBOX', 'LIVE', 'SUSPENDED')`),
+    check('apps_sandbox_state_check', sql`${t.sandboxState} in ('NONE', 'PROVISIONING', 'READY', 'FAILED')`),
+    index('apps_developer_idx').on(t.developerId),
+  ],
+);
+
+/**
+ * A developer's portal session. The cookie carries a random token; only its SHA-256 is kept, so a
+ * copy of this table opens no session.
+ */
+export const developerSessions = appManagementSchema.table(
+  'developer_sessions',
+  {
+    id: uuid('id').primaryKey(),
+    tokenHash: text('token_hash').notNull().unique(),
+    developerId: uuid('developer_id')
+      .notNull()
+      .references(() => developers.id),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [index('developer_sessions_developer_idx').on(t.developerId)],
+);
+
+/** One-time links sent by email (verify the address, reset the password): only their SHA-256 is kept. */
+export const developerEmailTokens = appManagementSchema.table(
+  'developer_email_tokens',
+  {
+    id: uuid('id').primaryKey(),
+    developerId: uuid('developer_id')
+      .notNull()
+      .references(() => developers.id),
+    purpose: text('purpose', { enum: ['VERIFY_EMAIL', 'RESET_PASSWORD'] }).notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    check('developer_email_tokens_purpose_check', sql`${t.purpose} in ('VERIFY_EMAIL', 'RESET_PASSWORD')`),
+    index('developer_email_tokens_developer_idx').on(t.developerId),
+  ],
+);
+
+/**
+ * The local mailbox: without SMTP_URL (the embedded default) email is kept here instead of sent,
+ * and shown at a development-only page, so a newcomer needs no mail server.
+ */
+export const localMailbox = appManagementSchema.table('local_mailbox', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  to: text('to').notNull(),
+  subject: text('subject').notNull(),
+  text: text('text').notNull(),
+  html: text('html'),
+  sentAt: timestamp('sent_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});
+
+/** An app's submissions for review: at most one pending at a time; operators release it or send it back. */
+export const appReviews = appManagementSchema.table(
+  'app_reviews',
+  {
+    id: uuid('id').primaryKey(),
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id),
+    notes: text('notes').notNull().default(''),
+    status: text('status', { enum: ['PENDING', 'APPROVED', 'REJECTED', 'WITHDRAWN'] }).notNull().default('PENDING'),
+    submittedAt: timestamp('submitted_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    decidedAt: timestamp('decided_at', { withTimezone: true, precision: 3 }),
+    decidedBy: text('decided_by'),
+    decisionReason: text('decision_reason'),
+  },
+  (t) => [
+    uniqueIndex('app_reviews_pending_key').on(t.appId).where(sql`${t.status} = 'PENDING'`),
+    check('app_reviews_status_check', sql`${t.status} in ('PENDING', 'APPROVED', 'REJECTED', 'WITHDRAWN')`),
+  ],
+);
+
+/** Operators' announcements to developers: all of them, or those whose apps hold one of `packageIds`. */
+export const announcements = appManagementSchema.table(
+  'announcements',
+  {
+    id: uuid('id').primaryKey(),
+    title: text('title').notNull(),
+    /** Markdown; sanitized when rendered. */
+    body: text('body').notNull(),
+    /** Null: every developer. */
+    packageIds: uuid('package_ids').array(),
+    /** When it becomes visible; null while a draft. */
+    publishAt: timestamp('publish_at', { withTimezone: true, precision: 3 }),
+    /** When its emails went out; null until then. */
+    emailedAt: timestamp('emailed_at', { withTimezone: true, precision: 3 }),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [index('announcements_publish_idx').on(t.publishAt)],
 );
 
 /** The scope catalog, kept in step with schema/scopes.json at every start. */
@@ -120,7 +241,8 @@ export const packageRequests = appManagementSchema.table(
       .notNull()
       .references(() => permissionPackages.id),
     message: text('message'),
-    status: text('status', { enum: ['PENDING', 'APPROVED', 'REJECTED'] }).notNull().default('PENDING'),
+    /** WITHDRAWN: the developer took it back before an operator decided. */
+    status: text('status', { enum: ['PENDING', 'APPROVED', 'REJECTED', 'WITHDRAWN'] }).notNull().default('PENDING'),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     decidedAt: timestamp('decided_at', { withTimezone: true, precision: 3 }),
     decidedBy: text('decided_by'),
@@ -128,7 +250,7 @@ export const packageRequests = appManagementSchema.table(
   },
   (t) => [
     uniqueIndex('package_requests_pending_key').on(t.appId, t.packageId).where(sql`${t.status} = 'PENDING'`),
-    check('package_requests_status_check', sql`${t.status} in ('PENDING', 'APPROVED', 'REJECTED')`),
+    check('package_requests_status_check', sql`${t.status} in ('PENDING', 'APPROVED', 'REJECTED', 'WITHDRAWN')`),
   ],
 );
 

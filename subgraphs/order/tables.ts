@@ -1,6 +1,6 @@
 /** Tables of the order subgraph, in its own Postgres schema `order`. */
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, check, index, integer, jsonb, pgSchema, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, check, index, integer, jsonb, pgSchema, text, timestamp, unique, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { outboxTable } from '../../messages/outbox.js';
 
 export const orderSchema = pgSchema('order');
@@ -134,6 +134,38 @@ export const stockReservationIntents = orderSchema.table(
     lastError: text('last_error'),
   },
   (t) => [index('stock_reservation_intents_merchant_created_idx').on(t.merchantId, t.createdAt)],
+);
+
+/**
+ * Durable timers of the order lifecycle (complete a delivered order, approve a case the merchant
+ * left unanswered, close a return the buyer never shipped). A timer fires in the same transaction
+ * as the change it makes, which also sets `firedAt`, so a crash either leaves it pending (to fire
+ * after the restart) or fired with its change: never lost, never fired twice. A process claims due
+ * timers with `FOR UPDATE SKIP LOCKED`, so several order processes share the work.
+ */
+export const orderTimers = orderSchema.table(
+  'timers',
+  {
+    id: uuid('id').primaryKey(),
+    /** What fires: for example COMPLETE_ORDER, APPROVE_AFTER_SALE, CLOSE_UNSHIPPED_RETURN. */
+    kind: text('kind').notNull(),
+    /** The order or after-sales case it acts on. */
+    subjectId: uuid('subject_id').notNull(),
+    merchantId: uuid('merchant_id').notNull(),
+    dueAt: timestamp('due_at', { withTimezone: true, precision: 3 }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    /** Set in the transaction of the change the timer made. */
+    firedAt: timestamp('fired_at', { withTimezone: true, precision: 3 }),
+    /** Set when what it waited for happened first (the merchant answered, an after-sales case opened). */
+    cancelledAt: timestamp('cancelled_at', { withTimezone: true, precision: 3 }),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    // One pending timer of a kind per subject: scheduling again moves it.
+    uniqueIndex('timers_pending_key').on(t.kind, t.subjectId).where(sql`${t.firedAt} is null and ${t.cancelledAt} is null`),
+    index('timers_due_idx').on(t.dueAt).where(sql`${t.firedAt} is null and ${t.cancelledAt} is null`),
+  ],
 );
 
 export const outboxEvents = outboxTable(orderSchema);
