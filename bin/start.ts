@@ -20,6 +20,11 @@ const embeddedDatabase = initializeEmbeddedDatabase().then(
   () => undefined,
   (error: unknown) => error,
 );
+// The developer portal's build (web/dist) when `npm install` did not make it: beside the platform's start.
+const { buildPortalInChild, portalBuildMissing } = await import('./build-web.js');
+const portalBuild = portalBuildMissing()
+  ? (console.log('Building the developer portal (web/) once, for /portal ...'), buildPortalInChild().then(() => undefined, (error: unknown) => error as Error))
+  : Promise.resolve(undefined);
 const { startPlatform } = await import('../platform/index.js');
 
 const platform = await embeddedDatabase
@@ -33,9 +38,13 @@ const platform = await embeddedDatabase
   });
 
 const { config, demo } = platform;
+const portalFailed = await portalBuild;
 const lines = [
   '',
   `Portico is running: ${config.publicUrl}/graphql  (health: ${config.publicUrl}/healthz)`,
+  portalBuildMissing()
+    ? `Developer portal: not built (${portalFailed?.message ?? 'Vite is not installed'}); run npm run build:web`
+    : `Developer portal: ${config.publicUrl}/portal/  (sign up there; without SMTP_URL the emails are at ${config.publicUrl}/dev/mailbox)`,
   `Data: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}`,
 ];
 if (demo) {

@@ -26,6 +26,7 @@ import { createOperatorIntrospection } from './operator-introspection.js';
 import { createOperatorSignIn } from './operator-sign-in.js';
 import { PASSPORT_PATHS, createPassportProxy } from './passport-proxy.js';
 import { createPipeline } from './pipeline.js';
+import { PORTAL_PATH, createPortal } from './portal.js';
 import { connectSharedStore } from '../core/redis.js';
 import { createMemoryReplayGuard, createRedisReplayGuard } from './replay-guard.js';
 import { QUERY_LIMITS } from './plugins/query-limits.js';
@@ -176,6 +177,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const operatorSignIn = createOperatorSignIn({ callSubgraph, appManagementUrl: options.subgraphUrls['app-management'], keys, issuer: config.publicUrl, audience: config.apiAudience, clock });
 
+  const servePortal = createPortal();
+
   const transports = messageChannel?.transports;
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const state = newRequestState();
@@ -187,6 +190,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (route === '/auth/operator/token') return await operatorSignIn(req, res);
       if (route === '/auth/operator/introspect') return await introspect(req, res);
       if (PASSPORT_PATHS.test(route)) return await proxyPassport(req, res);
+      if (route === PORTAL_PATH || route.startsWith(`${PORTAL_PATH}/`)) return servePortal(req, res);
       if (route === '/graphql/stream' || (route === '/graphql' && (req.headers.accept ?? '').includes('text/event-stream'))) {
         if (!transports) throw new HttpError(503, 'Message subscriptions are not available on this gateway', 'SERVICE_UNAVAILABLE');
         return await transports.sse(req, res);

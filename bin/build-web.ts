@@ -1,0 +1,62 @@
+/**
+ * `npm run build:web`: builds the developer portal (web/, Vite) into web/dist, which the gateway
+ * serves at /portal. `npm ci`/`npm install` run it (postinstall) and `npm start` runs it when the
+ * build is missing (portalBuildMissing), so a newcomer needs no third command.
+ *
+ * Vite and the portal's libraries are devDependencies: an install without them (`npm ci --omit=dev`
+ * for production) skips the build with a note instead of failing; build the portal where the dev
+ * dependencies are (`npm run build:web`) and ship web/dist with the app.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../core/paths.js';
+
+const viteConfig = path.join(projectRoot, 'web', 'vite.config.ts');
+const builtIndex = path.join(projectRoot, 'web', 'dist', 'index.html');
+
+export const portalBuildMissing = (): boolean => !fs.existsSync(builtIndex);
+
+function viteInstalled(): boolean {
+  try {
+    createRequire(path.join(projectRoot, 'package.json')).resolve('vite');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Builds the portal in this process. 'skipped' when Vite is not installed. */
+export async function buildPortal(options: { quiet?: boolean } = {}): Promise<'built' | 'skipped'> {
+  if (!viteInstalled()) return 'skipped';
+  const { build } = await import('vite');
+  await build({ configFile: viteConfig, logLevel: options.quiet ? 'warn' : 'info' });
+  return 'built';
+}
+
+/** Builds the portal in a child process (its own core; Vite's memory is not kept by the platform). */
+export function buildPortalInChild(): Promise<'built' | 'skipped'> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--quiet'], { cwd: projectRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0) resolve(portalBuildMissing() ? 'skipped' : 'built');
+      else reject(new Error(`the portal's build failed (exit code ${code})`));
+    });
+  });
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const quiet = process.argv.includes('--quiet');
+  buildPortal({ quiet }).then(
+    (result) => {
+      if (result === 'skipped') console.log('The developer portal was not built: Vite is not installed (an install without devDependencies). Build it with `npm run build:web` where they are.');
+    },
+    (error: unknown) => {
+      console.error(`The developer portal could not be built: ${(error as Error).message}`);
+      process.exit(1);
+    },
+  );
+}

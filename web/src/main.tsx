@@ -1,0 +1,29 @@
+/**
+ * The portal's entry: Mantine's provider (with the page's CSP nonce for the <style> tags it
+ * injects), the session, and the router. Pages load on demand (routes.tsx), so the first load is
+ * this file, the frame and the page asked for.
+ */
+import '@mantine/core/styles.css';
+import { MantineProvider } from '@mantine/core';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { RouterProvider } from 'react-router';
+import { SessionProvider } from './lib/session';
+import { router } from './routes';
+import { cssVariablesResolver, theme } from './theme';
+
+/**
+ * The nonce the gateway put in this response's Content-Security-Policy and in the meta tag Vite
+ * writes (`html.cspNonce`); browsers hide the attribute, the `nonce` property still reads it.
+ */
+const cspNonce = (document.querySelector('meta[property="csp-nonce"]') as HTMLMetaElement & { nonce?: string } | null)?.nonce ?? '';
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} getStyleNonce={() => cspNonce} defaultColorScheme="light">
+      <SessionProvider>
+        <RouterProvider router={router} />
+      </SessionProvider>
+    </MantineProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,6 @@
+import { PageHeader } from '../../lib';
+
+/** Forgot password */
+export default function ForgotPasswordPage() {
+  return <PageHeader title="Forgot password" description="Coming shortly." />;
+}

@@ -1,0 +1,6 @@
+import { PageHeader } from '../../lib';
+
+/** Apps */
+export default function AppsPage() {
+  return <PageHeader title="Apps" description="Coming shortly." />;
+}

@@ -1,0 +1,6 @@
+import { PageHeader } from '../../../lib';
+
+/** Messages */
+export default function MessagesTab() {
+  return <PageHeader title="Messages" description="Coming shortly." />;
+}

@@ -1,0 +1,33 @@
+/**
+ * The developer portal's build: a single-page app served by the gateway at /portal (gateway/portal.ts),
+ * on the same origin as /graphql and /auth/developer/*, so the session cookie and CSRF header need no
+ * CORS. `html.cspNonce` marks every tag Vite writes with a placeholder the gateway replaces by a fresh
+ * nonce per response; the app hands the same nonce to Mantine for the <style> tags it injects.
+ */
+import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+export const CSP_NONCE_PLACEHOLDER = 'PORTICO_CSP_NONCE';
+
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: '/portal/',
+  plugins: [react()],
+  html: { cspNonce: CSP_NONCE_PLACEHOLDER },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    // Hashed file names: the gateway serves /portal/assets/* as immutable.
+    assetsDir: 'assets',
+    chunkSizeWarningLimit: 1500,
+    reportCompressedSize: true,
+  },
+  server: {
+    // `vite --config web/vite.config.ts` during development: the API stays on the platform.
+    proxy: {
+      '/graphql': 'http://127.0.0.1:4000',
+      '/auth': 'http://127.0.0.1:4000',
+    },
+  },
+});
