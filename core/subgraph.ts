@@ -51,6 +51,8 @@ export interface SubgraphDefinition<Loaders> {
    * the internal calls that request needs. Returns false for a path it does not serve.
    */
   handleHttp?(req: http.IncomingMessage, res: http.ServerResponse, route: string, contextToken: string): Promise<boolean>;
+  /** Background work of the service (the order timers): started once it listens, stopped before it closes. */
+  background?: { start(): void; stop(): Promise<void> };
 }
 
 export interface SubgraphOptions {
@@ -268,11 +270,13 @@ export async function startSubgraph<Loaders>(definition: SubgraphDefinition<Load
   const port = await listen(server, options.port, options.host);
   const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}/graphql`;
   logger.info({ url }, 'subgraph listening');
+  definition.background?.start();
   return {
     name: definition.name,
     url,
     port,
     stop: async () => {
+      await definition.background?.stop();
       await closeServer(server);
       await apollo.stop();
     },
