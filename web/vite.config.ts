@@ -7,13 +7,14 @@
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { apiReference } from './plugins/reference.js';
 
 export const CSP_NONCE_PLACEHOLDER = 'PORTICO_CSP_NONCE';
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/portal/',
-  plugins: [react()],
+  plugins: [react(), apiReference()],
   html: { cspNonce: CSP_NONCE_PLACEHOLDER },
   build: {
     outDir: 'dist',

@@ -23,6 +23,7 @@ import {
   isNonNullType,
   isObjectType,
   isScalarType,
+  isSpecifiedScalarType,
   isUnionType,
   parse,
   print,
@@ -87,6 +88,8 @@ export function buildApiReference(supergraphSdl: string, scopes: ReferenceScope[
   }
 
   const isPublicType = (type: GraphQLNamedType) => !MACHINERY_PREFIXES.some((p) => type.name.startsWith(p)) && !hidden(type.astNode?.directives);
+  // GraphQL's own scalars (String, Int...) are in every schema: the reference is about this one.
+  const isDocumented = (type: GraphQLNamedType) => isPublicType(type) && !isSpecifiedScalarType(type);
   const requirementOfField = (parent: GraphQLNamedType, field: GraphQLField<unknown, unknown>): RequiredScopes =>
     requirementOf(parent.astNode?.directives, field.astNode?.directives)?.anyOf ?? null;
   const internalOnly = (required: RequiredScopes) => !!required?.length && required.every((all) => all.includes(INTERNAL_SCOPE));
@@ -126,7 +129,7 @@ export function buildApiReference(supergraphSdl: string, scopes: ReferenceScope[
 
   const types: ReferenceType[] = [];
   for (const type of Object.values(schema.getTypeMap())) {
-    if (!isPublicType(type)) continue;
+    if (!isDocumented(type)) continue;
     const base = { name: type.name, description: type.description ?? null, root: roots.has(type.name), fields: [] as ReferenceField[], enumValues: [], interfaces: [] as string[], possibleTypes: [] as string[] };
     if (isObjectType(type) || isInterfaceType(type)) {
       const fields = publicFields(type).map((field): ReferenceField => {
@@ -190,7 +193,8 @@ export function buildApiReference(supergraphSdl: string, scopes: ReferenceScope[
 /**
  * The shortest way from a root operation type to each object, interface and union of the API:
  * breadth first, queries before mutations before subscriptions, fields that need no argument
- * before those that do, so an example asks as little of its reader as it can.
+ * before those that do and deprecated ones last, so an example asks as little of its reader as it
+ * can.
  */
 function findRoutes(
   schema: GraphQLSchema,
@@ -200,6 +204,8 @@ function findRoutes(
   isPublicType: (type: GraphQLNamedType) => boolean,
 ): Map<string, Route> {
   const routes = new Map<string, Route>();
+  // A deprecated field is a last resort, after any number of required arguments.
+  const costOfStep = (field: GraphQLField<unknown, unknown>) => requiredArguments(field).length + (deprecationOf(field.astNode?.directives) ? 100 : 0);
   for (const [rootName, operation] of roots) {
     const root = schema.getType(rootName) as GraphQLObjectType;
     const queue: { type: GraphQLCompositeType; steps: Step[] }[] = [{ type: root, steps: [] }];
@@ -215,7 +221,7 @@ function findRoutes(
         for (const member of schema.getPossibleTypes(type)) reach(member, { kind: 'fragment', on: member });
       }
       if (isUnionType(type)) continue;
-      const fields = [...fieldsOf(type)].sort((a, b) => requiredArguments(a).length - requiredArguments(b).length);
+      const fields = [...fieldsOf(type)].sort((a, b) => costOfStep(a) - costOfStep(b));
       for (const field of fields) {
         const named = getNamedType(field.type);
         if (isCompositeType(named)) reach(named, { kind: 'field', parent: type, field });
@@ -285,7 +291,7 @@ class ExampleWriter {
       const members = this.schema.getPossibleTypes(type).slice(0, 3);
       return ['__typename', ...members.map((m) => `... on ${m.name} { ${this.leavesOf(m).join(' ') || '__typename'} }`)].join(' ');
     }
-    const fields = this.fieldsOf(type).filter((f) => this.requiredArguments(f).length === 0);
+    const fields = this.fieldsOf(type).filter((f) => this.requiredArguments(f).length === 0 && !deprecationOf(f.astNode?.directives));
     const parts = this.leavesOf(type);
     const items = fields.find((f) => f.name === 'nodes' && isCompositeType(getNamedType(f.type)));
     if (items && depth < 4) parts.push(this.fieldWithSelection(type, items, depth));
@@ -299,7 +305,7 @@ class ExampleWriter {
 
   private leavesOf(type: GraphQLObjectType | GraphQLCompositeType): string[] {
     if (isUnionType(type)) return [];
-    const leaves = this.fieldsOf(type).filter((f) => !isCompositeType(getNamedType(f.type)) && this.requiredArguments(f).length === 0);
+    const leaves = this.fieldsOf(type).filter((f) => !isCompositeType(getNamedType(f.type)) && this.requiredArguments(f).length === 0 && !deprecationOf(f.astNode?.directives));
     const preferred = PREFERRED_LEAVES.flatMap((name) => leaves.filter((f) => f.name === name));
     const rest = leaves.filter((f) => !PREFERRED_LEAVES.includes(f.name));
     return [...preferred, ...rest].slice(0, MAX_LEAVES).map((f) => f.name);
