@@ -147,6 +147,25 @@ describe('the timer runner', () => {
     expect((await firings(subjectId)).map((f) => f.type)).toEqual(['fired.CLOSE_UNSHIPPED_RETURN', 'fired.APPROVE_AFTER_SALE']);
   });
 
+  test("a handler's change may cancel or start a wait of its own kind: the firing timer is fired (not cancelled), the new one waits", async () => {
+    const clock = fakeClock();
+    const { subjectId, merchantId } = ids();
+    await schedule({ kind: 'COMPLETE_ORDER', subjectId, merchantId, dueAt: new Date(clock.now() + HOUR) });
+    const timers = runner(clock, {
+      COMPLETE_ORDER: async (tx, timer) => {
+        await cancelTimer(tx, { kind: 'COMPLETE_ORDER', subjectId: timer.subjectId });
+        await scheduleTimer(tx, { kind: 'COMPLETE_ORDER', subjectId: timer.subjectId, merchantId: timer.merchantId, dueAt: new Date(clock.now() + 2 * HOUR) });
+      },
+    });
+    await clock.advance(HOUR);
+    await timers.runDue();
+    const rows = (await timersOf(subjectId)).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
+    expect(rows).toEqual([
+      expect.objectContaining({ dueAt: new Date(clock.now()), firedAt: new Date(clock.now()), cancelledAt: null }),
+      expect.objectContaining({ dueAt: new Date(clock.now() + 2 * HOUR), firedAt: null, cancelledAt: null }),
+    ]);
+  });
+
   test('two runners passing at once fire each due timer exactly once', async () => {
     const clock = fakeClock();
     const merchantId = crypto.randomUUID();

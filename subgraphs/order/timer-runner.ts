@@ -3,7 +3,7 @@
  *
  * A pass reads the next pending timers of the kinds it has handlers for, oldest due first, and fires
  * each due one in its own transaction: lock the row `FOR UPDATE SKIP LOCKED` (still pending, still
- * due), run the kind's handler in that transaction, set `fired_at`, commit. A row another process
+ * due), set `fired_at`, run the kind's handler in that transaction, commit. A row another process
  * holds is skipped; once that process commits, the row is no longer pending. A kind without a
  * handler here (a newer version's, during a rolling deploy) is left to the processes that know it.
  *
@@ -108,8 +108,10 @@ export function startTimerRunner(options: TimerRunnerOptions): TimerRunner {
         .where(and(eq(orderTimers.id, id), pendingTimer, triedBy(now)))
         .for('update', { skipLocked: true });
       if (!timer) return undefined; // fired or cancelled meanwhile, moved later, or held by another process
-      await handler(tx as unknown as Db, { subjectId: timer.subjectId, merchantId: timer.merchantId, dueAt: timer.dueAt });
+      // Marked fired before its handler runs, so the timer the handler schedules or cancels (its
+      // change may start or end a wait of the same kind) is another one, never this one.
       await tx.update(orderTimers).set({ firedAt: now }).where(eq(orderTimers.id, id));
+      await handler(tx as unknown as Db, { subjectId: timer.subjectId, merchantId: timer.merchantId, dueAt: timer.dueAt });
       return timer;
     });
     if (!fired) return false;

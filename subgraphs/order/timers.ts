@@ -16,7 +16,7 @@
  *   workers claim a job before opening the handler's transaction, so a killed process leaves the
  *   job active until its expiry. Neither is a dependency of the project.
  * A timer here is one row in `order.timers` (migration 0005). It fires in ONE transaction that locks
- * the row (`FOR UPDATE SKIP LOCKED`), runs the handler's change, and sets `fired_at`: a crash before
+ * the row (`FOR UPDATE SKIP LOCKED`), sets `fired_at` and makes the handler's change: a crash before
  * the commit leaves it pending (it fires after the restart), after the commit it is fired with its
  * change; never lost, never fired twice, and several order processes share the work because a row
  * one of them holds is skipped by the others. The same SQL runs on PGlite and on a server.
