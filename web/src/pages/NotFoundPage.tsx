@@ -1,6 +1,20 @@
-import { PageHeader } from '../lib';
+/** Any address of the portal that is not a page. */
+import { Button } from '@mantine/core';
+import { Link } from 'react-router';
+import { EmptyState, PageHeader } from '../lib';
 
-/** Page not found */
 export default function NotFoundPage() {
-  return <PageHeader title="Page not found" description="Coming shortly." />;
+  return (
+    <>
+      <PageHeader title="Page not found" />
+      <EmptyState
+        title="There is no page at this address"
+        action={
+          <Button component={Link} to="/apps">
+            Go to your apps
+          </Button>
+        }
+      />
+    </>
+  );
 }
