@@ -21,6 +21,7 @@ export const CONFIG_GROUPS = {
   subgraphs: 'Services one per process',
   access: 'Access control',
   messages: 'Message channel',
+  mail: 'Email',
   runtime: 'Logs, errors and the demo',
   benchmark: 'Benchmarks only',
 } as const;
@@ -233,6 +234,22 @@ export const CONFIG_OPTIONS = {
     schema: z.coerce.number().int().min(100).max(604_800_000).default(3_600_000),
     description: 'How often, in ms, a gateway runs the retention purge; the first run comes at most a minute after start.',
   }),
+  SMTP_URL: option({
+    group: 'mail',
+    schema: z.string().url().refine((url) => /^smtps?:\/\//.test(url), 'an smtp:// or smtps:// URL').optional(),
+    defaultText: 'unset: the local mailbox',
+    allowedText: '`smtp://user:pass@host:port` (STARTTLS when the server offers it) or `smtps://user:pass@host:port` (TLS from the start)',
+    description:
+      'The SMTP server that email to developers goes through (verification and password-reset links, notices). Unset, email is ' +
+      'kept in the local mailbox (the database) and logged with its link, and the gateway shows it at `/dev/mailbox` unless ' +
+      '`NODE_ENV` is `production`, so `npm start` needs no mail server. Set it in production.',
+  }),
+  MAIL_FROM: option({
+    group: 'mail',
+    schema: z.string().min(3).default('Portico <no-reply@portico.localhost>'),
+    allowedText: 'an address, optionally with a display name: `Name <address>`',
+    description: 'The From of the email the platform sends: an address your SMTP server may send as.',
+  }),
   LOG_LEVEL: option({
     group: 'runtime',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -301,6 +318,8 @@ export interface Config {
   /** The bearer token /metrics asks for; undefined: no /metrics. */
   metricsToken: string | undefined;
   messages: { ackTimeoutMs: number; maxPushAttempts: number; maxInFlight: number; retentionDays: number; purgeIntervalMs: number };
+  /** Email to developers: SMTP_URL (undefined: the local mailbox) and MAIL_FROM. */
+  mail: { smtpUrl: string | undefined; from: string };
 }
 
 /** Parses an environment (default: this process's) into a Config, or throws listing every bad variable. */
@@ -351,5 +370,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     metricsToken: e.METRICS_TOKEN || undefined,
     messages: { ackTimeoutMs: e.MESSAGE_ACK_TIMEOUT_MS, maxPushAttempts: e.MESSAGE_MAX_PUSH_ATTEMPTS, maxInFlight: e.MESSAGE_MAX_IN_FLIGHT, retentionDays: e.MESSAGE_RETENTION_DAYS ?? (e.DATABASE_URL ? 30 : 0), purgeIntervalMs: e.MESSAGE_PURGE_INTERVAL_MS },
+    mail: { smtpUrl: e.SMTP_URL || undefined, from: e.MAIL_FROM },
   };
 }

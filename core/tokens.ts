@@ -6,7 +6,7 @@
 import crypto, { type webcrypto } from 'node:crypto';
 import { createVerifier } from 'fast-jwt';
 import { SignJWT, jwtVerify, createLocalJWKSet, errors as joseErrors, type CryptoKey, type JWTPayload, type JSONWebKeySet } from 'jose';
-import { OPERATOR_CLIENT_ID, type Caller, type CallerKind } from './caller.js';
+import { DEVELOPER_CLIENT_ID, OPERATOR_CLIENT_ID, type Caller, type CallerKind } from './caller.js';
 import { systemClock, type Clock } from './clock.js';
 import type { PlatformKeys } from './keys.js';
 
@@ -34,7 +34,7 @@ const CONTEXT_BATCH_TTL_SECONDS = 60;
 const BATCH_CLOCK_TOLERANCE_SECONDS = 5;
 
 /** What a context token (or a signed batch, per operation) says about the caller. */
-export type ContextClaims = { kind: CallerKind; client_id: string; scope: string; sub: string; op?: string; at_jti?: string; grant?: string; grant_at?: number };
+export type ContextClaims = { kind: CallerKind; client_id: string; scope: string; sub: string; op?: string; dev?: string; at_jti?: string; grant?: string; grant_at?: number };
 
 export function contextClaimsOf(caller: Caller): ContextClaims {
   return {
@@ -43,6 +43,7 @@ export function contextClaimsOf(caller: Caller): ContextClaims {
     scope: caller.scopes.join(' '),
     sub: caller.merchantId ?? '',
     ...(caller.operatorId ? { op: caller.operatorId } : {}),
+    ...(caller.developerId ? { dev: caller.developerId } : {}),
     ...(caller.tokenId ? { at_jti: caller.tokenId } : {}),
     ...(caller.grantId ? { grant: caller.grantId } : {}),
     ...(caller.authorizedAt ? { grant_at: caller.authorizedAt } : {}),
@@ -68,12 +69,15 @@ function scopesOf(claim: string): readonly string[] {
 export function callerOfClaims(claims: unknown): Caller {
   const c = (claims && typeof claims === 'object' ? claims : {}) as Record<string, unknown>;
   const kind = c.kind;
-  if (kind !== 'app' && kind !== 'operator' && kind !== 'system') throw new InvalidTokenError('Missing or invalid context token');
+  if (kind !== 'app' && kind !== 'operator' && kind !== 'developer' && kind !== 'system') throw new InvalidTokenError('Missing or invalid context token');
+  // A developer caller names its developer; no other kind carries one.
+  if ((kind === 'developer') !== (typeof c.dev === 'string' && c.dev.length > 0)) throw new InvalidTokenError('Missing or invalid context token');
   return {
     kind,
     merchantId: typeof c.sub === 'string' && c.sub ? c.sub : null,
     appKey: String(c.client_id ?? ''),
     ...(typeof c.op === 'string' ? { operatorId: c.op } : {}),
+    ...(typeof c.dev === 'string' ? { developerId: c.dev } : {}),
     scopes: scopesOf(String(c.scope ?? '')),
     ...(typeof c.at_jti === 'string' ? { tokenId: c.at_jti } : {}),
     ...(typeof c.grant === 'string' ? { grantId: c.grant } : {}),
@@ -88,7 +92,7 @@ const callerKeys = new WeakMap<Caller, string>();
 export function callerKey(caller: Caller): string {
   let key = callerKeys.get(caller);
   if (key === undefined) {
-    key = [caller.kind, caller.appKey, caller.merchantId ?? '', caller.operatorId ?? '', caller.scopes.join(' '), caller.tokenId ?? '', caller.grantId ?? '', caller.authorizedAt ?? ''].join('\u0000');
+    key = [caller.kind, caller.appKey, caller.merchantId ?? '', caller.operatorId ?? '', caller.developerId ?? '', caller.scopes.join(' '), caller.tokenId ?? '', caller.grantId ?? '', caller.authorizedAt ?? ''].join('\u0000');
     callerKeys.set(caller, key);
   }
   return key;
@@ -213,7 +217,8 @@ export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; issuer
       if (typeof payload.sub !== 'string' || payload.client_id !== OPERATOR_CLIENT_ID) throw new InvalidTokenError('The operator token is malformed');
       caller = { kind: 'operator', merchantId: null, appKey: OPERATOR_CLIENT_ID, operatorId: payload.sub, scopes, expiresAt: payload.exp, ...tokenId };
     } else {
-      if (payload.client_id === OPERATOR_CLIENT_ID) throw new InvalidTokenError('The access token is not valid');
+      // The console's and the portal's client ids are no app's: no access token acts as either.
+      if (payload.client_id === OPERATOR_CLIENT_ID || payload.client_id === DEVELOPER_CLIENT_ID) throw new InvalidTokenError('The access token is not valid');
       // Client credentials: the passport sets sub to the client itself; such a token acts for no merchant.
       const merchantId = typeof payload.sub === 'string' && payload.sub !== payload.client_id ? payload.sub : null;
       const grantId = typeof payload.portico_grant === 'string' ? { grantId: payload.portico_grant } : {};

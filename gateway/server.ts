@@ -24,6 +24,9 @@ import { createGatewayMetrics, createMetricsRoute } from './metrics.js';
 import { createHealthCheck } from './health.js';
 import { createOperatorIntrospection } from './operator-introspection.js';
 import { createOperatorSignIn } from './operator-sign-in.js';
+import { DEVELOPER_AUTH_PREFIX, createDeveloperAuthRoutes } from './developer-auth/routes.js';
+import { createDeveloperSessions } from './developer-auth/session.js';
+import { DEV_MAILBOX_PATH, createDevMailbox } from './dev-mailbox.js';
 import { PASSPORT_PATHS, createPassportProxy } from './passport-proxy.js';
 import { createPipeline } from './pipeline.js';
 import { PORTAL_PATH, createPortal } from './portal.js';
@@ -106,8 +109,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     countersFailed: (error: unknown) => (sharedStore ? sharedStore.failed(error) : logger.error({ err: error }, 'failed-authentication counters failed')),
   };
   const supergraphSdl = loadSupergraph();
+  const appManagementUrl = options.subgraphUrls['app-management'];
+  const developerSessions = createDeveloperSessions({ callSubgraph, appManagementUrl, keys, publicUrl: config.publicUrl, clock });
   const pipeline = createPipeline({
     verifyAccessToken,
+    developerCaller: developerSessions.callerOf,
     replayGuard,
     appSecretKeks: keys.messageKeks,
     publicUrl: config.publicUrl,
@@ -175,6 +181,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     clientAuthentication: createClientAuthenticationGuard(failedAuthentication),
     clientAddress,
   });
+  const developerAuth = createDeveloperAuthRoutes({ callSubgraph, appManagementUrl, sessions: developerSessions, clock });
+  const devMailbox = createDevMailbox({ callSubgraph, appManagementUrl, config });
   const operatorSignIn = createOperatorSignIn({ callSubgraph, appManagementUrl: options.subgraphUrls['app-management'], keys, issuer: config.publicUrl, audience: config.apiAudience, clock });
 
   const servePortal = createPortal();
@@ -189,6 +197,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (route === '/.well-known/jwks.json') return sendJson(res, 200, jwks, { 'cache-control': 'public, max-age=300' });
       if (route === '/auth/operator/token') return await operatorSignIn(req, res);
       if (route === '/auth/operator/introspect') return await introspect(req, res);
+      if (route.startsWith(DEVELOPER_AUTH_PREFIX)) return await developerAuth(req, res, route);
+      if (route === DEV_MAILBOX_PATH) return await devMailbox(req, res);
       if (PASSPORT_PATHS.test(route)) return await proxyPassport(req, res);
       if (route === PORTAL_PATH || route.startsWith(`${PORTAL_PATH}/`)) return servePortal(req, res);
       if (route === '/graphql/stream' || (route === '/graphql' && (req.headers.accept ?? '').includes('text/event-stream'))) {

@@ -39,6 +39,6 @@ export function defineSubgraph(name: SubgraphName, deps: ServiceDependencies): S
         logger: deps.logger,
       }) as SubgraphDefinition<unknown>;
     case 'app-management':
-      return createAppManagementSubgraph(deps.database, deps.keys, deps.clock, deps.flowCounters) as SubgraphDefinition<unknown>;
+      return createAppManagementSubgraph(deps.database, deps.keys, deps.clock, deps.flowCounters, { publicUrl: deps.config.publicUrl, mail: deps.config.mail, logger: deps.logger }) as SubgraphDefinition<unknown>;
   }
 }

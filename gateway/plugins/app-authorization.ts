@@ -3,11 +3,12 @@
  * suspended, and only with the scopes its currently granted permission packages still cover: the
  * effective scopes are the token's scopes ∩ the granted ones, so revoking a package bites within
  * the cache lifetime (APP_ACCESS_CACHE_MS, 2 s by default) on every gateway, before tokens expire.
- * Operator tokens keep only the operator scope. An app in SANDBOX (not yet released by an operator)
+ * Operator tokens keep only the operator scope, developer sessions only the developer scope (they
+ * are no app: nothing here is looked up for them). An app in SANDBOX (not yet released by an operator)
  * acts only for test merchants: for any other merchant it is refused.
  */
 import { cachedLookup } from '../../core/cached-lookup.js';
-import { OPERATOR_SCOPE } from '../../core/caller.js';
+import { DEVELOPER_SCOPE, OPERATOR_SCOPE } from '../../core/caller.js';
 import type { Clock } from '../../core/clock.js';
 import { HttpError } from '../../core/http.js';
 import type { GatewayPlugin } from './types.js';
@@ -63,6 +64,10 @@ export function useAppAuthorization(options: AppAuthorizationOptions): GatewayPl
       const caller = state.caller!;
       if (caller.kind === 'operator') {
         state.caller = { ...caller, scopes: caller.scopes.filter((s) => s === OPERATOR_SCOPE) };
+        return;
+      }
+      if (caller.kind === 'developer') {
+        if (caller.scopes.some((s) => s !== DEVELOPER_SCOPE)) state.caller = { ...caller, scopes: caller.scopes.filter((s) => s === DEVELOPER_SCOPE) };
         return;
       }
       const access = await options.appAccess(caller.appKey);

@@ -10,6 +10,8 @@
  *   sent as Bearer, or without its proof, is refused: that is the point of binding it.
  * Missing or bad: HTTP 401 with a GraphQL error UNAUTHENTICATED and a `WWW-Authenticate` header
  * (RFC 6750 for Bearer, RFC 9449 section 7.1 for DPoP) saying why.
+ * Without an Authorization header, the developer portal's session cookie stands for a developer
+ * (with its CSRF header: gateway/developer-auth/session.ts); an Authorization header always wins.
  */
 import crypto from 'node:crypto';
 import type http from 'node:http';
@@ -29,6 +31,11 @@ export interface AuthenticateOptions {
   /** PUBLIC_URL: a DPoP proof's `htu` is this origin with the request's path. */
   publicUrl: string;
   clock: Clock;
+  /**
+   * The developer a request's portal session cookie stands for: undefined without one; throws the
+   * HttpError that refuses it (a missing CSRF header, a session that ended).
+   */
+  developerCaller?(req: http.IncomingMessage): Promise<Caller | undefined>;
 }
 
 /** Algorithms a DPoP proof may be signed with (asymmetric only, as RFC 9449 requires). */
@@ -111,6 +118,13 @@ export function useAuthenticate(options: AuthenticateOptions): GatewayPlugin {
     async onRequest(req, state) {
       // A connection's own credential (its graphql-ws connection parameters) stands before the header.
       const header = state.authorization ?? req.headers.authorization;
+      if (header === undefined && options.developerCaller) {
+        const developer = await options.developerCaller(req);
+        if (developer) {
+          state.caller = developer;
+          return;
+        }
+      }
       const match = typeof header === 'string' ? CREDENTIALS.exec(header) : null;
       if (!match) {
         throw unauthenticated('An access token is required: send Authorization: Bearer <token> (or DPoP <token> with a DPoP proof)', `Bearer realm="portico", ${DPOP_CHALLENGE}`);

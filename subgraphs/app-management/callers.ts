@@ -17,3 +17,12 @@ export function appLevelCaller(caller: Caller, what: string): string {
   if (caller.kind !== 'app' || caller.merchantId) throw forbidden(`${what} with the app's own token (client credentials), not one a merchant authorized`);
   return caller.appKey;
 }
+
+/**
+ * The developer signed in to the portal (a session, never a token): their id. Developer operations
+ * also require the `developer` scope in the SDL; this is the resolvers' own check of the principal.
+ */
+export function developerOf(caller: Caller): string {
+  if (caller.kind !== 'developer' || !caller.developerId) throw forbidden('Only a developer signed in to the portal may do this');
+  return caller.developerId;
+}

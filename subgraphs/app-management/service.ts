@@ -16,13 +16,15 @@ import { createOfflineApiResolvers, createOfflineApiStore } from './offline-apis
 import { createAppManagementResolvers } from './resolvers.js';
 import { createSigningResolvers, createSigningStore } from './signing.js';
 import { createAppManagementStore } from './store.js';
+import { createDeveloperPortal, type DeveloperPortalOptions } from './developer-portal.js';
 import { createViolationLoaders, createViolationResolvers, createViolationStore, type ViolationLoaders } from './violations.js';
 
 /**
  * `clock`: whose time penalties start and end in (tests move it). `flowCounters`: the gateways' call
  * counters, when this process can read them (embedded mode, or Redis): `viewerApp.usage.callsToday`.
  */
-export function createAppManagementSubgraph(database: Database, keys: PlatformKeys, clock: Clock = systemClock, flowCounters?: FlowCounters): SubgraphDefinition<AppManagementLoaders & ViolationLoaders> {
+export function createAppManagementSubgraph(database: Database, keys: PlatformKeys, clock: Clock = systemClock, flowCounters?: FlowCounters, portal?: DeveloperPortalOptions): SubgraphDefinition<AppManagementLoaders & ViolationLoaders> {
+  const developerPortal = createDeveloperPortal(database.db, clock, portal);
   const limitsStore = createLimitsStore(database.db, clock);
   const limits = createLimitsResolvers(limitsStore, { counters: flowCounters, clock });
   const store = createAppManagementStore(database.db, keys.messageKeks);
@@ -43,14 +45,16 @@ export function createAppManagementSubgraph(database: Database, keys: PlatformKe
       JSON: messages.JSON,
       MessageCursor: messages.MessageCursor,
       Long: callReports.Long,
-      Query: { ...resolvers.Query, ...messages.Query, ...callReports.Query, ...limits.Query, ...offline.Query },
-      Mutation: { ...resolvers.Mutation, ...messages.Mutation, ...signing.Mutation, ...violations.Mutation, ...ipAllowList.Mutation, ...callReports.Mutation, ...limits.Mutation, ...offline.Mutation },
+      Query: { ...resolvers.Query, ...developerPortal.Query, ...messages.Query, ...callReports.Query, ...limits.Query, ...offline.Query },
+      Mutation: { ...resolvers.Mutation, ...developerPortal.Mutation, ...messages.Mutation, ...signing.Mutation, ...violations.Mutation, ...ipAllowList.Mutation, ...callReports.Mutation, ...limits.Mutation, ...offline.Mutation },
       App: { ...resolvers.App, ...signing.App, ...violations.App, ...callReports.App, ...limits.App },
       AppAccess: limits.AppAccess,
       CallReport: callReports.CallReport,
       PlatformCallReport: callReports.PlatformCallReport,
       AppViolation: violations.AppViolation,
       AppStatusChange: violations.AppStatusChange,
+      Developer: { ...resolvers.Developer, ...developerPortal.Developer },
+      Announcement: developerPortal.Announcement,
       OfflineApi: offline.OfflineApi,
       ApiField: offline.ApiField,
     },

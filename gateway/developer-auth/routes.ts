@@ -1,0 +1,174 @@
+/**
+ * The developer portal's account endpoints, under /auth/developer/ (JSON in, JSON out, never
+ * cached). Each calls app-management's internal mutations, as the operator sign-in does:
+ *
+ * - POST sign-up {email, password, name, kind, companyName?} → 201 {developerId}; a taken email
+ *   answers the same (its owner is told by email), so the answer tells no one who is registered.
+ * - POST verify {token} → 200 {verified: true}, or 400 {error: "invalid_token"} (unknown, used, expired).
+ * - POST verify/resend {email} → 202, always.
+ * - POST sign-in {email, password} → 200 {developer, csrfToken} with the session cookies;
+ *   401 invalid_grant; 403 email_not_verified (said only with the right password); 403
+ *   account_disabled; 429 account_locked with Retry-After (the passport's lockout).
+ * - POST sign-out (x-csrf-token) → 204, the session revoked and both cookies cleared.
+ * - POST password-reset/request {email} → 202, always.
+ * - POST password-reset {token, password} → 200 {reset: true}, every session of the developer ended;
+ *   400 invalid_token.
+ * - GET session → 200 {developer, csrfToken}, or 401.
+ *
+ * State-changing requests must be `application/json`: a page of another site can send a form or
+ * text cross-site without asking, but not JSON (the browser asks first, and the gateway grants no
+ * CORS), so none of these can be forged from elsewhere; sign-out also needs the CSRF header.
+ */
+import type http from 'node:http';
+import { z } from 'zod';
+import { HttpError, readBody, sendJson } from '../../core/http.js';
+import type { InternalClient } from '../upstream/internal-client.js';
+import { sessionTokenHash, type DeveloperSessions } from './session.js';
+import type { Clock } from '../../core/clock.js';
+
+export const DEVELOPER_AUTH_PREFIX = '/auth/developer/';
+export const MIN_PASSWORD_LENGTH = 12;
+const MAX_PASSWORD_LENGTH = 1024;
+const MAX_BODY = 10_000;
+
+const email = z.string().trim().max(320).email();
+const password = z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH);
+const token = z.string().min(20).max(200);
+const SignUp = z
+  .object({
+    email,
+    password,
+    name: z.string().trim().min(1).max(100),
+    kind: z.enum(['INDIVIDUAL', 'COMPANY']),
+    companyName: z.string().trim().min(1).max(200).nullish(),
+  })
+  .refine((input) => input.kind !== 'COMPANY' || !!input.companyName, { message: 'a COMPANY developer gives companyName', path: ['companyName'] });
+const SignIn = z.object({ email: z.string().max(320), password: z.string().min(1).max(MAX_PASSWORD_LENGTH) });
+const EmailOnly = z.object({ email });
+const TokenOnly = z.object({ token });
+const Reset = z.object({ token, password });
+
+const NO_STORE = { 'cache-control': 'no-store' };
+
+interface SessionAnswer {
+  developerId: string;
+  name: string;
+  email: string;
+  kind: string;
+  companyName: string | null;
+  expiresAt: string;
+}
+
+export function createDeveloperAuthRoutes(deps: { callSubgraph: InternalClient; appManagementUrl: string; sessions: DeveloperSessions; clock: Clock }) {
+  const { sessions } = deps;
+  const call = <T>(query: string, variables: Record<string, unknown>) => deps.callSubgraph<T>(deps.appManagementUrl, query, variables);
+  const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => sendJson(res, status, body, { ...NO_STORE, ...headers });
+  const invalid = (res: http.ServerResponse, error: z.ZodError) =>
+    send(res, 400, { error: 'invalid_request', error_description: error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
+
+  async function jsonBody(req: http.IncomingMessage): Promise<unknown> {
+    if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+      throw new HttpError(415, 'Send a JSON body (content-type: application/json)', 'BAD_REQUEST');
+    }
+    const raw = await readBody(req, MAX_BODY);
+    try {
+      return raw ? JSON.parse(raw) : {};
+    } catch {
+      throw new HttpError(400, 'The request body is not valid JSON', 'BAD_REQUEST');
+    }
+  }
+
+  const routes: Record<string, (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>> = {
+    async 'POST sign-up'(req, res) {
+      const input = SignUp.safeParse(await jsonBody(req));
+      if (!input.success) return invalid(res, input.error);
+      const { developerSignUp } = await call<{ developerSignUp: string }>(
+        'mutation SignUp($input: DeveloperSignUpInput!) { developerSignUp(input: $input) }',
+        { input: { ...input.data, companyName: input.data.kind === 'COMPANY' ? input.data.companyName : null } },
+      );
+      send(res, 201, { developerId: developerSignUp });
+    },
+    async 'POST verify'(req, res) {
+      const input = TokenOnly.safeParse(await jsonBody(req));
+      if (!input.success) return send(res, 400, { error: 'invalid_token' });
+      const { developerVerifyEmail } = await call<{ developerVerifyEmail: boolean }>('mutation Verify($token: String!) { developerVerifyEmail(token: $token) }', input.data);
+      if (!developerVerifyEmail) return send(res, 400, { error: 'invalid_token', error_description: 'The link is unknown, used or expired: ask for a new one' });
+      send(res, 200, { verified: true });
+    },
+    async 'POST verify/resend'(req, res) {
+      const input = EmailOnly.safeParse(await jsonBody(req));
+      if (!input.success) return invalid(res, input.error);
+      await call('mutation Resend($email: String!) { developerResendVerification(email: $email) }', input.data);
+      send(res, 202, {});
+    },
+    async 'POST sign-in'(req, res) {
+      const input = SignIn.safeParse(await jsonBody(req));
+      if (!input.success) return invalid(res, input.error);
+      const { token: sessionToken, hash } = sessions.newSessionToken();
+      const { developerSignIn: result } = await call<{ developerSignIn: { outcome: string; lockedUntil: string | null; session: SessionAnswer | null } }>(
+        'mutation SignIn($email: String!, $password: String!, $hash: String!) { developerSignIn(email: $email, password: $password, sessionTokenHash: $hash) { outcome lockedUntil session { developerId name email kind companyName expiresAt } } }',
+        { ...input.data, hash },
+      );
+      switch (result.outcome) {
+        case 'OK': {
+          const session = result.session!;
+          res.setHeader('set-cookie', sessions.cookies(sessionToken, Date.parse(session.expiresAt)));
+          return send(res, 200, { developer: { id: session.developerId, name: session.name, email: session.email }, csrfToken: sessions.csrfTokenOf(sessionToken) });
+        }
+        case 'NOT_VERIFIED':
+          return send(res, 403, { error: 'email_not_verified', error_description: 'Verify your email first: open the link we sent (or ask for a new one)' });
+        case 'DISABLED':
+          return send(res, 403, { error: 'account_disabled', error_description: 'This developer account is disabled' });
+        case 'LOCKED': {
+          const lockedUntil = result.lockedUntil ?? new Date(deps.clock.now()).toISOString();
+          const retryAfter = Math.max(1, Math.ceil((Date.parse(lockedUntil) - deps.clock.now()) / 1000));
+          return send(res, 429, { error: 'account_locked', error_description: `Too many failed sign-ins; try again after ${lockedUntil}`, lockedUntil }, { 'retry-after': String(retryAfter) });
+        }
+        default:
+          return send(res, 401, { error: 'invalid_grant', error_description: 'Wrong email or password' });
+      }
+    },
+    async 'POST sign-out'(req, res) {
+      const sessionToken = sessions.tokenOf(req);
+      if (sessionToken) {
+        if (!sessions.csrfHolds(req, sessionToken)) return send(res, 403, { error: 'csrf_token_invalid', error_description: 'Send the x-csrf-token header' });
+        await call('mutation SignOut($hash: String!) { developerSignOut(tokenHash: $hash) }', { hash: sessionTokenHash(sessionToken) });
+        sessions.forget(sessionToken);
+      }
+      res.writeHead(204, { ...NO_STORE, 'set-cookie': sessions.clearedCookies() });
+      res.end();
+    },
+    async 'POST password-reset/request'(req, res) {
+      const input = EmailOnly.safeParse(await jsonBody(req));
+      if (!input.success) return invalid(res, input.error);
+      await call('mutation Request($email: String!) { developerRequestPasswordReset(email: $email) }', input.data);
+      send(res, 202, {});
+    },
+    async 'POST password-reset'(req, res) {
+      const input = Reset.safeParse(await jsonBody(req));
+      if (!input.success) {
+        const tokenBad = input.error.issues.some((i) => i.path[0] === 'token');
+        return tokenBad ? send(res, 400, { error: 'invalid_token' }) : invalid(res, input.error);
+      }
+      const { developerResetPassword } = await call<{ developerResetPassword: boolean }>('mutation Reset($token: String!, $password: String!) { developerResetPassword(token: $token, password: $password) }', input.data);
+      if (!developerResetPassword) return send(res, 400, { error: 'invalid_token', error_description: 'The link is unknown, used or expired: ask for a new one' });
+      send(res, 200, { reset: true });
+    },
+    async 'GET session'(req, res) {
+      const sessionToken = sessions.tokenOf(req);
+      const session = sessionToken ? await sessions.sessionOf(sessionToken) : null;
+      if (!sessionToken || !session) return send(res, 401, { error: 'unauthenticated', error_description: 'Not signed in' });
+      send(res, 200, { developer: session.developer, csrfToken: sessions.csrfTokenOf(sessionToken) });
+    },
+  };
+
+  /** Answers a request under DEVELOPER_AUTH_PREFIX. */
+  return async function developerAuth(req: http.IncomingMessage, res: http.ServerResponse, route: string): Promise<void> {
+    const name = route.slice(DEVELOPER_AUTH_PREFIX.length);
+    const handler = routes[`${req.method} ${name}`];
+    if (handler) return handler(req, res);
+    const known = Object.keys(routes).filter((key) => key.endsWith(` ${name}`));
+    if (known.length) return send(res, 405, { error: 'invalid_request', error_description: `Use ${known.map((k) => k.split(' ')[0]).join(' or ')}` }, { allow: known.map((k) => k.split(' ')[0]).join(', ') });
+    send(res, 404, { error: 'not_found' });
+  };
+}
