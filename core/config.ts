@@ -21,6 +21,7 @@ export const CONFIG_GROUPS = {
   subgraphs: 'Services one per process',
   access: 'Access control',
   messages: 'Message channel',
+  orders: 'Order lifecycle',
   mail: 'Email',
   runtime: 'Logs, errors and the demo',
   benchmark: 'Benchmarks only',
@@ -43,6 +44,14 @@ export interface ConfigOption<Schema extends z.ZodType = z.ZodType> {
 const option = <Schema extends z.ZodType>(definition: ConfigOption<Schema>): ConfigOption<Schema> => definition;
 
 const port = z.coerce.number().int().min(0).max(65535);
+/** A duration as a number and a unit: `90s`, `30m`, `48h`, `7d` (or `ms`). */
+const duration = z.string().regex(/^\d{1,9}(ms|s|m|h|d)$/, 'a number and a unit: ms, s, m, h or d');
+const durationText = 'a number and a unit: `ms`, `s`, `m`, `h` or `d` (`90s`, `48h`, `7d`)';
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const durationMs = (text: string): number => {
+  const [, value, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(text)!;
+  return Number(value) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+};
 const optionalUrl = z.string().url().optional();
 
 /** Default ports of the subgraphs when services run one per process (`npm run serve`); mirrors core/composition.ts. */
@@ -250,6 +259,26 @@ export const CONFIG_OPTIONS = {
     allowedText: 'an address, optionally with a display name: `Name <address>`',
     description: 'The From of the email the platform sends: an address your SMTP server may send as.',
   }),
+  ORDER_COMPLETE_AFTER_DELIVERY: option({
+    group: 'orders',
+    schema: duration.default('7d'),
+    allowedText: durationText,
+    description:
+      'How long after delivery (or after its last after-sales case closed) a DELIVERED order becomes COMPLETED by itself. ' +
+      'An open after-sales case holds completion until it closes.',
+  }),
+  AFTER_SALE_RESPONSE_WINDOW: option({
+    group: 'orders',
+    schema: duration.default('48h'),
+    allowedText: durationText,
+    description: 'How long a merchant has to answer a buyer\'s after-sales case; unanswered, the case is approved in full, as the merchant would.',
+  }),
+  RETURN_SHIPPING_WINDOW: option({
+    group: 'orders',
+    schema: duration.default('7d'),
+    allowedText: durationText,
+    description: 'How long a buyer has to ship an approved return back; after it, the case closes without a refund.',
+  }),
   LOG_LEVEL: option({
     group: 'runtime',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -318,6 +347,8 @@ export interface Config {
   /** The bearer token /metrics asks for; undefined: no /metrics. */
   metricsToken: string | undefined;
   messages: { ackTimeoutMs: number; maxPushAttempts: number; maxInFlight: number; retentionDays: number; purgeIntervalMs: number };
+  /** The waits of the order lifecycle, in ms (ORDER_COMPLETE_AFTER_DELIVERY, AFTER_SALE_RESPONSE_WINDOW, RETURN_SHIPPING_WINDOW). */
+  orderLifecycle: { completeAfterDeliveryMs: number; afterSaleResponseWindowMs: number; returnShippingWindowMs: number };
   /** Email to developers: SMTP_URL (undefined: the local mailbox) and MAIL_FROM. */
   mail: { smtpUrl: string | undefined; from: string };
 }
@@ -370,6 +401,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     metricsToken: e.METRICS_TOKEN || undefined,
     messages: { ackTimeoutMs: e.MESSAGE_ACK_TIMEOUT_MS, maxPushAttempts: e.MESSAGE_MAX_PUSH_ATTEMPTS, maxInFlight: e.MESSAGE_MAX_IN_FLIGHT, retentionDays: e.MESSAGE_RETENTION_DAYS ?? (e.DATABASE_URL ? 30 : 0), purgeIntervalMs: e.MESSAGE_PURGE_INTERVAL_MS },
+    orderLifecycle: {
+      completeAfterDeliveryMs: durationMs(e.ORDER_COMPLETE_AFTER_DELIVERY),
+      afterSaleResponseWindowMs: durationMs(e.AFTER_SALE_RESPONSE_WINDOW),
+      returnShippingWindowMs: durationMs(e.RETURN_SHIPPING_WINDOW),
+    },
     mail: { smtpUrl: e.SMTP_URL || undefined, from: e.MAIL_FROM },
   };
 }

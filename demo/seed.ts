@@ -288,6 +288,8 @@ function planOrder(
     status: 'PENDING_PAYMENT',
     currency,
     totalAmount: total,
+    paidAmount: 0,
+    refundedAmount: 0,
     shippingAddress: input.shippingAddress,
     carrier: null,
     trackingNumber: null,

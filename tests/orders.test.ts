@@ -154,14 +154,16 @@ describe('order status', () => {
     expect(read.shipment).toMatchObject({ carrier: 'DHL', trackingNumber: 'JD0001' });
     expect(read.statusHistory.map((h: { to: string }) => h.to)).toEqual(['PENDING_PAYMENT', 'PAID', 'SHIPPED']);
     const events = await rows<{ type: string; payload: Record<string, any> }>(sql`select type, payload from "order".outbox_events where aggregate_id = ${order.id} order by position`);
-    expect(events.map((e) => e.type)).toEqual(['order.created', 'order.paid', 'order.shipped']);
+    // shipOrder ships everything in one shipment: its own event, then the order's status event.
+    expect(events.map((e) => e.type)).toEqual(['order.created', 'order.paid', 'order.shipment_created', 'order.shipped']);
     // The created event carries what was ordered, so an ERP can book it from the event alone.
     expect(events[0]!.payload).toMatchObject({
       orderId: order.id,
       total: order.total,
       lines: [{ lineNo: 1, skuId: product.skus[0]!.id, skuCode: expect.any(String), quantity: 1, unitPrice: { amount: 1000, currency: 'USD' }, total: { amount: 1000, currency: 'USD' } }],
     });
-    expect(events[2]!.payload).toMatchObject({ shipment: { carrier: 'DHL', trackingNumber: 'JD0001' } });
+    expect(events[2]!.payload).toMatchObject({ carrier: 'DHL', trackingNumber: 'JD0001', lines: [{ lineNo: 1, quantity: 1 }] });
+    expect(events[3]!.payload).toMatchObject({ shipmentId: events[2]!.payload.shipmentId, shipment: { carrier: 'DHL', trackingNumber: 'JD0001' } });
   });
 
   test('an invalid transition is a CONFLICT naming the current status and changes nothing', async () => {

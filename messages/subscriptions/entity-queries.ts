@@ -76,7 +76,11 @@ export interface EntityQueryOptions {
 
 /** Entity fields of event types, and the query field that fetches each. */
 const ENTITY_FIELDS: Record<string, Record<string, { queryField: string; idOf(envelope: Envelope): unknown }>> = {
-  OrderEvent: { order: { queryField: 'order', idOf: (e) => e.event.aggregateId } },
+  OrderEvent: {
+    order: { queryField: 'order', idOf: (e) => e.event.aggregateId },
+    shipment: { queryField: 'shipment', idOf: (e) => e.event.payload.shipmentId },
+    afterSaleCase: { queryField: 'afterSaleCase', idOf: (e) => e.event.payload.caseId },
+  },
   ProductEvent: {
     product: { queryField: 'product', idOf: (e) => e.event.payload.productId },
     sku: { queryField: 'sku', idOf: (e) => e.event.payload.skuId },

@@ -5,6 +5,7 @@
  * then release; the row stays until the product service confirmed, so a failed release is not lost:
  * it is retried in the background while the request's context token lasts (after 1, 2, 4 and 8 s),
  * and after any later order mutation of the merchant (place, pay, ship, cancel), on any process.
+ * Goods a buyer returned (after-sales) are owed and given back the same way (pending_stock_returns).
  * Stock reserved for an order that never committed, where giving it back failed too, is not lost
  * either: placing records an intent before reserving (stock_reservation_intents), the order's
  * commit deletes it, and an intent older than any attempt can take is given back by the same drain.
@@ -66,6 +67,18 @@ export function createCheckout(store: OrderStore, products: ProductClient, logge
         settled = false;
         await store.stockReleaseFailed(merchantId, owed.orderId, String((error as Error).message));
         logger.warn({ err: error, orderId: owed.orderId }, 'stock release failed; kept for retry');
+      }
+    }
+    // Returned goods (after-sales) go back on sale the same way: owed in the transaction, given, then forgotten.
+    for (const owed of await store.pendingStockReturns(merchantId)) {
+      try {
+        // Idempotent per return key and SKU: two drains of the same row add the stock once.
+        await products.returnStock(contextToken, `return:${owed.caseId}`, owed.lines);
+        await store.stockReturnDone(merchantId, owed.caseId);
+      } catch (error) {
+        settled = false;
+        await store.stockReturnFailed(merchantId, owed.caseId, String((error as Error).message));
+        logger.warn({ err: error, caseId: owed.caseId }, 'returning stock failed; kept for retry');
       }
     }
     for (const reservationKey of await store.claimAbandonedReservations(merchantId, ABANDONED_RESERVATION_SECONDS)) {
@@ -163,6 +176,11 @@ export function createCheckout(store: OrderStore, products: ProductClient, logge
       // Answered once the stock is back (or kept owed, and retried in the background).
       if (!(await releaseOwedStock(merchantId, contextToken).catch(() => false))) retryLater(merchantId, contextToken);
       return order;
+    },
+
+    /** After a change that owes stock (a return received): gives it back now, or keeps it owed and retries in the background. */
+    async giveBackOwedStock(merchantId: string, contextToken: string) {
+      if (!(await releaseOwedStock(merchantId, contextToken).catch(() => false))) retryLater(merchantId, contextToken);
     },
 
     /** After another order mutation of the merchant: gives back stock still owed, in the background. */

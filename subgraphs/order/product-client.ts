@@ -12,6 +12,8 @@ const PASSED_THROUGH = new Set<string>([ErrorCode.BAD_USER_INPUT, ErrorCode.NOT_
 export interface ProductClient {
   reserveStock(contextToken: string, reservationKey: string, lines: { skuId: string; quantity: number }[]): Promise<NewOrderLine[]>;
   releaseStock(contextToken: string, reservationKey: string): Promise<boolean>;
+  /** Puts returned goods back on sale; once per return key and SKU. */
+  returnStock(contextToken: string, returnKey: string, lines: { skuId: string; quantity: number }[]): Promise<boolean>;
 }
 
 export function createProductClient(productUrl: () => string, timeoutMs = 10_000): ProductClient {
@@ -53,6 +55,14 @@ export function createProductClient(productUrl: () => string, timeoutMs = 10_000
         { key: reservationKey },
       );
       return data.releaseStock;
+    },
+    async returnStock(contextToken, returnKey, lines) {
+      const data = await call<{ returnStock: boolean }>(
+        contextToken,
+        'mutation Return($input: ReturnStockInput!) { returnStock(input: $input) }',
+        { input: { returnKey, lines } },
+      );
+      return data.returnStock;
     },
   };
 }

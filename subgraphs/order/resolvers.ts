@@ -3,11 +3,12 @@ import { notFound } from '../../core/errors.js';
 import { pageSize, toConnection } from '../../core/pagination.js';
 import { scalarResolvers } from '../../core/scalars.js';
 import { requireMerchant, type SubgraphContext } from '../../core/subgraph.js';
-import * as v from '../../core/validate.js';
+import { caseCursor, caseMatches, casesAfter, type AfterSales, type CaseFilter, type CaseSort, type OpenCaseInput } from './after-sales.js';
 import type { Checkout, PlaceOrderInput } from './checkout.js';
 import type { OrderLoaders } from './loaders.js';
+import type { Shipments, ShipmentInput, TrackingInput } from './shipments.js';
 import { orderCursor, type OrderFilter, type OrderSort, type OrderStore } from './store.js';
-import type { OrderLineRow, OrderRow, OrderStatusChangeRow } from './tables.js';
+import type { AfterSaleCaseLineRow, AfterSaleCaseRow, OrderLineRow, OrderRow, OrderStatusChangeRow, ShipmentLineRow, ShipmentRow, TrackingEventRow } from './tables.js';
 
 type Context = SubgraphContext<OrderLoaders>;
 interface ListArgs {
@@ -17,9 +18,19 @@ interface ListArgs {
   after?: string | null;
 }
 
+interface CaseListArgs {
+  filter?: CaseFilter | null;
+  sort?: CaseSort | null;
+  first?: number | null;
+  after?: string | null;
+}
+
 const money = (amount: number, currency: string) => ({ amount, currency });
 
-export function createOrderResolvers(store: OrderStore, checkout: Checkout) {
+/** A line of a shipment or case, with the order it belongs to (to find the order line). */
+type LineOf<Row> = Row & { orderId: string };
+
+export function createOrderResolvers(store: OrderStore, checkout: Checkout, shipments: Shipments, afterSales: AfterSales) {
   async function orderConnection(merchantId: string, args: ListArgs) {
     const sort = args.sort ?? 'CREATED_AT_DESC';
     const limit = pageSize(args.first);
@@ -30,6 +41,26 @@ export function createOrderResolvers(store: OrderStore, checkout: Checkout) {
     };
   }
 
+  async function caseConnection(merchantId: string, args: CaseListArgs) {
+    const sort = args.sort ?? 'CREATED_AT_DESC';
+    const limit = pageSize(args.first);
+    const rows = await afterSales.listCases(merchantId, { filter: args.filter, sort, limit, after: args.after });
+    return {
+      ...toConnection(rows, limit, (row) => caseCursor(sort, row), !!args.after),
+      totalCount: () => afterSales.countCases(merchantId, args.filter),
+    };
+  }
+
+  /** An order line by its order and id, through the order's lines loader. */
+  async function orderLine(ctx: Context, orderId: string, lineId: string) {
+    const lines = await ctx.loaders.linesOfOrder.load(orderId);
+    return lines.find((l) => l.id === lineId)!;
+  }
+
+  const shipmentPayload = (result: { shipment: ShipmentRow; order: OrderRow }) => result;
+  const casePayload = (result: { afterSale: AfterSaleCaseRow; order: OrderRow }) => ({ afterSaleCase: result.afterSale, order: result.order });
+  const orderOf = (row: { orderId: string }, ctx: Context) => ctx.loaders.order.load(row.orderId).then((order) => order ?? Promise.reject(notFound('Order', row.orderId)));
+
   return {
     ...scalarResolvers,
     Query: {
@@ -38,17 +69,45 @@ export function createOrderResolvers(store: OrderStore, checkout: Checkout) {
         return (await ctx.loaders.order.load(args.id)) ?? Promise.reject(notFound('Order', args.id));
       },
       orders: (_: unknown, args: ListArgs, ctx: Context) => orderConnection(requireMerchant(ctx.caller), args),
+      shipment: async (_: unknown, args: { id: string }, ctx: Context) => {
+        requireMerchant(ctx.caller);
+        return (await ctx.loaders.shipment.load(args.id)) ?? Promise.reject(notFound('Shipment', args.id));
+      },
+      afterSaleCase: async (_: unknown, args: { id: string }, ctx: Context) => {
+        requireMerchant(ctx.caller);
+        return (await ctx.loaders.afterSaleCase.load(args.id)) ?? Promise.reject(notFound('AfterSaleCase', args.id));
+      },
+      afterSaleCases: (_: unknown, args: CaseListArgs, ctx: Context) => caseConnection(requireMerchant(ctx.caller), args),
     },
     Mutation: {
       shipOrder: async (_: unknown, { input }: { input: { orderId: string; carrier: string; trackingNumber: string } }, ctx: Context) => {
-        const shipment = {
-          carrier: v.text(input.carrier, 'carrier', { max: 64 }),
-          trackingNumber: v.text(input.trackingNumber, 'trackingNumber', { max: 64 }),
-        };
         const merchantId = requireMerchant(ctx.caller);
-        const order = await store.transition(merchantId, input.orderId, 'SHIPPED', { shipment });
+        // Everything not shipped yet, in one shipment.
+        const { order } = await shipments.createShipment(merchantId, { orderId: input.orderId, carrier: input.carrier, trackingNumber: input.trackingNumber });
         checkout.settle(merchantId, ctx.contextToken);
         return { order };
+      },
+      createShipment: async (_: unknown, { input }: { input: ShipmentInput & { idempotencyKey: string } }, ctx: Context) => {
+        const merchantId = requireMerchant(ctx.caller);
+        const result = await shipments.createShipment(merchantId, input);
+        checkout.settle(merchantId, ctx.contextToken);
+        return shipmentPayload(result);
+      },
+      addShipmentTracking: async (_: unknown, { input }: { input: TrackingInput }, ctx: Context) => shipmentPayload(await shipments.addTracking(requireMerchant(ctx.caller), input)),
+      confirmShipmentDelivered: async (_: unknown, { input }: { input: { shipmentId: string; occurredAt?: Date | null } }, ctx: Context) =>
+        shipmentPayload(await shipments.addTracking(requireMerchant(ctx.caller), { shipmentId: input.shipmentId, status: 'DELIVERED', occurredAt: input.occurredAt ?? null, description: 'Delivery confirmed by the merchant' })),
+      openAfterSale: async (_: unknown, { input }: { input: OpenCaseInput }, ctx: Context) => casePayload(await afterSales.openCase(requireMerchant(ctx.caller), input)),
+      approveAfterSale: async (_: unknown, { input }: { input: { caseId: string; amount?: number | null; requireReturn?: boolean | null; idempotencyKey: string } }, ctx: Context) =>
+        casePayload(await afterSales.approveCase(requireMerchant(ctx.caller), input)),
+      rejectAfterSale: async (_: unknown, { input }: { input: { caseId: string; reason: string } }, ctx: Context) => casePayload(await afterSales.rejectCase(requireMerchant(ctx.caller), input)),
+      shipAfterSaleReturn: async (_: unknown, { input }: { input: { caseId: string; carrier: string; trackingNumber: string } }, ctx: Context) =>
+        casePayload(await afterSales.shipReturn(requireMerchant(ctx.caller), input)),
+      receiveAfterSaleReturn: async (_: unknown, { input }: { input: { caseId: string; idempotencyKey: string } }, ctx: Context) => {
+        const merchantId = requireMerchant(ctx.caller);
+        const result = await afterSales.receiveReturn(merchantId, input);
+        // Answered once the stock is back on sale (or kept owed, and retried in the background).
+        await checkout.giveBackOwedStock(merchantId, ctx.contextToken);
+        return casePayload(result);
       },
       cancelOrder: async (_: unknown, { input }: { input: { orderId: string; reason?: string | null } }, ctx: Context) => ({
         order: await checkout.cancelOrder(requireMerchant(ctx.caller), ctx.contextToken, input),
@@ -69,10 +128,17 @@ export function createOrderResolvers(store: OrderStore, checkout: Checkout) {
       lines: (order: OrderRow, _: unknown, ctx: Context) => ctx.loaders.linesOfOrder.load(order.id),
       buyer: (order: OrderRow) => (order.buyerId ? { id: order.buyerId } : null),
       merchant: (order: OrderRow) => ({ id: order.merchantId }),
-      shipment: (order: OrderRow) =>
-        order.carrier && order.trackingNumber && order.shippedAt
-          ? { carrier: order.carrier, trackingNumber: order.trackingNumber, shippedAt: order.shippedAt }
-          : null,
+      shipment: async (order: OrderRow, _: unknown, ctx: Context) => (await ctx.loaders.shipmentsOfOrder.load(order.id))[0] ?? null,
+      shipments: (order: OrderRow, _: unknown, ctx: Context) => ctx.loaders.shipmentsOfOrder.load(order.id),
+      paid: (order: OrderRow) => money(order.paidAmount, order.currency),
+      refunded: (order: OrderRow) => money(order.refundedAmount, order.currency),
+      // An order has few cases: all of them come in one batched query, and the page is cut here.
+      afterSaleCases: async (order: OrderRow, args: { filter?: CaseFilter | null; first?: number | null; after?: string | null }, ctx: Context) => {
+        const limit = pageSize(args.first);
+        const matching = (await ctx.loaders.casesOfOrder.load(order.id)).filter((row) => caseMatches(row, args.filter));
+        const rows = casesAfter(matching, 'CREATED_AT_DESC', args.after).slice(0, limit + 1);
+        return { ...toConnection(rows, limit, (row) => caseCursor('CREATED_AT_DESC', row), !!args.after), totalCount: matching.length };
+      },
       statusHistory: (order: OrderRow, _: unknown, ctx: Context) => ctx.loaders.historyOfOrder.load(order.id),
     },
     OrderLine: {
@@ -80,6 +146,33 @@ export function createOrderResolvers(store: OrderStore, checkout: Checkout) {
       product: (line: OrderLineRow) => ({ id: line.productId }),
       unitPrice: (line: OrderLineRow) => money(line.unitPriceAmount, line.currency),
       total: (line: OrderLineRow) => money(line.totalAmount, line.currency),
+      refunded: (line: OrderLineRow) => money(line.refundedAmount, line.currency),
+    },
+    Shipment: {
+      __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.shipment.load(ref.id),
+      order: orderOf,
+      lines: async (shipment: ShipmentRow, _: unknown, ctx: Context): Promise<LineOf<ShipmentLineRow>[]> =>
+        (await ctx.loaders.linesOfShipment.load(shipment.id)).map((line) => ({ ...line, orderId: shipment.orderId })),
+      tracking: (shipment: ShipmentRow, _: unknown, ctx: Context) => ctx.loaders.trackingOfShipment.load(shipment.id),
+    },
+    ShipmentLine: {
+      line: (line: LineOf<ShipmentLineRow>, _: unknown, ctx: Context) => orderLine(ctx, line.orderId, line.orderLineId),
+    },
+    TrackingEvent: {
+      occurredAt: (event: TrackingEventRow) => event.occurredAt,
+    },
+    AfterSaleCase: {
+      __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.afterSaleCase.load(ref.id),
+      order: orderOf,
+      requested: (row: AfterSaleCaseRow) => money(row.requestedAmount, row.currency),
+      approved: (row: AfterSaleCaseRow) => (row.approvedAmount === null ? null : money(row.approvedAmount, row.currency)),
+      refunded: (row: AfterSaleCaseRow) => money(row.refundedAmount, row.currency),
+      lines: async (row: AfterSaleCaseRow, _: unknown, ctx: Context): Promise<LineOf<AfterSaleCaseLineRow>[]> =>
+        (await ctx.loaders.linesOfCase.load(row.id)).map((line) => ({ ...line, orderId: row.orderId })),
+      returnShipment: (row: AfterSaleCaseRow, _: unknown, ctx: Context) => ctx.loaders.returnOfCase.load(row.id),
+    },
+    AfterSaleCaseLine: {
+      line: (line: LineOf<AfterSaleCaseLineRow>, _: unknown, ctx: Context) => orderLine(ctx, line.orderId, line.orderLineId),
     },
     OrderStatusChange: {
       from: (change: OrderStatusChangeRow) => change.fromStatus,

@@ -1,25 +1,49 @@
-/** The order subgraph: orders, lines, status history and shipping. */
+/** The order subgraph: orders, lines, status history, shipments and after-sales. */
+import { systemClock, type Clock } from '../../core/clock.js';
 import type { Database } from '../../core/db.js';
 import type { Logger } from '../../core/logger.js';
 import type { SubgraphDefinition } from '../../core/subgraph.js';
+import { createAfterSales } from './after-sales.js';
 import { createCheckout } from './checkout.js';
 import { createOrderLoaders, type OrderLoaders } from './loaders.js';
 import { createProductClient } from './product-client.js';
+import { DEFAULT_LIFECYCLE_DURATIONS, type LifecycleDurations } from './order-changes.js';
 import { createOrderResolvers } from './resolvers.js';
+import { createShipments } from './shipments.js';
+import { orderTimerHandlers } from './lifecycle-timers.js';
+import { startTimerRunner, type TimerRunner } from './timer-runner.js';
 import { createOrderStore } from './store.js';
 
 export interface OrderSubgraphOptions {
   /** URL of the product subgraph, for stock reservations (resolved when first needed). */
   productUrl: () => string;
   logger: Logger;
+  /** Time for the lifecycle's decisions and timers (default: the system clock). */
+  clock?: Clock;
+  /** The lifecycle's waits, read once from the configuration (core/config.ts orderLifecycle). */
+  durations?: LifecycleDurations;
 }
 
 export function createOrderSubgraph(database: Database, options: OrderSubgraphOptions): SubgraphDefinition<OrderLoaders> {
   const store = createOrderStore(database.db);
   const checkout = createCheckout(store, createProductClient(options.productUrl), options.logger.child({ service: 'order' }));
+  const clock = options.clock ?? systemClock;
+  const durations = options.durations ?? DEFAULT_LIFECYCLE_DURATIONS;
+  const shipments = createShipments(database.db, clock, durations);
+  const afterSales = createAfterSales(database.db, clock, durations);
+  let timers: TimerRunner | undefined;
   return {
     name: 'order',
-    resolvers: createOrderResolvers(store, checkout),
-    createLoaders: (caller, lookups) => createOrderLoaders(store, caller, lookups),
+    resolvers: createOrderResolvers(store, checkout, shipments, afterSales),
+    createLoaders: (caller, lookups) => createOrderLoaders(store, shipments, afterSales, caller, lookups),
+    // The lifecycle's durable timers fire in every order process (several share them: timer-runner.ts).
+    background: {
+      start: () => {
+        timers = startTimerRunner({ db: database.db, clock, logger: options.logger.child({ service: 'order' }), handlers: orderTimerHandlers({ afterSales, clock, durations }) });
+      },
+      stop: async () => {
+        await timers?.stop();
+      },
+    },
   };
 }

@@ -4,7 +4,7 @@
  * inside the transaction that would have made it, so nothing is half-written.
  */
 import crypto from 'node:crypto';
-import { and, asc, count, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, gt, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { merchantPairsIn, uuidIn, type Db } from '../../core/db.js';
 import type { MerchantPairs } from '../../core/shared-lookups.js';
 import { badInput, conflict, notFound } from '../../core/errors.js';
@@ -13,13 +13,16 @@ import { decodeTimeCursor, timeCursor, timeKeyset, type TimeSort } from '../../c
 import * as v from '../../core/validate.js';
 import { orderEvent } from './events.js';
 import {
+  afterSaleCases,
   FIRST_ORDER_NUMBER,
+  OPEN_AFTER_SALE_STATUSES,
   merchantOrderNumbers,
   orderLines,
   orderStatusHistory,
   orders,
   outboxEvents,
   pendingStockReleases,
+  pendingStockReturns,
   stockReservationIntents,
   type Address,
   type OrderLineRow,
@@ -43,9 +46,10 @@ const INTENT_CLAIM_LIFETIME = sql`interval '2 minutes'`;
 /** Which status an order may move to from each status. */
 export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   PENDING_PAYMENT: ['PAID', 'CANCELLED'],
-  PAID: ['SHIPPED', 'CANCELLED', 'REFUNDING'],
-  SHIPPED: ['DELIVERED', 'REFUNDING'],
-  DELIVERED: ['COMPLETED', 'REFUNDING'],
+  // REFUNDED: after-sales refunded everything paid (after-sales.ts); a partial refund keeps the status.
+  PAID: ['SHIPPED', 'CANCELLED', 'REFUNDING', 'REFUNDED'],
+  SHIPPED: ['DELIVERED', 'REFUNDING', 'REFUNDED'],
+  DELIVERED: ['COMPLETED', 'REFUNDING', 'REFUNDED'],
   COMPLETED: [],
   CANCELLED: [],
   REFUNDING: ['REFUNDED'],
@@ -346,12 +350,24 @@ export function createOrderStore(db: Db) {
             allowed: ORDER_TRANSITIONS[current.status],
           });
         }
+        if (to === 'CANCELLED') {
+          // Goods on their way, or a buyer's after-sales case waiting, cannot be cancelled away.
+          const [shipped] = await tx.select({ id: orderLines.id }).from(orderLines).where(and(eq(orderLines.orderId, id), gt(orderLines.shippedQuantity, 0))).limit(1);
+          if (shipped) throw conflict(`Order ${current.number} has shipped lines and cannot be cancelled`, { currentStatus: current.status, allowed: [] });
+          const [open] = await tx
+            .select({ id: afterSaleCases.id })
+            .from(afterSaleCases)
+            .where(and(eq(afterSaleCases.orderId, id), inArray(afterSaleCases.status, [...OPEN_AFTER_SALE_STATUSES])))
+            .limit(1);
+          if (open) throw conflict(`Order ${current.number} has an open after-sales case and cannot be cancelled`, { currentStatus: current.status, caseId: open.id });
+        }
         const now = options.at ?? new Date();
         const [updated] = await tx
           .update(orders)
           .set({
             status: to,
             updatedAt: now,
+            ...(to === 'PAID' ? { paidAmount: current.totalAmount } : {}),
             ...(options.shipment ? { carrier: options.shipment.carrier, trackingNumber: options.shipment.trackingNumber, shippedAt: now } : {}),
           })
           .where(eq(orders.id, id))
@@ -441,6 +457,22 @@ export function createOrderStore(db: Db) {
 
     async stockReleaseDone(merchantId: string, orderId: string) {
       await db.delete(pendingStockReleases).where(and(eq(pendingStockReleases.merchantId, merchantId), eq(pendingStockReleases.orderId, orderId)));
+    },
+
+    /** Returned stock the product service has not confirmed yet (after-sales.ts receiveReturn). */
+    async pendingStockReturns(merchantId: string) {
+      return db.select().from(pendingStockReturns).where(eq(pendingStockReturns.merchantId, merchantId)).orderBy(asc(pendingStockReturns.createdAt)).limit(50);
+    },
+
+    async stockReturnDone(merchantId: string, caseId: string) {
+      await db.delete(pendingStockReturns).where(and(eq(pendingStockReturns.merchantId, merchantId), eq(pendingStockReturns.caseId, caseId)));
+    },
+
+    async stockReturnFailed(merchantId: string, caseId: string, error: string) {
+      await db
+        .update(pendingStockReturns)
+        .set({ attempts: sql`${pendingStockReturns.attempts} + 1`, lastError: error.slice(0, 500) })
+        .where(and(eq(pendingStockReturns.merchantId, merchantId), eq(pendingStockReturns.caseId, caseId)));
     },
 
     async stockReleaseFailed(merchantId: string, orderId: string, error: string) {

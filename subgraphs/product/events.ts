@@ -4,7 +4,7 @@ import type { ProductRow, SkuRow } from './tables.js';
 
 export type ProductEventType = 'product.created' | 'product.updated' | 'product.status_changed';
 /** Why stock changed: a stock take, an adjustment, an order taking stock, or a cancelled order giving it back. */
-export type StockChangeSource = 'STOCK_TAKE' | 'ADJUSTMENT' | 'ORDER_RESERVATION' | 'ORDER_RELEASE';
+export type StockChangeSource = 'STOCK_TAKE' | 'ADJUSTMENT' | 'ORDER_RESERVATION' | 'ORDER_RELEASE' | 'ORDER_RETURN';
 
 export function productEvent(type: ProductEventType, product: ProductRow, skuRows: SkuRow[] | undefined, at: Date, extra: Record<string, unknown> = {}): DomainEvent {
   return {

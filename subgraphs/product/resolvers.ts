@@ -58,6 +58,8 @@ export function createProductResolvers(store: ProductStore) {
       reserveStock: async (_: unknown, { input }: { input: { reservationKey: string; lines: { skuId: string; quantity: number }[] } }, ctx: Context) =>
         store.reserveStock(requireMerchant(ctx.caller), input.reservationKey, input.lines),
       releaseStock: async (_: unknown, args: { reservationKey: string }, ctx: Context) => store.releaseStock(requireMerchant(ctx.caller), args.reservationKey),
+      returnStock: async (_: unknown, { input }: { input: { returnKey: string; lines: { skuId: string; quantity: number }[] } }, ctx: Context) =>
+        store.returnStock(requireMerchant(ctx.caller), input.returnKey, input.lines),
     },
     Product: {
       __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.product.load(ref.id),

@@ -438,6 +438,50 @@ export function createProductStore(db: Db) {
         return true;
       });
     },
+
+    /**
+     * Puts back on sale what a buyer returned (an after-sales case of the order service): added
+     * once per (return key, SKU), recorded as a stock adjustment under that key, so a retried call
+     * adds nothing. Returns whether anything was added.
+     */
+    async returnStock(merchantId: string, returnKey: string, lines: { skuId: string; quantity: number }[]): Promise<boolean> {
+      const key = v.idempotencyKey(returnKey, 'returnKey');
+      if (lines.length < 1 || lines.length > 100) throw badInput('A return has 1 to 100 lines', 'lines');
+      const quantities = new Map<string, number>();
+      lines.forEach((line, i) => {
+        const skuId = v.id(line.skuId, `lines[${i}].skuId`);
+        quantities.set(skuId, (quantities.get(skuId) ?? 0) + v.intInRange(line.quantity, `lines[${i}].quantity`, 1, 10_000));
+      });
+      const skuIds = [...quantities.keys()].sort(); // lock in one order everywhere: no deadlocks
+      const keyOf = (skuId: string) => `${key}:${skuId}`;
+      return db.transaction(async (tx) => {
+        const locked = await tx
+          .select()
+          .from(skus)
+          .where(and(eq(skus.merchantId, merchantId), inArray(skus.id, skuIds)))
+          .orderBy(asc(skus.id))
+          .for('update');
+        const byId = new Map(locked.map((s) => [s.id, s]));
+        for (const skuId of skuIds) if (!byId.has(skuId)) throw notFound('SKU', skuId);
+        const done = new Set(
+          (await tx
+            .select({ key: stockAdjustments.idempotencyKey })
+            .from(stockAdjustments)
+            .where(and(eq(stockAdjustments.merchantId, merchantId), inArray(stockAdjustments.idempotencyKey, skuIds.map(keyOf))))).map((r) => r.key),
+        );
+        const now = new Date();
+        const events = [];
+        for (const skuId of skuIds.filter((id) => !done.has(keyOf(id)))) {
+          const sku = byId.get(skuId)!;
+          const quantity = quantities.get(skuId)!;
+          const [updated] = await tx.update(skus).set({ stock: sku.stock + quantity, updatedAt: now }).where(eq(skus.id, skuId)).returning();
+          await tx.insert(stockAdjustments).values({ id: crypto.randomUUID(), merchantId, skuId, idempotencyKey: keyOf(skuId), delta: quantity, stockBefore: sku.stock, stockAfter: sku.stock + quantity, reason: 'Returned by the buyer', createdAt: now });
+          events.push(stockChanged(updated!, sku.stock, 'ORDER_RETURN', key, now));
+        }
+        await recordEvents(tx, outboxEvents, events);
+        return events.length > 0;
+      });
+    },
   };
 }
 
