@@ -99,6 +99,57 @@ describe('authorization code with PKCE', () => {
     expect(page).toContain('<li>Read the merchant&#39;s orders: status, lines, totals, shipment and history. Buyer contact details need orders:read_pii. <code>orders:read</code></li>');
     expect(page).toContain('<code>merchant:read</code>');
   });
+
+  test('the sign-in and consent pages wear the portal\'s look: its logo and name, one stylesheet from the platform, no inline style or script, a primary and a secondary button', async () => {
+    const config = await clientConfig();
+    const url = oauth.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'orders:read',
+      code_challenge: await oauth.calculatePKCECodeChallenge(oauth.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+      state: oauth.randomState(),
+    });
+    const browser = new Browser(origin);
+    const login = await browser.follow(url.href);
+    const consent = await browser.follow(actionOf(login.body, 'login'), { method: 'POST', form: { email: DEMO_STAFF_EMAIL, password: staffPassword, csrf: csrfOf(login.body) } });
+    expect(consent.status).toBe(200);
+    const stylesheets = new Set<string>();
+    for (const page of [login, consent]) {
+      const csp = page.headers.get('content-security-policy')!;
+      expect(csp).toContain("style-src 'self'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(csp).not.toMatch(/script-src/);
+      expect(page.body).not.toMatch(/<style|style="|<script|\son[a-z]+="/i);
+      expect(page.body).toMatch(/<header class="brand"><svg aria-hidden="true"[^>]*>[\s\S]*<\/svg><span class="brand-name">Portico<\/span>/);
+      for (const [, href] of page.body.matchAll(/<link rel="stylesheet" href="([^"]+)">/g)) stylesheets.add(href!);
+    }
+    expect(login.body).toContain('<button type="submit" class="button button-primary">Sign in</button>');
+    expect(login.body).toContain('class="button button-secondary">Cancel and go back to the app</button>');
+    expect(consent.body).toContain('class="button button-primary">Approve</button>');
+    expect(consent.body).toContain('class="button button-secondary">Deny</button>');
+    // The scope's description comes first, its name after.
+    expect(consent.body.indexOf('Read the merchant&#39;s orders')).toBeLessThan(consent.body.indexOf('<code>orders:read</code>'));
+
+    expect([...stylesheets]).toHaveLength(1);
+    const [href] = [...stylesheets];
+    expect(href).toMatch(/^\/interaction\/passport\.css\?v=[\w-]+$/);
+    const css = await fetch(new URL(href!, origin));
+    expect(css.status).toBe(200);
+    expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect(css.headers.get('cache-control')).toContain('immutable');
+    const sheet = await css.text();
+    expect(sheet).toContain('.button-primary');
+    // The portal's primary color (web/src/theme.ts: the light scheme's primary shade of its blue) is the passport's.
+    const theme = fs.readFileSync(new URL('../web/src/theme.ts', import.meta.url), 'utf8');
+    const shade = Number(/primaryShade: \{ light: (\d+)/.exec(theme)![1]);
+    const blue = /porticoBlue: MantineColorsTuple = \[([^\]]+)\]/.exec(theme)![1]!.split(',').map((c) => c.trim().replace(/'/g, ''));
+    expect(sheet).toContain(`--primary: ${blue[shade]};`);
+    expect((await fetch(new URL(href!, origin), { method: 'POST' })).status).toBe(405);
+
+    // The pages still work as plain forms: deny sends the browser back to the app.
+    const landing = await browser.follow(actionOf(consent.body, 'abort'), { method: 'POST', form: { csrf: csrfOf(consent.body) } });
+    expect(new URL(landing.location!).searchParams.get('error')).toBe('access_denied');
+  });
 });
 
 /** The token endpoint called directly, to send exactly what a failure case needs. */

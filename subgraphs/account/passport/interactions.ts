@@ -1,6 +1,7 @@
 /**
  * The passport's pages: merchant staff sign in, then review what the app asks for and approve or
- * deny. Plain HTML forms that work without JavaScript. Every page forbids framing (clickjacking) and
+ * deny. Plain HTML forms that work without JavaScript, in the portal's look (look.ts). Every page
+ * forbids framing (clickjacking), loads styles only from the platform (no inline style or script), and
  * every form carries a CSRF token bound to the interaction, on top of oidc-provider's SameSite
  * interaction cookie. Only the scopes the app's permission packages grant now can be consented to.
  */
@@ -13,6 +14,7 @@ import { readBody } from '../../../core/http.js';
 import { schemaDir } from '../../../core/paths.js';
 import type { AccountStore } from '../store.js';
 import { escapeHtml } from './html.js';
+import { STYLESHEET_PATH, buttonForm, page, serveStylesheet } from './look.js';
 
 export interface ClientInfo {
   key: string;
@@ -50,7 +52,8 @@ const SECURITY_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
   'x-frame-options': 'DENY',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+  // No form-action: a form's answer redirects to the app's redirect URI, on another origin.
+  'content-security-policy': "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'",
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
 };
@@ -58,16 +61,6 @@ const SECURITY_HEADERS = {
 const scopeDescriptions = new Map(
   (JSON.parse(fs.readFileSync(path.join(schemaDir, 'scopes.json'), 'utf8')) as { name: string; description: string }[]).map((s) => [s.name, s.description]),
 );
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · Portico</title>
-<style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1d2433}
-h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;box-sizing:border-box}
-button{margin-top:1rem;padding:.6rem 1.2rem;margin-right:.5rem}.error{color:#b00020}.muted{color:#5b6475;font-size:.9rem}
-li{margin:.3rem 0}h2{font-size:1.05rem;margin-top:1.5rem}code{font-size:.85rem;color:#5b6475}</style></head><body>${body}</body></html>`;
-}
 
 function send(res: http.ServerResponse, status: number, html: string) {
   res.writeHead(status, SECURITY_HEADERS);
@@ -98,7 +91,7 @@ export function createInteractions(options: InteractionOptions) {
       'Not available yet',
       `<h1>${escapeHtml(client.name)} is not available to ${staff ? escapeHtml(staff.merchantName) : 'your shop'} yet</h1>
 <p>${SANDBOX_REFUSAL}.</p>
-<form method="post" action="/interaction/${uid}/abort"><input type="hidden" name="csrf" value="${csrfFor(uid)}"><button type="submit">Back to the app</button></form>`,
+<div class="actions">${buttonForm(`/interaction/${uid}/abort`, csrfFor(uid), 'Back to the app', 'primary')}</div>`,
     );
   }
 
@@ -106,18 +99,18 @@ export function createInteractions(options: InteractionOptions) {
     return page(
       'Sign in',
       `<h1>Sign in to authorize ${escapeHtml(client?.name ?? 'an app')}</h1>
-<p class="muted">Merchant staff account. ${client ? `The app is made by ${escapeHtml(client.developerName)}.` : ''}</p>
-${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
-<form method="post" action="/interaction/${uid}/login">
+<p class="muted">With your shop's staff account.${client ? ` The app is made by ${escapeHtml(client.developerName)}.` : ''}</p>
+${error ? `<p class="alert" role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/interaction/${uid}/login" id="sign-in">
 <input type="hidden" name="csrf" value="${csrfFor(uid)}">
 <label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required>
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button></form>
-<form method="post" action="/interaction/${uid}/abort"><input type="hidden" name="csrf" value="${csrfFor(uid)}"><button type="submit">Cancel</button></form>`,
+<div class="actions"><button type="submit" class="button button-primary">Sign in</button></div></form>
+<div class="actions stacked">${buttonForm(`/interaction/${uid}/abort`, csrfFor(uid), 'Cancel and go back to the app', 'secondary')}</div>`,
     );
   }
 
-  /** Each scope as what it lets the app do, its name beside it for those who know the API. */
+  /** Each scope as what it lets the app do, its name beneath for those who know the API. */
   function scopeItem(scope: string) {
     const description = scopeDescriptions.get(scope);
     return `<li>${description ? `${escapeHtml(description)} <code>${escapeHtml(scope)}</code>` : `<code>${escapeHtml(scope)}</code>`}</li>`;
@@ -129,14 +122,13 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
     return page(
       'Authorize',
       `<h1>${escapeHtml(client.name)} wants to act for ${shop}</h1>
-${staff ? `<p>Signed in as <strong>${escapeHtml(staff.name)}</strong> (${escapeHtml(staff.email)}), staff of <strong>${shop}</strong>.</p>` : ''}
-<p class="muted">Made by ${escapeHtml(client.developerName)} · app key ${escapeHtml(client.key)}</p>
-${consentable.length ? `<h2>If you approve, it may</h2><ul>${consentable.map(scopeItem).join('')}</ul>` : '<p class="error">It asks for nothing this app may be granted.</p>'}
+${staff ? `<p class="who">Signed in as <strong>${escapeHtml(staff.name)}</strong> (${escapeHtml(staff.email)}), staff of <strong>${shop}</strong>.</p>` : ''}
+<p class="muted">Made by ${escapeHtml(client.developerName)} · app key <code>${escapeHtml(client.key)}</code></p>
+${consentable.length ? `<h2>If you approve, it may</h2><ul class="scopes">${consentable.map(scopeItem).join('')}</ul>` : '<p class="alert">It asks for nothing this app may be granted.</p>'}
 ${packages.length ? `<p class="muted">Permission packages: ${packages.map((p) => escapeHtml(p.name)).join(', ')}</p>` : ''}
-${unavailable.length ? `<p class="muted">Not available to this app, so not granted: ${unavailable.map(escapeHtml).join(', ')}</p>` : ''}
+${unavailable.length ? `<h2>Not available to this app, so not granted</h2><ul class="scopes unavailable">${unavailable.map(scopeItem).join('')}</ul>` : ''}
 <p class="muted">You can revoke this at any time.</p>
-${consentable.length ? `<form method="post" action="/interaction/${uid}/confirm"><input type="hidden" name="csrf" value="${csrfFor(uid)}"><button type="submit">Approve</button></form>` : ''}
-<form method="post" action="/interaction/${uid}/abort"><input type="hidden" name="csrf" value="${csrfFor(uid)}"><button type="submit">Deny</button></form>`,
+<div class="actions">${buttonForm(`/interaction/${uid}/abort`, csrfFor(uid), 'Deny', 'secondary')}${consentable.length ? buttonForm(`/interaction/${uid}/confirm`, csrfFor(uid), 'Approve', 'primary') : ''}</div>`,
     );
   }
 
@@ -156,6 +148,10 @@ ${consentable.length ? `<form method="post" action="/interaction/${uid}/confirm"
   }
 
   return async function handleInteraction(req: http.IncomingMessage, res: http.ServerResponse, route: string): Promise<boolean> {
+    if (route === STYLESHEET_PATH) {
+      serveStylesheet(req, res);
+      return true;
+    }
     const match = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|confirm|abort))?$/.exec(route);
     if (!match) return false;
     const [, uid, action] = match as unknown as [string, string, string | undefined];
