@@ -37,8 +37,9 @@ export function defineSubgraph(name: SubgraphName, deps: ServiceDependencies): S
         audience: deps.config.apiAudience,
         appManagementUrl: () => deps.subgraphUrl('app-management'),
         logger: deps.logger,
+        ...(deps.clock ? { clock: deps.clock } : {}),
       }) as SubgraphDefinition<unknown>;
     case 'app-management':
-      return createAppManagementSubgraph(deps.database, deps.keys, deps.clock, deps.flowCounters, { publicUrl: deps.config.publicUrl, mail: deps.config.mail, logger: deps.logger }) as SubgraphDefinition<unknown>;
+      return createAppManagementSubgraph(deps.database, deps.keys, deps.clock, deps.flowCounters, { publicUrl: deps.config.publicUrl, mail: deps.config.mail, logger: deps.logger }, { subgraphUrl: deps.subgraphUrl }) as SubgraphDefinition<unknown>;
   }
 }

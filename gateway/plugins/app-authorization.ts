@@ -22,6 +22,8 @@ export interface AppAccess {
   signing: AppSigningKeys;
   /** Its flow limits and daily quota now (plugins/flow-control.ts; app-management's limits.ts computes them). */
   limits: AppLimits;
+  /** The app's own sandbox merchant (created with it in the portal); null for an app without one. */
+  sandboxMerchantId: string | null;
 }
 
 export interface AppLimits {
@@ -77,6 +79,11 @@ export function useAppAuthorization(options: AppAuthorizationOptions): GatewayPl
       }
       if (access.status === 'SANDBOX' && caller.merchantId && !(await isTest(caller.merchantId))) {
         throw new HttpError(403, `App ${caller.appKey} is in SANDBOX: it acts for test merchants only until an operator releases it`, 'FORBIDDEN');
+      }
+      // An app with a sandbox of its own acts, while in SANDBOX, for that merchant alone: never for
+      // another developer's sandbox (apps from before the portal keep every test merchant).
+      if (access.status === 'SANDBOX' && caller.merchantId && access.sandboxMerchantId && caller.merchantId !== access.sandboxMerchantId) {
+        throw new HttpError(403, `App ${caller.appKey} is in SANDBOX: it acts for its own sandbox merchant only until an operator releases it`, 'FORBIDDEN');
       }
       const granted = new Set(access.grantedScopes);
       state.caller = { ...caller, scopes: caller.scopes.filter((s) => granted.has(s)) };

@@ -44,7 +44,7 @@ export function createSubgraphLookups(options: { callSubgraph: InternalClient; u
     authorizationState,
     authorizationActive: async (grantId) => (await authorizationState(grantId))?.active === true,
     loadAppAccess: async (key) =>
-      (await callSubgraph<{ appAccess: AppAccess | null }>(urls['app-management'], 'query Access($key: String!) { appAccess(key: $key) { status grantedScopes ipAllowList signing { secretSealed previousSecretSealed previousSecretExpiresAt publicKey signatureRequired } limits { tier bucketSize restoreRate dailyQuota } } }', { key })).appAccess,
+      (await callSubgraph<{ appAccess: AppAccess | null }>(urls['app-management'], 'query Access($key: String!) { appAccess(key: $key) { status grantedScopes ipAllowList signing { secretSealed previousSecretSealed previousSecretExpiresAt publicKey signatureRequired } limits { tier bucketSize restoreRate dailyQuota } sandboxMerchantId } }', { key })).appAccess,
     loadOfflineApis: async () =>
       (
         await callSubgraph<{ offlineApisForGateway: OfflineApiAnswer[] }>(urls['app-management'], '{ offlineApisForGateway { id coordinate appKeys reason startsAt endsAt } }', {})

@@ -1,6 +1,7 @@
 /** The account subgraph: merchants, their staff and buyers, and the passport (OAuth 2.0 authorization server). */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Clock } from '../../core/clock.js';
 import type { Database } from '../../core/db.js';
 import type { PlatformKeys } from '../../core/keys.js';
 import type { Logger } from '../../core/logger.js';
@@ -10,6 +11,7 @@ import { createAccountLoaders, type AccountLoaders } from './loaders.js';
 import { createPassportRoutes } from './passport/index.js';
 import { createAccountResolvers } from './resolvers.js';
 import { createAccountStore } from './store.js';
+import { createSandboxAccountResolvers, createSandboxAccounts } from './sandbox.js';
 
 export interface AccountSubgraphOptions {
   keys: PlatformKeys;
@@ -18,6 +20,8 @@ export interface AccountSubgraphOptions {
   audience: string;
   appManagementUrl(): string;
   logger: Logger;
+  /** Time of the sandbox tokens it mints (default: the system clock). */
+  clock?: Clock;
 }
 
 export function createAccountSubgraph(database: Database, options: AccountSubgraphOptions): SubgraphDefinition<AccountLoaders> {
@@ -25,8 +29,13 @@ export function createAccountSubgraph(database: Database, options: AccountSubgra
   const scopes = (JSON.parse(fs.readFileSync(path.join(schemaDir, 'scopes.json'), 'utf8')) as { name: string }[]).map((s) => s.name);
   return {
     name: 'account',
-    resolvers: createAccountResolvers(store),
+    resolvers: withSandbox(createAccountResolvers(store), createSandboxAccountResolvers(createSandboxAccounts(database.db, options))),
     createLoaders: (caller) => createAccountLoaders(store, caller),
     handleHttp: createPassportRoutes({ db: database.db, accounts: store, keys: options.keys, issuer: options.issuer, audience: options.audience, scopes, appManagementUrl: options.appManagementUrl, logger: options.logger }),
   };
+}
+
+/** The account resolvers with the sandbox's internal operations (subgraphs/account/sandbox.ts). */
+function withSandbox<R extends { Query: object; Mutation: object }>(resolvers: R, sandbox: ReturnType<typeof createSandboxAccountResolvers>): R {
+  return { ...resolvers, Query: { ...resolvers.Query, ...sandbox.Query }, Mutation: { ...resolvers.Mutation, ...sandbox.Mutation } };
 }

@@ -302,11 +302,12 @@ interface ReportSource extends ReportScope {
 
 type Context = SubgraphContext<{ appById: { load(id: string): Promise<AppRow | null> } }>;
 
-/** Who may read an app's report: operators, and the app itself with its app-level token (it covers every merchant). */
+/** Who may read an app's report: operators, the app itself with its app-level token (it covers every merchant), and its developer. */
 function mayReadReport(caller: Caller, app: AppRow): void {
   if (caller.kind === 'operator') return;
   if (caller.kind === 'app' && caller.appKey === app.key && !caller.merchantId) return;
-  throw forbidden("An app's call report is read with its own token (client credentials), not one a merchant authorized, or by operators");
+  if (caller.kind === 'developer' && !!caller.developerId && caller.developerId === app.developerId) return;
+  throw forbidden("An app's call report is read with its own token (client credentials), not one a merchant authorized, by its developer, or by operators");
 }
 
 function operatorOnly(caller: Caller): void {

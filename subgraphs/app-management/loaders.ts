@@ -15,7 +15,9 @@ function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
 
 export function createAppManagementLoaders(store: AppManagementStore, caller: Caller) {
   const isOperator = caller.kind === 'operator';
-  const visible = (app: AppRow | undefined) => (app && (isOperator || (caller.kind === 'app' && app.key === caller.appKey)) ? app : null);
+  // A developer sees their own apps (the portal), as an app sees itself.
+  const isDeveloperOf = (app: AppRow) => caller.kind === 'developer' && !!caller.developerId && app.developerId === caller.developerId;
+  const visible = (app: AppRow | undefined) => (app && (isOperator || (caller.kind === 'app' && app.key === caller.appKey) || isDeveloperOf(app)) ? app : null);
   /** The calling app, loaded at most once per request. */
   const ownApp = new DataLoader<string, AppRow | null>(async (keys) => {
     const byKey = new Map((await store.appsByKeys(keys)).map((a) => [a.key, a]));
@@ -31,6 +33,10 @@ export function createAppManagementLoaders(store: AppManagementStore, caller: Ca
       return ids.map((id) => visible(byId.get(id)));
     }),
     developer: new DataLoader<string, DeveloperRow | null>(async (ids) => {
+      if (caller.kind === 'developer') {
+        const byId = new Map((await store.developersByIds(ids.filter((id) => id === caller.developerId))).map((d) => [d.id, d]));
+        return ids.map((id) => byId.get(id) ?? null);
+      }
       const own = isOperator ? undefined : await ownApp.load(caller.appKey);
       const allowed = isOperator ? ids : ids.filter((id) => id === own?.developerId);
       const byId = new Map((await store.developersByIds(allowed)).map((d) => [d.id, d]));

@@ -17,13 +17,14 @@ import { createAppManagementResolvers } from './resolvers.js';
 import { createSigningResolvers, createSigningStore } from './signing.js';
 import { createAppManagementStore } from './store.js';
 import { createDeveloperPortal, type DeveloperPortalOptions } from './developer-portal.js';
+import { createAppLifecycle, type AppLifecycleOptions } from './app-lifecycle.js';
 import { createViolationLoaders, createViolationResolvers, createViolationStore, type ViolationLoaders } from './violations.js';
 
 /**
  * `clock`: whose time penalties start and end in (tests move it). `flowCounters`: the gateways' call
  * counters, when this process can read them (embedded mode, or Redis): `viewerApp.usage.callsToday`.
  */
-export function createAppManagementSubgraph(database: Database, keys: PlatformKeys, clock: Clock = systemClock, flowCounters?: FlowCounters, portal?: DeveloperPortalOptions): SubgraphDefinition<AppManagementLoaders & ViolationLoaders> {
+export function createAppManagementSubgraph(database: Database, keys: PlatformKeys, clock: Clock = systemClock, flowCounters?: FlowCounters, portal?: DeveloperPortalOptions, lifecycleOptions?: Pick<AppLifecycleOptions, 'subgraphUrl'>): SubgraphDefinition<AppManagementLoaders & ViolationLoaders> {
   const developerPortal = createDeveloperPortal(database.db, clock, portal);
   const limitsStore = createLimitsStore(database.db, clock);
   const limits = createLimitsResolvers(limitsStore, { counters: flowCounters, clock });
@@ -38,6 +39,8 @@ export function createAppManagementSubgraph(database: Database, keys: PlatformKe
   const ipAllowList = createIpAllowListResolvers(createIpAllowListStore(database.db));
   const callReports = createCallReportResolvers(createCallReportStore(database.db));
   const messages = createMessageResolvers(createMessageStore(database.db, messageCrypto), messageCrypto);
+  const appMutations = { ...resolvers.Mutation, ...developerPortal.Mutation, ...messages.Mutation, ...signing.Mutation, ...violations.Mutation, ...ipAllowList.Mutation, ...callReports.Mutation, ...limits.Mutation, ...offline.Mutation };
+  const lifecycle = createAppLifecycle({ db: database.db, keys, clock, messages, appTokenMutations: appMutations, options: { ...portal, ...lifecycleOptions } });
   return {
     name: 'app-management',
     resolvers: {
@@ -45,19 +48,19 @@ export function createAppManagementSubgraph(database: Database, keys: PlatformKe
       JSON: messages.JSON,
       MessageCursor: messages.MessageCursor,
       Long: callReports.Long,
-      Query: { ...resolvers.Query, ...developerPortal.Query, ...messages.Query, ...callReports.Query, ...limits.Query, ...offline.Query },
-      Mutation: { ...resolvers.Mutation, ...developerPortal.Mutation, ...messages.Mutation, ...signing.Mutation, ...violations.Mutation, ...ipAllowList.Mutation, ...callReports.Mutation, ...limits.Mutation, ...offline.Mutation },
-      App: { ...resolvers.App, ...signing.App, ...violations.App, ...callReports.App, ...limits.App },
+      Query: { ...resolvers.Query, ...developerPortal.Query, ...messages.Query, ...callReports.Query, ...limits.Query, ...offline.Query, ...lifecycle.Query },
+      Mutation: { ...appMutations, ...lifecycle.Mutation },
+      App: { ...resolvers.App, ...signing.App, ...violations.App, ...callReports.App, ...limits.App, ...lifecycle.App },
       AppAccess: limits.AppAccess,
       CallReport: callReports.CallReport,
       PlatformCallReport: callReports.PlatformCallReport,
       AppViolation: violations.AppViolation,
       AppStatusChange: violations.AppStatusChange,
-      Developer: { ...resolvers.Developer, ...developerPortal.Developer },
+      Developer: { ...resolvers.Developer, ...developerPortal.Developer, ...lifecycle.Developer },
       Announcement: developerPortal.Announcement,
       OfflineApi: offline.OfflineApi,
       ApiField: offline.ApiField,
     },
-    createLoaders: (caller) => ({ ...createAppManagementLoaders(store, caller), ...createViolationLoaders(violationStore) }),
+    createLoaders: (caller) => ({ ...createAppManagementLoaders(store, caller), ...createViolationLoaders(violationStore), ...lifecycle.createLoaders(caller) }),
   };
 }

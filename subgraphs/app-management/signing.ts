@@ -114,13 +114,13 @@ export function createSigningStore(db: Db) {
       });
     },
 
-    /** The app itself: registers (or replaces) the Ed25519 public key its ed25519 signatures are checked with. */
-    async registerSigningKey(appKey: string, publicKey: string): Promise<AppRow> {
+    /** The app itself (or its developer, `actor`): registers (or replaces) the Ed25519 public key its ed25519 signatures are checked with. */
+    async registerSigningKey(appKey: string, publicKey: string, actor = `app:${appKey}`): Promise<AppRow> {
       const key = ed25519PublicKey(publicKey);
       return db.transaction(async (tx) => {
         const app = await locked(tx, appKey);
         const [updated] = await tx.update(apps).set({ signingPublicKey: key, updatedAt: new Date() }).where(eq(apps.id, app.id)).returning();
-        await audit(tx, { actor: `app:${appKey}`, action: 'app.signing_key_registered', targetType: 'app', targetId: appKey, details: { publicKey: key, replaced: app.signingPublicKey } });
+        await audit(tx, { actor, action: 'app.signing_key_registered', targetType: 'app', targetId: appKey, details: { publicKey: key, replaced: app.signingPublicKey } });
         return updated!;
       });
     },

@@ -167,8 +167,8 @@ export function createAppManagementStore(db: Db, keks: readonly Kek[] = []) {
       };
     },
 
-    /** A new secret for the app; the previous one stays valid for `graceHours` (0 to 24). */
-    async rotateSecret(appKey: string, graceHours: number) {
+    /** A new secret for the app; the previous one stays valid for `graceHours` (0 to 24). `actor`: the app itself, or its developer. */
+    async rotateSecret(appKey: string, graceHours: number, actor = `app:${appKey}`) {
       const hours = v.intInRange(graceHours, 'graceHours', 0, 24);
       const secret = generateSecret();
       const secretHash = await hashSecret(secret);
@@ -187,7 +187,7 @@ export function createAppManagementStore(db: Db, keks: readonly Kek[] = []) {
             updatedAt: new Date(),
           })
           .where(eq(apps.id, app.id));
-        await audit(tx, { actor: `app:${appKey}`, action: 'app.secret_rotated', targetType: 'app', targetId: appKey, details: { graceHours: hours } });
+        await audit(tx, { actor, action: 'app.secret_rotated', targetType: 'app', targetId: appKey, details: { graceHours: hours } });
         return { appKey, secret, previousSecretExpiresAt };
       });
     },
@@ -229,15 +229,15 @@ export function createAppManagementStore(db: Db, keks: readonly Kek[] = []) {
     },
 
     /** What the gateway needs per request: the app's status, the scopes its active grants give, its IP allow list. */
-    async appAccess(key: string): Promise<{ status: AppRow['status']; grantedScopes: string[]; ipAllowList: string[]; signing: AppSigning; limitsOf: AppLimitInputs } | undefined> {
-      const [app] = await db.select({ status: apps.status, ipAllowList: apps.ipAllowList, ...signingColumns, ...limitColumns }).from(apps).where(eq(apps.key, key));
+    async appAccess(key: string): Promise<{ status: AppRow['status']; grantedScopes: string[]; ipAllowList: string[]; signing: AppSigning; limitsOf: AppLimitInputs; sandboxMerchantId: string | null } | undefined> {
+      const [app] = await db.select({ status: apps.status, ipAllowList: apps.ipAllowList, sandboxMerchantId: apps.sandboxMerchantId, ...signingColumns, ...limitColumns }).from(apps).where(eq(apps.key, key));
       if (!app) return undefined;
       const rows = await db
         .select({ scopes: permissionPackages.scopes })
         .from(packageGrants)
         .innerJoin(permissionPackages, eq(permissionPackages.id, packageGrants.packageId))
         .where(and(eq(packageGrants.appId, app.id), isNull(packageGrants.revokedAt)));
-      return { status: app.status, grantedScopes: [...new Set(rows.flatMap((r) => r.scopes))].sort(), ipAllowList: app.ipAllowList, signing: signingOf(app), limitsOf: app };
+      return { status: app.status, grantedScopes: [...new Set(rows.flatMap((r) => r.scopes))].sort(), ipAllowList: app.ipAllowList, signing: signingOf(app), limitsOf: app, sandboxMerchantId: app.sandboxMerchantId };
     },
 
     async activeGrantsOfApps(appIds: readonly string[]): Promise<PackageGrantRow[]> {
@@ -402,7 +402,7 @@ export function createAppManagementStore(db: Db, keks: readonly Kek[] = []) {
       });
     },
 
-    async requestPackage(appKey: string, input: { packageId: string; message?: string | null }): Promise<PackageRequestRow> {
+    async requestPackage(appKey: string, input: { packageId: string; message?: string | null }, actor = `app:${appKey}`): Promise<PackageRequestRow> {
       const packageId = v.id(input.packageId, 'packageId');
       const message = v.optionalText(input.message, 'message', 2000);
       try {
@@ -417,7 +417,7 @@ export function createAppManagementStore(db: Db, keks: readonly Kek[] = []) {
             .where(and(eq(packageGrants.appId, app.id), eq(packageGrants.packageId, packageId), isNull(packageGrants.revokedAt)));
           if (held) throw conflict('The app already holds this package', { field: 'packageId' });
           const [request] = await tx.insert(packageRequests).values({ id: crypto.randomUUID(), appId: app.id, packageId, message }).returning();
-          await audit(tx, { actor: `app:${appKey}`, action: 'request.created', targetType: 'package_request', targetId: request!.id, details: { packageId, packageName: pkg.name } });
+          await audit(tx, { actor, action: 'request.created', targetType: 'package_request', targetId: request!.id, details: { packageId, packageName: pkg.name } });
           return request!;
         });
       } catch (error) {

@@ -13,6 +13,7 @@ import { createShipments } from './shipments.js';
 import { orderTimerHandlers } from './lifecycle-timers.js';
 import { startTimerRunner, type TimerRunner } from './timer-runner.js';
 import { createOrderStore } from './store.js';
+import { withSandboxOrders } from './sandbox.js';
 
 export interface OrderSubgraphOptions {
   /** URL of the product subgraph, for stock reservations (resolved when first needed). */
@@ -34,7 +35,7 @@ export function createOrderSubgraph(database: Database, options: OrderSubgraphOp
   let timers: TimerRunner | undefined;
   return {
     name: 'order',
-    resolvers: createOrderResolvers(store, checkout, shipments, afterSales),
+    resolvers: withSandboxOrders(createOrderResolvers(store, checkout, shipments, afterSales), database.db),
     createLoaders: (caller, lookups) => createOrderLoaders(store, shipments, afterSales, caller, lookups),
     // The lifecycle's durable timers fire in every order process (several share them: timer-runner.ts).
     background: {
