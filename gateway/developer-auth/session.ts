@@ -138,7 +138,7 @@ export function createDeveloperSessions(options: DeveloperSessionsOptions) {
     },
     /** Set-Cookie values that open a session until `expiresAt` (ms since the epoch). */
     cookies(token: string, expiresAt: number): string[] {
-      const maxAge = Math.max(0, Math.floor((expiresAt - clock.now()) / 1000));
+      const maxAge = Math.max(0, Math.ceil((expiresAt - clock.now()) / 1000));
       return [cookie(SESSION_COOKIE, token, maxAge, true), cookie(CSRF_COOKIE, csrfTokenOf(token), maxAge, false)];
     },
     /** Set-Cookie values that clear both cookies. */

@@ -66,8 +66,11 @@ export function createAnnouncementResolvers(store: AnnouncementStore) {
   };
 }
 
+/** When the demo's announcement was published (a fixed time, so the demo data set is the same on every start). */
+const DEMO_ANNOUNCEMENT_AT = new Date('2026-01-05T09:00:00.000Z');
+
 /** The demo's announcement, for every developer (idempotent: a fixed id). */
-export async function seedDemoAnnouncement(db: Db, publishAt: Date): Promise<void> {
+export async function seedDemoAnnouncement(db: Db, publishAt: Date = DEMO_ANNOUNCEMENT_AT): Promise<void> {
   await db
     .insert(announcements)
     .values({
