@@ -17,6 +17,7 @@ import { recordEvents } from '../messages/outbox.js';
 import { createAccountStore } from '../subgraphs/account/store.js';
 import { merchants, outboxEvents as accountOutbox, users, type MerchantRow, type UserRow } from '../subgraphs/account/tables.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
+import { seedDemoAnnouncement } from '../subgraphs/app-management/developer-announcements.js';
 import type { Kek } from '../messages/crypto.js';
 import { orderEvent } from '../subgraphs/order/events.js';
 import { ORDER_TRANSITIONS, priceOrderLines, type NewOrderLine } from '../subgraphs/order/store.js';
@@ -181,6 +182,7 @@ export async function seedDemo(database: Database, logger: Logger, keks: readonl
     await apps.grantPackage('system:demo-seed', { appKey: DEMO_APP_KEY, packageId: created.id, reason: 'Demo app holds every package' });
   }
   seed.scopes = (await apps.appAccess(DEMO_APP_KEY))!.grantedScopes;
+  await seedDemoAnnouncement(database.db);
 
   logger.info(
     { merchants: data.merchants.length, products: data.products.length, orders: data.orders.length, buyers: data.users.length, ms: Date.now() - started },
