@@ -128,11 +128,67 @@ describe('creating an app', () => {
     expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', limit: MAX_APPS_PER_DEVELOPER });
   });
 
-  test('a developer whom operators rejected cannot create apps', async () => {
+  test('a developer whom operators rejected, or whose email is no longer verified, cannot create apps', async () => {
     const dave = await signUpDeveloper(t, { name: 'Dave' });
     await t.platform.database.db.update(developers).set({ verificationStatus: 'REJECTED' }).where(eq(developers.id, dave.developerId));
-    const answer = await dave.gql(CREATE_APP, { input: { name: 'Nope' } });
-    expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await dave.gql(CREATE_APP, { input: { name: 'Nope' } })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // Signing in needs a verified email; a session from before the address was un-verified must not create apps either.
+    await t.platform.database.db.update(developers).set({ verificationStatus: 'PENDING', emailVerifiedAt: null }).where(eq(developers.id, dave.developerId));
+    expect((await dave.gql(CREATE_APP, { input: { name: 'Nope' } })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await dave.gql(`{ viewerDeveloper { apps { key } } }`)).data?.viewerDeveloper?.apps ?? []).toEqual([]);
+  });
+});
+
+describe("the app's settings, by its developer", () => {
+  let key: string;
+  let secret: string;
+  const clientCredentials = (appKey: string, appSecret: string) =>
+    fetch(new URL('/oauth/token', t.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${appKey}:${appSecret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'orders:read' }).toString(),
+    });
+  beforeAll(async () => {
+    const answer = await alice.gql(CREATE_APP, { input: { name: 'Alice Tools', redirectUris: ['https://tools.example/cb'] } });
+    ({ key } = answer.data!.createApp.app);
+    secret = answer.data!.createApp.secret;
+  });
+
+  test('updateApp changes what it is given, audited; an invalid URI changes nothing', async () => {
+    const updated = await alice.gql(`mutation U($k: String!) { updateApp(input: { appKey: $k, name: "Alice Tools 2", redirectUris: ["https://tools.example/cb2", "http://localhost:3000/cb"] }) { name description redirectUris } }`, { k: key });
+    expect(updated.data!.updateApp).toEqual({ name: 'Alice Tools 2', description: '', redirectUris: ['https://tools.example/cb2', 'http://localhost:3000/cb'] });
+    const refused = await alice.gql(`mutation U($k: String!) { updateApp(input: { appKey: $k, name: "Renamed", redirectUris: ["ftp://tools.example"] }) { name } }`, { k: key });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'redirectUris' });
+    expect((await alice.gql(`query A($k: String!) { developerApp(key: $k) { name } }`, { k: key })).data!.developerApp.name).toBe('Alice Tools 2');
+    const log = await t.gql(operator, `{ auditLog(first: 100) { nodes { actor action targetId } } }`);
+    expect(log.data!.auditLog.nodes).toContainEqual({ actor: `developer:${alice.developerId}`, action: 'app.updated', targetId: key });
+  });
+
+  test('rotateAppSecret: the new secret works, the old one no more (no grace), audited under the developer', async () => {
+    expect((await clientCredentials(key, secret)).status).toBe(200);
+    const rotated = await alice.gql(`mutation R($k: String) { rotateAppSecret(graceHours: 0, appKey: $k) { appKey secret previousSecretExpiresAt } }`, { k: key });
+    expect(rotated.data!.rotateAppSecret).toMatchObject({ appKey: key, previousSecretExpiresAt: null });
+    expect((await clientCredentials(key, rotated.data!.rotateAppSecret.secret)).status).toBe(200);
+    expect((await clientCredentials(key, secret)).status).toBe(401);
+    const log = await t.gql(operator, `{ auditLog(first: 100) { nodes { actor action targetId } } }`);
+    expect(log.data!.auditLog.nodes).toContainEqual({ actor: `developer:${alice.developerId}`, action: 'app.secret_rotated', targetId: key });
+  });
+
+  test('setIpAllowList and registerSigningKey for the named app, normalized as for the app itself', async () => {
+    const list = await alice.gql(`mutation L($k: String) { setIpAllowList(input: { appKey: $k, entries: ["10.1.2.3/8", "2001:DB8::1"] }) { ipAllowList } }`, { k: key });
+    expect(list.data!.setIpAllowList.ipAllowList).toEqual(['10.0.0.0/8', '2001:db8::1']);
+    const signing = await alice.gql(`mutation S($k: String) { registerSigningKey(appKey: $k, publicKey: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo") { signingPublicKey } }`, { k: key });
+    expect(signing.data!.registerSigningKey.signingPublicKey).toBe('11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo');
+    // A developer must name the app.
+    expect((await alice.gql(`mutation { rotateAppSecret(graceHours: 0) { secret } }`)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'appKey' });
+  });
+
+  test("an app token naming another app is FORBIDDEN, not applied to itself", async () => {
+    const appToken = await t.token({ merchantId: null });
+    const rotate = await t.gql(appToken, `mutation R($k: String) { rotateAppSecret(graceHours: 0, appKey: $k) { secret } }`, { k: key });
+    expect(rotate.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const request = await t.gql(appToken, `mutation R($k: String, $p: ID!) { requestPermissionPackage(input: { appKey: $k, packageId: $p }) { id } }`, { k: key, p: paidPackageId });
+    expect(request.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 });
 
@@ -211,6 +267,9 @@ describe('reviews', () => {
     const seen = await alice.gql(`query A($k: String!) { developerApp(key: $k) { status reviews { status decisionReason } } }`, { k: key });
     expect(seen.data!.developerApp).toEqual({ status: 'SANDBOX', reviews: [{ status: 'REJECTED', decisionReason: 'Add a privacy policy URL' }] });
     const second = await submit('Privacy policy added');
+    // Operators' queue of pending reviews names the app.
+    const queue = await t.gql(operator, `{ appReviews { id notes app { key } } }`);
+    expect(queue.data!.appReviews).toContainEqual({ id: second.data!.submitAppForReview.id, notes: 'Privacy policy added', app: { key } });
     // A developer cannot decide their own review.
     expect((await alice.gql(`mutation A($id: ID!) { approveAppReview(input: { reviewId: $id, reason: "me" }) { status } }`, { id: second.data!.submitAppForReview.id })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const approved = await t.gql(operator, `mutation A($id: ID!) { approveAppReview(input: { reviewId: $id, reason: "Looks good" }) { status } }`, { id: second.data!.submitAppForReview.id });
@@ -346,6 +405,7 @@ describe('principals never cross', () => {
     ['app (operators)', `{ app(key: "${TEST_APP_KEY}") { key } }`],
     ['apps (operators)', `{ apps { nodes { key } } }`],
     ['setAppStatus (operators)', `mutation { setAppStatus(input: { appKey: "${TEST_APP_KEY}", status: SUSPENDED, reason: "x" }) { key } }`],
+    ['appReviews (operators)', `{ appReviews { id } }`],
     ['approveAppReview (operators)', `mutation { approveAppReview(input: { reviewId: "${crypto.randomUUID()}", reason: "x" }) { id } }`],
   ];
   test.each(notForDevelopers)('a developer session is refused on %s', async (_op, query) => {

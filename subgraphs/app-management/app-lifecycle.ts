@@ -62,10 +62,11 @@ export function createAppLifecycle(deps: {
     appTokenMutations: deps.appTokenMutations,
   });
   return {
-    Query: developerApps.Query,
+    Query: { ...developerApps.Query, ...reviews.Query },
     Mutation: { ...developerApps.Mutation, ...reviews.Mutation, ...sandbox.Mutation, ...developerMessages.Mutation },
     App: { ...developerApps.App, ...reviews.App, ...sandbox.App, ...developerMessages.App },
     Developer: developerApps.Developer,
+    AppReview: reviews.AppReview,
     createLoaders: (_caller: Caller) => createAppReviewLoaders(reviewStore),
   };
 }

@@ -5,11 +5,12 @@
  */
 import crypto from 'node:crypto';
 import DataLoader from 'dataloader';
-import { desc, eq, inArray } from 'drizzle-orm';
+import { asc, desc, eq, inArray } from 'drizzle-orm';
 import type { Clock } from '../../core/clock.js';
 import type { Db } from '../../core/db.js';
 import { isUniqueViolation } from '../../core/db.js';
 import { conflict, notFound } from '../../core/errors.js';
+import { pageSize } from '../../core/pagination.js';
 import type { SubgraphContext } from '../../core/subgraph.js';
 import * as v from '../../core/validate.js';
 import { changeAppStatus } from './app-status.js';
@@ -61,6 +62,10 @@ export function createAppReviewStore(db: Db, clock: Clock) {
     },
     approve: (actor: string, input: { reviewId: string; reason: string }) => decide(actor, input, 'APPROVED'),
     reject: (actor: string, input: { reviewId: string; reason: string }) => decide(actor, input, 'REJECTED'),
+    /** Operators' queue: oldest first. */
+    async listReviews(status: AppReviewRow['status'], limit: number): Promise<AppReviewRow[]> {
+      return db.select().from(appReviews).where(eq(appReviews.status, status)).orderBy(asc(appReviews.submittedAt), asc(appReviews.id)).limit(limit);
+    },
     async reviewsOfApps(appIds: readonly string[]): Promise<AppReviewRow[]> {
       return appIds.length ? db.select().from(appReviews).where(inArray(appReviews.appId, [...appIds])).orderBy(desc(appReviews.submittedAt), desc(appReviews.id)) : [];
     },
@@ -80,10 +85,16 @@ export function createAppReviewLoaders(store: AppReviewStore) {
 
 export type AppReviewLoaders = ReturnType<typeof createAppReviewLoaders>;
 
-type Context = SubgraphContext<AppReviewLoaders>;
+type Context = SubgraphContext<AppReviewLoaders & { appById: { load(id: string): Promise<AppRow | null> } }>;
 
 export function createAppReviewResolvers(store: AppReviewStore) {
   return {
+    Query: {
+      appReviews: (_: unknown, args: { status: AppReviewRow['status']; first?: number | null }, ctx: Context) => {
+        operatorActor(ctx.caller);
+        return store.listReviews(args.status, pageSize(args.first));
+      },
+    },
     Mutation: {
       submitAppForReview: (_: unknown, { input }: { input: { appKey: string; notes?: string | null } }, ctx: Context) => store.submit(developerOf(ctx.caller), input),
       approveAppReview: (_: unknown, { input }: { input: { reviewId: string; reason: string } }, ctx: Context) => store.approve(operatorActor(ctx.caller), input),
@@ -91,6 +102,10 @@ export function createAppReviewResolvers(store: AppReviewStore) {
     },
     App: {
       reviews: (app: AppRow, _: unknown, ctx: Context) => ctx.loaders.reviewsOfApp.load(app.id),
+    },
+    AppReview: {
+      // Through the app loader: a review is only ever read by its app's developer or an operator.
+      app: async (review: AppReviewRow, _: unknown, ctx: Context) => (await ctx.loaders.appById.load(review.appId)) ?? Promise.reject(notFound('App', review.appId)),
     },
   };
 }

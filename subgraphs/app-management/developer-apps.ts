@@ -209,10 +209,18 @@ export function createDeveloperAppResolvers(deps: {
   appTokenMutations: Record<'rotateAppSecret' | 'registerSigningKey' | 'setIpAllowList' | 'requestPermissionPackage', Resolver>;
 }) {
   const { db, store, sandbox } = deps;
+  /**
+   * A developer caller gets the developer version; any other goes on to the app-token version, which
+   * acts on the calling app itself: naming another app there is FORBIDDEN rather than ignored.
+   */
   const forDeveloper =
     (name: keyof typeof deps.appTokenMutations, developerVersion: Resolver): Resolver =>
-    (parent, args, ctx, info) =>
-      ctx.caller.kind === 'developer' ? developerVersion(parent, args, ctx, info) : deps.appTokenMutations[name](parent, args, ctx, info);
+    (parent, args, ctx, info) => {
+      if (ctx.caller.kind === 'developer') return developerVersion(parent, args, ctx, info);
+      const named = (args as { appKey?: string | null; input?: { appKey?: string | null } }).appKey ?? (args as { input?: { appKey?: string | null } }).input?.appKey;
+      if (named && ctx.caller.kind === 'app' && named !== ctx.caller.appKey) throw forbidden('An app token acts on its own app only');
+      return deps.appTokenMutations[name](parent, args, ctx, info);
+    };
   return {
     Query: {
       developerApp: async (_: unknown, args: { key: string }, ctx: Context) => ownApp(db, developerOf(ctx.caller), args.key),

@@ -39,8 +39,9 @@ export function createSandboxResolvers(deps: { db: Db; call: InternalCall; provi
       resetSandbox: async (_: unknown, args: { appKey: string }, ctx: Context) => {
         const developerId = developerOf(ctx.caller);
         const app = await ownApp(db, developerId, args.appKey);
-        await audit(db, { actor: `developer:${developerId}`, action: 'app.sandbox_reset', targetType: 'app', targetId: app.key, details: { merchantId: app.sandboxMerchantId } });
-        return provisioner.reset(app);
+        const reset = await provisioner.reset(app);
+        await audit(db, { actor: `developer:${developerId}`, action: 'app.sandbox_reset', targetType: 'app', targetId: app.key, details: { merchantId: reset.sandboxMerchantId, state: reset.sandboxState } });
+        return reset;
       },
       issueSandboxToken: async (_: unknown, args: { appKey: string }, ctx: Context) => {
         const developerId = developerOf(ctx.caller);

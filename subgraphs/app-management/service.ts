@@ -57,6 +57,7 @@ export function createAppManagementSubgraph(database: Database, keys: PlatformKe
       AppViolation: violations.AppViolation,
       AppStatusChange: violations.AppStatusChange,
       Developer: { ...resolvers.Developer, ...developerPortal.Developer, ...lifecycle.Developer },
+      AppReview: lifecycle.AppReview,
       Announcement: developerPortal.Announcement,
       OfflineApi: offline.OfflineApi,
       ApiField: offline.ApiField,
