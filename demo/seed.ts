@@ -1,7 +1,9 @@
 /**
  * The deterministic demo data set, seeded on the first start of an empty embedded database:
  * 3 merchants, 72 products with SKUs, 40 buyers, 330 orders across every status with their history,
- * 1 developer with 1 app, and a catalog of permission packages. Ids, names, prices and times come
+ * their shipments (some orders in two) with tracking, after-sales cases open and closed (refunds,
+ * rejections, returns awaiting the goods or on their way back), 1 developer with 1 app, and a
+ * catalog of permission packages. Ids, names, prices and times come
  * from a fixed seed, so every fresh start produces the same data.
  * The buyers, merchants, catalog and orders are planned in memory first and written in bulk, one
  * transaction per subgraph, with the subgraph's own tables, event builders and outbox writer (row
@@ -19,18 +21,25 @@ import { merchants, outboxEvents as accountOutbox, users, type MerchantRow, type
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { seedDemoAnnouncement } from '../subgraphs/app-management/developer-announcements.js';
 import type { Kek } from '../messages/crypto.js';
-import { orderEvent } from '../subgraphs/order/events.js';
+import { LIFECYCLE_EVENTS, lifecycleEvent, orderEvent, type LifecycleEventType } from '../subgraphs/order/events.js';
 import { ORDER_TRANSITIONS, priceOrderLines, type NewOrderLine } from '../subgraphs/order/store.js';
 import {
+  afterSaleCaseLines,
+  afterSaleCases,
   FIRST_ORDER_NUMBER,
   merchantOrderNumbers,
   orderLines,
   orderStatusHistory,
   orders,
   outboxEvents as orderOutbox,
+  shipmentLines,
+  shipments,
+  trackingEvents,
+  type AfterSaleCaseRow,
   type Address,
   type OrderRow,
   type OrderStatus,
+  type ShipmentRow,
 } from '../subgraphs/order/tables.js';
 import { productEvent } from '../subgraphs/product/events.js';
 import type { ProductStatus } from '../subgraphs/product/store.js';
@@ -101,6 +110,8 @@ const NOUNS: Record<string, string[]> = {
 const COLORS = ['Black', 'White', 'Navy', 'Olive', 'Sand', 'Red'];
 const SIZES = ['S', 'M', 'L', 'XL'];
 const NICKNAMES = ['maple', 'river', 'kite', 'ember', 'pebble', 'sparrow', 'juniper', 'cobalt', 'willow', 'quartz'];
+const HUBS = ['Memphis hub', 'Leipzig hub', 'Shanghai Pudong hub', 'Louisville hub', 'Regional sorting center'];
+const CASE_REASONS = ['Arrived damaged', 'Not as described', 'Wrong size', 'Changed my mind', 'Missing parts'];
 const CITIES = [
   { city: 'Seattle', region: 'WA', postalCode: '98101', country: 'US' },
   { city: 'Shanghai', region: 'SH', postalCode: '200000', country: 'CN' },
@@ -131,6 +142,7 @@ const PACKAGES = [
   // A package for a merchant's own console app. The demo app holds it too, so the demo merchant's
   // token can list and revoke its authorized apps as the README's console example does.
   { name: 'Merchant console', tier: 'FREE', scopes: ['authorizations:manage'], description: 'List the apps the merchant authorized and revoke them, for the merchant\'s own console app.' },
+  { name: 'After-sales', tier: 'FREE', scopes: ['aftersales:read', 'aftersales:write'], description: 'Handle the merchant\'s after-sales cases: refunds, returns and their shipments.' },
 ] as const;
 
 const ORDERS_PER_MERCHANT = 110;
@@ -202,6 +214,14 @@ interface DemoData {
   orderLines: (typeof orderLines.$inferInsert)[];
   orderHistory: (typeof orderStatusHistory.$inferInsert)[];
   orderEvents: DomainEvent[];
+  /** Each order's lines, as in orderLines (their shipped, returned and refunded counts are kept up to date). */
+  linesOf: Map<string, (typeof orderLines.$inferInsert)[]>;
+  shipmentsOf: Map<string, ShipmentRow[]>;
+  shipments: ShipmentRow[];
+  shipmentLines: (typeof shipmentLines.$inferInsert)[];
+  trackingEvents: (typeof trackingEvents.$inferInsert)[];
+  cases: AfterSaleCaseRow[];
+  caseLines: (typeof afterSaleCaseLines.$inferInsert)[];
 }
 
 /**
@@ -211,7 +231,26 @@ interface DemoData {
  */
 function planDemoData(merchantIds: readonly string[]): DemoData {
   const rng = random(20261101);
-  const data: DemoData = { users: [], merchants: [], products: [], skus: [], productEvents: [], orders: [], orderLines: [], orderHistory: [], orderEvents: [] };
+  // Shipments and after-sales draw from a generator of their own, so the catalog and the orders are as they were before them.
+  const life = random(20261207);
+  const data: DemoData = {
+    users: [],
+    merchants: [],
+    products: [],
+    skus: [],
+    productEvents: [],
+    orders: [],
+    orderLines: [],
+    orderHistory: [],
+    orderEvents: [],
+    linesOf: new Map(),
+    shipmentsOf: new Map(),
+    shipments: [],
+    shipmentLines: [],
+    trackingEvents: [],
+    cases: [],
+    caseLines: [],
+  };
   data.users = Array.from({ length: 40 }, (_, i) => ({ id: demoId(`user:${i}`), nickname: `${NICKNAMES[i % NICKNAMES.length]}_${100 + i}`, createdAt: new Date(EPOCH - 200 * DAY + i * DAY) }));
   const totalWeight = STATUS_PATHS.reduce((a, s) => a + s.weight, 0);
 
@@ -259,15 +298,25 @@ function planDemoData(merchantIds: readonly string[]): DemoData {
       const shippingAddress: Address = { name: `Buyer ${buyer.nickname}`, phone: `+1-555-01${String(o % 100).padStart(2, '0')}`, line1: `${rng.int(1, 999)} Market Street`, line2: null, ...place };
       const order = planOrder(data, { id: demoId(`order:${m}:${o}`), merchantId, number: `SO${FIRST_ORDER_NUMBER + o}`, buyerId: buyer.id, lines: uniqueLines, shippingAddress, createdAt });
       let at = createdAt.getTime();
-      for (const status of path) {
+      for (const [step, status] of path.entries()) {
         at += rng.int(1, 48) * HOUR;
-        planTransition(data, order, status, {
-          at: new Date(at),
-          ...(status === 'SHIPPED' ? { shipment: { carrier: rng.pick(CARRIERS), trackingNumber: `TRK${rng.int(100000000, 999999999)}` } } : {}),
-          ...(status === 'CANCELLED' ? { reason: 'Buyer changed their mind' } : {}),
-          ...(status === 'REFUNDING' ? { reason: 'Item arrived damaged' } : {}),
-        });
+        planTransition(
+          data,
+          order,
+          status,
+          {
+            at: new Date(at),
+            ...(status === 'SHIPPED' ? { shipment: { carrier: rng.pick(CARRIERS), trackingNumber: `TRK${rng.int(100000000, 999999999)}` } } : {}),
+            ...(status === 'CANCELLED' ? { reason: 'Buyer changed their mind' } : {}),
+            ...(status === 'REFUNDING' ? { reason: 'Item arrived damaged' } : {}),
+          },
+          life,
+        );
+        // Some delivered orders had a case, settled before they completed.
+        if (status === 'DELIVERED' && path[step + 1] === 'COMPLETED' && life.next() < 0.3) planCase(data, order, new Date(at + 10 * 60_000), life.next() < 0.5 ? 'REFUNDED' : 'REJECTED', life);
       }
+      // Some delivered orders have a case now: waiting for the merchant, for the goods, or on their way back.
+      if (order.status === 'DELIVERED' && life.next() < 0.5) planCase(data, order, new Date(at + 2 * HOUR), life.pick(['OPEN', 'AWAITING_RETURN', 'RETURN_SHIPPED'] as const), life);
     }
   }
   return data;
@@ -303,20 +352,152 @@ function planOrder(
   };
   data.orders.push(order);
   data.orderLines.push(...priced.rows);
+  data.linesOf.set(id, priced.rows);
   data.orderHistory.push({ orderId: id, merchantId, fromStatus: null, toStatus: 'PENDING_PAYMENT', occurredAt: createdAt });
   data.orderEvents.push(orderEvent(order, null, createdAt, priced.createdEvent));
   return order;
 }
 
-/** A status change of a planned order (the order row is updated in place), with its history entry and event, as transition writes them. */
-function planTransition(data: DemoData, order: OrderRow, to: OrderStatus, options: { at: Date; reason?: string; shipment?: { carrier: string; trackingNumber: string } }) {
+type Random = ReturnType<typeof random>;
+const MINUTE = 60_000;
+
+/** A shipment or after-sales event of a planned order, as shipments.ts and after-sales.ts write them; the order changed with it. */
+function planLifecycleEvent(data: DemoData, order: OrderRow, type: LifecycleEventType, at: Date, extra: Record<string, unknown>, previousStatus = order.status) {
+  order.updatedAt = at;
+  data.orderEvents.push(lifecycleEvent(type, order, previousStatus, at, extra));
+}
+
+/** An outbound shipment of some units of a planned order's lines (all it has left when `units` is absent), with its first tracking update. */
+function planShipment(data: DemoData, order: OrderRow, at: Date, parcel: { carrier: string; trackingNumber: string }, units?: Map<string, number>) {
+  const lines = data.linesOf.get(order.id)!;
+  const shipping = lines.map((line) => ({ line, quantity: units?.get(line.id) ?? line.quantity - (line.shippedQuantity ?? 0) })).filter((s) => s.quantity > 0);
+  const shipment: ShipmentRow = { id: demoId(`shipment:${order.id}:${data.shipmentsOf.get(order.id)?.length ?? 0}`), merchantId: order.merchantId, orderId: order.id, kind: 'OUTBOUND', caseId: null, ...parcel, status: 'IN_TRANSIT', idempotencyKey: null, shippedAt: at, deliveredAt: null, updatedAt: at };
+  data.shipments.push(shipment);
+  data.shipmentsOf.set(order.id, [...(data.shipmentsOf.get(order.id) ?? []), shipment]);
+  for (const { line, quantity } of shipping) {
+    data.shipmentLines.push({ shipmentId: shipment.id, orderLineId: line.id, merchantId: order.merchantId, quantity });
+    line.shippedQuantity = (line.shippedQuantity ?? 0) + quantity;
+  }
+  planLifecycleEvent(data, order, LIFECYCLE_EVENTS.SHIPMENT_CREATED, at, { shipmentId: shipment.id, ...parcel, lines: shipping.map(({ line, quantity }) => ({ lineId: line.id, lineNo: line.lineNo, quantity })) });
+  return shipment;
+}
+
+/** A tracking update of a planned shipment (DELIVERED delivers it). */
+function planTracking(data: DemoData, order: OrderRow, shipment: ShipmentRow, status: 'IN_TRANSIT' | 'DELIVERED', at: Date, location: string) {
+  data.trackingEvents.push({ shipmentId: shipment.id, merchantId: order.merchantId, status, location, description: null, occurredAt: at });
+  shipment.updatedAt = at;
+  if (status === 'DELIVERED') Object.assign(shipment, { status: 'DELIVERED', deliveredAt: at });
+  planLifecycleEvent(data, order, LIFECYCLE_EVENTS.SHIPMENT_UPDATED, at, {
+    shipmentId: shipment.id,
+    ...(shipment.caseId ? { caseId: shipment.caseId } : {}),
+    kind: shipment.kind,
+    shipmentStatus: shipment.status,
+    tracking: { status, location, description: null, occurredAt: at.toISOString() },
+  });
+}
+
+/**
+ * A status change of a planned order (the order row is updated in place), with its history entry and
+ * event, as the stores write them: SHIPPED with its shipments (some orders in two) and their
+ * tracking, DELIVERED once each shipment is, money paid and refunded.
+ */
+function planTransition(data: DemoData, order: OrderRow, to: OrderStatus, options: { at: Date; reason?: string; shipment?: { carrier: string; trackingNumber: string } }, life: Random) {
   const previous = order.status;
   if (!ORDER_TRANSITIONS[previous].includes(to)) throw new Error(`Demo order ${order.number} cannot go from ${previous} to ${to}`);
+  const lines = data.linesOf.get(order.id)!;
+  const extra: Record<string, unknown> = { ...(options.reason ? { reason: options.reason } : {}) };
+  if (to === 'PAID') order.paidAmount = order.totalAmount;
+  if (to === 'SHIPPED' && options.shipment) {
+    // Some orders of several lines ship in two: the first line half an hour ahead.
+    if (lines.length > 1 && life.next() < 0.35) {
+      const first = planShipment(data, order, new Date(options.at.getTime() - 30 * MINUTE), { carrier: life.pick(CARRIERS), trackingNumber: `TRK${life.int(100000000, 999999999)}` }, new Map([[lines[0]!.id, lines[0]!.quantity]]));
+      planTracking(data, order, first, 'IN_TRANSIT', new Date(options.at.getTime() - 20 * MINUTE), life.pick(HUBS));
+    }
+    const last = planShipment(data, order, options.at, options.shipment);
+    Object.assign(order, { carrier: options.shipment.carrier, trackingNumber: options.shipment.trackingNumber, shippedAt: options.at });
+    Object.assign(extra, { shipmentId: last.id, shipment: options.shipment });
+  }
+  if (to === 'DELIVERED') {
+    const sent = data.shipmentsOf.get(order.id)!;
+    sent.forEach((shipment, i) => planTracking(data, order, shipment, 'DELIVERED', new Date(options.at.getTime() - (sent.length - i) * MINUTE), 'Front door'));
+    extra.shipmentId = sent[sent.length - 1]!.id;
+  }
+  if (to === 'REFUNDED') {
+    order.refundedAmount = order.paidAmount;
+    for (const line of lines) line.refundedAmount = line.totalAmount;
+  }
   order.status = to;
   order.updatedAt = options.at;
-  if (options.shipment) Object.assign(order, { carrier: options.shipment.carrier, trackingNumber: options.shipment.trackingNumber, shippedAt: options.at });
   data.orderHistory.push({ orderId: order.id, merchantId: order.merchantId, fromStatus: previous, toStatus: to, reason: options.reason ?? null, occurredAt: options.at });
-  data.orderEvents.push(orderEvent(order, previous, options.at, { ...(options.reason ? { reason: options.reason } : {}), ...(options.shipment ? { shipment: options.shipment } : {}) }));
+  data.orderEvents.push(orderEvent(order, previous, options.at, extra));
+  // The first shipment's carrier scan, once the order's status says it left.
+  if (to === 'SHIPPED') planTracking(data, order, data.shipmentsOf.get(order.id)!.at(-1)!, 'IN_TRANSIT', new Date(options.at.getTime() + 20 * MINUTE), life.pick(HUBS));
+}
+
+/**
+ * An after-sales case of a delivered demo order on its first line, as after-sales.ts writes it, up
+ * to `outcome`: OPEN (waiting for the merchant), AWAITING_RETURN (approved, the goods asked back),
+ * RETURN_SHIPPED (on their way back, tracked), REFUNDED (half of the line refunded) or REJECTED.
+ * The demo plans no timers: its cases and delivered orders stay as seeded.
+ */
+function planCase(data: DemoData, order: OrderRow, at: Date, outcome: 'OPEN' | 'AWAITING_RETURN' | 'RETURN_SHIPPED' | 'REFUNDED' | 'REJECTED', life: Random) {
+  const line = data.linesOf.get(order.id)![0]!;
+  const ret = outcome === 'AWAITING_RETURN' || outcome === 'RETURN_SHIPPED';
+  const requested = ret ? line.totalAmount : Math.max(1, Math.floor(line.totalAmount / 2));
+  const afterSale: AfterSaleCaseRow = {
+    id: demoId(`case:${order.id}:${data.cases.filter((c) => c.orderId === order.id).length}`),
+    merchantId: order.merchantId,
+    orderId: order.id,
+    kind: ret ? 'RETURN_AND_REFUND' : 'REFUND_ONLY',
+    status: 'OPEN',
+    reason: life.pick(CASE_REASONS),
+    evidence: 'Photos sent with the request',
+    currency: order.currency,
+    requestedAmount: requested,
+    approvedAmount: null,
+    refundedAmount: 0,
+    rejectionReason: null,
+    closeReason: null,
+    openKey: `demo-case-${order.number}-${data.cases.length}`,
+    approveKey: null,
+    receiveKey: null,
+    createdAt: at,
+    updatedAt: at,
+    closedAt: null,
+  };
+  data.cases.push(afterSale);
+  data.caseLines.push({ caseId: afterSale.id, orderLineId: line.id, merchantId: order.merchantId, quantity: line.quantity });
+  const event = (type: LifecycleEventType, when: Date, extra: Record<string, unknown> = {}) =>
+    planLifecycleEvent(data, order, type, when, { caseId: afterSale.id, caseStatus: afterSale.status, kind: afterSale.kind, ...extra });
+  event(LIFECYCLE_EVENTS.AFTER_SALE_OPENED, at, { reason: afterSale.reason, requestedAmount: { amount: requested, currency: order.currency }, lines: [{ lineId: line.id, lineNo: line.lineNo, quantity: line.quantity }] });
+  if (outcome === 'OPEN') return;
+  const answered = new Date(at.getTime() + 5 * MINUTE);
+  Object.assign(afterSale, { updatedAt: answered });
+  if (outcome === 'REJECTED') {
+    Object.assign(afterSale, { status: 'REJECTED', rejectionReason: 'Outside the return policy', closedAt: answered });
+    event(LIFECYCLE_EVENTS.AFTER_SALE_REJECTED, answered, { reason: afterSale.rejectionReason });
+    event(LIFECYCLE_EVENTS.AFTER_SALE_CLOSED, answered, { outcome: 'REJECTED' });
+    return;
+  }
+  afterSale.approvedAmount = requested;
+  if (outcome === 'REFUNDED') {
+    Object.assign(afterSale, { status: 'REFUNDED', refundedAmount: requested, closedAt: answered });
+    line.refundedAmount = (line.refundedAmount ?? 0) + requested;
+    order.refundedAmount += requested;
+    event(LIFECYCLE_EVENTS.AFTER_SALE_APPROVED, answered, { approvedAmount: { amount: requested, currency: order.currency }, returnRequired: false, by: 'MERCHANT' });
+    event(LIFECYCLE_EVENTS.REFUNDED, answered, { amount: { amount: requested, currency: order.currency }, refundedTotal: { amount: order.refundedAmount, currency: order.currency }, lines: [{ lineId: line.id, lineNo: line.lineNo, amount: { amount: requested, currency: order.currency } }] });
+    event(LIFECYCLE_EVENTS.AFTER_SALE_CLOSED, answered, { outcome: 'REFUNDED' });
+    return;
+  }
+  afterSale.status = 'AWAITING_RETURN';
+  event(LIFECYCLE_EVENTS.AFTER_SALE_APPROVED, answered, { approvedAmount: { amount: requested, currency: order.currency }, returnRequired: true, by: 'MERCHANT' });
+  if (outcome === 'AWAITING_RETURN') return;
+  const sentBack = new Date(at.getTime() + 3 * HOUR);
+  const parcel: ShipmentRow = { id: demoId(`return:${afterSale.id}`), merchantId: order.merchantId, orderId: order.id, kind: 'RETURN', caseId: afterSale.id, carrier: life.pick(CARRIERS), trackingNumber: `RTN${life.int(100000000, 999999999)}`, status: 'IN_TRANSIT', idempotencyKey: null, shippedAt: sentBack, deliveredAt: null, updatedAt: sentBack };
+  data.shipments.push(parcel);
+  Object.assign(afterSale, { status: 'RETURN_SHIPPED', updatedAt: sentBack });
+  event(LIFECYCLE_EVENTS.RETURN_SHIPPED, sentBack, { shipmentId: parcel.id, carrier: parcel.carrier, trackingNumber: parcel.trackingNumber });
+  planTracking(data, order, parcel, 'IN_TRANSIT', new Date(sentBack.getTime() + 30 * MINUTE), life.pick(HUBS));
 }
 
 /** Buyers, merchants and their `merchant.registered` events: one transaction of the account schema. */
@@ -350,6 +531,11 @@ async function writeDemoOrders(db: Db, data: DemoData) {
     await tx.insert(orders).values(data.orders);
     await tx.insert(orderLines).values(data.orderLines);
     await tx.insert(orderStatusHistory).values(data.orderHistory);
+    await tx.insert(shipments).values(data.shipments);
+    await tx.insert(shipmentLines).values(data.shipmentLines);
+    await tx.insert(trackingEvents).values(data.trackingEvents);
+    await tx.insert(afterSaleCases).values(data.cases);
+    await tx.insert(afterSaleCaseLines).values(data.caseLines);
     await recordEvents(tx, orderOutbox, data.orderEvents);
   });
 }

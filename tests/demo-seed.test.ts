@@ -31,10 +31,19 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** The demo's shipments, tracking and cases (demo/seed.ts plans them from a seed of their own). */
+const SHIPMENTS = 248;
+const ORDERS_SHIPPED_IN_TWO = 45;
+const RETURNS_ON_THEIR_WAY = 11;
+const TRACKING_EVENTS = 426;
+const CASES_BY_STATUS = { OPEN: 4, AWAITING_RETURN: 6, RETURN_SHIPPED: 11, REFUNDED: 10, REJECTED: 11 };
+/** Status events (1107, one per history entry) and those of the shipments and cases. */
+const ORDER_EVENTS = 1903;
+
 const rows = async <T>(query: string) => ((await database.db.execute(sql.raw(query))) as unknown as { rows: T[] }).rows;
 const count = async (table: string) => Number((await rows<{ n: string }>(`select count(*) as n from ${table}`))[0]!.n);
 
-test('the demo seed writes merchants, buyers, the catalog and 330 orders with their lines, history and one event per status, consistent across tables', async () => {
+test('the demo seed writes merchants, buyers, the catalog and 330 orders with their lines, history, shipments, tracking and after-sales cases, an event per change, consistent across tables', async () => {
   const seed = await seedDemo(database, createLogger('silent'));
   expect(seed.appKey).toBe(DEMO_APP_KEY);
   expect(seed.merchantIds).toHaveLength(3);
@@ -51,7 +60,7 @@ test('the demo seed writes merchants, buyers, the catalog and 330 orders with th
   expect(await count('"order".orders')).toBe(330);
   expect(await count('"order".order_lines')).toBe(642);
   expect(await count('"order".order_status_history')).toBe(1107);
-  expect(await count('"order".outbox_events')).toBe(1107);
+  expect(await count('"order".outbox_events')).toBe(ORDER_EVENTS);
   expect(await count('app_management.operators')).toBe(1);
 
   // Each merchant's order numbers run from SO100001 without a gap, and its counter is at the last one.
@@ -62,12 +71,15 @@ test('the demo seed writes merchants, buyers, the catalog and 330 orders with th
   expect(numbering).toHaveLength(3);
   for (const m of numbering) expect({ orders: Number(m.orders), first: m.first, last: m.last, counter: Number(m.counter) }).toEqual({ orders: 110, first: 'SO100001', last: 'SO100110', counter: 100110 });
 
-  // An order's status is its last history entry, its events follow its history in outbox order, and its total is its lines'.
+  // An order's status is its last history entry, its status events follow its history in outbox order
+  // (the events of its shipments and cases come between them), it changed last with its last event,
+  // and its total is its lines'.
   const orders = await rows<{ status: string; updated_at: string; total_amount: string; statuses: string[]; last_at: string; events: string[]; lines_total: string; lines_skus_found: string; lines: string }>(
     `select o.status, o.updated_at, o.total_amount,
        (select array_agg(h.to_status order by h.id) from "order".order_status_history h where h.order_id = o.id) as statuses,
-       (select max(h.occurred_at) from "order".order_status_history h where h.order_id = o.id) as last_at,
-       (select array_agg(e.type order by e.position) from "order".outbox_events e where e.aggregate_id = o.id::text) as events,
+       (select max(e.occurred_at) from "order".outbox_events e where e.aggregate_id = o.id::text) as last_at,
+       (select array_agg(e.type order by e.position) from "order".outbox_events e
+        where e.aggregate_id = o.id::text and e.payload->>'status' is distinct from e.payload->>'previousStatus') as events,
        (select sum(l.total_amount) from "order".order_lines l where l.order_id = o.id) as lines_total,
        (select count(*) from "order".order_lines l join product.skus s on s.id = l.sku_id and s.product_id = l.product_id and s.code = l.sku_code where l.order_id = o.id) as lines_skus_found,
        (select count(*) from "order".order_lines l where l.order_id = o.id) as lines
@@ -81,6 +93,21 @@ test('the demo seed writes merchants, buyers, the catalog and 330 orders with th
     expect(Number(order.lines_total)).toBe(Number(order.total_amount));
     expect(Number(order.lines_skus_found)).toBe(Number(order.lines));
   }
+  // Shipments: every line of a shipped order is shipped, in one shipment or two, each tracked; a
+  // delivered order's shipments are delivered. Money: refunded never exceeds paid, per line and per order.
+  expect(await count('"order".shipments where kind = \'OUTBOUND\'')).toBe(SHIPMENTS);
+  expect(await count('"order".shipments where kind = \'RETURN\'')).toBe(RETURNS_ON_THEIR_WAY);
+  expect(await count('"order".tracking_events')).toBe(TRACKING_EVENTS);
+  expect(await count(`"order".orders o where (select count(*) from "order".shipments s where s.order_id = o.id and s.kind = 'OUTBOUND') = 2`)).toBe(ORDERS_SHIPPED_IN_TWO);
+  expect(await count(`"order".order_lines l join "order".orders o on o.id = l.order_id where o.status in ('SHIPPED', 'DELIVERED', 'COMPLETED') and l.shipped_quantity <> l.quantity`)).toBe(0);
+  expect(await count(`"order".order_lines l where l.shipped_quantity <> (select coalesce(sum(sl.quantity), 0) from "order".shipment_lines sl where sl.order_line_id = l.id)`)).toBe(0);
+  expect(await count(`"order".shipments s join "order".orders o on o.id = s.order_id where s.kind = 'OUTBOUND' and o.status in ('DELIVERED', 'COMPLETED') and s.status <> 'DELIVERED'`)).toBe(0);
+  expect(await count(`"order".shipments s where not exists (select 1 from "order".tracking_events t where t.shipment_id = s.id)`)).toBe(0);
+  expect(await count(`"order".orders o where o.refunded_amount <> (select sum(l.refunded_amount) from "order".order_lines l where l.order_id = o.id) or o.refunded_amount > o.paid_amount`)).toBe(0);
+  // After-sales: cases open and closed, in each state, on delivered (and, closed, on completed) orders.
+  const cases = Object.fromEntries((await rows<{ status: string; n: string }>(`select status, count(*) as n from "order".after_sale_cases group by status`)).map((r) => [r.status, Number(r.n)]));
+  expect(cases).toEqual(CASES_BY_STATUS);
+  expect(await count(`"order".after_sale_cases c join "order".orders o on o.id = c.order_id where c.status in ('OPEN', 'AWAITING_RETURN', 'RETURN_SHIPPED') and o.status <> 'DELIVERED'`)).toBe(0);
   // Every status a demo order can end in is there.
   expect(new Set(orders.map((o) => o.status))).toEqual(new Set(['PENDING_PAYMENT', 'PAID', 'SHIPPED', 'DELIVERED', 'COMPLETED', 'CANCELLED', 'REFUNDING', 'REFUNDED']));
   // A product's event names its SKUs.
@@ -96,9 +123,9 @@ test('a second seed writes nothing and answers with the demo app and the scopes 
   const before = database.statements.count;
   const again = await seedDemo(database, createLogger('silent'));
   expect(again.operatorPassword).toBeUndefined();
-  expect(again.scopes).toEqual(expect.arrayContaining(['orders:read', 'orders:write', 'products:read', 'messages:orders']));
+  expect(again.scopes).toEqual(expect.arrayContaining(['orders:read', 'orders:write', 'products:read', 'messages:orders', 'aftersales:read', 'aftersales:write']));
   expect(await count('"order".orders')).toBe(330);
-  expect(await count('"order".outbox_events')).toBe(1107);
+  expect(await count('"order".outbox_events')).toBe(ORDER_EVENTS);
   // Only reads: the check whether it was seeded, and the count above.
   expect(database.statements.count - before).toBeLessThanOrEqual(4);
 });

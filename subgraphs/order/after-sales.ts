@@ -167,7 +167,7 @@ export function createAfterSales(db: Db, clock: Clock, durations: LifecycleDurat
         refundedTotal: money(current.refundedAmount, order.currency),
         lines: refunded.allocation.map((a: RefundAllocation) => ({ lineId: a.lineId, lineNo: a.lineNo, amount: money(a.amount, order.currency) })),
       }),
-      caseEvent(LIFECYCLE_EVENTS.AFTER_SALE_CLOSED, current, order.status, at, closed, { outcome: 'REFUNDED' }),
+      caseEvent(LIFECYCLE_EVENTS.AFTER_SALE_CLOSED, current, current.status, at, closed, { outcome: 'REFUNDED' }),
     ]);
     if (!full) current = await settleShipping(tx, current, at, durations, { caseId: afterSale.id });
     await scheduleCompletion(tx, current, at, durations);

@@ -150,7 +150,7 @@ export function createOrderResolvers(store: OrderStore, checkout: Checkout, ship
     },
     Shipment: {
       __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.shipment.load(ref.id),
-      order: orderOf,
+      order: (shipment: ShipmentRow, _: unknown, ctx: Context) => orderOf(shipment, ctx),
       lines: async (shipment: ShipmentRow, _: unknown, ctx: Context): Promise<LineOf<ShipmentLineRow>[]> =>
         (await ctx.loaders.linesOfShipment.load(shipment.id)).map((line) => ({ ...line, orderId: shipment.orderId })),
       tracking: (shipment: ShipmentRow, _: unknown, ctx: Context) => ctx.loaders.trackingOfShipment.load(shipment.id),
@@ -163,7 +163,7 @@ export function createOrderResolvers(store: OrderStore, checkout: Checkout, ship
     },
     AfterSaleCase: {
       __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.afterSaleCase.load(ref.id),
-      order: orderOf,
+      order: (row: AfterSaleCaseRow, _: unknown, ctx: Context) => orderOf(row, ctx),
       requested: (row: AfterSaleCaseRow) => money(row.requestedAmount, row.currency),
       approved: (row: AfterSaleCaseRow) => (row.approvedAmount === null ? null : money(row.approvedAmount, row.currency)),
       refunded: (row: AfterSaleCaseRow) => money(row.refundedAmount, row.currency),
