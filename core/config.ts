@@ -250,8 +250,9 @@ export const CONFIG_OPTIONS = {
     allowedText: '`smtp://user:pass@host:port` (STARTTLS when the server offers it) or `smtps://user:pass@host:port` (TLS from the start)',
     description:
       'The SMTP server that email to developers goes through (verification and password-reset links, notices). Unset, email is ' +
-      'kept in the local mailbox (the database) and logged with its link, and the gateway shows it at `/dev/mailbox` unless ' +
-      '`NODE_ENV` is `production`, so `npm start` needs no mail server. Set it in production.',
+      'kept in the local mailbox (the database) and logged with its link, and the gateway shows it at `/dev/mailbox` when ' +
+      '`NODE_ENV` is not `production` or when `HOST` and `PUBLIC_URL` are both loopback (as `npm start` runs), so a newcomer ' +
+      'needs no mail server. Set it in production.',
   }),
   MAIL_FROM: option({
     group: 'mail',

@@ -124,6 +124,9 @@ test('a verification link works once; used again or expired (24 h) it is refused
   expect((await postJson(t, '/auth/developer/verify/resend', { email: late.email })).status).toBe(202);
   expect((await postJson(t, '/auth/developer/verify/resend', { email: newEmail() })).status).toBe(202);
   expect(mailsTo(late.email, 'Verify')).toHaveLength(before + 1);
+  // Asked again at once, no second email goes out while the new link is fresh.
+  expect((await postJson(t, '/auth/developer/verify/resend', { email: late.email })).status).toBe(202);
+  expect(mailsTo(late.email, 'Verify')).toHaveLength(before + 1);
   expect((await postJson(t, '/auth/developer/verify', { token: tokenOfLink(await readVerification(late.email), 'verify') })).status).toBe(200);
   await signInDeveloper(t, late.email, late.password);
 });
@@ -230,6 +233,8 @@ test('a password reset by email sets the new password and ends every session of 
   const mail = await mailTo(dev.email, 'Reset');
   expect(mail).toContain(`${t.platform.config.publicUrl}/portal/reset-password?token=`);
   expect(mailsTo(unknown, '')).toHaveLength(0);
+  expect((await postJson(t, '/auth/developer/password-reset/request', { email: dev.email })).status).toBe(202);
+  expect(mailsTo(dev.email, 'Reset')).toHaveLength(1);
   const token = tokenOfLink(mail, 'reset-password');
   expect(await postJson(t, '/auth/developer/password-reset', { token, password: 'too-short' })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
   const newPassword = strongPassword();

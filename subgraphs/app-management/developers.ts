@@ -35,6 +35,11 @@ export const VERIFY_EMAIL_TTL_MS = 24 * 3_600_000;
 export const RESET_PASSWORD_TTL_MS = 3_600_000;
 export const MIN_PASSWORD_LENGTH = 12;
 export const MAX_PASSWORD_LENGTH = 1024;
+/**
+ * A new link of a kind is emailed at most this often while the last one is still usable: asking
+ * again and again sends no stream of email to the address (which need not be the asker's).
+ */
+export const EMAIL_LINK_INTERVAL_MS = 60_000;
 
 /** What sign-up takes, checked the same way at the gateway (its 400) and here. */
 export const SignUpInput = z.object({
@@ -82,6 +87,24 @@ export function createDeveloperAccounts(options: DeveloperAccountsOptions) {
       .where(and(eq(developerEmailTokens.tokenHash, tokenHashOf(token)), eq(developerEmailTokens.purpose, purpose), isNull(developerEmailTokens.usedAt), gt(developerEmailTokens.expiresAt, now())))
       .returning({ developerId: developerEmailTokens.developerId });
     return used?.developerId;
+  }
+
+  /** Whether a link of this kind went to the developer within EMAIL_LINK_INTERVAL_MS and is still usable. */
+  async function linkRecentlySent(developerId: string, purpose: 'VERIFY_EMAIL' | 'RESET_PASSWORD') {
+    const [recent] = await db
+      .select({ id: developerEmailTokens.id })
+      .from(developerEmailTokens)
+      .where(
+        and(
+          eq(developerEmailTokens.developerId, developerId),
+          eq(developerEmailTokens.purpose, purpose),
+          isNull(developerEmailTokens.usedAt),
+          gt(developerEmailTokens.expiresAt, now()),
+          gt(developerEmailTokens.createdAt, new Date(clock.now() - EMAIL_LINK_INTERVAL_MS)),
+        ),
+      )
+      .limit(1);
+    return !!recent;
   }
 
   async function sendVerification(developer: DeveloperRow) {
@@ -137,7 +160,7 @@ export function createDeveloperAccounts(options: DeveloperAccountsOptions) {
 
     async resendVerification(email: string): Promise<boolean> {
       const developer = await byEmail(email);
-      if (developer && !developer.emailVerifiedAt && !developer.disabledAt) await sendVerification(developer);
+      if (developer && !developer.emailVerifiedAt && !developer.disabledAt && !(await linkRecentlySent(developer.id, 'VERIFY_EMAIL'))) await sendVerification(developer);
       return true;
     },
 
@@ -179,7 +202,7 @@ export function createDeveloperAccounts(options: DeveloperAccountsOptions) {
 
     async requestPasswordReset(email: string): Promise<boolean> {
       const developer = await byEmail(email);
-      if (developer && !developer.disabledAt) {
+      if (developer && !developer.disabledAt && !(await linkRecentlySent(developer.id, 'RESET_PASSWORD'))) {
         const link = await issueEmailToken(developer.id, 'RESET_PASSWORD', RESET_PASSWORD_TTL_MS, 'reset-password');
         await mailer.send({
           to: developer.email,
