@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { withoutGraphiQLFonts } from './plugins/graphiql-fonts.js';
 import { apiReference } from './plugins/reference.js';
 
 export const CSP_NONCE_PLACEHOLDER = 'PORTICO_CSP_NONCE';
@@ -14,7 +15,7 @@ export const CSP_NONCE_PLACEHOLDER = 'PORTICO_CSP_NONCE';
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/portal/',
-  plugins: [react(), apiReference()],
+  plugins: [react(), apiReference(), withoutGraphiQLFonts()],
   html: { cspNonce: CSP_NONCE_PLACEHOLDER },
   build: {
     outDir: 'dist',

@@ -60,7 +60,7 @@ export const router = createBrowserRouter(
                 { path: 'usage', element: page(() => import('./pages/apps/tabs/UsageTab')) },
               ],
             },
-            { path: 'explorer', element: page(() => import('./pages/apps/ExplorerIndexPage')) },
+            { path: 'explorer', element: page(() => import('./pages/explorer/ExplorerIndexPage')) },
             { path: 'announcements', element: page(() => import('./pages/announcements/AnnouncementsPage')) },
           ],
         },

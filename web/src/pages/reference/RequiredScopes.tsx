@@ -24,7 +24,7 @@ export function RequiredScopes({
 }) {
   if (!required || required.length === 0) {
     return (
-      <Badge variant="light" color="gray" tt="none">
+      <Badge variant="outline" color="gray.8" tt="none">
         Any valid token
       </Badge>
     );
@@ -43,8 +43,8 @@ export function RequiredScopes({
             const isHeld = held?.has(scope);
             const badge = (
               <Badge
-                variant={held ? (isHeld ? 'filled' : 'outline') : 'light'}
-                color={held ? (isHeld ? 'teal.8' : 'gray.7') : PRINCIPAL_SCOPES[scope] ? 'gray' : undefined}
+                variant={held && isHeld ? 'filled' : 'outline'}
+                color={held ? (isHeld ? 'teal.9' : 'gray.8') : PRINCIPAL_SCOPES[scope] ? 'gray.8' : undefined}
                 tt="none"
                 aria-label={`${scope}${held ? (isHeld ? ', held' : ', not held') : ''}${description ? `: ${description}` : ''}`}
               >

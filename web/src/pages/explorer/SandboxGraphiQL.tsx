@@ -1,0 +1,128 @@
+/**
+ * GraphiQL against /graphql with the app's sandbox token: its own chunk (GraphiQL, CodeMirror and
+ * graphql-js are most of the explorer's weight), loaded after the page around it. The schema comes
+ * from an introspection made with the same token, so the editor knows what the gateway serves; its
+ * tabs and history live in memory (memory-storage.ts), and the headers editor is off: the token is
+ * added by the fetcher, never typed, shown or stored.
+ */
+import 'graphiql/style.css';
+import './explorer.css';
+import type { Fetcher } from '@graphiql/toolkit';
+import { GraphiQL } from 'graphiql';
+import { buildClientSchema, getIntrospectionQuery, type ExecutionResult, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { ErrorAlert, graphqlFetch, PageLoader } from '../../lib';
+import { memoryStorage } from './memory-storage';
+import { coordinatesOf } from './query-coordinates';
+
+export interface SandboxGraphiQLProps {
+  appName: string;
+  /** A valid sandbox access token for the next request. */
+  accessToken: () => Promise<string>;
+  initialQuery: string;
+  initialVariables?: string;
+  /** The fields the editor's document selects, as it changes. */
+  onCoordinates: (coordinates: string[]) => void;
+}
+
+/** How long typing pauses before the fields of the document are worked out again. */
+const EDIT_SETTLE_MS = 250;
+
+/** Each editor (its area), named for screen readers: GraphiQL leaves CodeMirror's input unnamed. */
+const EDITOR_LABELS: [selector: string, label: string][] = [
+  ['.graphiql-query-editor', 'Query'],
+  ['.graphiql-editor-tool', 'Variables'],
+  ['.graphiql-response', 'Response'],
+];
+
+/**
+ * Names GraphiQL's editors and lets the keyboard reach their scrolling areas, on every
+ * change of the editors GraphiQL makes (they are created after mount and again per document).
+ */
+function useEditorAccessibility(container: HTMLElement | null) {
+  useEffect(() => {
+    if (!container) return;
+    const apply = () => {
+      for (const [selector, label] of EDITOR_LABELS) {
+        for (const area of container.querySelectorAll<HTMLElement>(selector)) {
+          for (const input of area.querySelectorAll<HTMLTextAreaElement>('textarea')) if (input.getAttribute('aria-label') !== label) input.setAttribute('aria-label', label);
+          // A long document or answer scrolls: the keyboard can reach and scroll it.
+          for (const scroller of area.querySelectorAll<HTMLElement>('.CodeMirror-scroll')) {
+            if (scroller.tabIndex === 0) continue;
+            scroller.tabIndex = 0;
+            scroller.setAttribute('role', 'region');
+            scroller.setAttribute('aria-label', `${label}, scrolling area`);
+          }
+        }
+      }
+    };
+    apply();
+    const observer = new MutationObserver(apply);
+    observer.observe(container, { childList: true, subtree: true });
+    return () => observer.disconnect();
+  }, [container]);
+}
+
+export default function SandboxGraphiQL({ appName, accessToken, initialQuery, initialVariables, onCoordinates }: SandboxGraphiQLProps) {
+  const [schema, setSchema] = useState<GraphQLSchema>();
+  const [error, setError] = useState<string>();
+  const [attempt, setAttempt] = useState(0);
+  const storage = useMemo(() => memoryStorage(), []);
+  const settle = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const [container, setContainer] = useState<HTMLDivElement | null>(null);
+  useEditorAccessibility(container);
+
+  const fetcher = useMemo<Fetcher>(
+    () => async (params) => {
+      const { json } = await graphqlFetch(
+        { query: params.query, variables: params.variables ?? undefined, operationName: params.operationName ?? undefined },
+        { accessToken: await accessToken() },
+      );
+      // The answer as the platform sent it: GraphiQL shows it as JSON.
+      return json as ExecutionResult;
+    },
+    [accessToken],
+  );
+
+  useEffect(() => {
+    let current = true;
+    (async () => {
+      const { json } = await graphqlFetch({ query: getIntrospectionQuery(), operationName: 'IntrospectionQuery' }, { accessToken: await accessToken() });
+      if (!current) return;
+      if (json.errors?.length || !json.data) throw new Error(json.errors?.[0]?.message ?? 'The platform sent no schema');
+      const built = buildClientSchema(json.data as IntrospectionQuery);
+      setSchema(built);
+      onCoordinates(coordinatesOf(built, initialQuery));
+    })().catch((failure: unknown) => current && setError(failure instanceof Error ? failure.message : String(failure)));
+    return () => {
+      current = false;
+    };
+    // The first document's fields are worked out once, with the schema.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [accessToken, attempt]);
+
+  useEffect(() => () => clearTimeout(settle.current), []);
+
+  if (error) return <ErrorAlert error={`The schema could not be loaded: ${error}`} onRetry={() => (setError(undefined), setAttempt((n) => n + 1))} />;
+  if (!schema) return <PageLoader label="Loading the schema" />;
+  return (
+    <div ref={setContainer} style={{ height: '100%' }}>
+    <GraphiQL
+      fetcher={fetcher}
+      schema={schema}
+      storage={storage}
+      defaultTabs={[{ query: initialQuery, variables: initialVariables ?? null }]}
+      isHeadersEditorEnabled={false}
+      shouldPersistHeaders={false}
+      forcedTheme="light"
+      defaultEditorToolsVisibility={initialVariables ? 'variables' : false}
+      onEditQuery={(query) => {
+        clearTimeout(settle.current);
+        settle.current = setTimeout(() => onCoordinates(coordinatesOf(schema, query)), EDIT_SETTLE_MS);
+      }}
+    >
+      <GraphiQL.Logo>Sandbox · {appName}</GraphiQL.Logo>
+    </GraphiQL>
+    </div>
+  );
+}
