@@ -2,14 +2,18 @@
  * ERP sync: the reference consumer of Portico's order events.
  *
  * It subscribes to `orderEvents` over WebSocket (graphql-ws), applies each event to a local store
- * (a JSON file standing in for the ERP's database), and acknowledges what it applied. Delivery is at
+ * (a JSON file standing in for the ERP's database), and acknowledges what it applied. An order's
+ * whole life arrives this way: placed, paid, each shipment and its tracking, delivered, completed,
+ * and after the sale its cases (opened, approved or rejected, the goods shipped back and received,
+ * refunded, closed); the store keeps each order's shipments and after-sales cases with it. Delivery is at
  * least once, so it de-duplicates by event id, and the store, the seen ids and the position it has
  * applied up to are written together, atomically, so they never disagree after a crash.
  *
  *   npx tsx examples/erp-sync/index.ts
  *
  * Settings (environment):
- *   PORTICO_URL, PORTICO_TOKEN   the GraphQL URL and an access token with messages:orders and orders:read;
+ *   PORTICO_URL, PORTICO_TOKEN   the GraphQL URL and an access token with messages:orders, orders:read and
+ *                                aftersales:read;
  *                                by default both come from $DATA_DIR/demo.json (DATA_DIR: ./data), which
  *                                `npm start` writes.
  *   ERP_STATE_DIR                where the store lives (default examples/erp-sync/.state).
@@ -48,7 +52,10 @@ function credentials(): { url: string; token: string } {
 
 // ─── The GraphQL operations ─────────────────────────────────────────────────────────────────────
 
-/** What an ERP needs of an order. Buyers' shipping address would need orders:read_pii as well. */
+/**
+ * What an ERP needs of an order, and of the shipment or after-sales case an event concerns.
+ * Buyers' shipping address (and a case's evidence notes) would need orders:read_pii as well.
+ */
 const ORDER_EVENTS = /* GraphQL */ `
   subscription ErpOrderEvents($after: MessageCursor) {
     orderEvents(after: $after) {
@@ -56,8 +63,23 @@ const ORDER_EVENTS = /* GraphQL */ `
       order {
         id number status createdAt updatedAt
         total { amount currency }
-        lines { id skuCode productTitle quantity unitPrice { amount currency } total { amount currency } }
-        shipment { carrier trackingNumber shippedAt }
+        paid { amount currency }
+        refunded { amount currency }
+        lines { id skuCode productTitle quantity shippedQuantity returnedQuantity unitPrice { amount currency } total { amount currency } refunded { amount currency } }
+      }
+      shipment {
+        id kind status carrier trackingNumber shippedAt deliveredAt
+        lines { quantity line { id } }
+        tracking { status location occurredAt }
+      }
+      afterSaleCase {
+        id kind status reason updatedAt
+        requested { amount currency }
+        approved { amount currency }
+        refunded { amount currency }
+        rejectionReason closeReason
+        lines { quantity line { id } }
+        returnShipment { id carrier trackingNumber status }
       }
     }
   }`;
@@ -76,8 +98,34 @@ interface Order {
   createdAt: string;
   updatedAt: string;
   total: Money;
-  lines: { id: string; skuCode: string; productTitle: string; quantity: number; unitPrice: Money; total: Money }[];
-  shipment: { carrier: string; trackingNumber: string; shippedAt: string } | null;
+  paid: Money;
+  refunded: Money;
+  lines: { id: string; skuCode: string; productTitle: string; quantity: number; shippedQuantity: number; returnedQuantity: number; unitPrice: Money; total: Money; refunded: Money }[];
+}
+interface Shipment {
+  id: string;
+  kind: 'OUTBOUND' | 'RETURN';
+  status: string;
+  carrier: string;
+  trackingNumber: string;
+  shippedAt: string;
+  deliveredAt: string | null;
+  lines: { quantity: number; line: { id: string } }[];
+  tracking: { status: string; location: string | null; occurredAt: string }[];
+}
+interface AfterSaleCase {
+  id: string;
+  kind: string;
+  status: string;
+  reason: string;
+  updatedAt: string;
+  requested: Money;
+  approved: Money | null;
+  refunded: Money;
+  rejectionReason: string | null;
+  closeReason: string | null;
+  lines: { quantity: number; line: { id: string } }[];
+  returnShipment: { id: string; carrier: string; trackingNumber: string; status: string } | null;
 }
 interface OrderEvent {
   id: string;
@@ -88,6 +136,10 @@ interface OrderEvent {
   attempt: number;
   occurredAt: string;
   order: Order | null;
+  /** Shipment events (SHIPMENT_CREATED, SHIPMENT_UPDATED, RETURN_SHIPPED; SHIPPED and DELIVERED when a shipment made them). */
+  shipment: Shipment | null;
+  /** After-sales events (AFTER_SALE_*, RETURN_*, REFUNDED). */
+  afterSaleCase: AfterSaleCase | null;
 }
 interface GraphQLErrorLike {
   message: string;
@@ -111,6 +163,10 @@ async function graphql<T>(query: string, variables: Record<string, unknown>): Pr
 // ─── The local store ────────────────────────────────────────────────────────────────────────────
 
 interface StoredOrder extends Order {
+  /** The order's shipments to the buyer and the buyers' returns, by id, as last seen. */
+  shipments: Record<string, Shipment>;
+  /** The order's after-sales cases, by id, as last seen. */
+  afterSaleCases: Record<string, AfterSaleCase>;
   /** The events applied to this order, in the order they were applied (the ERP's audit trail). */
   events: { id: string; type: string; status: string; occurredAt: string }[];
 }
@@ -171,7 +227,18 @@ function apply(event: OrderEvent & { order: Order }): boolean {
     // `order` is the order as it is when the event is pushed, not as it was when the event happened.
     // An old event pushed again may carry an older snapshot than we hold: keep the newer one.
     const snapshot = !stored || order.updatedAt >= stored.updatedAt ? order : stored;
-    state.orders[order.id] = { ...snapshot, events: [...(stored?.events ?? []), { id: event.id, type: event.type, status: event.status, occurredAt: event.occurredAt }] };
+    const shipments = { ...stored?.shipments };
+    // A shipment only moves forward (tracking is appended, delivered stays delivered): keep the one that knows more.
+    if (event.shipment && event.shipment.tracking.length >= (shipments[event.shipment.id]?.tracking.length ?? 0)) shipments[event.shipment.id] = event.shipment;
+    const afterSaleCases = { ...stored?.afterSaleCases };
+    const known = event.afterSaleCase && afterSaleCases[event.afterSaleCase.id];
+    if (event.afterSaleCase && (!known || event.afterSaleCase.updatedAt >= known.updatedAt)) afterSaleCases[event.afterSaleCase.id] = event.afterSaleCase;
+    state.orders[order.id] = {
+      ...snapshot,
+      shipments,
+      afterSaleCases,
+      events: [...(stored?.events ?? []), { id: event.id, type: event.type, status: event.status, occurredAt: event.occurredAt }],
+    };
     remember(event.id);
   }
   // LIVE and REPLAY events arrive in stream order: everything up to this one is handled, so the cursor
@@ -182,6 +249,33 @@ function apply(event: OrderEvent & { order: Order }): boolean {
   if (inOrder) state.appliedCursor = event.cursor;
   if (!duplicate || inOrder) saveState();
   return !duplicate;
+}
+
+/** What the log says of a shipment or after-sales event. */
+function detailOf(event: OrderEvent & { order: Order }): string {
+  const { shipment, afterSaleCase: afterSale } = event;
+  switch (event.type) {
+    case 'SHIPMENT_CREATED':
+      return shipment ? `  shipment ${shipment.carrier} ${shipment.trackingNumber} (${shipment.lines.reduce((n, l) => n + l.quantity, 0)} unit(s))` : '';
+    case 'SHIPMENT_UPDATED': {
+      const last = shipment?.tracking.at(-1);
+      return shipment ? `  ${shipment.kind === 'RETURN' ? 'return' : 'shipment'} ${shipment.trackingNumber}: ${last ? `${last.status} ${last.location ?? ''}` : shipment.status}` : '';
+    }
+    case 'AFTER_SALE_OPENED':
+      return afterSale ? `  case ${afterSale.kind} asks ${formatMoney(afterSale.requested)}: ${afterSale.reason}` : '';
+    case 'AFTER_SALE_APPROVED':
+      return afterSale?.approved ? `  case approved for ${formatMoney(afterSale.approved)}` : '';
+    case 'AFTER_SALE_REJECTED':
+      return afterSale ? `  case rejected: ${afterSale.rejectionReason ?? ''}` : '';
+    case 'RETURN_SHIPPED':
+      return afterSale?.returnShipment ? `  return ${afterSale.returnShipment.carrier} ${afterSale.returnShipment.trackingNumber}` : '';
+    case 'REFUNDED':
+      return `  refunded ${formatMoney(event.order.refunded)} of ${formatMoney(event.order.paid)}`;
+    case 'AFTER_SALE_CLOSED':
+      return afterSale ? `  case ${afterSale.status}${afterSale.closeReason ? ` (${afterSale.closeReason})` : ''}` : '';
+    default:
+      return '';
+  }
 }
 
 // ─── Acknowledgements ───────────────────────────────────────────────────────────────────────────
@@ -297,8 +391,8 @@ function subscribe() {
         process.exit(1);
       }
       variables.after = state.appliedCursor ?? undefined;
-      if (applied) log(`applied   ${event.type.padEnd(16)} order ${order.number} ${order.id} -> ${event.status.padEnd(15)} ${formatMoney(order.total)}  event ${event.id} (${event.reason}, attempt ${event.attempt})`);
-      else log(`duplicate ${event.type.padEnd(16)} order ${order.number} ${order.id}: skipped  event ${event.id} (${event.reason}, attempt ${event.attempt})`);
+      if (applied) log(`applied   ${event.type.padEnd(19)} order ${order.number} ${order.id} -> ${event.status.padEnd(15)} ${formatMoney(order.total)}${detailOf({ ...event, order })}  event ${event.id} (${event.reason}, attempt ${event.attempt})`);
+      else log(`duplicate ${event.type.padEnd(19)} order ${order.number} ${order.id}: skipped  event ${event.id} (${event.reason}, attempt ${event.attempt})`);
       if ((event.reason === 'LIVE' || event.reason === 'REPLAY') && ++handledSinceAck >= ACK_EVERY_EVENTS) void acknowledge();
     },
     error(error) {
