@@ -10,10 +10,17 @@ import { hashSecret } from '../core/secrets.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { apps, developers } from '../subgraphs/app-management/tables.js';
 import { MAX_APPS_PER_DEVELOPER } from '../subgraphs/app-management/developer-apps.js';
+import { sandboxMerchantIdOf } from '../subgraphs/app-management/sandbox-provisioner.js';
+import { createAccountStore } from '../subgraphs/account/store.js';
+import { merchants } from '../subgraphs/account/tables.js';
 import { signUpDeveloper, type SignedUpDeveloper } from './helpers/developer.js';
-import { TEST_APP_KEY, startTestPlatform, type TestPlatform } from './helpers/platform.js';
+import { CALL_REPORT_FLUSH_MS } from '../gateway/call-reports.js';
+import { adjustableClock } from './helpers/clock.js';
+import { TEST_APP_KEY, startTestPlatform, waitUntil, type TestPlatform } from './helpers/platform.js';
 
 let t: TestPlatform;
+/** Moved past the gateway's call-report flush instead of waiting for it. */
+const clock = adjustableClock();
 let store: ReturnType<typeof createAppManagementStore>;
 let operator: string;
 let alice: SignedUpDeveloper;
@@ -48,7 +55,7 @@ async function sandboxToken(dev: SignedUpDeveloper, appKey: string) {
 }
 
 beforeAll(async () => {
-  t = await startTestPlatform();
+  t = await startTestPlatform({ clock });
   store = createAppManagementStore(t.platform.database.db);
   await store.createOperator({ email: 'ops-lifecycle@portico.example', name: 'Olga Ops', password: 'a long operator password' });
   operator = await operatorToken();
@@ -197,7 +204,7 @@ describe('the sandbox', () => {
     const token = await sandboxToken(alice, created.app.key);
     expect(token.merchantId).toBe(created.app.sandbox.merchantId);
     expect(token.scopes).toContain('orders:read');
-    const lifetime = Date.parse(token.expiresAt) - Date.now();
+    const lifetime = Date.parse(token.expiresAt) - clock.now();
     expect(lifetime).toBeGreaterThan(55 * 60_000);
     expect(lifetime).toBeLessThanOrEqual(60 * 60_000);
     const answer = await t.gql(token.accessToken, ORDERS);
@@ -252,6 +259,28 @@ describe('the sandbox', () => {
     const sorted = (r: typeof before) => JSON.stringify([...(r.data!.orders.nodes as { id: string }[])].sort((a, b) => a.id.localeCompare(b.id)));
     expect(sorted(after)).toEqual(sorted(before));
     expect(after.data!.products.nodes.length).toBe(before.data!.products.nodes.length);
+  });
+});
+
+describe('a sandbox that cannot be provisioned', () => {
+  test('is FAILED with the reason, never touches a merchant that is not a test one, and a reset after the cause is gone makes it READY', async () => {
+    // An app from before the portal (no sandbox yet) whose derived sandbox id names a real merchant.
+    const key = `app_${crypto.randomBytes(10).toString('hex')}`;
+    await t.platform.database.db.insert(apps).values({ id: crypto.randomUUID(), key, name: 'Old app', developerId: alice.developerId, secretHash: await hashSecret('unused') });
+    const merchantId = sandboxMerchantIdOf(key);
+    await createAccountStore(t.platform.database.db).createMerchant({ id: merchantId, name: 'A real shop', contactEmail: 'real@shop.example', isTest: false });
+    expect((await alice.gql(`query A($k: String!) { developerApp(key: $k) { sandbox { state } } }`, { k: key })).data!.developerApp.sandbox.state).toBe('NONE');
+    const failed = await alice.gql(`mutation R($k: String!) { resetSandbox(appKey: $k) { sandbox { merchantId state error } } }`, { k: key });
+    expect(failed.errors).toBeUndefined();
+    expect(failed.data!.resetSandbox.sandbox).toMatchObject({ merchantId, state: 'FAILED', error: expect.stringContaining('account service') });
+    expect((await alice.gql(`mutation T($k: String!) { issueSandboxToken(appKey: $k) { accessToken } }`, { k: key })).errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', sandboxState: 'FAILED' });
+    // The real merchant kept its name and is still not a test merchant.
+    const [shop] = await t.platform.database.db.select().from(merchants).where(eq(merchants.id, merchantId));
+    expect(shop).toMatchObject({ name: 'A real shop', isTest: false });
+    // Once the cause is gone, a reset provisions it.
+    await t.platform.database.db.update(merchants).set({ isTest: true }).where(eq(merchants.id, merchantId));
+    const ready = await alice.gql(`mutation R($k: String!) { resetSandbox(appKey: $k) { sandbox { state error } } }`, { k: key });
+    expect(ready.data!.resetSandbox.sandbox).toEqual({ state: 'READY', error: null });
   });
 });
 
@@ -322,12 +351,16 @@ describe('developer views', () => {
     expect(stranger.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
-  test('the call report and usage of their own app, with the sandbox call just made in it', async () => {
-    const to = new Date(Date.now() + 3_600_000).toISOString();
-    const from = new Date(Date.now() - 3_600_000).toISOString();
-    const report = await alice.gql(`query A($k: String!, $f: DateTime!, $t: DateTime!) { developerApp(key: $k) { callReport(from: $f, to: $t) { total { calls } } usage { tier dailyQuota } grantedPackages { package { name } } } }`, { k: created.app.key, f: from, t: to });
-    expect(report.errors).toBeUndefined();
-    expect(report.data!.developerApp.usage.tier).toBe('FREE');
+  test('the call report and usage of their own app, with the sandbox calls just made in it', async () => {
+    const range = () => ({ f: new Date(clock.now() - 3_600_000).toISOString(), t: new Date(clock.now() + 3_600_000).toISOString() });
+    const REPORT = `query A($k: String!, $f: DateTime!, $t: DateTime!) { developerApp(key: $k) { callReport(from: $f, to: $t) { total { calls } operations { operationName } } usage { tier dailyQuota callsToday } } }`;
+    await clock.advance(CALL_REPORT_FLUSH_MS);
+    let report: Record<string, any> | undefined;
+    await waitUntil("the sandbox calls in Alice's report", async () => ((report = (await alice.gql(REPORT, { k: created.app.key, ...range() })).data!.developerApp).callReport.total.calls as number) > 0);
+    expect(report!.usage).toMatchObject({ tier: 'FREE' });
+    expect(report!.usage.callsToday).toBeGreaterThan(0);
+    // Bob reads no report of Alice's app (the app is NOT_FOUND for him), nor can an app token of another app.
+    expect((await bob.gql(REPORT, { k: created.app.key, ...range() })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 });
 
