@@ -30,6 +30,8 @@ export const ErrorCode = {
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   /** Too many failed authentications from this address (or for this client): retry after Retry-After (HTTP 429). */
   TOO_MANY_FAILED_ATTEMPTS: 'TOO_MANY_FAILED_ATTEMPTS',
+  /** A request with the portal's session cookie lacks the session's CSRF header, or has another (HTTP 403). */
+  CSRF_TOKEN_INVALID: 'CSRF_TOKEN_INVALID',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

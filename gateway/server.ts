@@ -2,7 +2,8 @@
  * The gateway: the platform's only public entry. This file wires its routes: /graphql (the
  * supergraph, through the request pipeline, planned and executed by apollo.ts; its subscriptions
  * over WebSocket and SSE by the message channel), the passport's routes, the operator sign-in and
- * introspection, the JWKS at /.well-known/jwks.json, and /healthz.
+ * introspection, the developer portal's account endpoints (/auth/developer/*) and, in development,
+ * its local mailbox (/dev/mailbox), the JWKS at /.well-known/jwks.json, and /healthz.
  */
 import http from 'node:http';
 import type net from 'node:net';

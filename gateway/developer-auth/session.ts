@@ -19,6 +19,7 @@ import crypto from 'node:crypto';
 import type http from 'node:http';
 import { DEVELOPER_CLIENT_ID, DEVELOPER_SCOPE, type Caller } from '../../core/caller.js';
 import type { Clock } from '../../core/clock.js';
+import { ErrorCode } from '../../core/errors.js';
 import { HttpError } from '../../core/http.js';
 import type { PlatformKeys } from '../../core/keys.js';
 import type { InternalClient } from '../upstream/internal-client.js';
@@ -154,10 +155,10 @@ export function createDeveloperSessions(options: DeveloperSessionsOptions) {
       if (cookieOf(req, SESSION_COOKIE) === undefined) return undefined;
       const token = cookieOf(req, SESSION_COOKIE)!;
       if (!SESSION_TOKEN.test(token) || !csrfHolds(req, token)) {
-        throw new HttpError(403, `A request with the portal's session cookie needs the ${CSRF_HEADER} header holding the session's CSRF token (the ${CSRF_COOKIE} cookie)`, 'CSRF_TOKEN_INVALID');
+        throw new HttpError(403, `A request with the portal's session cookie needs the ${CSRF_HEADER} header holding the session's CSRF token (the ${CSRF_COOKIE} cookie)`, ErrorCode.CSRF_TOKEN_INVALID);
       }
       const session = await sessionOf(token);
-      if (!session) throw new HttpError(401, 'The portal session has ended: sign in again', 'UNAUTHENTICATED', { 'www-authenticate': 'Bearer realm="portico"' });
+      if (!session) throw new HttpError(401, 'The portal session has ended: sign in again', ErrorCode.UNAUTHENTICATED, { 'www-authenticate': 'Bearer realm="portico"' });
       return {
         kind: 'developer',
         developerId: session.developer.id,
