@@ -251,7 +251,7 @@ function planDemoData(merchantIds: readonly string[]): DemoData {
     cases: [],
     caseLines: [],
   };
-  data.users = Array.from({ length: 40 }, (_, i) => ({ id: demoId(`user:${i}`), nickname: `${NICKNAMES[i % NICKNAMES.length]}_${100 + i}`, createdAt: new Date(EPOCH - 200 * DAY + i * DAY) }));
+  data.users = Array.from({ length: 40 }, (_, i) => ({ id: demoId(`user:${i}`), nickname: `${NICKNAMES[i % NICKNAMES.length]}_${100 + i}`, isVirtual: false, mergedInto: null, createdAt: new Date(EPOCH - 200 * DAY + i * DAY) }));
   const totalWeight = STATUS_PATHS.reduce((a, s) => a + s.weight, 0);
 
   for (const [m, merchant] of MERCHANTS.entries()) {

@@ -1,10 +1,23 @@
 /** Per-request DataLoaders of the account subgraph. */
 import DataLoader from 'dataloader';
 import type { Caller } from '../../core/caller.js';
+import type { Db } from '../../core/db.js';
+import { forbidden } from '../../core/errors.js';
+import type { AppDirectory } from './app-directory.js';
+import { openidsFor, survivingUsers, unionidsFor } from './identities.js';
 import type { AccountStore } from './store.js';
 import type { MerchantAuthorizationRow, MerchantRow, UserRow } from './tables.js';
 
-export function createAccountLoaders(store: AccountStore, caller: Caller) {
+export function createAccountLoaders(store: AccountStore, caller: Caller, identities: { db: Db; apps: AppDirectory }) {
+  /** The calling app and its developer: openids and unionids exist for apps only. */
+  let callingApp: Promise<{ appKey: string; developerId: string }> | undefined;
+  const app = () =>
+    (callingApp ??= (async () => {
+      if (caller.kind !== 'app') throw forbidden("Buyers' openids and unionids are an app's");
+      const developerId = await identities.apps.developerOf(caller.appKey);
+      if (!developerId) throw forbidden('Unknown app');
+      return { appKey: caller.appKey, developerId };
+    })());
   return {
     /** A caller only ever sees its own merchant; any other id loads as null. */
     merchant: new DataLoader<string, MerchantRow | null>(async (ids) => {
@@ -19,12 +32,26 @@ export function createAccountLoaders(store: AccountStore, caller: Caller) {
       const rows = await store.authorizationsOfMerchants(visible);
       return merchantIds.map((id) => rows.filter((r) => r.merchantId === id));
     }),
-    /** Buyers are only reachable through references other subgraphs hold (their id is never exposed). */
+    /**
+     * Buyers are only reachable through references other subgraphs hold (their id is never exposed)
+     * and by their identifiers; a merged buyer loads as the one it was merged into.
+     */
     user: new DataLoader<string, UserRow | null>(async (ids) => {
       if (!caller.merchantId) return ids.map(() => null);
-      const byId = new Map((await store.usersByIds(ids)).map((u) => [u.id, u]));
+      const byId = await survivingUsers(identities.db, ids);
       return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
     }),
+    /** Each buyer's openid for the calling app (one query for a page of buyers; minted the first time). */
+    openid: new DataLoader<string, string>(async (userIds) => {
+      const byUser = await openidsFor(identities.db, userIds, await app());
+      return userIds.map((id) => byUser.get(id) ?? new Error('no openid'));
+    }),
+    /** Each buyer's unionid for the calling app's developer. */
+    unionid: new DataLoader<string, string>(async (userIds) => {
+      const byUser = await unionidsFor(identities.db, userIds, (await app()).developerId);
+      return userIds.map((id) => byUser.get(id) ?? new Error('no unionid'));
+    }),
+    callingApp: app,
   };
 }
 

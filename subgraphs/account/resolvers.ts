@@ -3,14 +3,16 @@ import { MAX_GRANTS_PER_CHECK } from '../../core/caller.js';
 import { badInput, forbidden, notFound } from '../../core/errors.js';
 import { scalarResolvers } from '../../core/scalars.js';
 import { requireMerchant, type SubgraphContext } from '../../core/subgraph.js';
+import type { Db } from '../../core/db.js';
+import { userOfOpenid, userOfUnionid } from './identities.js';
 import type { AccountLoaders } from './loaders.js';
 import type { AccountStore } from './store.js';
 import * as v from '../../core/validate.js';
-import type { MerchantAuthorizationRow, MerchantRow } from './tables.js';
+import type { MerchantAuthorizationRow, MerchantRow, UserRow } from './tables.js';
 
 type Context = SubgraphContext<AccountLoaders>;
 
-export function createAccountResolvers(store: AccountStore) {
+export function createAccountResolvers(store: AccountStore, db: Db) {
   return {
     DateTime: scalarResolvers.DateTime,
     Query: {
@@ -35,6 +37,12 @@ export function createAccountResolvers(store: AccountStore) {
       merchantIsTest: (_: unknown, args: { merchantId: string }, ctx: Context) => {
         if (ctx.caller.kind !== 'system') throw forbidden('Internal');
         return store.merchantIsTest(args.merchantId);
+      },
+      buyer: async (_: unknown, args: { openid?: string | null; unionid?: string | null }, ctx: Context) => {
+        if ((args.openid == null) === (args.unionid == null)) throw badInput('Give the openid or the unionid', 'openid');
+        const app = await ctx.loaders.callingApp();
+        const user = args.openid != null ? await userOfOpenid(db, app.appKey, args.openid) : await userOfUnionid(db, app.developerId, args.unionid!);
+        return user ?? Promise.reject(notFound('Buyer', args.openid ?? args.unionid!));
       },
       merchant: async (_: unknown, args: { id?: string | null }, ctx: Context) => {
         const id = args.id ?? requireMerchant(ctx.caller);
@@ -61,6 +69,9 @@ export function createAccountResolvers(store: AccountStore) {
     },
     User: {
       __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.user.load(ref.id),
+      openid: (user: UserRow, _: unknown, ctx: Context) => ctx.loaders.openid.load(user.id),
+      unionid: (user: UserRow, _: unknown, ctx: Context) => ctx.loaders.unionid.load(user.id),
+      guest: (user: UserRow) => user.isVirtual,
     },
   };
 }

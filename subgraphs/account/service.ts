@@ -7,6 +7,7 @@ import type { PlatformKeys } from '../../core/keys.js';
 import type { Logger } from '../../core/logger.js';
 import { schemaDir } from '../../core/paths.js';
 import type { SubgraphDefinition } from '../../core/subgraph.js';
+import { createAppDirectory } from './app-directory.js';
 import { createAccountLoaders, type AccountLoaders } from './loaders.js';
 import { createPassportRoutes } from './passport/index.js';
 import { createAccountResolvers } from './resolvers.js';
@@ -26,11 +27,12 @@ export interface AccountSubgraphOptions {
 
 export function createAccountSubgraph(database: Database, options: AccountSubgraphOptions): SubgraphDefinition<AccountLoaders> {
   const store = createAccountStore(database.db);
+  const apps = createAppDirectory({ keys: options.keys, appManagementUrl: options.appManagementUrl, ...(options.clock ? { clock: options.clock } : {}) });
   const scopes = (JSON.parse(fs.readFileSync(path.join(schemaDir, 'scopes.json'), 'utf8')) as { name: string }[]).map((s) => s.name);
   return {
     name: 'account',
-    resolvers: withSandbox(createAccountResolvers(store), createSandboxAccountResolvers(createSandboxAccounts(database.db, options))),
-    createLoaders: (caller) => createAccountLoaders(store, caller),
+    resolvers: withSandbox(createAccountResolvers(store, database.db), createSandboxAccountResolvers(createSandboxAccounts(database.db, options))),
+    createLoaders: (caller) => createAccountLoaders(store, caller, { db: database.db, apps }),
     handleHttp: createPassportRoutes({ db: database.db, accounts: store, keys: options.keys, issuer: options.issuer, audience: options.audience, scopes, appManagementUrl: options.appManagementUrl, logger: options.logger }),
   };
 }

@@ -159,6 +159,7 @@ export function createAppManagementStore(db: Db, keks: readonly Kek[] = []) {
         status: app.status,
         redirectUris: app.redirectUris,
         developerName: developer?.name ?? '',
+        developerId: app.developerId,
         grantedScopes: [...new Set(packages.flatMap((p) => p.scopes))].sort(),
         packages,
         secretHash: app.secretHash,

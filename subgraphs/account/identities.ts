@@ -1,0 +1,112 @@
+/**
+ * Buyers' identifiers as apps see them: an openid per (buyer, app) and a unionid per (buyer,
+ * developer). Both are random (nothing of the platform's user id is in them), minted the first time
+ * an app sees the buyer and stored, so they stay the same across sign-ins, token renewals and
+ * merges; unique constraints hold the one-to-one both ways (a second mint for the same pair does
+ * nothing, and the stored one is read back). An openid is only ever looked up within its own app,
+ * a unionid within its own developer: another app's openid finds nobody.
+ */
+import crypto from 'node:crypto';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { Executor } from '../../core/db.js';
+import * as v from '../../core/validate.js';
+import { appOpenids, developerUnionids, users, type UserRow } from './tables.js';
+
+/** An app as identities need it: its key, and its developer (whose apps share a unionid). */
+export interface AppIdentity {
+  appKey: string;
+  developerId: string;
+}
+
+const newOpenid = () => `o${crypto.randomBytes(18).toString('base64url')}`;
+const newUnionid = () => `u${crypto.randomBytes(18).toString('base64url')}`;
+/** What an openid or unionid looks like (anything else finds nobody without a query). */
+const IDENTIFIER = /^[ou][A-Za-z0-9_-]{24}$/;
+export const isIdentifier = (value: string, kind: 'o' | 'u') => IDENTIFIER.test(value) && value[0] === kind;
+
+/** The surviving buyer of a merged one (merges point every merged buyer straight at the survivor). */
+export const survivorOf = (user: Pick<UserRow, 'id' | 'mergedInto'>) => user.mergedInto ?? user.id;
+
+/** Each buyer's openid for the app, minted for those who have none yet; keyed by user id. */
+export async function openidsFor(db: Executor, userIds: readonly string[], app: AppIdentity): Promise<Map<string, string>> {
+  const ids = [...new Set(userIds)];
+  if (!ids.length) return new Map();
+  const read = () =>
+    db
+      .select({ userId: appOpenids.userId, openid: appOpenids.openid })
+      .from(appOpenids)
+      .where(and(inArray(appOpenids.userId, ids), eq(appOpenids.appKey, app.appKey), isNull(appOpenids.retiredAt)));
+  let rows = await read();
+  if (rows.length < ids.length) {
+    const have = new Set(rows.map((r) => r.userId));
+    const missing = ids.filter((id) => !have.has(id)).map((id) => ({ u: id, o: newOpenid() }));
+    await db.execute(sql`insert into account.app_openids (openid, user_id, app_key, developer_id)
+      select r.o, r.u, ${app.appKey}, ${app.developerId} from jsonb_to_recordset(${JSON.stringify(missing)}::jsonb) as r(u uuid, o text)
+      on conflict (user_id, app_key) where retired_at is null do nothing`);
+    rows = await read();
+  }
+  return new Map(rows.map((r) => [r.userId, r.openid]));
+}
+
+/** Each buyer's unionid for the developer, minted for those who have none yet; keyed by user id. */
+export async function unionidsFor(db: Executor, userIds: readonly string[], developerId: string): Promise<Map<string, string>> {
+  const ids = [...new Set(userIds)];
+  if (!ids.length) return new Map();
+  const read = () =>
+    db
+      .select({ userId: developerUnionids.userId, unionid: developerUnionids.unionid })
+      .from(developerUnionids)
+      .where(and(inArray(developerUnionids.userId, ids), eq(developerUnionids.developerId, developerId), isNull(developerUnionids.retiredAt)));
+  let rows = await read();
+  if (rows.length < ids.length) {
+    const have = new Set(rows.map((r) => r.userId));
+    const missing = ids.filter((id) => !have.has(id)).map((id) => ({ u: id, n: newUnionid() }));
+    await db.execute(sql`insert into account.developer_unionids (unionid, user_id, developer_id)
+      select r.n, r.u, ${developerId} from jsonb_to_recordset(${JSON.stringify(missing)}::jsonb) as r(u uuid, n text)
+      on conflict (user_id, developer_id) where retired_at is null do nothing`);
+    rows = await read();
+  }
+  return new Map(rows.map((r) => [r.userId, r.unionid]));
+}
+
+/**
+ * The buyer an app's openid names (the survivor, if that buyer was merged), or undefined: an openid
+ * of another app, or none at all, is nobody. A retired openid (its buyer merged into one that had
+ * its own) still finds the person.
+ */
+export async function userOfOpenid(db: Executor, appKey: string, openid: string): Promise<UserRow | undefined> {
+  if (!isIdentifier(openid, 'o')) return undefined;
+  const [row] = await db
+    .select({ user: users })
+    .from(appOpenids)
+    .innerJoin(users, eq(users.id, appOpenids.userId))
+    .where(and(eq(appOpenids.openid, openid), eq(appOpenids.appKey, appKey)));
+  return row ? survivingUser(db, row.user) : undefined;
+}
+
+/** The buyer a developer's unionid names (the survivor, if merged), or undefined (another developer's: nobody). */
+export async function userOfUnionid(db: Executor, developerId: string, unionid: string): Promise<UserRow | undefined> {
+  if (!isIdentifier(unionid, 'u')) return undefined;
+  const [row] = await db
+    .select({ user: users })
+    .from(developerUnionids)
+    .innerJoin(users, eq(users.id, developerUnionids.userId))
+    .where(and(eq(developerUnionids.unionid, unionid), eq(developerUnionids.developerId, developerId)));
+  return row ? survivingUser(db, row.user) : undefined;
+}
+
+/** The buyers of these ids as they are now: a merged one as its survivor; keyed by the id asked. */
+export async function survivingUsers(db: Executor, userIds: readonly string[]): Promise<Map<string, UserRow>> {
+  const ids = [...new Set(userIds.filter(v.isWellFormedId).map((id) => id.toLowerCase()))];
+  if (!ids.length) return new Map();
+  const rows = await db.select().from(users).where(inArray(users.id, ids));
+  const survivorIds = [...new Set(rows.filter((r) => r.mergedInto).map((r) => r.mergedInto!))];
+  const survivors = new Map((survivorIds.length ? await db.select().from(users).where(inArray(users.id, survivorIds)) : []).map((r) => [r.id, r]));
+  return new Map(rows.map((r) => [r.id, r.mergedInto ? (survivors.get(r.mergedInto) ?? r) : r]));
+}
+
+async function survivingUser(db: Executor, user: UserRow): Promise<UserRow> {
+  if (!user.mergedInto) return user;
+  const [survivor] = await db.select().from(users).where(eq(users.id, user.mergedInto));
+  return survivor ?? user;
+}
