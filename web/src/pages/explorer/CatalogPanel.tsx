@@ -1,17 +1,17 @@
 /**
- * Beside the editor: what the sandbox token may call, from the platform's own apiCatalog asked with
- * that token. The scopes it holds, the fields the current document selects (each with the scopes it
+ * Beside the editor: what the sandbox token may call, from the platform's own apiCatalog. The scopes
+ * the token holds (asked with it), the fields the current document selects (each with the scopes it
  * needs, whether the app holds them, and whether it is offline), and every field, searchable.
  */
 import { Badge, Group, Paper, ScrollArea, SimpleGrid, Stack, Table, Text, TextInput, Title, Tooltip } from '@mantine/core';
 import { useDeferredValue, useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { RequiredScopes } from '../reference/RequiredScopes';
-import type { ApiCatalog, CatalogField } from './operations';
+import { satisfies, type CatalogField, type ScopeHolding } from './operations';
 
 const LIST_LIMIT = 80;
 
-function Availability({ field }: { field: CatalogField }) {
+function Availability({ field, held }: { field: CatalogField; held: ReadonlySet<string> }) {
   if (field.availability.status === 'OFFLINE')
     return (
       <Tooltip label={field.availability.reason ?? 'Taken offline by an operator'} multiline maw={280}>
@@ -20,7 +20,7 @@ function Availability({ field }: { field: CatalogField }) {
         </Badge>
       </Tooltip>
     );
-  return field.available ? (
+  return satisfies(held, field.requiredScopes) ? (
     <Badge color="teal.9" variant="filled" tt="none">
       Allowed
     </Badge>
@@ -54,7 +54,7 @@ function FieldRows({ fields, held, descriptions }: { fields: CatalogField[]; hel
                 </Stack>
               </Table.Td>
               <Table.Td>
-                <Availability field={field} />
+                <Availability field={field} held={held} />
               </Table.Td>
             </Table.Tr>
           );
@@ -64,19 +64,18 @@ function FieldRows({ fields, held, descriptions }: { fields: CatalogField[]; hel
   );
 }
 
-export function CatalogPanel({ catalog, inQuery }: { catalog: ApiCatalog; inQuery: string[] }) {
+export function CatalogPanel({ fields, scopes, inQuery }: { fields: CatalogField[]; scopes: ScopeHolding[]; inQuery: string[] }) {
   const [search, setSearch] = useState('');
   const deferred = useDeferredValue(search.trim().toLowerCase());
-  const held = useMemo(() => new Set(catalog.scopes.filter((s) => s.held).map((s) => s.scope.name)), [catalog]);
-  const descriptions = useMemo(() => new Map(catalog.scopes.map((s) => [s.scope.name, s.scope.description])), [catalog]);
-  const byCoordinate = useMemo(() => new Map(catalog.fields.map((f) => [f.coordinate, f])), [catalog]);
+  const held = useMemo(() => new Set(scopes.filter((s) => s.held).map((s) => s.scope.name)), [scopes]);
+  const descriptions = useMemo(() => new Map(scopes.map((s) => [s.scope.name, s.scope.description])), [scopes]);
+  const byCoordinate = useMemo(() => new Map(fields.map((f) => [f.coordinate, f])), [fields]);
   const queried = inQuery.flatMap((c) => byCoordinate.get(c) ?? []);
-  const missing = queried.filter((f) => !f.available || f.availability.status === 'OFFLINE');
+  const missing = queried.filter((f) => !satisfies(held, f.requiredScopes) || f.availability.status === 'OFFLINE');
   const matches = useMemo(() => {
     const words = deferred.split(/\s+/).filter(Boolean);
-    const all = words.length ? catalog.fields.filter((f) => words.every((w) => `${f.coordinate} ${f.requiredScopes.flat().join(' ')} ${f.description ?? ''}`.toLowerCase().includes(w))) : catalog.fields;
-    return all;
-  }, [catalog, deferred]);
+    return words.length ? fields.filter((f) => words.every((w) => `${f.coordinate} ${f.requiredScopes.flat().join(' ')} ${f.description ?? ''}`.toLowerCase().includes(w))) : fields;
+  }, [fields, deferred]);
 
   // Beside the editor on wide screens (one column), below it on narrower ones (two).
   return (
@@ -87,7 +86,7 @@ export function CatalogPanel({ catalog, inQuery }: { catalog: ApiCatalog; inQuer
           Scopes of the sandbox token
         </Title>
         <Group gap={6}>
-          {catalog.scopes.map(({ scope, held: isHeld }) => (
+          {scopes.map(({ scope, held: isHeld }) => (
             <Tooltip key={scope.name} label={scope.description} multiline maw={300} withArrow>
               <Badge variant={isHeld ? 'filled' : 'outline'} color={isHeld ? 'teal.9' : 'gray.8'} tt="none" aria-label={`${scope.name}, ${isHeld ? 'held' : 'not held'}: ${scope.description}`}>
                 {scope.name}

@@ -1,8 +1,8 @@
 /**
  * The API explorer of one app (/apps/:appKey/explorer): GraphiQL against /graphql with the app's
  * sandbox token (issued for the signed-in developer, kept in memory), an app picker, and beside the
- * editor the apiCatalog as that token sees it: which scopes each field of the query needs and
- * whether the app holds them. `?query=` and `?variables=` open the editor on a document (the
+ * editor the apiCatalog: which scopes each field of the query needs and whether the app holds them
+ * (the scopes as the gateway sees the sandbox token). `?query=` and `?variables=` open the editor on a document (the
  * reference's "Run it in the explorer").
  */
 import { Alert, Anchor, Box, Grid, Group, Select, Stack, Text, Title } from '@mantine/core';
@@ -11,26 +11,27 @@ import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { describeGraphQLError, ErrorAlert, graphql, PageLoader, useDocumentTitle, useOperation } from '../../lib';
 import { APPS } from '../apps/operations';
 import { CatalogPanel } from './CatalogPanel';
-import { API_CATALOG, DEFAULT_QUERY, EXPLORER_APP, type ApiCatalog } from './operations';
+import { API_CATALOG_FIELDS, DEFAULT_QUERY, EXPLORER_APP, TOKEN_SCOPES, type ScopeHolding } from './operations';
 import { useSandboxToken } from './sandbox-token';
 
 const SandboxGraphiQL = lazy(() => import('./SandboxGraphiQL'));
 
-function useCatalog(accessToken: string | undefined) {
-  const [catalog, setCatalog] = useState<ApiCatalog>();
+/** The scopes the sandbox token holds, asked with it (a small query: a few dozen cost points). */
+function useTokenScopes(accessToken: string | undefined) {
+  const [scopes, setScopes] = useState<ScopeHolding[]>();
   const [error, setError] = useState<unknown>();
   useEffect(() => {
     if (!accessToken) return;
     let current = true;
-    graphql(API_CATALOG, undefined, { accessToken }).then(
-      (data) => current && (setCatalog(data.apiCatalog), setError(undefined)),
+    graphql(TOKEN_SCOPES, undefined, { accessToken }).then(
+      (data) => current && (setScopes(data.apiCatalog.scopes), setError(undefined)),
       (failure: unknown) => current && setError(failure),
     );
     return () => {
       current = false;
     };
   }, [accessToken]);
-  return { catalog, error };
+  return { scopes, error };
 }
 
 const timeOf = (iso: string) => new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -43,7 +44,9 @@ export default function ExplorerPage() {
   const apps = useOperation(APPS);
   const explored = useOperation(EXPLORER_APP, { key: appKey });
   const sandbox = useSandboxToken(appKey);
-  const { catalog, error: catalogError } = useCatalog(sandbox.token?.accessToken);
+  const fields = useOperation(API_CATALOG_FIELDS);
+  const tokenScopes = useTokenScopes(sandbox.token?.accessToken);
+  const catalogError = fields.error ?? tokenScopes.error;
   const [inQuery, setInQuery] = useState<string[]>([]);
   const appList = apps.data?.viewerDeveloper?.apps ?? [];
   const app = explored.data?.developerApp;
@@ -109,7 +112,13 @@ export default function ExplorerPage() {
             </Box>
           </Grid.Col>
           <Grid.Col span={{ base: 12, xl: 4 }}>
-            {catalogError ? <ErrorAlert error={catalogError} title="The API catalog could not be loaded" /> : catalog ? <CatalogPanel catalog={catalog} inQuery={inQuery} /> : <PageLoader label="Loading the API catalog" />}
+            {catalogError ? (
+              <ErrorAlert error={catalogError} title="The API catalog could not be loaded" />
+            ) : fields.data && tokenScopes.scopes ? (
+              <CatalogPanel fields={fields.data.apiCatalog.fields} scopes={tokenScopes.scopes} inQuery={inQuery} />
+            ) : (
+              <PageLoader label="Loading the API catalog" />
+            )}
           </Grid.Col>
         </Grid>
       )}

@@ -26,24 +26,36 @@ export interface CatalogField {
   coordinate: string;
   description: string | null;
   requiredScopes: string[][];
-  available: boolean;
   availability: { status: ApiAvailabilityStatus; reason: string | null };
 }
 
-export interface ApiCatalog {
-  fields: CatalogField[];
-  scopes: { scope: { name: string; description: string }; held: boolean }[];
+export interface ScopeHolding {
+  scope: { name: string; description: string };
+  held: boolean;
 }
 
-/** Asked with the sandbox token: the catalog as the app's own requests see it. */
-export const API_CATALOG = operation<{ apiCatalog: ApiCatalog }>(/* GraphQL */ `
+/**
+ * The API's fields and what each needs, asked as the developer: the list is the same for every
+ * caller, and asked with the sandbox token its ~500 items would cost the app most of its flow-control
+ * bucket (actual cost counts every item) at each visit.
+ */
+export const API_CATALOG_FIELDS = operation<{ apiCatalog: { fields: CatalogField[] } }>(/* GraphQL */ `
   query ExplorerApiCatalog {
     apiCatalog {
-      fields { coordinate description requiredScopes available availability { status reason } }
-      scopes { scope { name description } held }
+      fields { coordinate description requiredScopes availability { status reason } }
     }
   }
 `);
+
+/** Asked with the sandbox token: the scopes the app's requests carry, as the gateway sees them. */
+export const TOKEN_SCOPES = operation<{ apiCatalog: { scopes: ScopeHolding[] } }>(/* GraphQL */ `
+  query ExplorerTokenScopes {
+    apiCatalog { scopes { scope { name description } held } }
+  }
+`);
+
+/** Whether scopes satisfy a field's requirement: every scope of any one alternative (core/permissions.ts's rule). */
+export const satisfies = (held: ReadonlySet<string>, required: string[][]) => required.length === 0 || required.some((all) => all.every((scope) => held.has(scope)));
 
 /** The sandbox's first query: the test merchant's newest orders. */
 export const DEFAULT_QUERY = `# Your app's sandbox: a test merchant of its own, with generated orders and products.
