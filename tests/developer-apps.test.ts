@@ -16,6 +16,7 @@ import { merchants } from '../subgraphs/account/tables.js';
 import { signUpDeveloper, type SignedUpDeveloper } from './helpers/developer.js';
 import { CALL_REPORT_FLUSH_MS } from '../gateway/call-reports.js';
 import { adjustableClock } from './helpers/clock.js';
+import { connectWs, subscribeWs } from './helpers/messages.js';
 import { TEST_APP_KEY, startTestPlatform, waitUntil, type TestPlatform } from './helpers/platform.js';
 
 let t: TestPlatform;
@@ -349,6 +350,31 @@ describe('developer views', () => {
     // A merchant that never authorized the app is NOT_FOUND.
     const stranger = await alice.gql(`query A($k: String!, $m: ID!) { developerApp(key: $k) { messageRecords(merchantId: $m) { nodes { id } } } }`, { k: created.app.key, m: crypto.randomUUID() });
     expect(stranger.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  test('the sandbox token subscribes to the generated events; the developer sees their delivery records and re-pushes one', async () => {
+    const token = (await sandboxToken(alice, created.app.key)).accessToken;
+    const client = connectWs(t.url, token);
+    try {
+      const subscription = subscribeWs(client, 'subscription { orderEvents { id type order { number } } }');
+      const events = await subscription.waitFor(3);
+      expect(events[0]!.errors).toBeUndefined();
+      expect(events[0]!.data!.orderEvents).toMatchObject({ type: 'CREATED', order: { number: expect.stringMatching(/^SO/) } });
+      subscription.stop();
+      const first = events[0]!.data!.orderEvents.id as string;
+      const RECORDS = `query A($k: String!, $m: ID!) { developerApp(key: $k) { messageRecords(merchantId: $m, first: 50) { nodes { id type deliveries { reason } } } } }`;
+      let records: { id: string; type: string }[] = [];
+      await waitUntil('the delivery records', async () => {
+        await clock.advance(1000);
+        records = (await alice.gql(RECORDS, { k: created.app.key, m: created.app.sandbox.merchantId })).data!.developerApp.messageRecords.nodes;
+        return records.some((r) => r.id === first);
+      });
+      expect(records.find((r) => r.id === first)).toMatchObject({ type: 'order.created' });
+      const redeliver = await alice.gql(`mutation D($k: String!, $m: ID!, $ids: [ID!]!) { redeliverAppMessages(input: { appKey: $k, merchantId: $m, ids: $ids }) { queued unknown } }`, { k: created.app.key, m: created.app.sandbox.merchantId, ids: [first] });
+      expect(redeliver.data!.redeliverAppMessages).toEqual({ queued: [first], unknown: [] });
+    } finally {
+      await client.dispose();
+    }
   });
 
   test('the call report and usage of their own app, with the sandbox calls just made in it', async () => {
