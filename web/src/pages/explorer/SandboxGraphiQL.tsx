@@ -112,6 +112,8 @@ export default function SandboxGraphiQL({ appName, accessToken, initialQuery, in
       schema={schema}
       storage={storage}
       defaultTabs={[{ query: initialQuery, variables: initialVariables ?? null }]}
+      // The variables editor starts from its own prop, not from the default tab's.
+      {...(initialVariables ? { variables: initialVariables } : {})}
       isHeadersEditorEnabled={false}
       shouldPersistHeaders={false}
       forcedTheme="light"
