@@ -177,6 +177,11 @@ test('the session cookies: HttpOnly session, readable CSRF token, SameSite=Lax, 
   expect(current.status).toBe(200);
   expect(await current.json()).toEqual({ developer: { id: dev.developerId, name: 'Ada Developer', email: dev.email, kind: 'COMPANY', companyName: 'Ada ISV Ltd.' }, csrfToken: signedIn.body.csrfToken });
   expect((await fetch(`${originOf(t)}/auth/developer/session`)).status).toBe(401);
+  // Signing in again from the same browser (its cookie sent) ends the session it held.
+  const again = await postJson(t, '/auth/developer/sign-in', { email: dev.email, password: dev.password }, { cookie: cookieHeaderOf(signedIn.headers) });
+  expect(again.status).toBe(200);
+  expect((await portalGraphQL(t, { cookie: cookieHeaderOf(signedIn.headers), csrfToken: signedIn.body.csrfToken })(VIEWER)).status).toBe(401);
+  expect((await portalGraphQL(t, { cookie: cookieHeaderOf(again.headers), csrfToken: again.body.csrfToken })(VIEWER)).status).toBe(200);
 });
 
 test('GraphQL with the session cookie needs the CSRF header: without it or with a wrong one 403 CSRF_TOKEN_INVALID, GET and POST alike', async () => {

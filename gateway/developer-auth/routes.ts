@@ -6,7 +6,8 @@
  *   answers the same (its owner is told by email), so the answer tells no one who is registered.
  * - POST verify {token} → 200 {verified: true}, or 400 {error: "invalid_token"} (unknown, used, expired).
  * - POST verify/resend {email} → 202, always.
- * - POST sign-in {email, password} → 200 {developer, csrfToken} with the session cookies;
+ * - POST sign-in {email, password} → 200 {developer, csrfToken} with the session cookies (a session
+ *   the request's cookie still named ends);
  *   401 invalid_grant; 403 email_not_verified (said only with the right password); 403
  *   account_disabled; 429 account_locked with Retry-After (the passport's lockout).
  * - POST sign-out (x-csrf-token) → 204, the session revoked and both cookies cleared.
@@ -112,6 +113,12 @@ export function createDeveloperAuthRoutes(deps: { callSubgraph: InternalClient; 
       switch (result.outcome) {
         case 'OK': {
           const session = result.session!;
+          // A session this browser still held ends: one browser, one session (and no token kept from before sign-in).
+          const previous = sessions.tokenOf(req);
+          if (previous) {
+            await call('mutation SignOut($hash: String!) { developerSignOut(tokenHash: $hash) }', { hash: sessionTokenHash(previous) });
+            sessions.forget(previous);
+          }
           res.setHeader('set-cookie', sessions.cookies(sessionToken, Date.parse(session.expiresAt)));
           return send(res, 200, { developer: { id: session.developerId, name: session.name, email: session.email }, csrfToken: sessions.csrfTokenOf(sessionToken) });
         }
