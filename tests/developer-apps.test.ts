@@ -167,7 +167,11 @@ describe("the app's settings, by its developer", () => {
     expect(updated.data!.updateApp).toEqual({ name: 'Alice Tools 2', description: '', redirectUris: ['https://tools.example/cb2', 'http://localhost:3000/cb'] });
     const refused = await alice.gql(`mutation U($k: String!) { updateApp(input: { appKey: $k, name: "Renamed", redirectUris: ["ftp://tools.example"] }) { name } }`, { k: key });
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'redirectUris' });
-    expect((await alice.gql(`query A($k: String!) { developerApp(key: $k) { name } }`, { k: key })).data!.developerApp.name).toBe('Alice Tools 2');
+    const renamed = await alice.gql(`query A($k: String!) { developerApp(key: $k) { name sandbox { merchantId merchantName } } }`, { k: key });
+    expect(renamed.data!.developerApp).toMatchObject({ name: 'Alice Tools 2', sandbox: { merchantName: 'Alice Tools 2 (sandbox)' } });
+    // The sandbox merchant itself took the new name.
+    const [shop] = await t.platform.database.db.select().from(merchants).where(eq(merchants.id, renamed.data!.developerApp.sandbox.merchantId));
+    expect(shop!.name).toBe('Alice Tools 2 (sandbox)');
     const log = await t.gql(operator, `{ auditLog(first: 100) { nodes { actor action targetId } } }`);
     expect(log.data!.auditLog.nodes).toContainEqual({ actor: `developer:${alice.developerId}`, action: 'app.updated', targetId: key });
   });

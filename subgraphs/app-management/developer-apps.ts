@@ -231,7 +231,11 @@ export function createDeveloperAppResolvers(deps: {
         // Provisioned before the answer (a second or so), so the sandbox is READY when the developer sees the app.
         return { app: await sandbox.provision(app), secret };
       },
-      updateApp: (_: unknown, { input }: { input: Parameters<DeveloperAppStore['updateApp']>[1] }, ctx: Context) => store.updateApp(developerOf(ctx.caller), input),
+      updateApp: async (_: unknown, { input }: { input: Parameters<DeveloperAppStore['updateApp']>[1] }, ctx: Context) => {
+        const updated = await store.updateApp(developerOf(ctx.caller), input);
+        if (input.name !== undefined && input.name !== null) await sandbox.renamed(updated);
+        return updated;
+      },
       withdrawPackageRequest: (_: unknown, args: { id: string }, ctx: Context) => store.withdrawPackageRequest(developerOf(ctx.caller), args.id),
       rotateAppSecret: forDeveloper('rotateAppSecret', async (_, args: { graceHours: number; appKey?: string | null }, ctx) => {
         const { app, actor } = await developerApp(db, ctx.caller, args.appKey);

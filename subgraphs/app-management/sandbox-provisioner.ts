@@ -51,27 +51,32 @@ interface SandboxSku {
 export function createSandboxProvisioner(options: { db: Db; call: InternalCall; clock: Clock; logger: Logger }) {
   const { db, call, clock, logger } = options;
 
+  /** The account service's part: the merchant (named after the app now), its buyers, its authorization of the app. */
+  async function provisionMerchant(app: AppRow, merchantId: string): Promise<{ buyerIds: string[] }> {
+    const { provisionSandboxMerchant } = await call<{ provisionSandboxMerchant: { buyerIds: string[] } }>(
+      'account',
+      `mutation Provision($input: ProvisionSandboxMerchantInput!) { provisionSandboxMerchant(input: $input) { buyerIds } }`,
+      {
+        input: {
+          merchantId,
+          name: sandboxMerchantNameOf(app.name),
+          contactEmail: `sandbox+${app.key}@portico.invalid`,
+          appKey: app.key,
+          appName: app.name,
+          grantId: sandboxGrantIdOf(app.key),
+          scopes: await grantedScopesOf(db, app.id),
+        },
+      },
+    );
+    return provisionSandboxMerchant;
+  }
+
   async function run(app: AppRow): Promise<AppRow> {
     const merchantId = app.sandboxMerchantId ?? sandboxMerchantIdOf(app.key);
     const started = clock.now();
     let step = 'account';
     try {
-      const scopes = await grantedScopesOf(db, app.id);
-      const { provisionSandboxMerchant: merchant } = await call<{ provisionSandboxMerchant: { buyerIds: string[] } }>(
-        'account',
-        `mutation Provision($input: ProvisionSandboxMerchantInput!) { provisionSandboxMerchant(input: $input) { buyerIds } }`,
-        {
-          input: {
-            merchantId,
-            name: sandboxMerchantNameOf(app.name),
-            contactEmail: `sandbox+${app.key}@portico.invalid`,
-            appKey: app.key,
-            appName: app.name,
-            grantId: sandboxGrantIdOf(app.key),
-            scopes,
-          },
-        },
-      );
+      const merchant = await provisionMerchant(app, merchantId);
       step = 'product';
       const { provisionSandboxCatalog: skus } = await call<{ provisionSandboxCatalog: SandboxSku[] }>(
         'product',
@@ -105,6 +110,19 @@ export function createSandboxProvisioner(options: { db: Db; call: InternalCall; 
   return {
     /** Provisions an app whose state is PROVISIONING (a new app). */
     provision: run,
+
+    /**
+     * After the app was renamed: its READY sandbox merchant takes the new name (and the authorization
+     * the app's name). Best effort: a failure is logged, and the next reset names it anyway.
+     */
+    async renamed(app: AppRow): Promise<void> {
+      if (app.sandboxState !== 'READY' || !app.sandboxMerchantId) return;
+      try {
+        await provisionMerchant(app, app.sandboxMerchantId);
+      } catch (error) {
+        logger.warn({ err: error, appKey: app.key }, 'renaming the sandbox merchant failed');
+      }
+    },
 
     /**
      * resetSandbox: deletes the sandbox merchant's data and provisions it again (or for the first
