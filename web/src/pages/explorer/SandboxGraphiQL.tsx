@@ -1,5 +1,6 @@
 /**
- * GraphiQL against /graphql with the app's sandbox token: its own chunk (GraphiQL, CodeMirror and
+ * GraphiQL against /graphql with the app's sandbox token (subscriptions over Server-Sent Events at
+ * /graphql/stream, the message channel's transport, with the same token): its own chunk (GraphiQL, CodeMirror and
  * graphql-js are most of the explorer's weight), loaded after the page around it. The schema comes
  * from an introspection made with the same token, so the editor knows what the gateway serves; its
  * tabs and history live in memory (memory-storage.ts), and the headers editor is off: the token is
@@ -9,7 +10,8 @@ import 'graphiql/style.css';
 import './explorer.css';
 import type { Fetcher } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
-import { buildClientSchema, getIntrospectionQuery, type ExecutionResult, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
+import { buildClientSchema, getIntrospectionQuery, Kind, OperationTypeNode, parse, type ExecutionResult, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
+import { createClient } from 'graphql-sse';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { ErrorAlert, graphqlFetch, PageLoader } from '../../lib';
 import { memoryStorage } from './memory-storage';
@@ -27,6 +29,17 @@ export interface SandboxGraphiQLProps {
 
 /** How long typing pauses before the fields of the document are worked out again. */
 const EDIT_SETTLE_MS = 250;
+
+/** Whether the operation GraphiQL is about to send is a subscription (a document that does not parse goes to /graphql, which says why). */
+function isSubscription(query: string, operationName: string | null | undefined): boolean {
+  try {
+    const operations = parse(query).definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+    const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
+    return operation?.operation === OperationTypeNode.SUBSCRIPTION;
+  } catch {
+    return false;
+  }
+}
 
 /** Each editor (its area), named for screen readers: GraphiQL leaves CodeMirror's input unnamed. */
 const EDITOR_LABELS: [selector: string, label: string][] = [
@@ -72,8 +85,18 @@ export default function SandboxGraphiQL({ appName, accessToken, initialQuery, in
   const [container, setContainer] = useState<HTMLDivElement | null>(null);
   useEditorAccessibility(container);
 
+  // Subscriptions stream their events as the message channel pushes them; GraphiQL's stop button ends the stream.
+  const events = useMemo(
+    () => createClient({ url: '/graphql/stream', credentials: 'omit', headers: async () => ({ authorization: `Bearer ${await accessToken()}` }) }),
+    [accessToken],
+  );
+  useEffect(() => () => events.dispose(), [events]);
+
   const fetcher = useMemo<Fetcher>(
     () => async (params) => {
+      if (isSubscription(params.query, params.operationName)) {
+        return events.iterate({ query: params.query, variables: params.variables ?? undefined, operationName: params.operationName ?? undefined });
+      }
       const { json } = await graphqlFetch(
         { query: params.query, variables: params.variables ?? undefined, operationName: params.operationName ?? undefined },
         { accessToken: await accessToken() },
@@ -81,7 +104,7 @@ export default function SandboxGraphiQL({ appName, accessToken, initialQuery, in
       // The answer as the platform sent it: GraphiQL shows it as JSON.
       return json as ExecutionResult;
     },
-    [accessToken],
+    [accessToken, events],
   );
 
   useEffect(() => {

@@ -60,6 +60,8 @@ export const satisfies = (held: ReadonlySet<string>, required: string[][]) => re
 /** The sandbox's first query: the test merchant's newest orders. */
 export const DEFAULT_QUERY = `# Your app's sandbox: a test merchant of its own, with generated orders and products.
 # Run with the ▶ button or Ctrl-Enter. The calls count in the app's call report.
+# Subscriptions stream here too, for example:
+#   subscription { orderEvents { id type order { number status } } }
 query SandboxOrders {
   orders(first: 5) {
     totalCount
