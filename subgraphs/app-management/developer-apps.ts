@@ -192,7 +192,7 @@ type Resolver = (parent: unknown, args: any, ctx: Context, info: unknown) => unk
  * For a developer caller: the app they name, theirs (NOT_FOUND otherwise), and the audit actor.
  * Any other caller goes on to the app-token version of the operation.
  */
-async function developerApp(db: Db, caller: Caller, appKey: string | null | undefined): Promise<{ app: AppRow; actor: string }> {
+async function namedOwnApp(db: Db, caller: Caller, appKey: string | null | undefined): Promise<{ app: AppRow; actor: string }> {
   const developerId = developerOf(caller);
   if (!appKey) throw badInput('Name the app (appKey)', 'appKey');
   return { app: await ownApp(db, developerId, appKey), actor: `developer:${developerId}` };
@@ -217,7 +217,8 @@ export function createDeveloperAppResolvers(deps: {
     (name: keyof typeof deps.appTokenMutations, developerVersion: Resolver): Resolver =>
     (parent, args, ctx, info) => {
       if (ctx.caller.kind === 'developer') return developerVersion(parent, args, ctx, info);
-      const named = (args as { appKey?: string | null; input?: { appKey?: string | null } }).appKey ?? (args as { input?: { appKey?: string | null } }).input?.appKey;
+      const { appKey, input } = args as { appKey?: string | null; input?: { appKey?: string | null } };
+      const named = appKey ?? input?.appKey;
       if (named && ctx.caller.kind === 'app' && named !== ctx.caller.appKey) throw forbidden('An app token acts on its own app only');
       return deps.appTokenMutations[name](parent, args, ctx, info);
     };
@@ -238,19 +239,19 @@ export function createDeveloperAppResolvers(deps: {
       },
       withdrawPackageRequest: (_: unknown, args: { id: string }, ctx: Context) => store.withdrawPackageRequest(developerOf(ctx.caller), args.id),
       rotateAppSecret: forDeveloper('rotateAppSecret', async (_, args: { graceHours: number; appKey?: string | null }, ctx) => {
-        const { app, actor } = await developerApp(db, ctx.caller, args.appKey);
+        const { app, actor } = await namedOwnApp(db, ctx.caller, args.appKey);
         return deps.apps.rotateSecret(app.key, args.graceHours, actor);
       }),
       registerSigningKey: forDeveloper('registerSigningKey', async (_, args: { publicKey: string; appKey?: string | null }, ctx) => {
-        const { app, actor } = await developerApp(db, ctx.caller, args.appKey);
+        const { app, actor } = await namedOwnApp(db, ctx.caller, args.appKey);
         return deps.signing.registerSigningKey(app.key, args.publicKey, actor);
       }),
       setIpAllowList: forDeveloper('setIpAllowList', async (_, { input }: { input: { appKey?: string | null; entries: string[]; reason?: string | null } }, ctx) => {
-        const { app, actor } = await developerApp(db, ctx.caller, input.appKey);
+        const { app, actor } = await namedOwnApp(db, ctx.caller, input.appKey);
         return deps.ipAllowList.setIpAllowList(actor, { appKey: app.key, entries: input.entries, reason: v.optionalText(input.reason, 'reason', 500) });
       }),
       requestPermissionPackage: forDeveloper('requestPermissionPackage', async (_, { input }: { input: { appKey?: string | null; packageId: string; message?: string | null } }, ctx) => {
-        const { app, actor } = await developerApp(db, ctx.caller, input.appKey);
+        const { app, actor } = await namedOwnApp(db, ctx.caller, input.appKey);
         return deps.apps.requestPackage(app.key, input, actor);
       }),
     },
