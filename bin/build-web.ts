@@ -19,6 +19,23 @@ const builtIndex = path.join(projectRoot, 'web', 'dist', 'index.html');
 
 export const portalBuildMissing = (): boolean => !fs.existsSync(builtIndex);
 
+function newestChange(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'dist' || entry.name === 'node_modules') continue;
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestChange(full) : fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** Whether web/ (or the supergraph its reference is generated from) changed after the last build: the browser tests rebuild then. */
+export function portalBuildStale(): boolean {
+  if (portalBuildMissing()) return true;
+  const built = fs.statSync(builtIndex).mtimeMs;
+  return newestChange(path.join(projectRoot, 'web')) > built || fs.statSync(path.join(projectRoot, 'schema', 'supergraph.graphql')).mtimeMs > built;
+}
+
 function viteInstalled(): boolean {
   try {
     createRequire(path.join(projectRoot, 'package.json')).resolve('vite');

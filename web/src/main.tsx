@@ -17,6 +17,8 @@ import { cssVariablesResolver, theme } from './theme';
  * writes (`html.cspNonce`); browsers hide the attribute, the `nonce` property still reads it.
  */
 const cspNonce = (document.querySelector('meta[property="csp-nonce"]') as HTMLMetaElement & { nonce?: string } | null)?.nonce ?? '';
+// Mantine's Modal locks scrolling with react-remove-scroll, whose <style> takes its nonce from this global.
+(globalThis as { __webpack_nonce__?: string }).__webpack_nonce__ = cspNonce;
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

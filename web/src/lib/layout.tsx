@@ -58,7 +58,7 @@ export function PortalLayout() {
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={opened ? 'Close navigation' : 'Open navigation'} />
-            <Link to="/apps" style={{ color: 'inherit', textDecoration: 'none' }} aria-label={`${PLATFORM_NAME} developer portal, home`}>
+            <Link to="/apps" style={{ color: 'inherit', textDecoration: 'none' }}>
               <Brand />
             </Link>
           </Group>
@@ -109,7 +109,7 @@ export function PublicLayout() {
     <Center mih="100vh" p="md" bg="var(--mantine-color-gray-0)">
       <Stack w="100%" maw={440} gap="lg">
         <Center>
-          <Link to="/sign-in" style={{ color: 'inherit', textDecoration: 'none' }} aria-label={`${PLATFORM_NAME} developer portal`}>
+          <Link to="/sign-in" style={{ color: 'inherit', textDecoration: 'none' }}>
             <Brand />
           </Link>
         </Center>

@@ -4,6 +4,7 @@
  * storage, and is gone when the developer leaves the page.
  */
 import type { ReactNode } from 'react';
+import { CheckIcon, CopyIcon } from './icons';
 import { ActionIcon, Alert, Code, CopyButton, Group, Stack, Text, Tooltip } from '@mantine/core';
 
 export function CopyValue({ value, label }: { value: string; label: string }) {
@@ -12,7 +13,7 @@ export function CopyValue({ value, label }: { value: string; label: string }) {
       {({ copied, copy }) => (
         <Tooltip label={copied ? 'Copied' : `Copy ${label}`} withArrow>
           <ActionIcon variant={copied ? 'filled' : 'default'} color={copied ? 'teal' : undefined} onClick={copy} aria-label={copied ? `${label} copied` : `Copy ${label}`} size="lg">
-            <span aria-hidden="true">{copied ? '✓' : '⧉'}</span>
+            {copied ? <CheckIcon /> : <CopyIcon />}
           </ActionIcon>
         </Tooltip>
       )}

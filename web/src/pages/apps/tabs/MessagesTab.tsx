@@ -93,7 +93,7 @@ function CursorReset({ appKey, stream, onReset }: { appKey: string; stream: AppM
             Reset the cursor
           </Button>
           {reset.data && !reset.loading && (
-            <Text size="sm" c="green.8" role="status">
+            <Text size="sm" c="teal.9" role="status">
               Reset: the next subscription replays from there.
             </Text>
           )}
@@ -140,7 +140,7 @@ function Records({ appKey, merchantId }: { appKey: string; merchantId: string })
       </Group>
       <ErrorAlert error={redeliver.error} title="Not re-pushed" />
       {result && !redeliver.loading && (
-        <Text size="sm" role="status" c="green.8" data-testid="repush-result">
+        <Text size="sm" role="status" c="teal.9" data-testid="repush-result">
           {result.queued.length} message(s) queued for a manual push{result.unknown.length ? `; ${result.unknown.length} unknown` : ''}. They go out on the app's open subscription (or the next one).
         </Text>
       )}

@@ -4,7 +4,7 @@
  * pending one.
  */
 import { Badge, Button, Card, Code, Group, List, Modal, SimpleGrid, Stack, Table, Text, Textarea, Title, VisuallyHidden } from '@mantine/core';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { EmptyState, ErrorAlert, formatDateTime, QueryState, useMutation, useOperation } from '../../../lib';
 import { useAppTab, useTabTitle } from '../app-context';
 import { OutcomeBadge } from '../badges';
@@ -14,8 +14,13 @@ import { Section } from '../section';
 function RequestDialog({ appKey, pkg, onClose, onRequested }: { appKey: string; pkg: PermissionPackage | null; onClose: () => void; onRequested: () => void }) {
   const request = useMutation(REQUEST_PACKAGE);
   const [message, setMessage] = useState('');
+  // The dialog keeps its name while it closes (its transition outlives `pkg`).
+  const [named, setNamed] = useState(pkg);
+  useEffect(() => {
+    if (pkg) setNamed(pkg);
+  }, [pkg]);
   return (
-    <Modal opened={!!pkg} onClose={onClose} title={pkg ? `Request ${pkg.name}` : ''} centered>
+    <Modal opened={!!pkg} onClose={onClose} title={named ? `Request ${named.name}` : 'Request a package'} centered closeButtonProps={{ 'aria-label': 'Close' }}>
       {pkg && (
         <form
           aria-label={`Request ${pkg.name}`}

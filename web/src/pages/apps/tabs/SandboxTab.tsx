@@ -52,7 +52,7 @@ export default function SandboxTab() {
                 {app.sandbox.state === 'READY' ? 'Reset the sandbox data' : 'Provision the sandbox'}
               </Button>
               {reset.data && !reset.loading && (
-                <Text size="sm" c="green.8" role="status">
+                <Text size="sm" c="teal.9" role="status">
                   The sandbox data was generated again.
                 </Text>
               )}

@@ -8,7 +8,7 @@ import { Section } from '../section';
 
 function Saved({ when }: { when: boolean }) {
   return when ? (
-    <Text size="sm" c="green.8" role="status">
+    <Text size="sm" c="teal.9" role="status">
       Saved.
     </Text>
   ) : null;
