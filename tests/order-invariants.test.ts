@@ -79,7 +79,9 @@ const placeOp = fc.record({
 const operation: fc.Arbitrary<Operation> = fc.oneof(
   { arbitrary: placeOp, weight: 1 },
   { arbitrary: fc.record({ type: fc.constantFrom('pay' as const, 'deliver' as const, 'cancel' as const), order: slot }), weight: 3 },
-  { arbitrary: fc.record({ type: fc.constantFrom('reject' as const, 'returnShip' as const, 'returnReceive' as const), order: slot }), weight: 5 },
+  { arbitrary: fc.record({ type: fc.constant('reject' as const), order: slot }), weight: 2 },
+  // Fitting only once a return is approved (or shipped), so more of them are drawn: those that fit nothing are skipped.
+  { arbitrary: fc.record({ type: fc.constantFrom('returnShip' as const, 'returnReceive' as const), order: slot }), weight: 8 },
   { arbitrary: fc.record({ type: fc.constant('ship' as const), order: slot, everything: fc.boolean(), line: fc.nat({ max: 2 }), quantity: fc.integer({ min: 1, max: 3 }) }), weight: 2 },
   // Up to 120 % of what is left to refund: some ask too much, which must be refused.
   { arbitrary: fc.record({ type: fc.constant('open' as const), order: slot, kind: fc.constantFrom('REFUND_ONLY' as const, 'RETURN_AND_REFUND' as const), percent: percent(120), someLines: fc.boolean(), line: fc.nat({ max: 2 }), quantity: fc.integer({ min: 1, max: 3 }) }), weight: 4 },
@@ -95,7 +97,7 @@ const MAX_ORDERS = 3;
  * is skipped when no order fits it (as a model-based test's precondition), so more are generated
  * than run: at most MAX_STEPS run.
  */
-const sequence = fc.tuple(placeOp, fc.array(operation, { minLength: MAX_STEPS, maxLength: 2 * MAX_STEPS })).map(([first, rest]): Operation[] => [first, ...rest]);
+const sequence = fc.tuple(placeOp, fc.array(operation, { minLength: 2 * MAX_STEPS, maxLength: 3 * MAX_STEPS })).map(([first, rest]): Operation[] => [first, ...rest]);
 
 // ---- state, read through the API ----------------------------------------------------------------
 
