@@ -9,8 +9,11 @@ import { Link, useLocation, useParams, useSearchParams } from 'react-router';
 import { EmptyState, ErrorAlert, PageHeader, PageLoader } from '../../lib';
 import { loadReference, type ApiReference, type ReferenceType } from './load-reference';
 import { searchReference } from './search';
+import { ScopesView } from './ScopesView';
 import { kindLabel, TypeView } from './TypeView';
 
+/** The overview of scopes, at /reference/scopes (no type's name is lowercase). */
+const SCOPES_PAGE = 'scopes';
 const GROUP_ORDER = ['Operations', 'Object', 'Interface', 'Union', 'Enum', 'Input', 'Scalar'];
 const GROUP_TITLES: Record<string, string> = { Operations: 'Operations', Object: 'Objects', Interface: 'Interfaces', Union: 'Unions', Enum: 'Enums', Input: 'Inputs', Scalar: 'Scalars' };
 
@@ -39,6 +42,7 @@ function TypeList({ reference, selected }: { reference: ApiReference; selected: 
   }, [reference]);
   return (
     <nav aria-label="Types">
+      <NavLink component={Link} to={`/reference/${SCOPES_PAGE}`} label="Scopes" active={selected === SCOPES_PAGE} aria-current={selected === SCOPES_PAGE ? 'page' : undefined} mb="xs" />
       {groups.map(([group, types]) => (
         <Stack key={group} gap={0} mb="sm">
           <Text size="xs" fw={700} c="dimmed" tt="uppercase" px="sm" py={4} component="h2">
@@ -123,13 +127,15 @@ export default function ReferencePage() {
                 }}
                 mb="xs"
               />
-              <ScrollArea.Autosize mah="calc(100vh - 220px)" type="auto">
-                {deferredSearch.trim() ? <SearchResults reference={reference} text={deferredSearch} /> : <TypeList reference={reference} selected={selected?.name ?? ''} />}
+              <ScrollArea.Autosize mah="calc(100vh - 220px)" type="auto" scrollbars="y">
+                {deferredSearch.trim() ? <SearchResults reference={reference} text={deferredSearch} /> : <TypeList reference={reference} selected={typeName === SCOPES_PAGE ? SCOPES_PAGE : (selected?.name ?? '')} />}
               </ScrollArea.Autosize>
             </Paper>
           </Grid.Col>
           <Grid.Col span={{ base: 12, md: 8, lg: 9 }}>
-            {selected ? (
+            {typeName === SCOPES_PAGE ? (
+              <ScopesView reference={reference} />
+            ) : selected ? (
               <TypeView type={selected} known={known} descriptions={descriptions} />
             ) : (
               <EmptyState title={`No type named ${typeName}`}>It is not part of the public API. Pick a type from the list, or search.</EmptyState>
