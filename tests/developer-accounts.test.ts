@@ -7,8 +7,11 @@ import { eq } from 'drizzle-orm';
 import { SMTPServer } from 'smtp-server';
 import { DEVELOPER_CLIENT_ID } from '../core/caller.js';
 import { createLogger } from '../core/logger.js';
-import { mintAccessToken, mintOperatorToken } from '../core/tokens.js';
-import { devMailboxEnabled } from '../gateway/dev-mailbox.js';
+import { createContextBatchSigner, createContextSigner, mintAccessToken, mintOperatorToken } from '../core/tokens.js';
+import http from 'node:http';
+import { createDevMailbox, devMailboxEnabled } from '../gateway/dev-mailbox.js';
+import { createInternalClient } from '../gateway/upstream/internal-client.js';
+import { createSubgraphFetcher } from '../gateway/upstream/subgraph-fetcher.js';
 import { SESSION_CACHE_MS, createDeveloperSessions } from '../gateway/developer-auth/session.js';
 import { createMailer } from '../subgraphs/app-management/mailer.js';
 import { announcements, developers } from '../subgraphs/app-management/tables.js';
@@ -353,9 +356,32 @@ test('without SMTP_URL mail goes to the local mailbox, shown at /dev/mailbox onl
   const logger = createLogger('info', 'test', { write: (line: string) => lines.push(line) });
   const mailer = createMailer({ smtpUrl: undefined, from: 'x@example.com', db: t.platform.database.db, logger });
   const to = newEmail();
-  await mailer.send({ to, subject: 'Local one', text: 'Open https://portal.example/portal/verify?token=abc', link: 'https://portal.example/portal/verify?token=abc' });
-  expect((await mailer.recent(5)).find((m) => m.to === to)).toMatchObject({ subject: 'Local one', text: expect.stringContaining('token=abc') });
+  await mailer.send({ to, subject: 'Local one <script>', text: 'Open https://portal.example/portal/verify?token=abc', link: 'https://portal.example/portal/verify?token=abc' });
+  expect((await mailer.recent(5)).find((m) => m.to === to)).toMatchObject({ subject: 'Local one <script>', text: expect.stringContaining('token=abc') });
   expect(lines.some((l) => l.includes(to) && l.includes('Local one') && l.includes('token=abc'))).toBe(true);
+  // The page, as a development gateway serves it (read through app-management's internal query).
+  const signContext = createContextSigner(t.platform.keys.context, 60, clock);
+  const fetcher = createSubgraphFetcher({ signContext, signBatch: createContextBatchSigner(t.platform.keys.context, clock) });
+  const page = createDevMailbox({
+    callSubgraph: createInternalClient(fetcher, signContext),
+    appManagementUrl: t.platform.subgraphs['app-management'].url,
+    config: { mail: { smtpUrl: undefined, from: 'x' }, nodeEnv: 'development', host: '127.0.0.1', publicUrl: 'https://portal.example' },
+  });
+  const server = http.createServer((req, res) => void page(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const shown = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}/dev/mailbox`);
+    expect(shown.status).toBe(200);
+    expect(shown.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(shown.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await shown.text();
+    expect(html).toContain('Local one &lt;script&gt;');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('<a href="https://portal.example/portal/verify?token=abc">');
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+    await fetcher.close();
+  }
   const base = { mail: { smtpUrl: undefined, from: 'x' }, host: '127.0.0.1', publicUrl: 'http://127.0.0.1:4000' };
   expect(devMailboxEnabled({ ...base, nodeEnv: 'development' })).toBe(true);
   // npm start's defaults (production, loopback only) keep it, so a newcomer finds the link...

@@ -28,7 +28,7 @@ export interface Mailer {
   send(mail: Mail): Promise<void>;
   /** True when mail goes to the local mailbox rather than an SMTP server. */
   readonly local: boolean;
-  /** The local mailbox, newest first (empty with SMTP). */
+  /** The local mailbox, newest first (what was kept while there was no SMTP_URL). */
   recent(limit: number): Promise<LocalMailRow[]>;
 }
 
@@ -46,6 +46,7 @@ const SMTP_TIMEOUT_MS = 10_000;
 
 export function createMailer(options: MailerOptions): Mailer {
   const { db, logger, from } = options;
+  const recent = (limit: number) => db.select().from(localMailbox).orderBy(desc(localMailbox.id)).limit(limit);
   if (options.smtpUrl) {
     const transport = nodemailer.createTransport({ url: options.smtpUrl, connectionTimeout: SMTP_TIMEOUT_MS, greetingTimeout: SMTP_TIMEOUT_MS, socketTimeout: SMTP_TIMEOUT_MS });
     return {
@@ -57,7 +58,7 @@ export function createMailer(options: MailerOptions): Mailer {
           logger.error({ err: error, to: mail.to, subject: mail.subject }, 'email not sent');
         }
       },
-      recent: async () => [],
+      recent,
     };
   }
   return {
@@ -70,6 +71,6 @@ export function createMailer(options: MailerOptions): Mailer {
         logger.error({ err: error, to: mail.to, subject: mail.subject }, 'email not kept');
       }
     },
-    recent: (limit) => db.select().from(localMailbox).orderBy(desc(localMailbox.id)).limit(limit),
+    recent,
   };
 }
