@@ -18,9 +18,9 @@ const number = new Intl.NumberFormat();
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`);
 const percent = (rate: number) => `${(rate * 100).toFixed(rate > 0 && rate < 0.01 ? 2 : 1)} %`;
 
-function Stat({ label, value, detail }: { label: string; value: ReactNode; detail?: ReactNode }) {
+function Stat({ label, value, detail, testId }: { label: string; value: ReactNode; detail?: ReactNode; testId?: string }) {
   return (
-    <Paper withBorder radius="md" p="md">
+    <Paper withBorder radius="md" p="md" data-testid={testId}>
       <Text size="sm" c="dimmed">
         {label}
       </Text>
@@ -82,7 +82,7 @@ function Report({ report, points, range }: { report: CallReport; points: Point[]
   return (
     <Stack gap="md">
       <SimpleGrid cols={{ base: 1, xs: 2, lg: 4 }}>
-        <Stat label="Calls" value={number.format(total.calls)} detail={range.label.toLowerCase()} />
+        <Stat label="Calls" value={number.format(total.calls)} detail={range.label.toLowerCase()} testId="calls-total" />
         <Stat label="Errors" value={number.format(total.errors)} detail={`${percent(total.errorRate)} of calls`} />
         <Stat label="Latency p50 / p95 / p99" value={`${ms(total.latency.p50)}`} detail={`p95 ${ms(total.latency.p95)} · p99 ${ms(total.latency.p99)}`} />
         <Stat label="Cost charged" value={number.format(total.actualCost)} detail={`${number.format(total.requestedCost)} estimated before execution`} />
@@ -151,7 +151,7 @@ function Report({ report, points, range }: { report: CallReport; points: Point[]
           Operations
         </Title>
         <Table.ScrollContainer minWidth={560}>
-          <Table fz="sm" striped>
+          <Table fz="sm" striped data-testid="call-report-operations">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Operation</Table.Th>
