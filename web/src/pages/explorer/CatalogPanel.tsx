@@ -81,41 +81,41 @@ export function CatalogPanel({ fields, scopes, inQuery }: { fields: CatalogField
   return (
     <SimpleGrid cols={{ base: 1, md: 2, xl: 1 }} spacing="md" verticalSpacing="md">
       <Stack gap="md">
-      <Paper withBorder radius="md" p="md" component="section" aria-labelledby="explorer-scopes">
-        <Title order={2} size="h5" id="explorer-scopes" mb="xs">
-          Scopes of the sandbox token
-        </Title>
-        <Group gap={6}>
-          {scopes.map(({ scope, held: isHeld }) => (
-            <Tooltip key={scope.name} label={scope.description} multiline maw={300} withArrow>
-              <Badge variant={isHeld ? 'filled' : 'outline'} color={isHeld ? 'teal.9' : 'gray.8'} tt="none" aria-label={`${scope.name}, ${isHeld ? 'held' : 'not held'}: ${scope.description}`}>
-                {scope.name}
-              </Badge>
-            </Tooltip>
-          ))}
-        </Group>
-        <Text size="xs" c="dimmed" mt="xs">
-          Filled: the app holds it. Request a permission package for the others.
-        </Text>
-      </Paper>
-
-      <Paper withBorder radius="md" p="md" component="section" aria-labelledby="explorer-in-query">
-        <Title order={2} size="h5" id="explorer-in-query" mb="xs">
-          Fields in your query
-        </Title>
-        {queried.length === 0 ? (
-          <Text size="sm" c="dimmed">
-            Write a query: its fields show here with the scopes they need.
+        <Paper withBorder radius="md" p="md" component="section" aria-labelledby="explorer-scopes">
+          <Title order={2} size="h5" id="explorer-scopes" mb="xs">
+            Scopes of the sandbox token
+          </Title>
+          <Group gap={6}>
+            {scopes.map(({ scope, held: isHeld }) => (
+              <Tooltip key={scope.name} label={scope.description} multiline maw={300} withArrow>
+                <Badge variant={isHeld ? 'filled' : 'outline'} color={isHeld ? 'teal.9' : 'gray.8'} tt="none" aria-label={`${scope.name}, ${isHeld ? 'held' : 'not held'}: ${scope.description}`}>
+                  {scope.name}
+                </Badge>
+              </Tooltip>
+            ))}
+          </Group>
+          <Text size="xs" c="dimmed" mt="xs">
+            Filled: the app holds it. Request a permission package for the others.
           </Text>
-        ) : (
-          <>
-            <Text size="sm" role="status" mb="xs" c={missing.length ? 'red.9' : 'teal.9'}>
-              {missing.length ? `${missing.length} of ${queried.length} fields will answer null with an error for this app.` : `The app may read all ${queried.length} fields.`}
+        </Paper>
+
+        <Paper withBorder radius="md" p="md" component="section" aria-labelledby="explorer-in-query">
+          <Title order={2} size="h5" id="explorer-in-query" mb="xs">
+            Fields in your query
+          </Title>
+          {queried.length === 0 ? (
+            <Text size="sm" c="dimmed">
+              Write a query: its fields show here with the scopes they need.
             </Text>
-            <FieldRows fields={queried} held={held} descriptions={descriptions} />
-          </>
-        )}
-      </Paper>
+          ) : (
+            <>
+              <Text size="sm" role="status" mb="xs" c={missing.length ? 'red.9' : 'teal.9'}>
+                {missing.length ? `${missing.length} of ${queried.length} fields will answer null with an error for this app.` : `The app may read all ${queried.length} fields.`}
+              </Text>
+              <FieldRows fields={queried} held={held} descriptions={descriptions} />
+            </>
+          )}
+        </Paper>
       </Stack>
 
       <Paper withBorder radius="md" p="md" component="section" aria-labelledby="explorer-catalog">

@@ -120,8 +120,7 @@ export default function SandboxGraphiQL({ appName, accessToken, initialQuery, in
     return () => {
       current = false;
     };
-    // The first document's fields are worked out once, with the schema.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // The first document's fields are worked out once, with the schema: not again when the callbacks change.
   }, [accessToken, attempt]);
 
   useEffect(() => () => clearTimeout(settle.current), []);
@@ -130,24 +129,24 @@ export default function SandboxGraphiQL({ appName, accessToken, initialQuery, in
   if (!schema) return <PageLoader label="Loading the schema" />;
   return (
     <div ref={setContainer} style={{ height: '100%' }}>
-    <GraphiQL
-      fetcher={fetcher}
-      schema={schema}
-      storage={storage}
-      defaultTabs={[{ query: initialQuery, variables: initialVariables ?? null }]}
-      // The variables editor starts from its own prop, not from the default tab's.
-      {...(initialVariables ? { variables: initialVariables } : {})}
-      isHeadersEditorEnabled={false}
-      shouldPersistHeaders={false}
-      forcedTheme="light"
-      defaultEditorToolsVisibility={initialVariables ? 'variables' : false}
-      onEditQuery={(query) => {
-        clearTimeout(settle.current);
-        settle.current = setTimeout(() => onCoordinates(coordinatesOf(schema, query)), EDIT_SETTLE_MS);
-      }}
-    >
-      <GraphiQL.Logo>Sandbox · {appName}</GraphiQL.Logo>
-    </GraphiQL>
+      <GraphiQL
+        fetcher={fetcher}
+        schema={schema}
+        storage={storage}
+        defaultTabs={[{ query: initialQuery, variables: initialVariables ?? null }]}
+        // The variables editor starts from its own prop, not from the default tab's.
+        {...(initialVariables ? { variables: initialVariables } : {})}
+        isHeadersEditorEnabled={false}
+        shouldPersistHeaders={false}
+        forcedTheme="light"
+        defaultEditorToolsVisibility={initialVariables ? 'variables' : false}
+        onEditQuery={(query) => {
+          clearTimeout(settle.current);
+          settle.current = setTimeout(() => onCoordinates(coordinatesOf(schema, query)), EDIT_SETTLE_MS);
+        }}
+      >
+        <GraphiQL.Logo>Sandbox · {appName}</GraphiQL.Logo>
+      </GraphiQL>
     </div>
   );
 }
