@@ -70,10 +70,21 @@ const deprecationOf = (directives: readonly ConstDirectiveNode[] | undefined): s
   return reason?.kind === Kind.STRING ? reason.value : 'No longer supported';
 };
 
-type Step = { kind: 'field'; parent: GraphQLCompositeType; field: GraphQLField<unknown, unknown> } | { kind: 'fragment'; on: GraphQLObjectType };
+type Field = GraphQLField<unknown, unknown>;
+type Step = { kind: 'field'; parent: GraphQLCompositeType; field: Field } | { kind: 'fragment'; on: GraphQLObjectType };
 interface Route {
   operation: OperationTypeNode;
   steps: Step[];
+}
+
+/** The schema as the reference shows it: only its public fields and arguments. */
+interface PublicSchema {
+  schema: GraphQLSchema;
+  costs: SchemaCosts;
+  isPublicType(type: GraphQLNamedType): boolean;
+  fieldsOf(type: GraphQLCompositeType): Field[];
+  argumentsOf(field: Field): GraphQLArgument[];
+  requiredArguments(field: Field): GraphQLArgument[];
 }
 
 export function buildApiReference(supergraphSdl: string, scopes: ReferenceScope[] = []): ApiReference {
@@ -90,21 +101,22 @@ export function buildApiReference(supergraphSdl: string, scopes: ReferenceScope[
   const isPublicType = (type: GraphQLNamedType) => !MACHINERY_PREFIXES.some((p) => type.name.startsWith(p)) && !hidden(type.astNode?.directives);
   // GraphQL's own scalars (String, Int...) are in every schema: the reference is about this one.
   const isDocumented = (type: GraphQLNamedType) => isPublicType(type) && !isSpecifiedScalarType(type);
-  const requirementOfField = (parent: GraphQLNamedType, field: GraphQLField<unknown, unknown>): RequiredScopes =>
+  const requirementOfField = (parent: GraphQLNamedType, field: Field): RequiredScopes =>
     requirementOf(parent.astNode?.directives, field.astNode?.directives)?.anyOf ?? null;
   const internalOnly = (required: RequiredScopes) => !!required?.length && required.every((all) => all.includes(INTERNAL_SCOPE));
-  const isPublicField = (parent: GraphQLCompositeType, field: GraphQLField<unknown, unknown>) =>
+  const isPublicField = (parent: GraphQLCompositeType, field: Field) =>
     !hidden(field.astNode?.directives) && isPublicType(getNamedType(field.type)) && !internalOnly(requirementOfField(parent, field));
   const publicFields = (type: GraphQLCompositeType) =>
     isUnionType(type) ? [] : Object.values(type.getFields()).filter((field) => isPublicField(type, field));
-  const publicArguments = (field: GraphQLField<unknown, unknown>) => field.args.filter((a) => !hidden(a.astNode?.directives));
-  const requiredArguments = (field: GraphQLField<unknown, unknown>) => publicArguments(field).filter((a) => isNonNullType(a.type) && a.defaultValue === undefined);
+  const publicArguments = (field: Field) => field.args.filter((a) => !hidden(a.astNode?.directives));
+  const requiredArguments = (field: Field) => publicArguments(field).filter((a) => isNonNullType(a.type) && a.defaultValue === undefined);
 
-  const routes = findRoutes(schema, roots, (type) => publicFields(type), requiredArguments, isPublicType);
-  const exampleFor = (parent: GraphQLCompositeType, field: GraphQLField<unknown, unknown>): ReferenceExample | undefined => {
+  const view: PublicSchema = { schema, costs, isPublicType, fieldsOf: publicFields, argumentsOf: publicArguments, requiredArguments };
+  const routes = findRoutes(view, roots);
+  const exampleFor = (parent: GraphQLCompositeType, field: Field): ReferenceExample | undefined => {
     const route = roots.has(parent.name) ? { operation: roots.get(parent.name)!, steps: [] } : routes.get(parent.name);
     if (!route) return undefined;
-    const example = new ExampleWriter(costs, publicFields, publicArguments, requiredArguments, schema).write(route, parent, field);
+    const example = new ExampleWriter(view).write(route, parent, field);
     const cost = calculator.requestedCost(schema, parse(example.query), undefined, example.variables);
     return { ...example, cost };
   };
@@ -196,16 +208,10 @@ export function buildApiReference(supergraphSdl: string, scopes: ReferenceScope[
  * before those that do and deprecated ones last, so an example asks as little of its reader as it
  * can.
  */
-function findRoutes(
-  schema: GraphQLSchema,
-  roots: Map<string, OperationTypeNode>,
-  fieldsOf: (type: GraphQLCompositeType) => GraphQLField<unknown, unknown>[],
-  requiredArguments: (field: GraphQLField<unknown, unknown>) => GraphQLArgument[],
-  isPublicType: (type: GraphQLNamedType) => boolean,
-): Map<string, Route> {
+function findRoutes({ schema, fieldsOf, requiredArguments, isPublicType }: PublicSchema, roots: Map<string, OperationTypeNode>): Map<string, Route> {
   const routes = new Map<string, Route>();
   // A deprecated field is a last resort, after any number of required arguments.
-  const costOfStep = (field: GraphQLField<unknown, unknown>) => requiredArguments(field).length + (deprecationOf(field.astNode?.directives) ? 100 : 0);
+  const costOfStep = (field: Field) => requiredArguments(field).length + (deprecationOf(field.astNode?.directives) ? 100 : 0);
   for (const [rootName, operation] of roots) {
     const root = schema.getType(rootName) as GraphQLObjectType;
     const queue: { type: GraphQLCompositeType; steps: Step[] }[] = [{ type: root, steps: [] }];
@@ -236,15 +242,9 @@ class ExampleWriter {
   private readonly variables: Record<string, unknown> = {};
   private readonly definitions: string[] = [];
 
-  constructor(
-    private readonly costs: SchemaCosts,
-    private readonly fieldsOf: (type: GraphQLCompositeType) => GraphQLField<unknown, unknown>[],
-    private readonly argumentsOf: (field: GraphQLField<unknown, unknown>) => GraphQLArgument[],
-    private readonly requiredArguments: (field: GraphQLField<unknown, unknown>) => GraphQLArgument[],
-    private readonly schema: GraphQLSchema,
-  ) {}
+  constructor(private readonly view: PublicSchema) {}
 
-  write(route: Route, parent: GraphQLCompositeType, target: GraphQLField<unknown, unknown>): { query: string; variables: Record<string, unknown> } {
+  write(route: Route, parent: GraphQLCompositeType, target: Field): { query: string; variables: Record<string, unknown> } {
     let body = this.fieldWithSelection(parent, target, 0);
     for (const step of [...route.steps].reverse()) {
       body = step.kind === 'fragment' ? `... on ${step.on.name} { ${body} }` : `${this.call(step.parent, step.field)} { ${body} }`;
@@ -256,11 +256,11 @@ class ExampleWriter {
   }
 
   /** The field with its arguments: required ones as variables, a small page for a sliced list. */
-  private call(parent: GraphQLCompositeType, field: GraphQLField<unknown, unknown>): string {
+  private call(parent: GraphQLCompositeType, field: Field): string {
     const args: string[] = [];
-    const slicing = this.costs.listSizeOf(`${parent.name}.${field.name}`)?.slicingArguments ?? [];
-    const required = new Set(this.requiredArguments(field));
-    for (const argument of this.argumentsOf(field)) {
+    const slicing = this.view.costs.listSizeOf(`${parent.name}.${field.name}`)?.slicingArguments ?? [];
+    const required = new Set(this.view.requiredArguments(field));
+    for (const argument of this.view.argumentsOf(field)) {
       if (required.has(argument)) {
         const variable = this.variableFor(argument.name, argument.type);
         args.push(`${argument.name}: $${variable}`);
@@ -279,7 +279,7 @@ class ExampleWriter {
     return name;
   }
 
-  private fieldWithSelection(parent: GraphQLCompositeType, field: GraphQLField<unknown, unknown>, depth: number): string {
+  private fieldWithSelection(parent: GraphQLCompositeType, field: Field, depth: number): string {
     const named = getNamedType(field.type);
     const call = this.call(parent, field);
     return isCompositeType(named) ? `${call} { ${this.selectionOf(named, depth + 1)} }` : call;
@@ -288,10 +288,10 @@ class ExampleWriter {
   /** A few leaves of a type, its page's items for a connection, one level further when it has no leaf of its own. */
   private selectionOf(type: GraphQLCompositeType, depth: number): string {
     if (isUnionType(type)) {
-      const members = this.schema.getPossibleTypes(type).slice(0, 3);
+      const members = this.view.schema.getPossibleTypes(type).slice(0, 3);
       return ['__typename', ...members.map((m) => `... on ${m.name} { ${this.leavesOf(m).join(' ') || '__typename'} }`)].join(' ');
     }
-    const fields = this.fieldsOf(type).filter((f) => this.requiredArguments(f).length === 0 && !deprecationOf(f.astNode?.directives));
+    const fields = this.view.fieldsOf(type).filter((f) => this.view.requiredArguments(f).length === 0 && !deprecationOf(f.astNode?.directives));
     const parts = this.leavesOf(type);
     const items = fields.find((f) => f.name === 'nodes' && isCompositeType(getNamedType(f.type)));
     if (items && depth < 4) parts.push(this.fieldWithSelection(type, items, depth));
@@ -303,9 +303,9 @@ class ExampleWriter {
     return parts.join(' ') || '__typename';
   }
 
-  private leavesOf(type: GraphQLObjectType | GraphQLCompositeType): string[] {
+  private leavesOf(type: GraphQLCompositeType): string[] {
     if (isUnionType(type)) return [];
-    const leaves = this.fieldsOf(type).filter((f) => !isCompositeType(getNamedType(f.type)) && this.requiredArguments(f).length === 0 && !deprecationOf(f.astNode?.directives));
+    const leaves = this.view.fieldsOf(type).filter((f) => !isCompositeType(getNamedType(f.type)) && this.view.requiredArguments(f).length === 0 && !deprecationOf(f.astNode?.directives));
     const preferred = PREFERRED_LEAVES.flatMap((name) => leaves.filter((f) => f.name === name));
     const rest = leaves.filter((f) => !PREFERRED_LEAVES.includes(f.name));
     return [...preferred, ...rest].slice(0, MAX_LEAVES).map((f) => f.name);
