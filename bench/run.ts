@@ -6,8 +6,9 @@
  * Database: BENCH_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres;
  * a fresh database is created for the run and dropped after it.
  * BENCH_DURATION (seconds per scenario, default 10) and BENCH_CONNECTIONS (default 10) tune it.
- * BENCH_ONLY=b runs only the order page; BENCH_ONLY=i only the access controls' cost (its result
- * replaces the previous one in bench/report.json); BENCH_ONLY=channel only the message-channel scenarios
+ * BENCH_ONLY=b runs only the order page; BENCH_ONLY=i only the access controls' cost, BENCH_ONLY=j only
+ * the order page with shipments and cases against today's (each replaces its previous result in
+ * bench/report.json); BENCH_ONLY=channel only the message-channel scenarios
  * (bench/channel.ts, with their own BENCH_CHANNEL_* and BENCH_BACKLOG_EVENTS knobs).
  * g-memory (bench/memory.ts) and h-start (bench/start.ts) run `npm start` itself, as a user does
  * (embedded PGlite, the demo seeded): BENCH_ONLY=memory is the platform's resident memory under a
@@ -38,6 +39,7 @@ import { runAccessControlScenario } from './access-controls.js';
 import { resultOf, type ScenarioResult } from './scenario-result.js';
 import { postgresCpuMs, runChannelScenarios } from './channel.js';
 import { runMemoryScenario } from './memory.js';
+import { ORDER_PAGE, runOrderLifecyclePage } from './order-lifecycle-page.js';
 import { runStartScenario } from './start.js';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -188,9 +190,7 @@ async function main() {
     const auth = { authorization: `Bearer ${accessToken}` };
 
     const singleSubgraph = JSON.stringify({ query: '{ products(first: 20) { nodes { id title status category skus { code stock price { amount currency } } } } }' });
-    const orderPage = JSON.stringify({
-      query: '{ orders(first: 50) { edges { node { number status total { amount currency } lines { quantity product { title } } buyer { nickname } merchant { name } } } } }',
-    });
+    const orderPage = JSON.stringify({ query: ORDER_PAGE });
     await checkedQuery(`http://127.0.0.1:${ports.product}/graphql`, { [CONTEXT_TOKEN_HEADER]: contextToken }, singleSubgraph);
     await checkedQuery(gatewayUrl, auth, singleSubgraph);
     await checkedQuery(gatewayUrl, auth, orderPage);
@@ -331,6 +331,39 @@ async function main() {
       mergeIntoReport(results);
       return;
     }
+    /** j: the order page with shipments and cases selected against today's, on this stack, alternated. */
+    const lifecyclePage = async () => {
+      const rounds = await runOrderLifecyclePage({
+        check: async (body) => {
+          await checkedQuery(gatewayUrl, auth, body);
+        },
+        load: (target, body) => load('j-order-lifecycle-page', target, gatewayUrl, auth, body),
+        measured: (run) => measured(run),
+        report,
+        rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+      });
+      failOnErrors();
+      const summary = {
+        scenario: 'j-order-lifecycle-page',
+        target: 'summary',
+        p50Today: round(mean(rounds.map((r) => r.today.p50))),
+        p50Lifecycle: round(mean(rounds.map((r) => r.lifecycle.p50))),
+        p50Overhead: round(mean(rounds.map((r) => r.lifecycle.p50 / r.today.p50)) - 1),
+        p50OverheadPerRound: rounds.map((r) => round(r.lifecycle.p50 / r.today.p50 - 1)),
+        p99Today: round(mean(rounds.map((r) => r.today.p99))),
+        p99Lifecycle: round(mean(rounds.map((r) => r.lifecycle.p99))),
+        cpuPerRequestTodayMs: round(mean(rounds.map((r) => sumCpu(r.today)))),
+        cpuPerRequestLifecycleMs: round(mean(rounds.map((r) => sumCpu(r.lifecycle)))),
+        targetP50Overhead: 0.1,
+      };
+      console.log(JSON.stringify(summary));
+      results.push(summary as unknown as ScenarioResult);
+    };
+    if (only === 'j') {
+      await lifecyclePage();
+      mergeIntoReport(results);
+      return;
+    }
     const direct = await measured(() => load('a-single-subgraph', 'direct', `http://127.0.0.1:${ports.product}/graphql`, { [CONTEXT_TOKEN_HEADER]: contextToken }, singleSubgraph));
     report(direct);
     const viaGateway = await measured(() => load('a-single-subgraph', 'gateway', gatewayUrl, auth, singleSubgraph));
@@ -372,6 +405,7 @@ async function main() {
 
     failOnErrors();
     await accessControls();
+    await lifecyclePage();
     // d, e, f fail the run themselves on a lost, foreign or failed event.
     await channel();
     // g, h: npm start on its embedded database, beside the (idle) stack above.
