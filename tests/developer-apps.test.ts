@@ -10,7 +10,7 @@ import { hashSecret } from '../core/secrets.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { apps, developers } from '../subgraphs/app-management/tables.js';
 import { MAX_APPS_PER_DEVELOPER } from '../subgraphs/app-management/developer-apps.js';
-import { sandboxMerchantIdOf } from '../subgraphs/app-management/sandbox-provisioner.js';
+import { SANDBOX_RESET_INTERVAL_MS, sandboxMerchantIdOf } from '../subgraphs/app-management/sandbox-provisioner.js';
 import { createAccountStore } from '../subgraphs/account/store.js';
 import { merchants } from '../subgraphs/account/tables.js';
 import { signUpDeveloper, type SignedUpDeveloper } from './helpers/developer.js';
@@ -254,9 +254,14 @@ describe('the sandbox', () => {
     const pending = (before.data!.orders.nodes as { id: string; status: string }[]).find((o) => o.status === 'PENDING_PAYMENT')!;
     const cancelled = await t.gql(token, `mutation C($id: ID!) { cancelOrder(input: { orderId: $id, reason: "test" }) { order { status } } }`, { id: pending.id });
     expect(cancelled.errors).toBeUndefined();
+    const RESET = `mutation R($k: String!) { resetSandbox(appKey: $k) { sandbox { state error resetAt } } }`;
+    await clock.advance(SANDBOX_RESET_INTERVAL_MS);
     const started = Date.now();
-    const reset = await alice.gql(`mutation R($k: String!) { resetSandbox(appKey: $k) { sandbox { state error resetAt } } }`, { k: created.app.key });
+    const reset = await alice.gql(RESET, { k: created.app.key });
     console.log(`resetSandbox: ${Date.now() - started} ms`);
+    // Not again within seconds of the last one (the next call comes well within SANDBOX_RESET_INTERVAL_MS).
+    const tooSoon = await alice.gql(RESET, { k: created.app.key });
+    expect(tooSoon.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', retryAfterSeconds: expect.any(Number) });
     expect(reset.errors).toBeUndefined();
     expect(reset.data!.resetSandbox.sandbox).toMatchObject({ state: 'READY', error: null });
     const after = await t.gql(token, ORDERS);

@@ -22,6 +22,8 @@ import { apps, packageGrants, permissionPackages, type AppRow } from './tables.j
 const NAMESPACE = '3e7a9c15-62d4-4b8f-a0c3-5f1e8d2b7a46';
 /** A provisioning that has not finished in this long was interrupted (the process stopped): a reset may start over. */
 const STALE_PROVISIONING_MS = 2 * 60_000;
+/** A READY sandbox is reset at most this often: each reset rewrites a few hundred rows in three services. */
+export const SANDBOX_RESET_INTERVAL_MS = 10_000;
 
 /** The app's sandbox merchant: the same id for the same app, every time. */
 export const sandboxMerchantIdOf = (appKey: string) => uuidv5(`sandbox-merchant:${appKey}`, NAMESPACE);
@@ -126,9 +128,14 @@ export function createSandboxProvisioner(options: { db: Db; call: InternalCall; 
 
     /**
      * resetSandbox: deletes the sandbox merchant's data and provisions it again (or for the first
-     * time, for an app from before the portal). CONFLICT while another provisioning runs.
+     * time, for an app from before the portal). CONFLICT while another provisioning runs, and within
+     * SANDBOX_RESET_INTERVAL_MS of the last one that succeeded.
      */
     async reset(app: AppRow): Promise<AppRow> {
+      const sinceReset = app.sandboxState === 'READY' && app.sandboxResetAt ? clock.now() - app.sandboxResetAt.getTime() : Infinity;
+      if (sinceReset < SANDBOX_RESET_INTERVAL_MS) {
+        throw conflict(`The sandbox was reset moments ago; reset it again in ${Math.ceil((SANDBOX_RESET_INTERVAL_MS - sinceReset) / 1000)} s`, { retryAfterSeconds: Math.ceil((SANDBOX_RESET_INTERVAL_MS - sinceReset) / 1000) });
+      }
       const staleBefore = new Date(clock.now() - STALE_PROVISIONING_MS);
       const [claimed] = await db
         .update(apps)
