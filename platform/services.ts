@@ -37,6 +37,7 @@ export function defineSubgraph(name: SubgraphName, deps: ServiceDependencies): S
         audience: deps.config.apiAudience,
         appManagementUrl: () => deps.subgraphUrl('app-management'),
         logger: deps.logger,
+        mail: deps.config.mail,
         ...(deps.clock ? { clock: deps.clock } : {}),
       }) as SubgraphDefinition<unknown>;
     case 'app-management':

@@ -6,6 +6,9 @@
  */
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import * as oauth from 'openid-client';
+import { SMTPServer } from 'smtp-server';
+import { actionOf, Browser, csrfOf } from './helpers/browser.js';
 import { ALL_SCOPES, startTestPlatform, type TestPlatform } from './helpers/platform.js';
 import { createMerchant, createProduct, placeOrder } from './helpers/factories.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
@@ -14,23 +17,40 @@ import { createAccountStore } from '../subgraphs/account/store.js';
 let t: TestPlatform;
 let merchant: { id: string; token: string };
 let skuId: string;
-const apps: { key: string; developer: number }[] = [];
+const apps: { key: string; developer: number; secret: string }[] = [];
+const REDIRECT = 'http://127.0.0.1:8976/callback';
+let smtp: SMTPServer;
+const inbox: { to: string[]; raw: string }[] = [];
 const buyers: { id: string; orderId: string }[] = [];
 const tokens = new Map<string, string>();
 
 const rows = <T>(result: unknown): T[] => ((result as { rows?: T[] }).rows ?? (result as T[]));
 
 beforeAll(async () => {
-  t = await startTestPlatform();
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        inbox.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  t = await startTestPlatform({ extraEnv: { SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as { port: number }).port}`, MAIL_FROM: 'Portico Test <passport@example.com>' } });
   const store = createAppManagementStore(t.platform.database.db);
   const everything = await store.createPackage({ name: `Identities: every scope ${crypto.randomUUID()}`, description: 'test', tier: 'FREE', scopes: [...ALL_SCOPES, 'users:write'] });
   for (const developer of [0, 1]) {
     const dev = await store.createDeveloper({ kind: 'COMPANY', name: `Identity Dev ${developer}`, email: `${crypto.randomUUID()}@example.com`, verificationStatus: 'VERIFIED' });
     for (let i = 0; i < 3; i++) {
       const key = `app_${crypto.randomBytes(6).toString('hex')}`;
-      await store.createApp({ key, name: `Dev ${developer} app ${i}`, developerId: dev.id, status: 'LIVE', redirectUris: ['http://127.0.0.1/callback'] });
+      const { secret } = await store.createApp({ key, name: `Dev ${developer} app ${i}`, developerId: dev.id, status: 'LIVE', redirectUris: [REDIRECT] });
       await store.grantPackage('system:tests', { appKey: key, packageId: everything.id, reason: 'identities' });
-      apps.push({ key, developer });
+      apps.push({ key, developer, secret });
     }
   }
   const m = await createMerchant(t);
@@ -45,7 +65,10 @@ beforeAll(async () => {
   }
   for (const app of apps) tokens.set(app.key, await t.token({ merchantId: m.id, appKey: app.key, scopes: [...ALL_SCOPES, 'users:write'] }));
 }, 120_000);
-afterAll(() => t.stop());
+afterAll(async () => {
+  await t?.stop();
+  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+});
 
 const BUYER_OF_ORDER = 'query($id: ID!) { order(id: $id) { buyer { openid unionid nickname guest } } }';
 
@@ -139,5 +162,151 @@ describe('the identity matrix: 2 developers x 3 apps x 3 buyers', () => {
     expect(none.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const unknown = await t.gql<any>(tokens.get(apps[0]!.key)!, '{ buyer(openid: "o' + 'x'.repeat(24) + '") { openid } }');
     expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('buyers sign in to apps with OpenID Connect (openid-client, ID token validated)', () => {
+  const email = `buyer.${crypto.randomBytes(4).toString('hex')}@example.com`;
+  const password = 'correct horse battery';
+  /** One browser: the buyer's passport session carries from one app's sign-in to the next. */
+  const browser = () => new Browser(t.platform.config.publicUrl);
+  let buyerBrowser: Browser;
+
+  const clientOf = (app: { key: string; secret: string }) =>
+    oauth.discovery(new URL(t.platform.config.publicUrl), app.key, undefined, oauth.ClientSecretBasic(app.secret), { execute: [oauth.allowInsecureRequests] });
+
+  /** Starts the code flow with PKCE and a nonce; returns the first passport page and what the client needs to finish. */
+  async function start(app: { key: string; secret: string }, b: Browser, scope = 'openid profile') {
+    const config = await clientOf(app);
+    const verifier = oauth.randomPKCECodeVerifier();
+    const state = oauth.randomState();
+    const nonce = oauth.randomNonce();
+    const url = oauth.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope, code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce });
+    const first = await b.follow(url.href);
+    const finish = async (landing: { location: string | null }) =>
+      oauth.authorizationCodeGrant(config, new URL(landing.location!), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true });
+    return { config, first, finish };
+  }
+
+  const codeIn = (to: string) => {
+    const mail = inbox.filter((m) => m.to.includes(to)).at(-1);
+    return /code: ([A-Z0-9]{8})/.exec(mail?.raw ?? '')?.[1];
+  };
+
+  test('a new buyer registers (email verified by a code), consents, and the app gets an ID token: sub is its openid, unionid its developer\'s', async () => {
+    buyerBrowser = browser();
+    const app = apps[0]!;
+    const flow = await start(app, buyerBrowser);
+    expect(flow.first.status).toBe(200);
+    expect(flow.first.body).toContain(`Sign in to Dev 0 app 0`);
+    expect(flow.first.body).toContain('Create an account');
+    expect(flow.first.body).not.toMatch(/<style|style="|<script/i);
+    expect(flow.first.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+
+    const verify = await buyerBrowser.follow(actionOf(flow.first.body, 'register'), { method: 'POST', form: { csrf: csrfOf(flow.first.body), name: 'Dana Buyer', email, password } });
+    expect(verify.status).toBe(200);
+    expect(verify.body).toContain('Check your email');
+    const code = codeIn(email);
+    expect(code).toMatch(/^[A-Z0-9]{8}$/);
+    // A wrong code is refused (and counts as a failed sign-in).
+    const wrong = await buyerBrowser.follow(actionOf(verify.body, 'verify'), { method: 'POST', form: { csrf: csrfOf(verify.body), email, code: 'AAAAAAAA' } });
+    expect(wrong.status).toBe(401);
+    const consent = await buyerBrowser.follow(actionOf(wrong.body, 'verify'), { method: 'POST', form: { csrf: csrfOf(wrong.body), email, code: code! } });
+    expect(consent.status).toBe(200);
+    expect(consent.body).toContain('Sign in to Dev 0 app 0?');
+    expect(consent.body).toContain('Signed in as <strong>Dana Buyer</strong>');
+    const landing = await buyerBrowser.follow(actionOf(consent.body, 'confirm'), { method: 'POST', form: { csrf: csrfOf(consent.body) } });
+    expect(landing.location).toMatch(/^http:\/\/127\.0\.0\.1:8976\/callback\?code=/);
+
+    const tokens = await flow.finish(landing);
+    const claims = tokens.claims()!;
+    expect(claims.iss).toBe(t.platform.config.publicUrl);
+    expect(claims.aud).toBe(app.key);
+    expect(claims.sub).toMatch(/^o[A-Za-z0-9_-]{24}$/);
+    expect(claims.unionid).toMatch(/^u[A-Za-z0-9_-]{24}$/);
+    expect(claims.name).toBe('Dana Buyer');
+    // The sub is the openid the app sees in the API, the unionid its developer's.
+    const seen = await t.gql<any>(tokens_(app.key), 'query($o: String) { buyer(openid: $o) { openid unionid nickname guest } }', { o: claims.sub });
+    expect(seen.data?.buyer).toEqual({ openid: claims.sub, unionid: claims.unionid, nickname: 'Dana Buyer', guest: false });
+
+    // userinfo answers the same; the buyer's access token is for it alone, not for the API.
+    const info = await oauth.fetchUserInfo(flow.config, tokens.access_token, claims.sub);
+    expect(info).toMatchObject({ sub: claims.sub, unionid: claims.unionid, name: 'Dana Buyer' });
+    expect(tokens.access_token.split('.')).toHaveLength(1);
+    const api = await t.gql<any>(tokens.access_token, '{ merchant { id } }');
+    expect(api.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    signedIn.set(app.key, { sub: claims.sub, unionid: claims.unionid as string });
+  });
+
+  const signedIn = new Map<string, { sub: string; unionid: string }>();
+  const tokens_ = (appKey: string) => tokens.get(appKey)!;
+
+  test("the same buyer in the developer's second app and in the other developer's app: another sub each, the developer's unionid or another", async () => {
+    for (const app of [apps[1]!, apps[3]!]) {
+      const flow = await start(app, buyerBrowser);
+      // Signed in already in this browser: straight to consent.
+      expect(flow.first.body).toContain(`Sign in to ${app.developer === 0 ? 'Dev 0 app 1' : 'Dev 1 app 0'}?`);
+      const landing = await buyerBrowser.follow(actionOf(flow.first.body, 'confirm'), { method: 'POST', form: { csrf: csrfOf(flow.first.body) } });
+      const claims = (await flow.finish(landing)).claims()!;
+      signedIn.set(app.key, { sub: claims.sub, unionid: claims.unionid as string });
+    }
+    const first = signedIn.get(apps[0]!.key)!;
+    const sameDeveloper = signedIn.get(apps[1]!.key)!;
+    const otherDeveloper = signedIn.get(apps[3]!.key)!;
+    expect(sameDeveloper.sub).not.toBe(first.sub);
+    expect(sameDeveloper.unionid).toBe(first.unionid);
+    expect(otherDeveloper.sub).not.toBe(first.sub);
+    expect(otherDeveloper.unionid).not.toBe(first.unionid);
+    // Another app's openid finds nobody.
+    const crossed = await t.gql<any>(tokens_(apps[1]!.key), 'query($o: String) { buyer(openid: $o) { openid } }', { o: first.sub });
+    expect(crossed.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  test('signing in again (a new browser, a password this time) gives the same sub and unionid', async () => {
+    const again = browser();
+    const flow = await start(apps[0]!, again);
+    const consent = await again.follow(actionOf(flow.first.body, 'login'), { method: 'POST', form: { csrf: csrfOf(flow.first.body), email, password } });
+    expect(consent.status).toBe(200);
+    const landing = await again.follow(actionOf(consent.body, 'confirm'), { method: 'POST', form: { csrf: csrfOf(consent.body) } });
+    const claims = (await flow.finish(landing)).claims()!;
+    expect({ sub: claims.sub, unionid: claims.unionid }).toEqual(signedIn.get(apps[0]!.key));
+  });
+
+  test('a wrong password is refused; five in a row lock the account, even against the right one', async () => {
+    const b = browser();
+    const flow = await start(apps[2]!, b);
+    let page = flow.first;
+    for (let i = 0; i < 5; i++) {
+      page = await b.follow(actionOf(page.body, 'login'), { method: 'POST', form: { csrf: csrfOf(page.body), email, password: 'wrong password!' } });
+      expect(page.status).toBe(401);
+    }
+    const locked = await b.follow(actionOf(page.body, 'login'), { method: 'POST', form: { csrf: csrfOf(page.body), email, password } });
+    expect(locked.status).toBe(401);
+    expect(locked.body).toContain('Too many failed sign-ins');
+    await t.platform.database.db.execute(sql`update account.buyer_accounts set failed_sign_ins = 0, locked_until = null where lower(email) = lower(${email})`);
+  });
+
+  test('an email already registered cannot be registered again; an unverified account cannot sign in', async () => {
+    const b = browser();
+    const flow = await start(apps[2]!, b);
+    const again = await b.follow(actionOf(flow.first.body, 'register'), { method: 'POST', form: { csrf: csrfOf(flow.first.body), name: 'Mallory', email, password: 'another long password' } });
+    expect(again.status).toBe(400);
+    expect(again.body).toContain('already has an account');
+    const other = `pending.${crypto.randomBytes(4).toString('hex')}@example.com`;
+    const pending = await b.follow(actionOf(again.body, 'register'), { method: 'POST', form: { csrf: csrfOf(again.body), name: 'Pending', email: other, password } });
+    expect(pending.body).toContain('Check your email');
+    const b2 = browser();
+    const flow2 = await start(apps[2]!, b2);
+    const refused = await b2.follow(actionOf(flow2.first.body, 'login'), { method: 'POST', form: { csrf: csrfOf(flow2.first.body), email: other, password } });
+    expect(refused.status).toBe(401);
+    expect(refused.body).toContain('Verify your email first');
+  });
+
+  test('the discovery document offers openid with pairwise subjects, the unionid claim and userinfo', async () => {
+    const discovery = (await (await fetch(new URL('/.well-known/openid-configuration', t.platform.config.publicUrl))).json()) as Record<string, any>;
+    expect(discovery.scopes_supported).toEqual(expect.arrayContaining(['openid', 'profile']));
+    expect(discovery.subject_types_supported).toEqual(expect.arrayContaining(['pairwise']));
+    expect(discovery.claims_supported).toEqual(expect.arrayContaining(['sub', 'unionid', 'name']));
+    expect(discovery.userinfo_endpoint).toBe(`${t.platform.config.publicUrl}/oauth/me`);
   });
 });

@@ -10,6 +10,7 @@ import crypto from 'node:crypto';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../core/db.js';
 import * as v from '../../core/validate.js';
+import type { AppDirectory } from './app-directory.js';
 import { appOpenids, developerUnionids, users, type UserRow } from './tables.js';
 
 /** An app as identities need it: its key, and its developer (whose apps share a unionid). */
@@ -109,4 +110,25 @@ async function survivingUser(db: Executor, user: UserRow): Promise<UserRow> {
   if (!user.mergedInto) return user;
   const [survivor] = await db.select().from(users).where(eq(users.id, user.mergedInto));
   return survivor ?? user;
+}
+
+/** The buyer's identifiers for the passport's ID tokens: the survivor's, for the app and its developer. */
+export function passportIdentities(db: Executor, apps: AppDirectory) {
+  async function appOf(appKey: string): Promise<AppIdentity> {
+    const developerId = await apps.developerOf(appKey);
+    if (!developerId) throw new Error(`unknown app ${appKey}`);
+    return { appKey, developerId };
+  }
+  return {
+    async openidOf(userId: string, appKey: string): Promise<string | undefined> {
+      const user = (await survivingUsers(db, [userId])).get(userId.toLowerCase());
+      return user ? (await openidsFor(db, [user.id], await appOf(appKey))).get(user.id) : undefined;
+    },
+    async claimsOf(userId: string, appKey: string): Promise<{ unionid: string; nickname: string } | undefined> {
+      const user = (await survivingUsers(db, [userId])).get(userId.toLowerCase());
+      if (!user) return undefined;
+      const unionid = (await unionidsFor(db, [user.id], (await appOf(appKey)).developerId)).get(user.id);
+      return unionid ? { unionid, nickname: user.nickname } : undefined;
+    },
+  };
 }

@@ -7,7 +7,11 @@ import type { PlatformKeys } from '../../core/keys.js';
 import type { Logger } from '../../core/logger.js';
 import { schemaDir } from '../../core/paths.js';
 import type { SubgraphDefinition } from '../../core/subgraph.js';
+import { systemClock } from '../../core/clock.js';
 import { createAppDirectory } from './app-directory.js';
+import { createBuyerMailer } from './buyer-mail.js';
+import { createBuyerAccounts } from './buyers.js';
+import { openidsFor, passportIdentities, unionidsFor } from './identities.js';
 import { createAccountLoaders, type AccountLoaders } from './loaders.js';
 import { createPassportRoutes } from './passport/index.js';
 import { createAccountResolvers } from './resolvers.js';
@@ -21,8 +25,10 @@ export interface AccountSubgraphOptions {
   audience: string;
   appManagementUrl(): string;
   logger: Logger;
-  /** Time of the sandbox tokens it mints (default: the system clock). */
+  /** Time of the sandbox tokens it mints and of buyers' verification codes (default: the system clock). */
   clock?: Clock;
+  /** Email to buyers (verification codes): SMTP_URL (undefined: logged) and MAIL_FROM. */
+  mail?: { smtpUrl: string | undefined; from: string };
 }
 
 export function createAccountSubgraph(database: Database, options: AccountSubgraphOptions): SubgraphDefinition<AccountLoaders> {
@@ -33,7 +39,28 @@ export function createAccountSubgraph(database: Database, options: AccountSubgra
     name: 'account',
     resolvers: withSandbox(createAccountResolvers(store, database.db), createSandboxAccountResolvers(createSandboxAccounts(database.db, options))),
     createLoaders: (caller) => createAccountLoaders(store, caller, { db: database.db, apps }),
-    handleHttp: createPassportRoutes({ db: database.db, accounts: store, keys: options.keys, issuer: options.issuer, audience: options.audience, scopes, appManagementUrl: options.appManagementUrl, logger: options.logger }),
+    handleHttp: createPassportRoutes({
+      db: database.db,
+      accounts: store,
+      keys: options.keys,
+      issuer: options.issuer,
+      audience: options.audience,
+      scopes,
+      appManagementUrl: options.appManagementUrl,
+      logger: options.logger,
+      buyers: {
+        accounts: createBuyerAccounts(database.db, options.clock ?? systemClock),
+        sendMail: createBuyerMailer({ smtpUrl: options.mail?.smtpUrl, from: options.mail?.from ?? 'Portico <no-reply@portico.invalid>', logger: options.logger }),
+        identities: passportIdentities(database.db, apps),
+        // A buyer who consented is known to the app from now on: its openid and unionid exist.
+        signedIn: async (userId, client) => {
+          const developerId = await apps.developerOf(client.key);
+          if (!developerId) return;
+          await openidsFor(database.db, [userId], { appKey: client.key, developerId });
+          await unionidsFor(database.db, [userId], developerId);
+        },
+      },
+    }),
   };
 }
 

@@ -13,8 +13,11 @@ import type { PlatformKeys } from '../../../core/keys.js';
 import type { Logger } from '../../../core/logger.js';
 import { CONTEXT_TOKEN_HEADER } from '../../../core/tokens.js';
 import type { AccountStore } from '../store.js';
+import type { BuyerAccounts } from '../buyers.js';
+import type { SendBuyerMail } from '../buyer-mail.js';
+import { BUYER_SCOPES } from './buyer-interactions.js';
 import { createInteractions, type ClientInfo } from './interactions.js';
-import { createPassport, type ClientSecrets } from './provider.js';
+import { createPassport, type BuyerIdentities, type ClientSecrets } from './provider.js';
 
 export interface OAuthClientRecord extends ClientInfo {
   redirectUris: string[];
@@ -32,6 +35,8 @@ export interface PassportRouteOptions {
   scopes: string[];
   appManagementUrl(): string;
   logger: Logger;
+  /** Buyers signing in to apps: their accounts and email, their identifiers, and the bind-or-login that follows. */
+  buyers: { accounts: BuyerAccounts; sendMail: SendBuyerMail; identities: BuyerIdentities; signedIn(userId: string, client: ClientInfo): Promise<void> };
 }
 
 const PASSPORT_ROUTE = /^\/(oauth\/|interaction\/|\.well-known\/(openid-configuration|oauth-authorization-server)$)/;
@@ -85,6 +90,7 @@ export function createPassportRoutes(options: PassportRouteOptions) {
     scopes: options.scopes,
     accessTokenTtl: 3600,
     logger: options.logger,
+    buyers: options.buyers.identities,
     clients: {
       async find(clientId) {
         const app = await lookupClient(clientId);
@@ -101,7 +107,10 @@ export function createPassportRoutes(options: PassportRouteOptions) {
           response_types: app.redirectUris.length ? ['code'] : [],
           token_endpoint_auth_method: 'client_secret_basic',
           id_token_signed_response_alg: 'ES256',
-          scope: app.grantedScopes.join(' '),
+          // An app that signs buyers in sees each by its own openid (provider.ts pairwiseIdentifier).
+          ...(app.redirectUris.length ? { subject_type: 'pairwise', sector_identifier_uri: `https://apps.portico.invalid/${app.key}` } : {}),
+          // Any app with a redirect URI may sign buyers in (openid, profile); API scopes only as its packages grant.
+          scope: [...app.grantedScopes, ...(app.redirectUris.length ? BUYER_SCOPES : [])].join(' '),
           portico_app_name: app.name,
           portico_developer: app.developerName,
           portico_packages: app.packages,
@@ -123,6 +132,7 @@ export function createPassportRoutes(options: PassportRouteOptions) {
     audience: options.audience,
     csrfKeys: options.keys.cookieKeys.map((key) => crypto.createHmac('sha256', key).update('portico passport csrf v1').digest()),
     clientInfo: (key) => lookupClient(key),
+    buyers: { accounts: options.buyers.accounts, sendMail: options.buyers.sendMail, signedIn: options.buyers.signedIn },
   });
   const callback = provider.callback();
 

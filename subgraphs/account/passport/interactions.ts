@@ -13,6 +13,9 @@ import type Provider from 'oidc-provider';
 import { readBody } from '../../../core/http.js';
 import { schemaDir } from '../../../core/paths.js';
 import type { AccountStore } from '../store.js';
+import type { BuyerAccounts } from '../buyers.js';
+import type { SendBuyerMail } from '../buyer-mail.js';
+import { createBuyerInteractions, isBuyerAccount, isBuyerSignIn } from './buyer-interactions.js';
 import { escapeHtml } from './html.js';
 import { STYLESHEET_PATH, buttonForm, page, serveStylesheet } from './look.js';
 
@@ -44,6 +47,8 @@ export interface InteractionOptions {
    * and survives a restart; rotating the cookie keys rotates these too.
    */
   csrfKeys: Buffer[];
+  /** Buyers signing in to apps (buyer-interactions.ts): their accounts, their email, and what follows a sign-in. */
+  buyers: { accounts: BuyerAccounts; sendMail: SendBuyerMail; signedIn(userId: string, client: ClientInfo): Promise<void> };
 }
 
 const SANDBOX_REFUSAL = 'This app is still in sandbox: only test merchants may authorize it until the platform has reviewed and released it';
@@ -80,6 +85,8 @@ export function createInteractions(options: InteractionOptions) {
     }
     return valid;
   };
+
+  const buyerInteraction = createBuyerInteractions({ provider, buyers: options.buyers.accounts, sendMail: options.buyers.sendMail, signedIn: options.buyers.signedIn, csrfFor, send });
 
   /** Whether this merchant may not authorize the app: it is in SANDBOX and the merchant is not a test one. */
   async function sandboxedFor(client: ClientInfo, merchantId: string | undefined): Promise<boolean> {
@@ -152,7 +159,7 @@ ${unavailable.length ? `<h2>Not available to this app, so not granted</h2><ul cl
       serveStylesheet(req, res);
       return true;
     }
-    const match = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|confirm|abort))?$/.exec(route);
+    const match = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|confirm|abort|register|verify))?$/.exec(route);
     if (!match) return false;
     const [, uid, action] = match as unknown as [string, string, string | undefined];
     let details: Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -167,6 +174,29 @@ ${unavailable.length ? `<h2>Not available to this app, so not granted</h2><ul cl
       return true;
     }
     const client = await options.clientInfo(String(details.params.client_id));
+
+    // A buyer signing in to an app (OpenID Connect) has pages of its own.
+    if (isBuyerSignIn(details.params.scope)) {
+      if (!client) {
+        send(res, 400, page('Unknown app', '<h1>This app is not available</h1>'));
+        return true;
+      }
+      if (req.method !== (action ? 'POST' : 'GET')) {
+        send(res, 405, page('Not allowed', '<h1>Not allowed</h1>'));
+        return true;
+      }
+      const form = action ? new URLSearchParams(await readBody(req, 10_000)) : undefined;
+      if (form && !csrfValid(uid, form.get('csrf'))) {
+        send(res, 403, page('Refused', '<h1>Refused</h1><p>The form was not sent from this page. Go back to the app and start again.</p>'));
+        return true;
+      }
+      await buyerInteraction(req, res, uid, action, details, client, form);
+      return true;
+    }
+    if (isBuyerAccount(details.session?.accountId) || action === 'register' || action === 'verify') {
+      send(res, 403, page('Signed in as a buyer', "<h1>This browser is signed in to the passport as a buyer</h1><p>A shop's staff member authorizes apps from a browser session of their own.</p>"));
+      return true;
+    }
 
     if (req.method === 'GET' && !action) {
       if (details.prompt.name === 'login') send(res, 200, loginPage(uid, client));

@@ -5,6 +5,11 @@
  * JWTs for API_AUDIENCE, signed with the platform's access-token key, so the gateway verifies them as
  * it verifies every token. Clients are app-management's apps; their secrets exist only as scrypt
  * hashes, so secret comparison is done against those hashes.
+ *
+ * Buyers sign in to apps with OpenID Connect (scope `openid`, plus `profile`): the ID token's `sub`
+ * is the buyer's openid for that app (a pairwise subject: oidc-provider's pairwiseIdentifier, which
+ * leaves a merchant's id as it is), its `unionid` claim the buyer's unionid for the app's developer;
+ * their access token is an opaque one for the userinfo endpoint only, never one for the API.
  */
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
@@ -13,6 +18,15 @@ import { verifySecret } from '../../../core/secrets.js';
 import type { Logger } from '../../../core/logger.js';
 import { createOidcAdapter, extendGrant, type ClientDirectory } from './adapter.js';
 import { escapeHtml } from './html.js';
+import { isBuyerAccount, isBuyerSignIn, userIdOfAccount } from './buyer-interactions.js';
+
+/** What the passport asks of the identity work for a buyer signing in to an app. */
+export interface BuyerIdentities {
+  /** The buyer's openid for the app (minted the first time); undefined for a buyer that is gone. */
+  openidOf(userId: string, appKey: string): Promise<string | undefined>;
+  /** The claims about the buyer for the app (its developer's unionid, the name); undefined if gone. */
+  claimsOf(userId: string, appKey: string): Promise<{ unionid: string; nickname: string } | undefined>;
+}
 
 export interface ClientSecrets {
   current: string;
@@ -33,6 +47,7 @@ export interface PassportOptions {
   /** Access-token lifetime in seconds (at most 7200). */
   accessTokenTtl: number;
   logger: Logger;
+  buyers: BuyerIdentities;
 }
 
 /** Claim that ties an access token to the merchant's authorization, so revoking it reaches the gateway. */
@@ -61,7 +76,21 @@ export function createPassport(options: PassportOptions): Provider {
       registration: '/oauth/register',
       challenge: '/oauth/challenge',
     },
-    scopes: [...options.scopes, 'offline_access'],
+    scopes: [...options.scopes, 'offline_access', 'openid', 'profile'],
+    // The unionid is part of `openid` itself: every app that signs a buyer in may recognize them
+    // across its developer's apps. Claims of the granted scopes go in the ID token too.
+    claims: { openid: ['sub', 'unionid'], profile: ['nickname', 'name'] },
+    conformIdTokenClaims: false,
+    // Apps that sign buyers in are pairwise clients: the subject each sees is its own openid.
+    subjectTypes: ['public', 'pairwise'],
+    pairwiseIdentifier: async (_ctx, accountId, client) => {
+      if (!isBuyerAccount(accountId)) return accountId;
+      const openid = await options.buyers.openidOf(userIdOfAccount(accountId), client.clientId);
+      if (!openid) throw new errors.InvalidGrant('the buyer is gone');
+      return openid;
+    },
+    // The sector of a pairwise client is the app itself (its openids), never fetched from a URI.
+    sectorIdentifierUriValidate: () => false,
     clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
     responseTypes: ['code'],
     pkce: { required: () => true },
@@ -84,11 +113,13 @@ export function createPassport(options: PassportOptions): Provider {
           return true;
         },
       },
-      userinfo: { enabled: false },
+      // For buyers' sign-ins: their access token is good for this endpoint only.
+      userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: false },
       resourceIndicators: {
         enabled: true,
-        defaultResource: () => options.audience,
+        // A buyer's sign-in gets no API token: only the userinfo endpoint's.
+        defaultResource: (ctx: KoaContextWithOIDC) => (isBuyerSignIn(ctx.oidc.params?.scope) ? undefined : options.audience) as string,
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx: KoaContextWithOIDC, resource: string) => {
           if (resource !== options.audience) throw new errors.InvalidTarget(`unknown resource; use ${options.audience}`);
@@ -119,7 +150,13 @@ export function createPassport(options: PassportOptions): Provider {
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
-    findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
+    findAccount: async (ctx, sub) => {
+      if (!isBuyerAccount(sub)) return { accountId: sub, claims: async () => ({ sub }) };
+      const clientId = ctx.oidc.client?.clientId;
+      const claims = clientId ? await options.buyers.claimsOf(userIdOfAccount(sub), clientId) : undefined;
+      if (clientId && !claims) return undefined;
+      return { accountId: sub, claims: async () => ({ sub, ...(claims ? { unionid: claims.unionid, nickname: claims.nickname, name: claims.nickname } : {}) }) };
+    },
     loadExistingGrant: async (ctx) => {
       // Every authorization asks the merchant again unless this session already consented for this client.
       const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client!.clientId);
