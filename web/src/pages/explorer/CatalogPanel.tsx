@@ -26,7 +26,7 @@ function Availability({ field, held }: { field: CatalogField; held: ReadonlySet<
     </Badge>
   ) : (
     <Badge color="red.9" variant="outline" tt="none">
-      Needs a scope
+      Not allowed
     </Badge>
   );
 }
@@ -37,7 +37,7 @@ function FieldRows({ fields, held, descriptions }: { fields: CatalogField[]; hel
       <Table.Thead>
         <Table.Tr>
           <Table.Th>Field</Table.Th>
-          <Table.Th w={110}>For this app</Table.Th>
+          <Table.Th w={120}>For this app</Table.Th>
         </Table.Tr>
       </Table.Thead>
       <Table.Tbody>
