@@ -7,9 +7,9 @@
  * holds is skipped; once that process commits, the row is no longer pending. A kind without a
  * handler here (a newer version's, during a rolling deploy) is left to the processes that know it.
  *
- * When nothing is due, the runner sleeps on the clock until the earliest pending timer it read, or
+ * When nothing is due, the runner sleeps on the clock until the next pending timer is due, or
  * IDLE_POLL_MS at most (another process, or a request of this one, may have scheduled an earlier
- * one meanwhile): an idle order service costs one indexed statement every IDLE_POLL_MS.
+ * one meanwhile): an idle order service costs two indexed statements every IDLE_POLL_MS.
  *
  * A handler that throws rolls its change back; the timer stays pending with `attempts` + 1 and its
  * `last_error`, and is retried with exponential backoff. The table has no column for the time of
@@ -19,7 +19,7 @@
  * the time of its own last try, which spaces the tries of a timer that was already late (for the
  * durable schedule, a timer due a day ago is due again at once).
  */
-import { and, asc, eq, inArray, notInArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, notInArray, sql } from 'drizzle-orm';
 import type { Clock, ClockTimer } from '../../core/clock.js';
 import type { Db } from '../../core/db.js';
 import type { Logger } from '../../core/logger.js';
@@ -68,8 +68,6 @@ const retryOffset = sql.raw(`(case when attempts <= ${UNCAPPED_STEPS}
 
 /** When a pending timer is next tried: its due time, pushed back by its failures. */
 const nextTryAt = sql`(${orderTimers.dueAt} + ${retryOffset})`;
-/** The same, in milliseconds since the epoch. */
-const nextTryAtMs = sql<number>`(extract(epoch from ${nextTryAt}) * 1000)::float8`;
 /** Whether a pending timer is to be tried at `now`. */
 const triedBy = (now: Date) => sql`${nextTryAt} <= ${now.toISOString()}::timestamptz`;
 
@@ -132,41 +130,47 @@ export function startTimerRunner(options: TimerRunnerOptions): TimerRunner {
     logger.warn({ timerId: id, kind, attempts, error: lastError }, 'order timer failed; retried later');
   }
 
-  /** Fires what is due, batch after batch; returns how many fired and the earliest time a pending timer it saw is next tried. */
+  /** Fires what is due, batch after batch; returns how many fired and when to look again. */
   async function pass(): Promise<{ fired: number; nextAt: number | undefined }> {
     let fired = 0;
     for (;;) {
       const now = clock.now();
-      for (const [id, at] of notBefore) if (at <= now) notBefore.delete(id);
+      const at = new Date(now);
+      for (const [id, until] of notBefore) if (until <= now) notBefore.delete(id);
       const backedOff = [...notBefore.keys()];
-      // Also the first timers not due yet: the earliest of them is when to look again.
-      const candidates = await db
-        .select({ id: orderTimers.id, kind: orderTimers.kind, nextTryAt: nextTryAtMs })
+      // Due by the index on due_at, oldest first; a failed one only once its backoff is over.
+      const due = await db
+        .select({ id: orderTimers.id, kind: orderTimers.kind })
         .from(orderTimers)
-        .where(and(pendingTimer, inArray(orderTimers.kind, kinds), backedOff.length ? notInArray(orderTimers.id, backedOff) : undefined))
-        .orderBy(asc(nextTryAt))
+        .where(and(pendingTimer, lte(orderTimers.dueAt, at), triedBy(at), inArray(orderTimers.kind, kinds), backedOff.length ? notInArray(orderTimers.id, backedOff) : undefined))
+        .orderBy(asc(orderTimers.dueAt))
         .limit(BATCH_SIZE);
-      const due = candidates.filter((c) => Number(c.nextTryAt) <= now);
       let progress = 0;
-      for (const candidate of due) {
+      for (const timer of due) {
         if (stopped) break;
         try {
-          if (await fire(candidate.id, handlers[candidate.kind as keyof TimerHandlers]!)) {
+          if (await fire(timer.id, handlers[timer.kind as keyof TimerHandlers]!)) {
             fired += 1;
             progress += 1;
           }
         } catch (error) {
           progress += 1;
-          await recordFailure(candidate.id, candidate.kind, error).catch((recordError: unknown) =>
-            logger.error({ err: recordError, timerId: candidate.id }, 'the failure of an order timer could not be recorded'),
+          await recordFailure(timer.id, timer.kind, error).catch((recordError: unknown) =>
+            logger.error({ err: recordError, timerId: timer.id }, 'the failure of an order timer could not be recorded'),
           );
         }
       }
-      // A full batch of due timers that moved: there may be more. Otherwise (or when the rest is
-      // held by another process, or stopping) this pass is done.
+      // A full batch that moved: there may be more. Otherwise (or when the rest is held by another
+      // process, or stopping) this pass is done: look again when the next timer is due, or when
+      // this process's next retry is (another process's retries come with the idle poll).
       if (stopped || due.length < BATCH_SIZE || progress === 0) {
-        const later = candidates.find((c) => Number(c.nextTryAt) > now);
-        const nextAt = Math.min(later ? Number(later.nextTryAt) : Infinity, ...notBefore.values());
+        const [next] = await db
+          .select({ dueAt: orderTimers.dueAt })
+          .from(orderTimers)
+          .where(and(pendingTimer, gt(orderTimers.dueAt, at), inArray(orderTimers.kind, kinds)))
+          .orderBy(asc(orderTimers.dueAt))
+          .limit(1);
+        const nextAt = Math.min(next ? next.dueAt.getTime() : Infinity, ...notBefore.values());
         return { fired, nextAt: Number.isFinite(nextAt) ? nextAt : undefined };
       }
     }
