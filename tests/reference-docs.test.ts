@@ -13,6 +13,7 @@ import { readApiCatalog } from '../subgraphs/app-management/api-catalog.js';
 import { buildApiReference } from '../web/plugins/api-reference.js';
 import type { ApiReference, ReferenceField } from '../web/plugins/api-reference-model.js';
 import { API_REFERENCE_MODULE, apiReference } from '../web/plugins/reference.js';
+import { coordinatesOf as fieldsOfDocument } from '../web/src/pages/explorer/query-coordinates.js';
 
 const FIXTURE = `
 directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION
@@ -229,5 +230,25 @@ describe('the Vite plugin', () => {
     const module = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as { default: ApiReference };
     const scopes = JSON.parse(fs.readFileSync(path.join(schemaDir, 'scopes.json'), 'utf8')) as { name: string; description: string }[];
     expect(module.default).toEqual(buildApiReference(fs.readFileSync(path.join(schemaDir, 'supergraph.graphql'), 'utf8'), scopes.map(({ name, description }) => ({ name, description }))));
+  });
+});
+
+describe("the explorer's fields of a document", () => {
+  const schema = buildASTSchema(parse(FIXTURE), { assumeValidSDL: true });
+
+  test('are the coordinates it selects, through fragments, in the order they appear, without __typename', () => {
+    const query = `query Q($id: ID!) {
+      order(id: $id) { id __typename ...Ship lines { sku } }
+      events { id ... on ShipmentEvent { carrier } }
+    }
+    fragment Ship on Order { shippingAddress { name } status }`;
+    expect(fieldsOfDocument(schema, query)).toEqual([
+      'Query.order', 'Order.id', 'Order.lines', 'Line.sku', 'Query.events', 'Event.id', 'ShipmentEvent.carrier',
+      'Order.shippingAddress', 'Address.name', 'Order.status',
+    ]);
+  });
+
+  test('are none while the document does not parse (half typed)', () => {
+    expect(fieldsOfDocument(schema, '{ order(id: "1") { id ')).toEqual([]);
   });
 });
