@@ -91,14 +91,15 @@ test('order events arrive in order, with the selected order fields resolved acro
   await pay(m.token, order.id);
   expect((await ship(m.token, order.id)).errors).toBeUndefined();
 
-  const got = await firstPushes(ws, 3);
-  expect(got.map((e) => e.type)).toEqual(['CREATED', 'PAID', 'SHIPPED']);
-  expect(got.map((e) => e.status)).toEqual(['PENDING_PAYMENT', 'PAID', 'SHIPPED']);
+  // shipOrder ships in one shipment: its SHIPMENT_CREATED comes before the order's SHIPPED.
+  const got = await firstPushes(ws, 4);
+  expect(got.map((e) => e.type)).toEqual(['CREATED', 'PAID', 'SHIPMENT_CREATED', 'SHIPPED']);
+  expect(got.map((e) => e.status)).toEqual(['PENDING_PAYMENT', 'PAID', 'PAID', 'SHIPPED']);
   expect(got.every((e) => e.reason === 'LIVE' && e.attempt === 1)).toBe(true);
-  expect(new Set(got.map((e) => e.id)).size).toBe(3);
+  expect(new Set(got.map((e) => e.id)).size).toBe(4);
   // The order as it is when pushed, across order and product subgraphs.
-  expect(got[2].order).toEqual({ id: order.id, number: order.number, status: 'SHIPPED', lines: [{ quantity: 1, sku: { code: expect.any(String), product: { title: 'Test product' } } }] });
-  const viaSse = await firstPushes(sse, 3);
+  expect(got[3].order).toEqual({ id: order.id, number: order.number, status: 'SHIPPED', lines: [{ quantity: 1, sku: { code: expect.any(String), product: { title: 'Test product' } } }] });
+  const viaSse = await firstPushes(sse, 4);
   expect(viaSse.map((e) => e.id)).toEqual(got.map((e) => e.id));
   // Anything else either transport received is a re-push of one of these (none acknowledged here).
   for (const e of [...events(ws.received), ...events(sse.received)]) expect(e.reason === 'LIVE' || (e.reason === 'REPUSH' && got.some((g) => g.id === e.id))).toBe(true);
