@@ -21,7 +21,7 @@ import { createMerchant, createProduct, placeOrder } from './helpers/factories.j
 import { ALL_SCOPES, TEST_APP_KEY, createTestDatabase, startTestPlatform, waitUntil, type TestPlatform } from './helpers/platform.js';
 
 const HOUR = 3_600_000;
-/** The waits of the runner's own tests: short, so a fake clock's advance wakes the idle runner (every 30 s) only a few times. */
+/** The waits of the runner's own tests: short, so a fake clock's advance wakes the idle runner (every 5 minutes at most) once or not at all. */
 const STEP = 5 * 60_000;
 const logger = createLogger('silent');
 

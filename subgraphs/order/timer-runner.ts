@@ -9,7 +9,7 @@
  *
  * When nothing is due, the runner sleeps on the clock until the next pending timer is due, or
  * IDLE_POLL_MS at most (another process, or a request of this one, may have scheduled an earlier
- * one meanwhile): an idle order service costs two indexed statements every IDLE_POLL_MS.
+ * one meanwhile).
  *
  * A handler that throws rolls its change back; the timer stays pending with `attempts` + 1 and its
  * `last_error`, and is retried with exponential backoff. The table has no column for the time of
@@ -26,8 +26,13 @@ import type { Logger } from '../../core/logger.js';
 import { orderTimers } from './tables.js';
 import { pendingTimer, type TimerHandler, type TimerHandlers } from './timers.js';
 
-/** Longest sleep when no pending timer is known to be due sooner. */
-const IDLE_POLL_MS = 30_000;
+/**
+ * Longest sleep when no pending timer is known to be due sooner. A timer scheduled after a pass is
+ * due a whole window later (hours or days), after the next pass, so it is not late for this; only
+ * one scheduled less than this ahead (a window set that short) or another process's failed one
+ * waits up to this long. An idle process costs two indexed statements per IDLE_POLL_MS.
+ */
+const IDLE_POLL_MS = 300_000;
 /** Timers read (and fired, each in its own transaction) per batch. */
 const BATCH_SIZE = 50;
 /** The first retry of a failed timer comes this long after its due time; each next one twice as long after the previous. */
