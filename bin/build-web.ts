@@ -45,11 +45,25 @@ function viteInstalled(): boolean {
   }
 }
 
+/** How long the assets of a previous build are kept (web/vite.config.ts keeps them across a build). */
+const PREVIOUS_BUILD_KEPT_MS = 60 * 60 * 1000;
+
+/** Deletes the hashed assets no build wrote within PREVIOUS_BUILD_KEPT_MS (a build rewrites every file of its own). */
+function prunePreviousBuilds(now: number) {
+  const assets = path.join(projectRoot, 'web', 'dist', 'assets');
+  if (!fs.existsSync(assets)) return;
+  for (const name of fs.readdirSync(assets)) {
+    const file = path.join(assets, name);
+    if (fs.statSync(file).mtimeMs < now - PREVIOUS_BUILD_KEPT_MS) fs.rmSync(file);
+  }
+}
+
 /** Builds the portal in this process. 'skipped' when Vite is not installed. */
 export async function buildPortal(options: { quiet?: boolean } = {}): Promise<'built' | 'skipped'> {
   if (!viteInstalled()) return 'skipped';
   const { build } = await import('vite');
   await build({ configFile: viteConfig, logLevel: options.quiet ? 'warn' : 'info' });
+  prunePreviousBuilds(Date.now());
   return 'built';
 }
 

@@ -2,7 +2,7 @@
  * The developer portal in a real browser (Debian's Chromium driven by playwright-core), against one
  * platform whose email goes to a real SMTP server in this process: a newcomer's whole journey (sign
  * up, the verification email, sign in, create an app and copy its secret, the sandbox, a query in
- * the explorer that returns orders, a package request, the call in the report, a re-push of a
+ * the explorer that returns orders, the call in the report, a package request, a re-push of a
  * message), with axe-core on every page (no serious or critical violation), a screenshot of each
  * under test-artifacts/portal/, no Content-Security-Policy violation, and each page's first load
  * timed by the browser's navigation timing.
@@ -221,14 +221,34 @@ describe("a newcomer's journey", () => {
     await check('app-sandbox');
   });
 
-  test('runs a query against the sandbox that returns orders', async () => {
-    // With the token the sandbox tab handed out, as the explorer sends it: the app's own sandbox orders.
-    const answer = (await tab.page.evaluate(
-      `fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ${journey.sandboxToken}' },
-        body: JSON.stringify({ query: '{ orders(first: 5) { nodes { id number status } } }' }) }).then((r) => r.json())`,
-    )) as { data?: { orders: { nodes: { id: string; status: string }[] } }; errors?: unknown };
-    expect(answer.errors).toBeUndefined();
-    expect(answer.data!.orders.nodes.length).toBeGreaterThan(0);
+  test('runs a query in the explorer against the sandbox that returns orders', async () => {
+    const { page } = tab;
+    await tab.load(`/portal/apps/${journey.appKey}/explorer`, 'app: explorer');
+    const graphiql = page.getByTestId('graphiql');
+    await graphiql.getByRole('button', { name: /^Execute query/ }).click();
+    const response = graphiql.locator('.graphiql-response');
+    await response.filter({ hasText: '"nodes"' }).waitFor({ timeout: 30_000 });
+    const answer = (await response.textContent())!;
+    expect(answer).toContain('"orders"');
+    expect(answer).toMatch(/"number": "[^"]+"/);
+    expect(answer).not.toContain('"errors"');
+    await check('app-explorer');
+  });
+
+  test('sees the call just made in the call report', async () => {
+    const { page } = tab;
+    await tab.load(`/portal/apps/${journey.appKey}/calls`, 'app: call report');
+    // The gateway writes what it counted every few seconds (CALL_REPORT_FLUSH_MS): refresh until it is there.
+    const row = page.getByRole('row').filter({ hasText: 'SandboxOrders' });
+    for (let attempt = 0; !(await row.count()) && attempt < 30; attempt++) {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await row.waitFor({ timeout: 500 }).catch(() => undefined);
+    }
+    await row.waitFor().catch(async (error: unknown) => {
+      await tab.screenshot('failed-app-call-report');
+      throw error;
+    });
+    await check('app-call-report');
   });
 
   test('requests a permission package from the catalog and sees it pending', async () => {
@@ -297,6 +317,38 @@ describe("a newcomer's journey", () => {
     await tab.load('/portal/announcements', 'announcements');
     await page.getByRole('article').first().waitFor();
     await check('announcements');
+    await tab.load('/portal/reference', 'reference');
+    await check('reference');
+  });
+});
+
+describe('signing out and a forgotten password', () => {
+  test('signs out, resets the password from the emailed link and signs in with the new one', async () => {
+    const { page } = tab;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to the developer portal' }).waitFor();
+    expect((await tab.context.cookies(origin)).find((c) => c.name === 'portico_session')).toBeUndefined();
+
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.getByLabel('Email').fill(journey.email);
+    await check('forgot-password');
+    await page.getByRole('button', { name: 'Email me a reset link' }).click();
+    await page.getByText('Check your email').waitFor();
+    await waitUntil('the password-reset email', async () => smtp.inbox.some((m) => m.to.includes(journey.email) && /reset-password\?token=/.test(m.text)));
+    const link = new URL(/https?:\/\/\S+\/portal\/reset-password\?token=[A-Za-z0-9_%-]+/.exec(smtp.inbox.filter((m) => m.to.includes(journey.email)).at(-1)!.text)![0]);
+
+    await tab.load(link.pathname + link.search, 'reset password');
+    const newPassword = 'another long passphrase';
+    await page.getByLabel(/^New password/).fill(newPassword);
+    await page.getByLabel(/^Repeat the new password/).fill(newPassword);
+    await check('reset-password');
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await page.getByText('Your new password is set').waitFor();
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByLabel('Email').fill(journey.email);
+    await page.getByLabel(/^Password/).fill(newPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Your apps' }).waitFor();
   });
 });
 

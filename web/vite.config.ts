@@ -19,7 +19,10 @@ export default defineConfig({
   html: { cspNonce: CSP_NONCE_PLACEHOLDER },
   build: {
     outDir: 'dist',
-    emptyOutDir: true,
+    // Files of the previous build stay (bin/build-web.ts prunes those older than an hour): a page
+    // loaded before a rebuild still finds the chunks it asks for next, and a gateway serving web/dist
+    // while it is rebuilt never finds it empty.
+    emptyOutDir: false,
     // Hashed file names: the gateway serves /portal/assets/* as immutable.
     assetsDir: 'assets',
     chunkSizeWarningLimit: 1500,

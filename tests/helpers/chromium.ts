@@ -64,6 +64,8 @@ export interface PortalTab {
 let shots = 0;
 
 export async function openPortalTab(browser: Browser, origin: string): Promise<PortalTab> {
+  // This run's screenshots only.
+  fs.rmSync(ARTIFACTS_DIR, { recursive: true, force: true });
   fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
   const context = await browser.newContext({ baseURL: origin, viewport: { width: 1280, height: 900 } });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
@@ -74,7 +76,10 @@ export async function openPortalTab(browser: Browser, origin: string): Promise<P
   const errors: string[] = [];
   await page.exposeFunction('__reportCspViolation', (text: string) => cspViolations.push(text));
   // Page-side code is written as strings: the tests' TypeScript has no DOM types.
-  await page.addInitScript(`document.addEventListener('securitypolicyviolation', (event) => {
+  await page.addInitScript(`new MutationObserver((_, observer) => {
+    if (document.querySelector('h1')) { window.__contentShownAt = performance.now(); observer.disconnect(); }
+  }).observe(document, { childList: true, subtree: true });
+  document.addEventListener('securitypolicyviolation', (event) => {
     window.__reportCspViolation(location.pathname + ': ' + event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline') + ' (' + event.sample + ') at ' + event.sourceFile + ':' + event.lineNumber + ':' + event.columnNumber);
   });`);
   page.on('console', (message) => {
@@ -105,7 +110,7 @@ export async function openPortalTab(browser: Browser, origin: string): Promise<P
           responseEnd: Math.round(navigation.responseEnd),
           domContentLoaded: Math.round(navigation.domContentLoadedEventEnd),
           load: Math.round(navigation.loadEventEnd),
-          contentShown: Math.round(performance.now()),
+          contentShown: Math.round(window.__contentShownAt ?? performance.now()),
           scriptBytes: scripts.reduce((sum, r) => sum + r.transferSize, 0),
           scripts: scripts.length,
         };

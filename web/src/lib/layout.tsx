@@ -130,7 +130,11 @@ export function PageHeader({ title, description, actions }: { title: string; des
         <Title order={1} size="h2">
           {title}
         </Title>
-        {description && <Text c="dimmed">{description}</Text>}
+        {description && (
+          <Text c="dimmed" component={typeof description === 'string' ? 'p' : 'div'}>
+            {description}
+          </Text>
+        )}
       </Stack>
       {actions && <Group gap="sm">{actions}</Group>}
     </Group>
