@@ -212,8 +212,10 @@ test('updateDeveloperProfile changes the signed-in developer only', async () => 
   expect(updated.errors).toBeUndefined();
   expect(updated.data!.updateDeveloperProfile).toEqual({ id: dev.developerId, name: 'Ada L.', companyName: 'Analytical Engines', announcementEmails: false });
   expect((await other.gql(VIEWER)).data!.viewerDeveloper).toMatchObject({ id: other.developerId, name: 'Ada Developer', announcementEmails: true });
-  const blank = await dev.gql('mutation { updateDeveloperProfile(input: { companyName: "" }) { id } }');
+  const blank = await dev.gql('mutation { updateDeveloperProfile(input: { name: "Someone else", companyName: "" }) { id } }');
   expect(blank.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+  // Refused as a whole: nothing of it was written.
+  expect((await dev.gql(VIEWER)).data!.viewerDeveloper).toMatchObject({ name: 'Ada L.', companyName: 'Analytical Engines' });
 });
 
 test('sign-out needs the CSRF header, ends the session at once and clears both cookies', async () => {

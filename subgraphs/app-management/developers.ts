@@ -246,10 +246,13 @@ export function createDeveloperAccounts(options: DeveloperAccountsOptions) {
       if (input.name !== undefined && input.name !== null) changes.name = v.text(input.name, 'name', { max: 100 });
       if (input.companyName !== undefined) changes.companyName = v.optionalText(input.companyName, 'companyName', 200);
       if (input.announcementEmails !== undefined && input.announcementEmails !== null) changes.announcementEmails = input.announcementEmails;
-      if (!Object.keys(changes).length) return (await this.developerById(id))!;
-      const [updated] = await db.update(developers).set(changes).where(eq(developers.id, id)).returning();
-      if (updated!.kind === 'COMPANY' && !updated!.companyName) throw badInput('A company developer keeps a company name', 'companyName');
-      return updated!;
+      // Checked in the statement itself, so a refused change writes nothing.
+      const keepsCompanyName = changes.companyName === null ? sql`${developers.kind} <> 'COMPANY'` : sql`true`;
+      const [updated] = Object.keys(changes).length
+        ? await db.update(developers).set(changes).where(and(eq(developers.id, id), keepsCompanyName)).returning()
+        : await db.select().from(developers).where(eq(developers.id, id));
+      if (!updated) throw badInput('A company developer keeps a company name', 'companyName');
+      return updated;
     },
   };
 }
