@@ -127,13 +127,18 @@ describe('creating an app', () => {
 
   test(`holds at most ${MAX_APPS_PER_DEVELOPER} apps per developer`, async () => {
     const carol = await signUpDeveloper(t, { name: 'Carol' });
-    // Her first 20 apps straight into the table (provisioning 20 sandboxes would only slow the test).
+    // Her first 19 apps straight into the table (provisioning 19 sandboxes would only slow the test).
     const secretHash = await hashSecret('unused');
     await t.platform.database.db.insert(apps).values(
-      Array.from({ length: MAX_APPS_PER_DEVELOPER }, (_, i) => ({ id: crypto.randomUUID(), key: `app_carol_${i}_${crypto.randomBytes(3).toString('hex')}`, name: `Carol ${i}`, developerId: carol.developerId, secretHash })),
+      Array.from({ length: MAX_APPS_PER_DEVELOPER - 1 }, (_, i) => ({ id: crypto.randomUUID(), key: `app_carol_${i}_${crypto.randomBytes(3).toString('hex')}`, name: `Carol ${i}`, developerId: carol.developerId, secretHash })),
     );
+    // Two at once for the last place: one gets it (the developer's row is locked while counting).
+    const both = await Promise.all([carol.gql(CREATE_APP, { input: { name: 'Twentieth' } }), carol.gql(CREATE_APP, { input: { name: 'Also twentieth' } })]);
+    expect(both.filter((answer) => answer.data?.createApp).length).toBe(1);
+    expect(both.map((answer) => answer.errors?.[0]?.extensions?.code ?? 'OK').sort()).toEqual(['CONFLICT', 'OK']);
     const answer = await carol.gql(CREATE_APP, { input: { name: 'One too many' } });
     expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', limit: MAX_APPS_PER_DEVELOPER });
+    expect((await carol.gql(`{ viewerDeveloper { apps { key } } }`)).data!.viewerDeveloper.apps).toHaveLength(MAX_APPS_PER_DEVELOPER);
   });
 
   test('a developer whom operators rejected, or whose email is no longer verified, cannot create apps', async () => {
