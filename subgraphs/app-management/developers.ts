@@ -17,7 +17,7 @@ import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Caller } from '../../core/caller.js';
 import type { Clock } from '../../core/clock.js';
-import type { Db } from '../../core/db.js';
+import type { Db, Executor } from '../../core/db.js';
 import { badInput, forbidden } from '../../core/errors.js';
 import { passwordSignIn, signInRecorder } from '../../core/password-sign-in.js';
 import { hashSecret } from '../../core/secrets.js';
@@ -72,14 +72,14 @@ export function createDeveloperAccounts(options: DeveloperAccountsOptions) {
   const byEmail = async (email: string) => (await db.select().from(developers).where(sql`lower(${developers.email}) = lower(${email.trim()})`))[0];
 
   /** A new one-time link for `purpose` (the token's hash kept, the link returned). */
-  async function issueEmailToken(developerId: string, purpose: 'VERIFY_EMAIL' | 'RESET_PASSWORD', ttlMs: number, page: string) {
+  async function issueEmailToken(developerId: string, purpose: 'VERIFY_EMAIL' | 'RESET_PASSWORD', ttlMs: number, page: string, executor: Executor = db) {
     const token = newToken();
-    await db.insert(developerEmailTokens).values({ id: crypto.randomUUID(), developerId, purpose, tokenHash: tokenHashOf(token), createdAt: now(), expiresAt: new Date(clock.now() + ttlMs) });
+    await executor.insert(developerEmailTokens).values({ id: crypto.randomUUID(), developerId, purpose, tokenHash: tokenHashOf(token), createdAt: now(), expiresAt: new Date(clock.now() + ttlMs) });
     return `${publicUrl}/portal/${page}?token=${encodeURIComponent(token)}`;
   }
 
   /** Uses a one-time token: its developer, or undefined for an unknown, used or expired one. */
-  async function consumeEmailToken(tx: Parameters<Parameters<Db['transaction']>[0]>[0], token: string, purpose: 'VERIFY_EMAIL' | 'RESET_PASSWORD') {
+  async function consumeEmailToken(tx: Executor, token: string, purpose: 'VERIFY_EMAIL' | 'RESET_PASSWORD') {
     if (typeof token !== 'string' || token.length < 20 || token.length > 200) return undefined;
     const [used] = await tx
       .update(developerEmailTokens)
@@ -107,8 +107,7 @@ export function createDeveloperAccounts(options: DeveloperAccountsOptions) {
     return !!recent;
   }
 
-  async function sendVerification(developer: DeveloperRow) {
-    const link = await issueEmailToken(developer.id, 'VERIFY_EMAIL', VERIFY_EMAIL_TTL_MS, 'verify');
+  async function mailVerification(developer: DeveloperRow, link: string) {
     await mailer.send({
       to: developer.email,
       subject: 'Verify your email for the Portico developer portal',
@@ -127,14 +126,18 @@ export function createDeveloperAccounts(options: DeveloperAccountsOptions) {
       // Hashed before anything is looked up, so a taken email costs as long as a new one.
       const passwordHash = await hashSecret(input.password);
       const id = crypto.randomUUID();
-      const [created] = await db
-        .insert(developers)
-        .values({ id, kind: input.kind, name: input.name, email: input.email, companyName: input.kind === 'COMPANY' ? input.companyName! : null, passwordHash, createdAt: now() })
-        .onConflictDoNothing()
-        .returning();
+      // The account and its first link together; the email once they are committed.
+      const created = await db.transaction(async (tx) => {
+        const [developer] = await tx
+          .insert(developers)
+          .values({ id, kind: input.kind, name: input.name, email: input.email, companyName: input.kind === 'COMPANY' ? input.companyName! : null, passwordHash, createdAt: now() })
+          .onConflictDoNothing()
+          .returning();
+        return developer && { developer, link: await issueEmailToken(developer.id, 'VERIFY_EMAIL', VERIFY_EMAIL_TTL_MS, 'verify', tx) };
+      });
       if (created) {
-        await sendVerification(created);
-        return created.id;
+        await mailVerification(created.developer, created.link);
+        return created.developer.id;
       }
       const owner = await byEmail(input.email);
       if (owner) {
@@ -160,7 +163,9 @@ export function createDeveloperAccounts(options: DeveloperAccountsOptions) {
 
     async resendVerification(email: string): Promise<boolean> {
       const developer = await byEmail(email);
-      if (developer && !developer.emailVerifiedAt && !developer.disabledAt && !(await linkRecentlySent(developer.id, 'VERIFY_EMAIL'))) await sendVerification(developer);
+      if (developer && !developer.emailVerifiedAt && !developer.disabledAt && !(await linkRecentlySent(developer.id, 'VERIFY_EMAIL'))) {
+        await mailVerification(developer, await issueEmailToken(developer.id, 'VERIFY_EMAIL', VERIFY_EMAIL_TTL_MS, 'verify'));
+      }
       return true;
     },
 
