@@ -26,6 +26,7 @@ import { ALL_SCOPES, TEST_APP_KEY, startTestPlatform, waitUntil, type GraphQLRes
 const HOUR = 3_600_000;
 /** The lifecycle's default waits (core/config.ts), which the platform here keeps. */
 const AFTER_SALE_RESPONSE_WINDOW = 48 * HOUR;
+const RETURN_SHIPPING_WINDOW = 7 * 24 * HOUR;
 const INITIAL_STOCK = 100;
 const SKUS = 3;
 const SCOPES = [...ALL_SCOPES, 'aftersales:read', 'aftersales:write'];
@@ -172,6 +173,8 @@ function checkInvariants(state: RunState, product: CreatedProduct) {
       if (['REJECTED', 'CLOSED', 'OPEN', 'AWAITING_RETURN', 'RETURN_SHIPPED'].includes(c.status) && c.refunded.amount !== 0) fail(`case ${c.id} ${c.status} has refunded money`, order);
       // The response timer: no case stays unanswered past its window (a pass may be a moment behind).
       if (c.status === 'OPEN' && Date.parse(c.createdAt) + AFTER_SALE_RESPONSE_WINDOW < clock.now() - 60_000) fail(`case ${c.id} still OPEN past the response window`, order);
+      // The return timer: an approved return is shipped within its window or the case closes (the case changes last when it is approved).
+      if (c.status === 'AWAITING_RETURN' && Date.parse(c.updatedAt) + RETURN_SHIPPING_WINDOW < clock.now() - 60_000) fail(`case ${c.id} still AWAITING_RETURN past the return window`, order);
     }
     // Status.
     const open = order.afterSaleCases.nodes.filter((c) => OPEN_CASE.includes(c.status));
