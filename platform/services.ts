@@ -29,13 +29,14 @@ export function defineSubgraph(name: SubgraphName, deps: ServiceDependencies): S
     case 'product':
       return createProductSubgraph(deps.database) as SubgraphDefinition<unknown>;
     case 'order':
-      return createOrderSubgraph(deps.database, { productUrl: () => deps.subgraphUrl('product'), logger: deps.logger, durations: deps.config.orderLifecycle, ...(deps.clock ? { clock: deps.clock } : {}) }) as SubgraphDefinition<unknown>;
+      return createOrderSubgraph(deps.database, { productUrl: () => deps.subgraphUrl('product'), accountUrl: () => deps.subgraphUrl('account'), logger: deps.logger, durations: deps.config.orderLifecycle, ...(deps.clock ? { clock: deps.clock } : {}) }) as SubgraphDefinition<unknown>;
     case 'account':
       return createAccountSubgraph(deps.database, {
         keys: deps.keys,
         issuer: deps.config.publicUrl,
         audience: deps.config.apiAudience,
         appManagementUrl: () => deps.subgraphUrl('app-management'),
+        orderUrl: () => deps.subgraphUrl('order'),
         logger: deps.logger,
         mail: deps.config.mail,
         ...(deps.clock ? { clock: deps.clock } : {}),

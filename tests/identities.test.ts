@@ -310,3 +310,91 @@ describe('buyers sign in to apps with OpenID Connect (openid-client, ID token va
     expect(discovery.userinfo_endpoint).toBe(`${t.platform.config.publicUrl}/oauth/me`);
   });
 });
+
+describe('bind-or-login: the one entry, for every case of the account-system article', () => {
+  const BIND = `mutation($input: BindBuyerInput!) { bindBuyer(input: $input) { created merged buyer { openid unionid guest nickname } } }`;
+  const bind = (appKey: string, input: Record<string, string>) => t.gql<any>(tokens_(appKey), BIND, { input });
+  const tokens_ = (appKey: string) => tokens.get(appKey)!;
+  const guest = () => `device-${crypto.randomUUID()}`;
+  let matrix: { openid: string; unionid: string }[][];
+
+  beforeAll(async () => {
+    matrix = [];
+    for (const app of apps) matrix.push(await identitiesSeenBy(app.key));
+  });
+
+  test('new: a guest seen for the first time becomes a virtual buyer, once; the same guest again is the same buyer', async () => {
+    const g = guest();
+    const first = await bind(apps[0]!.key, { guestId: g });
+    expect(first.errors).toBeUndefined();
+    expect(first.data!.bindBuyer).toMatchObject({ created: true, merged: 0, buyer: { guest: true } });
+    const again = await bind(apps[0]!.key, { guestId: g });
+    expect(again.data!.bindBuyer).toMatchObject({ created: false, merged: 0, buyer: first.data!.bindBuyer.buyer });
+    // Guest ids are the app's own: another app giving the same string has another guest.
+    const elsewhere = await bind(apps[1]!.key, { guestId: g });
+    expect(elsewhere.data!.bindBuyer.created).toBe(true);
+    expect(elsewhere.data!.bindBuyer.buyer.unionid).not.toBe(first.data!.bindBuyer.buyer.unionid);
+  });
+
+  test('known by unionid: a new guest of a buyer the developer knows is linked to that buyer, nothing created', async () => {
+    const ada = { app0: matrix[0]![0]!, app1: matrix[1]![0]! };
+    const g = guest();
+    const bound = await bind(apps[1]!.key, { unionid: ada.app0.unionid, guestId: g });
+    expect(bound.data!.bindBuyer).toEqual({ created: false, merged: 0, buyer: { openid: ada.app1.openid, unionid: ada.app0.unionid, guest: false, nickname: 'ada' } });
+    const byGuest = await bind(apps[1]!.key, { guestId: g });
+    expect(byGuest.data!.bindBuyer.buyer.openid).toBe(ada.app1.openid);
+  });
+
+  test('known by openid (a signed-in buyer, as the passport itself binds by user id): the same buyer, its ids unchanged', async () => {
+    const bo = matrix[3]![1]!;
+    const bound = await bind(apps[3]!.key, { openid: bo.openid });
+    expect(bound.data!.bindBuyer).toEqual({ created: false, merged: 0, buyer: { openid: bo.openid, unionid: bo.unionid, guest: false, nickname: 'bo' } });
+  });
+
+  test("conflicting: an openid and a unionid of two different signed-in buyers are refused (CONFLICT) and nothing changes", async () => {
+    const ada = matrix[0]![0]!;
+    const bo = matrix[0]![1]!;
+    const refused = await bind(apps[0]!.key, { openid: ada.openid, unionid: bo.unionid });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    const g = guest();
+    const withGuest = await bind(apps[0]!.key, { openid: ada.openid, unionid: bo.unionid, guestId: g });
+    expect(withGuest.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    // Nothing was kept: the guest is unknown still, and each buyer keeps its ids.
+    expect((await bind(apps[0]!.key, { guestId: g })).data!.bindBuyer.created).toBe(true);
+    expect((await identitiesSeenBy(apps[0]!.key)).slice(0, 2)).toEqual([expect.objectContaining(ada), expect.objectContaining(bo)]);
+  });
+
+  test('duplicates merged: a guest named with a signed-in buyer merges into the buyer; its old openid still finds them', async () => {
+    const cy = matrix[0]![2]!;
+    const g = guest();
+    const virtual = (await bind(apps[0]!.key, { guestId: g })).data!.bindBuyer.buyer;
+    const merged = await bind(apps[0]!.key, { openid: cy.openid, guestId: g });
+    expect(merged.data!.bindBuyer).toEqual({ created: false, merged: 1, buyer: { openid: cy.openid, unionid: cy.unionid, guest: false, nickname: 'cy' } });
+    const old = await t.gql<any>(tokens_(apps[0]!.key), 'query($o: String) { buyer(openid: $o) { openid } }', { o: virtual.openid });
+    expect(old.data?.buyer.openid).toBe(cy.openid);
+    // De-duplicated after linking: the guest id names the buyer now; binding again merges nothing.
+    expect((await bind(apps[0]!.key, { guestId: g })).data!.bindBuyer).toMatchObject({ created: false, merged: 0, buyer: { openid: cy.openid } });
+    expect((await bind(apps[0]!.key, { openid: cy.openid, guestId: g })).data!.bindBuyer.merged).toBe(0);
+  });
+
+  test('two guests recognized as one person (same unionid) merge into the earliest, in either app', async () => {
+    const earlier = (await bind(apps[0]!.key, { guestId: guest() })).data!.bindBuyer.buyer;
+    const g = guest();
+    const later = (await bind(apps[1]!.key, { guestId: g })).data!.bindBuyer.buyer;
+    const merged = await bind(apps[1]!.key, { guestId: g, unionid: earlier.unionid });
+    expect(merged.data!.bindBuyer).toMatchObject({ merged: 1, buyer: { unionid: earlier.unionid, guest: true } });
+    // The earlier buyer survives; app 1's openid of the later guest moved to it (app 1 had none of the earlier one).
+    expect(merged.data!.bindBuyer.buyer.openid).toBe(later.openid);
+    const inApp0 = await t.gql<any>(tokens_(apps[0]!.key), 'query($u: String) { buyer(unionid: $u) { openid } }', { u: earlier.unionid });
+    expect(inApp0.data?.buyer.openid).toBe(earlier.openid);
+  });
+
+  test("refusals: another app's openid is NOT_FOUND, nothing given or a malformed guest id is BAD_USER_INPUT, users:write is needed", async () => {
+    expect((await bind(apps[1]!.key, { openid: matrix[0]![0]!.openid })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await bind(apps[3]!.key, { unionid: matrix[0]![0]!.unionid })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await bind(apps[0]!.key, {})).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await bind(apps[0]!.key, { guestId: 'x'.repeat(129) })).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const readOnly = await t.token({ merchantId: merchant.id, appKey: apps[0]!.key, scopes: ['users:read'] });
+    expect((await t.gql<any>(readOnly, BIND, { input: { guestId: guest() } })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});

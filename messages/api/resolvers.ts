@@ -11,6 +11,7 @@ import { decodeCursor, encodeCursor, isCursorTimestamp, pageSize } from '../../c
 import { InvalidCursorError, type MessageCrypto } from '../crypto.js';
 import type { MessageStore } from '../store/index.js';
 import { TOPICS, allowedTopics, mayReceive, topicOfSource, type MessageSource, type MessageTopic, type TopicDefinition } from '../topics.js';
+import { payloadForApp } from '../user-merged.js';
 
 function streamOf(caller: Caller): { appKey: string; merchantId: string } {
   if (caller.kind !== 'app' || !caller.merchantId) throw forbidden('Messages are per merchant: use a token a merchant authorized for the app');
@@ -109,7 +110,7 @@ export function createMessageResolvers(store: MessageStore, crypto: MessageCrypt
           type: r.type,
           occurredAt: r.occurredAt,
           cursor: crypto.sealCursor({ ...stream, positions: { [r.source]: r.position } }),
-          payload: r.payload,
+          payload: payloadForApp(r.type, r.payload as Record<string, unknown>, stream.appKey),
           firstPushedAt: r.firstPushedAt,
           acknowledgedAt: r.acknowledgedAt,
           redeliveryPending: !!r.redeliverRequestedAt,

@@ -12,6 +12,7 @@ import { notifyControl } from '../notifications.js';
 import type { OutboxEvent } from '../events.js';
 import { messageCursors, messageDeliveries, messageRecords } from '../tables.js';
 import { SOURCES, type MessageSource } from '../topics.js';
+import { payloadForApp } from '../user-merged.js';
 import type { OutboxReads } from './outbox-reads.js';
 import { rowsOf } from './rows.js';
 
@@ -228,7 +229,8 @@ function recordValues(appKey: string, event: OutboxEvent, key: { version: number
     type: event.type,
     occurredAt: event.occurredAt,
     keyVersion: key.version,
-    payload: cryptoSeal(key.key, JSON.stringify(event.payload), recordAad(appKey, event.merchantId, event.source, event.position, 'payload')),
+    // An app's record of a merge holds its own identifiers only (user-merged.ts).
+    payload: cryptoSeal(key.key, JSON.stringify(payloadForApp(event.type, event.payload, appKey)), recordAad(appKey, event.merchantId, event.source, event.position, 'payload')),
   };
 }
 

@@ -37,6 +37,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Envelope } from '../channel/envelope.js';
 import type { MessageCrypto } from '../crypto.js';
 import { enumValueOf } from '../topics.js';
+import { mergedIdentityFor } from '../user-merged.js';
 import type { SingleFetch } from './single-fetch.js';
 
 /** What a subscription's execution carries: who it runs for (its scopes may change while it lives). */
@@ -384,6 +385,11 @@ export function createEntityResolution(options: EntityQueryOptions): GraphQLFiel
         return userRef(context.caller.appKey, event.payload.mergedUserId);
       case 'survivingUserRef':
         return userRef(context.caller.appKey, event.payload.survivingUserId);
+      case 'mergedOpenid':
+      case 'mergedUnionid':
+      case 'survivingOpenid':
+      case 'survivingUnionid':
+        return mergedIdentityFor(event.payload, context.caller.appKey)?.[info.fieldName] ?? null;
       default:
         return null;
     }

@@ -6,13 +6,14 @@ import { requireMerchant, type SubgraphContext } from '../../core/subgraph.js';
 import type { Db } from '../../core/db.js';
 import { userOfOpenid, userOfUnionid } from './identities.js';
 import type { AccountLoaders } from './loaders.js';
+import type { BindOrLogin } from './bind-or-login.js';
 import type { AccountStore } from './store.js';
 import * as v from '../../core/validate.js';
 import type { MerchantAuthorizationRow, MerchantRow, UserRow } from './tables.js';
 
 type Context = SubgraphContext<AccountLoaders>;
 
-export function createAccountResolvers(store: AccountStore, db: Db) {
+export function createAccountResolvers(store: AccountStore, db: Db, bindOrLogin: BindOrLogin) {
   return {
     DateTime: scalarResolvers.DateTime,
     Query: {
@@ -50,6 +51,18 @@ export function createAccountResolvers(store: AccountStore, db: Db) {
       },
     },
     Mutation: {
+      bindBuyer: async (_: unknown, args: { input: { openid?: string | null; unionid?: string | null; guestId?: string | null } }, ctx: Context) => {
+        const { openid, unionid, guestId } = args.input;
+        const bound = await bindOrLogin({ app: await ctx.loaders.callingApp(), openid, unionid, guestId, merchantId: ctx.caller.merchantId });
+        ctx.loaders.openid.prime(bound.user.id, bound.openid);
+        ctx.loaders.unionid.prime(bound.user.id, bound.unionid);
+        return { buyer: bound.user, created: bound.created, merged: bound.mergeIds.length };
+      },
+      orderBuyer: async (_: unknown, args: { openid?: string | null; unionid?: string | null; guestId?: string | null }, ctx: Context) => {
+        if (!ctx.caller.merchantId) throw forbidden('An order is placed for a merchant');
+        const bound = await bindOrLogin({ app: await ctx.loaders.callingApp(), ...args, merchantId: ctx.caller.merchantId });
+        return bound.user.id;
+      },
       revokeAppAuthorization: async (_: unknown, args: { id: string; reason?: string | null }, ctx: Context) => {
         const caller = ctx.caller;
         const by = caller.kind === 'operator' ? `operator:${caller.operatorId}` : caller.kind === 'app' && caller.merchantId ? `merchant:${caller.merchantId} via ${caller.appKey}` : null;

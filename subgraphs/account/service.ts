@@ -11,7 +11,10 @@ import { systemClock } from '../../core/clock.js';
 import { createAppDirectory } from './app-directory.js';
 import { createBuyerMailer } from './buyer-mail.js';
 import { createBuyerAccounts } from './buyers.js';
-import { openidsFor, passportIdentities, unionidsFor } from './identities.js';
+import { passportIdentities } from './identities.js';
+import { createBindOrLogin } from './bind-or-login.js';
+import { createInternalCaller } from './internal-calls.js';
+import { startMergeRunner, type MergeRunner } from './user-merge.js';
 import { createAccountLoaders, type AccountLoaders } from './loaders.js';
 import { createPassportRoutes } from './passport/index.js';
 import { createAccountResolvers } from './resolvers.js';
@@ -24,6 +27,8 @@ export interface AccountSubgraphOptions {
   issuer: string;
   audience: string;
   appManagementUrl(): string;
+  /** The order service, asked to re-point merged buyers' orders (user-merge.ts). */
+  orderUrl?(): string;
   logger: Logger;
   /** Time of the sandbox tokens it mints and of buyers' verification codes (default: the system clock). */
   clock?: Clock;
@@ -34,10 +39,14 @@ export interface AccountSubgraphOptions {
 export function createAccountSubgraph(database: Database, options: AccountSubgraphOptions): SubgraphDefinition<AccountLoaders> {
   const store = createAccountStore(database.db);
   const apps = createAppDirectory({ keys: options.keys, appManagementUrl: options.appManagementUrl, ...(options.clock ? { clock: options.clock } : {}) });
+  const clock = options.clock ?? systemClock;
+  let merges: MergeRunner | undefined;
+  const bindOrLogin = createBindOrLogin(database.db, clock, () => merges?.wake());
+  const callInternal = createInternalCaller(options.keys, clock);
   const scopes = (JSON.parse(fs.readFileSync(path.join(schemaDir, 'scopes.json'), 'utf8')) as { name: string }[]).map((s) => s.name);
   return {
     name: 'account',
-    resolvers: withSandbox(createAccountResolvers(store, database.db), createSandboxAccountResolvers(createSandboxAccounts(database.db, options))),
+    resolvers: withSandbox(createAccountResolvers(store, database.db, bindOrLogin), createSandboxAccountResolvers(createSandboxAccounts(database.db, options))),
     createLoaders: (caller) => createAccountLoaders(store, caller, { db: database.db, apps }),
     handleHttp: createPassportRoutes({
       db: database.db,
@@ -49,18 +58,36 @@ export function createAccountSubgraph(database: Database, options: AccountSubgra
       appManagementUrl: options.appManagementUrl,
       logger: options.logger,
       buyers: {
-        accounts: createBuyerAccounts(database.db, options.clock ?? systemClock),
+        accounts: createBuyerAccounts(database.db, clock),
         sendMail: createBuyerMailer({ smtpUrl: options.mail?.smtpUrl, from: options.mail?.from ?? 'Portico <no-reply@portico.invalid>', logger: options.logger }),
         identities: passportIdentities(database.db, apps),
-        // A buyer who consented is known to the app from now on: its openid and unionid exist.
+        // A buyer who consented goes through the one bind-or-login entry: known to the app from now on.
         signedIn: async (userId, client) => {
           const developerId = await apps.developerOf(client.key);
-          if (!developerId) return;
-          await openidsFor(database.db, [userId], { appKey: client.key, developerId });
-          await unionidsFor(database.db, [userId], developerId);
+          if (developerId) await bindOrLogin({ app: { appKey: client.key, developerId }, userId });
         },
       },
     }),
+    // The saga's second step: merged buyers' orders re-pointed by the order service, retried until done.
+    background: {
+      start: () => {
+        const orderUrl = options.orderUrl;
+        if (!orderUrl) return;
+        merges = startMergeRunner({
+          db: database.db,
+          clock,
+          logger: options.logger.child({ service: 'account' }),
+          owners: {
+            repointBuyers: async (survivingUserId, mergedUserIds) => {
+              await callInternal(orderUrl(), 'mutation Repoint($s: String!, $m: [String!]!) { repointBuyers(survivingUserId: $s, mergedUserIds: $m) }', { s: survivingUserId, m: mergedUserIds });
+            },
+          },
+        });
+      },
+      stop: async () => {
+        await merges?.stop();
+      },
+    },
   };
 }
 

@@ -15,6 +15,7 @@ import { isUniqueViolation } from '../../core/db.js';
 import { badInput, conflict } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import * as v from '../../core/validate.js';
+import type { BuyerDirectory, OrderBuyerInput } from './buyers.js';
 import type { ProductClient } from './product-client.js';
 import { validateAddress, type OrderStore } from './store.js';
 import type { Address, OrderRow } from './tables.js';
@@ -31,9 +32,11 @@ export interface PlaceOrderInput {
   idempotencyKey: string;
   lines: { skuId: string; quantity: number }[];
   shippingAddress: Address;
+  /** The buyer as the app knows them (an openid, a unionid or a guest id): buyers.ts. */
+  buyer?: OrderBuyerInput | null;
 }
 
-export function createCheckout(store: OrderStore, products: ProductClient, logger: Logger) {
+export function createCheckout(store: OrderStore, products: ProductClient, logger: Logger, buyers?: BuyerDirectory) {
   function sameLines(lines: { skuId: string; quantity: number }[], stored: { skuId: string; quantity: number }[]) {
     const key = (l: { skuId: string; quantity: number }) => `${l.skuId.toLowerCase()}:${l.quantity}`;
     return lines.map(key).sort().join() === stored.map(key).sort().join();
@@ -126,6 +129,8 @@ export function createCheckout(store: OrderStore, products: ProductClient, logge
       const shippingAddress = validateAddress(input.shippingAddress);
       const replayed = await replay(merchantId, key, input.lines, shippingAddress);
       if (replayed) return replayed;
+      // The buyer before any stock is taken (a guest's virtual buyer is created once, however often this is retried).
+      const buyerId = input.buyer && buyers ? await buyers.buyerOf(contextToken, input.buyer) : null;
 
       const reservationKey = `order:${crypto.createHash('sha256').update(key).digest('base64url')}`;
       // Recorded before reserving: if this order never commits and its stock cannot be given back
@@ -134,7 +139,7 @@ export function createCheckout(store: OrderStore, products: ProductClient, logge
       if (!intent) throw conflict('An earlier attempt of this order is still giving its stock back; try again in a moment', { field: 'idempotencyKey', retryable: true });
       const reserved = await products.reserveStock(contextToken, reservationKey, input.lines);
       try {
-        const order = await store.insertOrder(merchantId, { lines: reserved, shippingAddress, idempotencyKey: key, stockReservationKey: reservationKey });
+        const order = await store.insertOrder(merchantId, { buyerId, lines: reserved, shippingAddress, idempotencyKey: key, stockReservationKey: reservationKey });
         drain(merchantId, contextToken);
         return order;
       } catch (error) {

@@ -4,6 +4,7 @@ import type { Database } from '../../core/db.js';
 import type { Logger } from '../../core/logger.js';
 import type { SubgraphDefinition } from '../../core/subgraph.js';
 import { createAfterSales } from './after-sales.js';
+import { createBuyerDirectory, createOrderBuyers, withOrderBuyers } from './buyers.js';
 import { createCheckout } from './checkout.js';
 import { createOrderLoaders, type OrderLoaders } from './loaders.js';
 import { createProductClient } from './product-client.js';
@@ -18,6 +19,8 @@ import { withSandboxOrders } from './sandbox.js';
 export interface OrderSubgraphOptions {
   /** URL of the product subgraph, for stock reservations (resolved when first needed). */
   productUrl: () => string;
+  /** URL of the account subgraph, for the buyers of new orders (buyers.ts). */
+  accountUrl?: () => string;
   logger: Logger;
   /** Time for the lifecycle's decisions and timers (default: the system clock). */
   clock?: Clock;
@@ -27,7 +30,7 @@ export interface OrderSubgraphOptions {
 
 export function createOrderSubgraph(database: Database, options: OrderSubgraphOptions): SubgraphDefinition<OrderLoaders> {
   const store = createOrderStore(database.db);
-  const checkout = createCheckout(store, createProductClient(options.productUrl), options.logger.child({ service: 'order' }));
+  const checkout = createCheckout(store, createProductClient(options.productUrl), options.logger.child({ service: 'order' }), options.accountUrl ? createBuyerDirectory(options.accountUrl) : undefined);
   const clock = options.clock ?? systemClock;
   const durations = options.durations ?? DEFAULT_LIFECYCLE_DURATIONS;
   const shipments = createShipments(database.db, clock, durations);
@@ -35,7 +38,7 @@ export function createOrderSubgraph(database: Database, options: OrderSubgraphOp
   let timers: TimerRunner | undefined;
   return {
     name: 'order',
-    resolvers: withSandboxOrders(createOrderResolvers(store, checkout, shipments, afterSales), database.db),
+    resolvers: withOrderBuyers(withSandboxOrders(createOrderResolvers(store, checkout, shipments, afterSales), database.db), createOrderBuyers(database.db)),
     createLoaders: (caller, lookups) => createOrderLoaders(store, shipments, afterSales, caller, lookups),
     // The lifecycle's durable timers fire in every order process (several share them: timer-runner.ts).
     background: {
