@@ -27,12 +27,20 @@ export default defineConfig({
     assetsDir: 'assets',
     chunkSizeWarningLimit: 1500,
     reportCompressedSize: true,
+    rolldownOptions: {
+      // GraphiQL's react-compiler-runtime opens with "use no memo", which means nothing in a bundle.
+      onLog(level, log, handler) {
+        if (log.code === 'MODULE_LEVEL_DIRECTIVE' && log.id?.includes('react-compiler-runtime')) return;
+        handler(level, log);
+      },
+    },
   },
   server: {
     // `vite --config web/vite.config.ts` during development: the API stays on the platform.
     proxy: {
       '/graphql': 'http://127.0.0.1:4000',
       '/auth': 'http://127.0.0.1:4000',
+      '/dev/mailbox': 'http://127.0.0.1:4000',
     },
   },
 });

@@ -20,12 +20,17 @@ export interface SessionState {
 
 const SessionContext = createContext<SessionState | null>(null);
 
+// Asked as soon as the portal's code runs, beside React's first render and the page's own chunk.
+let firstAnswer: Promise<Session | null> | undefined = authApi.session();
+
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [error, setError] = useState<unknown>();
   const reload = useCallback(async () => {
+    const answer = firstAnswer ?? authApi.session();
+    firstAnswer = undefined;
     try {
-      setSession(await authApi.session());
+      setSession(await answer);
       setError(undefined);
     } catch (failure) {
       setError(failure);
