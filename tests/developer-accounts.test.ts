@@ -146,6 +146,7 @@ test('sign-up checks its input: a short password, a company without its name, or
   expect(await postJson(t, '/auth/developer/sign-up', { email: newEmail(), password: 'short-pw', name: 'A', kind: 'INDIVIDUAL' })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
   expect(await postJson(t, '/auth/developer/sign-up', { email: newEmail(), password: strongPassword(), name: 'A', kind: 'COMPANY' })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
   expect(await postJson(t, '/auth/developer/sign-up', { email: 'not-an-email', password: strongPassword(), name: 'A', kind: 'INDIVIDUAL' })).toMatchObject({ status: 400 });
+  expect(await postJson(t, '/auth/developer/sign-up', { email: newEmail(), password: strongPassword(), name: 'Nul\u0000byte', kind: 'INDIVIDUAL' })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
   // A form (what another site's page can post without asking) is not taken.
   const form = await fetch(`${originOf(t)}/auth/developer/sign-in`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=a%40b.c&password=x' });
   expect(form.status).toBe(415);

@@ -35,13 +35,16 @@ const MAX_BODY = 10_000;
 const email = z.string().trim().max(320).email();
 const password = z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH);
 const token = z.string().min(20).max(200);
+/** Control characters (but tab and line breaks), which no name may hold. */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const plainText = (max: number) => z.string().trim().min(1).max(max).refine((text) => !CONTROL.test(text), 'must not contain control characters');
 const SignUp = z
   .object({
     email,
     password,
-    name: z.string().trim().min(1).max(100),
+    name: plainText(100),
     kind: z.enum(['INDIVIDUAL', 'COMPANY']),
-    companyName: z.string().trim().min(1).max(200).nullish(),
+    companyName: plainText(200).nullish(),
   })
   .refine((input) => input.kind !== 'COMPANY' || !!input.companyName, { message: 'a COMPANY developer gives companyName', path: ['companyName'] });
 const SignIn = z.object({ email: z.string().max(320), password: z.string().min(1).max(MAX_PASSWORD_LENGTH) });

@@ -42,12 +42,15 @@ export const MAX_PASSWORD_LENGTH = 1024;
 export const EMAIL_LINK_INTERVAL_MS = 60_000;
 
 /** What sign-up takes, checked the same way at the gateway (its 400) and here. */
+/** Control characters (but tab and line breaks), which no name may hold. */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const plainText = (max: number) => z.string().trim().min(1).max(max).refine((text) => !CONTROL.test(text), 'must not contain control characters');
 export const SignUpInput = z.object({
   email: z.string().trim().max(320).email(),
   password: z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH),
-  name: z.string().trim().min(1).max(100),
+  name: plainText(100),
   kind: z.enum(['INDIVIDUAL', 'COMPANY']),
-  companyName: z.string().trim().min(1).max(200).nullish(),
+  companyName: plainText(200).nullish(),
 });
 export type SignUpInput = z.infer<typeof SignUpInput>;
 
