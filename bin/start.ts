@@ -44,7 +44,7 @@ const lines = [
   `Portico is running: ${config.publicUrl}/graphql  (health: ${config.publicUrl}/healthz)`,
   portalBuildMissing()
     ? `Developer portal: not built (${portalFailed?.message ?? 'Vite is not installed'}); run npm run build:web`
-    : `Developer portal: ${config.publicUrl}/portal/  (sign up there; without SMTP_URL the emails are at ${config.publicUrl}/dev/mailbox)`,
+    : `Developer portal: ${config.publicUrl}/portal/  (sign up there${config.mail.smtpUrl ? '' : `; its emails are in the local mailbox, ${config.publicUrl}/dev/mailbox`})`,
   `Data: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}`,
 ];
 if (demo) {
