@@ -142,6 +142,7 @@ export function createPassport(options: PassportOptions): Provider {
       RefreshToken: 30 * 24 * 3600,
       Grant: GRANT_TTL_SECONDS,
       Interaction: 600,
+      IdToken: 3600,
       Session: 3600,
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
