@@ -2,17 +2,12 @@
 import { Badge, Button, Card, Group, Stack, Text, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { EmptyState, formatDateTime, operation, PageHeader, QueryState, useOperation } from '../../lib';
+import type { PortalAnnouncementsResult, PortalAnnouncementsVariables } from '../../generated/operations';
 import { Markdown } from './markdown';
 
-interface Announcement {
-  id: string;
-  title: string;
-  body: string;
-  publishedAt: string;
-  packages: { id: string; name: string }[];
-}
+type Announcement = PortalAnnouncementsResult['announcements']['nodes'][number];
 
-const ANNOUNCEMENTS = operation<{ announcements: { nodes: Announcement[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }, { after: string | null }>(/* GraphQL */ `
+const ANNOUNCEMENTS = operation<PortalAnnouncementsResult, PortalAnnouncementsVariables>(/* GraphQL */ `
   query PortalAnnouncements($after: String) {
     announcements(first: 20, after: $after) {
       nodes { id title body publishedAt packages { id name } }

@@ -1,34 +1,35 @@
 /**
- * The GraphQL operations of the apps pages (the app-management subgraph's developer operations), each
- * with the shape of its answer. The names and fields are the public schema's (schema/app-management.graphql).
+ * The GraphQL operations of the apps pages (the app-management subgraph's developer operations). The
+ * types of their answers and variables are generated from these documents and the schema
+ * (web/scripts/operation-types.ts into web/src/generated/operations.ts): regenerate after changing one.
  */
 import { operation } from '../../lib';
+import type * as G from '../../generated/operations';
 
-export type AppStatus = 'SANDBOX' | 'LIVE' | 'SUSPENDED';
-export type SandboxState = 'NONE' | 'PROVISIONING' | 'READY' | 'FAILED';
-export type AppReviewStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'WITHDRAWN';
-export type PackageRequestStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'WITHDRAWN';
-export type PackageTier = 'FREE' | 'PAID';
-export type MessageTopic = 'ORDERS' | 'PRODUCTS' | 'ACCOUNTS';
+// The shapes the pages use, from the generated answer types (web/scripts/operation-types.ts).
+type Of<T> = NonNullable<T>;
+export type AppSummary = Of<G.PortalAppsResult['viewerDeveloper']>['apps'][number];
+export type AppHeader = Of<G.PortalAppHeaderResult['developerApp']>;
+export type AppStatus = AppHeader['status'];
+export type AppSettings = Of<G.PortalAppSettingsResult['developerApp']>;
+export type AppSandbox = Of<G.PortalAppSandboxResult['developerApp']>['sandbox'];
+export type SandboxState = AppSandbox['state'];
+export type CreateAppInput = G.PortalCreateAppVariables['input'];
+export type AppReview = Of<G.PortalAppReviewsResult['developerApp']>['reviews'][number];
+export type AppReviewStatus = AppReview['status'];
+export type AppStatusChange = Of<G.PortalAppReviewsResult['developerApp']>['statusHistory'][number];
+export type SandboxToken = G.PortalIssueSandboxTokenResult['issueSandboxToken'];
+export type PermissionPackage = G.PortalAppPackagesResult['permissionPackages'][number];
+export type PackageTier = PermissionPackage['tier'];
+export type PackageRequest = Of<G.PortalAppPackagesResult['developerApp']>['packageRequests'][number];
+export type PackageRequestStatus = PackageRequest['status'];
+export type AppMessageStream = Of<G.PortalAppMessageStreamsResult['developerApp']>['messageStreams'][number];
+export type MessageTopicStatus = AppMessageStream['topics'][number];
+export type MessageTopic = MessageTopicStatus['topic'];
+export type MessageRecord = Of<G.PortalAppMessageRecordsResult['developerApp']>['messageRecords']['nodes'][number];
+export type AppUsage = Of<G.PortalAppUsageResult['developerApp']>['usage'];
 
-export interface AppSandbox {
-  merchantId: string | null;
-  merchantName: string | null;
-  state: SandboxState;
-  error: string | null;
-  resetAt: string | null;
-}
-
-export interface AppSummary {
-  key: string;
-  name: string;
-  description: string;
-  status: AppStatus;
-  createdAt: string;
-  sandbox: { state: SandboxState };
-}
-
-export const APPS = operation<{ viewerDeveloper: { id: string; name: string; apps: AppSummary[] } | null }>(/* GraphQL */ `
+export const APPS = operation<G.PortalAppsResult, G.PortalAppsVariables>(/* GraphQL */ `
   query PortalApps {
     viewerDeveloper {
       id
@@ -38,15 +39,7 @@ export const APPS = operation<{ viewerDeveloper: { id: string; name: string; app
   }
 `);
 
-export interface CreateAppInput {
-  name: string;
-  description?: string;
-  redirectUris?: string[];
-  ipAllowList?: string[];
-  signingPublicKey?: string;
-}
-
-export const CREATE_APP = operation<{ createApp: { secret: string; app: { key: string; name: string; status: AppStatus; sandbox: AppSandbox } } }, { input: CreateAppInput }>(/* GraphQL */ `
+export const CREATE_APP = operation<G.PortalCreateAppResult, G.PortalCreateAppVariables>(/* GraphQL */ `
   mutation PortalCreateApp($input: CreateAppInput!) {
     createApp(input: $input) {
       secret
@@ -55,79 +48,45 @@ export const CREATE_APP = operation<{ createApp: { secret: string; app: { key: s
   }
 `);
 
-export interface AppHeader {
-  key: string;
-  name: string;
-  status: AppStatus;
-}
-
-export const APP_HEADER = operation<{ developerApp: AppHeader | null }, { key: string }>(/* GraphQL */ `
+export const APP_HEADER = operation<G.PortalAppHeaderResult, G.PortalAppHeaderVariables>(/* GraphQL */ `
   query PortalAppHeader($key: String!) {
     developerApp(key: $key) { key name status }
   }
 `);
 
-export interface AppSettings {
-  key: string;
-  name: string;
-  description: string;
-  redirectUris: string[];
-  ipAllowList: string[];
-  signingPublicKey: string | null;
-  signatureRequired: boolean;
-  hmacSigning: boolean;
-  createdAt: string;
-}
-
 const SETTINGS_FIELDS = 'key name description redirectUris ipAllowList signingPublicKey signatureRequired hmacSigning createdAt';
 
-export const APP_SETTINGS = operation<{ developerApp: AppSettings | null }, { key: string }>(/* GraphQL */ `
+export const APP_SETTINGS = operation<G.PortalAppSettingsResult, G.PortalAppSettingsVariables>(/* GraphQL */ `
   query PortalAppSettings($key: String!) {
     developerApp(key: $key) { ${SETTINGS_FIELDS} }
   }
 `);
 
-export const UPDATE_APP = operation<{ updateApp: AppSettings }, { input: { appKey: string; name?: string; description?: string; redirectUris?: string[] } }>(/* GraphQL */ `
+export const UPDATE_APP = operation<G.PortalUpdateAppResult, G.PortalUpdateAppVariables>(/* GraphQL */ `
   mutation PortalUpdateApp($input: UpdateAppInput!) {
     updateApp(input: $input) { ${SETTINGS_FIELDS} }
   }
 `);
 
-export const SET_IP_ALLOW_LIST = operation<{ setIpAllowList: { key: string; ipAllowList: string[] } }, { input: { appKey: string; entries: string[] } }>(/* GraphQL */ `
+export const SET_IP_ALLOW_LIST = operation<G.PortalSetIpAllowListResult, G.PortalSetIpAllowListVariables>(/* GraphQL */ `
   mutation PortalSetIpAllowList($input: SetIpAllowListInput!) {
     setIpAllowList(input: $input) { key ipAllowList }
   }
 `);
 
-export const REGISTER_SIGNING_KEY = operation<{ registerSigningKey: { key: string; signingPublicKey: string | null } }, { appKey: string; publicKey: string }>(/* GraphQL */ `
+export const REGISTER_SIGNING_KEY = operation<G.PortalRegisterSigningKeyResult, G.PortalRegisterSigningKeyVariables>(/* GraphQL */ `
   mutation PortalRegisterSigningKey($appKey: String!, $publicKey: String!) {
     registerSigningKey(appKey: $appKey, publicKey: $publicKey) { key signingPublicKey }
   }
 `);
 
-export const ROTATE_SECRET = operation<{ rotateAppSecret: { appKey: string; secret: string; previousSecretExpiresAt: string | null } }, { appKey: string; graceHours: number }>(/* GraphQL */ `
+export const ROTATE_SECRET = operation<G.PortalRotateAppSecretResult, G.PortalRotateAppSecretVariables>(/* GraphQL */ `
   mutation PortalRotateAppSecret($appKey: String!, $graceHours: Int!) {
     rotateAppSecret(appKey: $appKey, graceHours: $graceHours) { appKey secret previousSecretExpiresAt }
   }
 `);
 
-export interface AppReview {
-  id: string;
-  status: AppReviewStatus;
-  notes: string;
-  submittedAt: string;
-  decidedAt: string | null;
-  decisionReason: string | null;
-}
-
-export interface AppStatusChange {
-  from: AppStatus;
-  to: AppStatus;
-  reason: string;
-  at: string;
-}
-
-export const APP_REVIEWS = operation<{ developerApp: { key: string; status: AppStatus; reviews: AppReview[]; statusHistory: AppStatusChange[] } | null }, { key: string }>(/* GraphQL */ `
+export const APP_REVIEWS = operation<G.PortalAppReviewsResult, G.PortalAppReviewsVariables>(/* GraphQL */ `
   query PortalAppReviews($key: String!) {
     developerApp(key: $key) {
       key
@@ -138,13 +97,13 @@ export const APP_REVIEWS = operation<{ developerApp: { key: string; status: AppS
   }
 `);
 
-export const SUBMIT_FOR_REVIEW = operation<{ submitAppForReview: AppReview }, { input: { appKey: string; notes?: string } }>(/* GraphQL */ `
+export const SUBMIT_FOR_REVIEW = operation<G.PortalSubmitAppForReviewResult, G.PortalSubmitAppForReviewVariables>(/* GraphQL */ `
   mutation PortalSubmitAppForReview($input: SubmitAppForReviewInput!) {
     submitAppForReview(input: $input) { id status notes submittedAt decidedAt decisionReason }
   }
 `);
 
-export const APP_SANDBOX = operation<{ developerApp: { key: string; status: AppStatus; authorizeUrl: string | null; grantedScopes: string[]; sandbox: AppSandbox } | null }, { key: string }>(/* GraphQL */ `
+export const APP_SANDBOX = operation<G.PortalAppSandboxResult, G.PortalAppSandboxVariables>(/* GraphQL */ `
   query PortalAppSandbox($key: String!) {
     developerApp(key: $key) {
       key
@@ -156,55 +115,19 @@ export const APP_SANDBOX = operation<{ developerApp: { key: string; status: AppS
   }
 `);
 
-export const RESET_SANDBOX = operation<{ resetSandbox: { key: string; sandbox: AppSandbox } }, { appKey: string }>(/* GraphQL */ `
+export const RESET_SANDBOX = operation<G.PortalResetSandboxResult, G.PortalResetSandboxVariables>(/* GraphQL */ `
   mutation PortalResetSandbox($appKey: String!) {
     resetSandbox(appKey: $appKey) { key sandbox { merchantId merchantName state error resetAt } }
   }
 `);
 
-export interface SandboxToken {
-  accessToken: string;
-  expiresAt: string;
-  merchantId: string;
-  scopes: string[];
-}
-
-export const ISSUE_SANDBOX_TOKEN = operation<{ issueSandboxToken: SandboxToken }, { appKey: string }>(/* GraphQL */ `
+export const ISSUE_SANDBOX_TOKEN = operation<G.PortalIssueSandboxTokenResult, G.PortalIssueSandboxTokenVariables>(/* GraphQL */ `
   mutation PortalIssueSandboxToken($appKey: String!) {
     issueSandboxToken(appKey: $appKey) { accessToken expiresAt merchantId scopes }
   }
 `);
 
-export interface PermissionPackage {
-  id: string;
-  name: string;
-  description: string;
-  tier: PackageTier;
-  scopes: { name: string; description: string }[];
-}
-
-export interface PackageRequest {
-  id: string;
-  package: { id: string; name: string };
-  message: string | null;
-  status: PackageRequestStatus;
-  createdAt: string;
-  decidedAt: string | null;
-  decisionReason: string | null;
-}
-
-export const APP_PACKAGES = operation<
-  {
-    permissionPackages: PermissionPackage[];
-    developerApp: {
-      key: string;
-      grantedScopes: string[];
-      grantedPackages: { id: string; package: { id: string; name: string }; grantedAt: string; revokedAt: string | null }[];
-      packageRequests: PackageRequest[];
-    } | null;
-  },
-  { key: string }
->(/* GraphQL */ `
+export const APP_PACKAGES = operation<G.PortalAppPackagesResult, G.PortalAppPackagesVariables>(/* GraphQL */ `
   query PortalAppPackages($key: String!) {
     permissionPackages { id name description tier scopes { name description } }
     developerApp(key: $key) {
@@ -216,34 +139,19 @@ export const APP_PACKAGES = operation<
   }
 `);
 
-export const REQUEST_PACKAGE = operation<{ requestPermissionPackage: PackageRequest }, { input: { appKey: string; packageId: string; message?: string } }>(/* GraphQL */ `
+export const REQUEST_PACKAGE = operation<G.PortalRequestPackageResult, G.PortalRequestPackageVariables>(/* GraphQL */ `
   mutation PortalRequestPackage($input: RequestPermissionPackageInput!) {
     requestPermissionPackage(input: $input) { id package { id name } message status createdAt decidedAt decisionReason }
   }
 `);
 
-export const WITHDRAW_PACKAGE_REQUEST = operation<{ withdrawPackageRequest: PackageRequest }, { id: string }>(/* GraphQL */ `
+export const WITHDRAW_PACKAGE_REQUEST = operation<G.PortalWithdrawPackageRequestResult, G.PortalWithdrawPackageRequestVariables>(/* GraphQL */ `
   mutation PortalWithdrawPackageRequest($id: ID!) {
     withdrawPackageRequest(id: $id) { id package { id name } message status createdAt decidedAt decisionReason }
   }
 `);
 
-export interface MessageTopicStatus {
-  topic: MessageTopic;
-  subscribable: boolean;
-  acknowledgedAt: string | null;
-  pending: number;
-  expired: boolean;
-}
-
-export interface AppMessageStream {
-  merchantId: string;
-  merchantName: string | null;
-  acknowledgedCursor: string;
-  topics: MessageTopicStatus[];
-}
-
-export const APP_MESSAGE_STREAMS = operation<{ developerApp: { key: string; messageStreams: AppMessageStream[] } | null }, { key: string }>(/* GraphQL */ `
+export const APP_MESSAGE_STREAMS = operation<G.PortalAppMessageStreamsResult, G.PortalAppMessageStreamsVariables>(/* GraphQL */ `
   query PortalAppMessageStreams($key: String!) {
     developerApp(key: $key) {
       key
@@ -252,22 +160,7 @@ export const APP_MESSAGE_STREAMS = operation<{ developerApp: { key: string; mess
   }
 `);
 
-export interface MessageRecord {
-  id: string;
-  topic: MessageTopic;
-  type: string;
-  occurredAt: string;
-  cursor: string;
-  firstPushedAt: string;
-  acknowledgedAt: string | null;
-  redeliveryPending: boolean;
-  deliveries: { pushedAt: string; transport: string; reason: string; attempt: number; acknowledged: boolean }[];
-}
-
-export const APP_MESSAGE_RECORDS = operation<
-  { developerApp: { key: string; messageRecords: { nodes: MessageRecord[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } | null },
-  { key: string; merchantId: string; unacknowledgedOnly: boolean; after?: string | null }
->(/* GraphQL */ `
+export const APP_MESSAGE_RECORDS = operation<G.PortalAppMessageRecordsResult, G.PortalAppMessageRecordsVariables>(/* GraphQL */ `
   query PortalAppMessageRecords($key: String!, $merchantId: ID!, $unacknowledgedOnly: Boolean, $after: String) {
     developerApp(key: $key) {
       key
@@ -279,35 +172,19 @@ export const APP_MESSAGE_RECORDS = operation<
   }
 `);
 
-export const REDELIVER_MESSAGES = operation<{ redeliverAppMessages: { queued: string[]; unknown: string[] } }, { input: { appKey: string; merchantId: string; ids: string[] } }>(/* GraphQL */ `
+export const REDELIVER_MESSAGES = operation<G.PortalRedeliverMessagesResult, G.PortalRedeliverMessagesVariables>(/* GraphQL */ `
   mutation PortalRedeliverMessages($input: RedeliverAppMessagesInput!) {
     redeliverAppMessages(input: $input) { queued unknown }
   }
 `);
 
-export const RESET_MESSAGE_CURSOR = operation<
-  { resetAppMessageCursor: AppMessageStream },
-  { input: { appKey: string; merchantId: string; to: { cursor?: string; time?: string; topics?: MessageTopic[] } } }
->(/* GraphQL */ `
+export const RESET_MESSAGE_CURSOR = operation<G.PortalResetMessageCursorResult, G.PortalResetMessageCursorVariables>(/* GraphQL */ `
   mutation PortalResetMessageCursor($input: ResetAppMessageCursorInput!) {
     resetAppMessageCursor(input: $input) { merchantId merchantName acknowledgedCursor topics { topic subscribable acknowledgedAt pending expired } }
   }
 `);
 
-export interface AppUsage {
-  tier: PackageTier;
-  bucketSize: number;
-  restoreRate: number;
-  flowLimitPercent: number | null;
-  dailyQuota: number;
-  callsToday: number | null;
-  resetsAt: string;
-}
-
-export const APP_USAGE = operation<
-  { developerApp: { key: string; usage: AppUsage; violations: { id: string; kind: string; note: string; penalty: string; penaltyActive: boolean; penaltyEndsAt: string | null; flowLimitPercent: number | null }[] } | null },
-  { key: string }
->(/* GraphQL */ `
+export const APP_USAGE = operation<G.PortalAppUsageResult, G.PortalAppUsageVariables>(/* GraphQL */ `
   query PortalAppUsage($key: String!) {
     developerApp(key: $key) {
       key
