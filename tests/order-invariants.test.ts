@@ -6,8 +6,9 @@
  * - money: refunded ≤ paid for every order, refunded ≤ total for every line, the order's refund is
  *   its lines' and its cases', a case refunds at most what was approved, at most what was asked;
  * - stock: every SKU's stock (read through the product API) is what it started with less what the
- *   run's orders hold (nothing for a cancelled order; a line's units less those returned);
- * - status: consistent with the shipments and cases (SHIPPED once everything shipped, DELIVERED once
+ *   run's orders hold: nothing for a cancelled order; otherwise the units shipped and not returned,
+ *   and those still to ship (none of a line refunded in full: they are back on sale);
+ * - status: consistent with the shipments and cases (SHIPPED once everything shipped or refunded in full, DELIVERED once
  *   every shipment is, REFUNDED exactly when all that was paid is refunded, at most one open case,
  *   none on a COMPLETED order, no case left OPEN past the response window);
  * - a refused operation (CONFLICT, BAD_USER_INPUT) changes nothing, and nothing answers with a 500.
@@ -180,7 +181,9 @@ function checkInvariants(state: RunState, product: CreatedProduct) {
     const open = order.afterSaleCases.nodes.filter((c) => OPEN_CASE.includes(c.status));
     if (open.length > 1) fail('more than one open case', order);
     const outbound = order.shipments.filter((s) => s.kind === 'OUTBOUND');
-    const allShipped = order.lines.every((l) => l.shippedQuantity === l.quantity);
+    // A line refunded in full is not shipped any more (nothing is owed of it).
+    const toShip = (l: OrderState['lines'][number]) => (l.refunded.amount === l.total.amount ? 0 : l.quantity - l.shippedQuantity);
+    const allShipped = order.lines.every((l) => toShip(l) === 0);
     const allDelivered = outbound.length > 0 && outbound.every((s) => s.status === 'DELIVERED');
     const fullyRefunded = order.paid.amount > 0 && order.refunded.amount === order.paid.amount;
     switch (order.status) {
@@ -207,8 +210,9 @@ function checkInvariants(state: RunState, product: CreatedProduct) {
       default:
         fail(`unexpected status ${order.status}`, order);
     }
-    // Stock the order holds: none once cancelled; otherwise what it ordered less what came back.
-    if (order.status !== 'CANCELLED') for (const line of order.lines) held[line.skuCode] = (held[line.skuCode] ?? 0) + line.quantity - line.returnedQuantity;
+    // Stock the order holds: none once cancelled; otherwise what it shipped and did not get back,
+    // and what it still has to ship. Units it will never ship (refunded before shipping) are back on sale.
+    if (order.status !== 'CANCELLED') for (const line of order.lines) held[line.skuCode] = (held[line.skuCode] ?? 0) + line.shippedQuantity - line.returnedQuantity + toShip(line);
   }
   for (const sku of product.skus) {
     if (state.stock[sku.code] !== INITIAL_STOCK - held[sku.code]!) {
