@@ -41,6 +41,7 @@ import {
   type OrderStatus,
   type ShipmentRow,
 } from '../subgraphs/order/tables.js';
+import { DEMO_BUYER_EMAIL, DEMO_GUEST_ID, DEMO_OTHER_DEVELOPER_APP_KEY, DEMO_SECOND_BUYER_EMAIL, DEMO_STOREFRONT_APP_KEY, seedDemoIdentities } from './identities.js';
 import { productEvent } from '../subgraphs/product/events.js';
 import type { ProductStatus } from '../subgraphs/product/store.js';
 import { outboxEvents as productOutbox, products, skus, type ProductRow, type SkuRow } from '../subgraphs/product/tables.js';
@@ -60,6 +61,13 @@ export interface DemoSeed {
   /** Only on the start that seeded: the demo app's secret (stored as a hash only). */
   appSecret?: string;
   redirectUri: string;
+  /** Buyers who sign in to apps on the passport (demo/identities.ts), and their password (only on the start that seeded). */
+  buyerEmails: string[];
+  buyerPassword?: string;
+  /** The demo's other apps (another of the demo developer, one of another developer) and their secrets (only when seeded). */
+  otherApps: { key: string; secret?: string }[];
+  /** The guest id the demo app gave a visitor who ordered without signing in. */
+  guestId: string;
 }
 
 export const DEMO_STAFF_EMAIL = 'staff@northwind.example';
@@ -135,7 +143,7 @@ const STATUS_PATHS: { weight: number; path: OrderStatus[] }[] = [
 
 const PACKAGES = [
   { name: 'Order management', tier: 'FREE', scopes: ['orders:read', 'orders:write', 'merchant:read'], description: 'Read and fulfil the merchant\'s orders.' },
-  { name: 'Buyer details', tier: 'PAID', scopes: ['orders:read_pii', 'users:read'], description: 'Buyers\' shipping contact and profile, for fulfilment and CRM apps.' },
+  { name: 'Buyer details', tier: 'PAID', scopes: ['orders:read_pii', 'users:read', 'users:write'], description: 'Buyers\' shipping contact, profile and identities (openid, unionid; binding a guest to the buyer who signed in), for fulfilment and CRM apps.' },
   { name: 'Catalog management', tier: 'FREE', scopes: ['products:read', 'products:write', 'inventory:write'], description: 'Manage products, SKUs and stock.' },
   { name: 'Order messages', tier: 'FREE', scopes: ['messages:orders', 'messages:products', 'messages:accounts'], description: 'Subscribe to order, product, stock and account events instead of polling.' },
   { name: 'Reports', tier: 'FREE', scopes: ['reports:read'], description: 'The app\'s own call reports and quotas.' },
@@ -162,6 +170,9 @@ export async function seedDemo(database: Database, logger: Logger, keks: readonl
     operatorEmail: DEMO_OPERATOR_EMAIL,
     staffEmail: DEMO_STAFF_EMAIL,
     redirectUri: DEMO_REDIRECT_URI,
+    buyerEmails: [DEMO_BUYER_EMAIL, DEMO_SECOND_BUYER_EMAIL],
+    otherApps: [{ key: DEMO_STOREFRONT_APP_KEY }, { key: DEMO_OTHER_DEVELOPER_APP_KEY }],
+    guestId: DEMO_GUEST_ID,
   };
   // Read from the grants, not assumed: an operator may have revoked a package of the demo app since.
   const seeded = await apps.appAccess(DEMO_APP_KEY);
@@ -189,10 +200,15 @@ export async function seedDemo(database: Database, logger: Logger, keks: readonl
   const developer = await apps.createDeveloper({ id: demoId('developer:acme'), kind: 'COMPANY', name: 'Acme ERP Ltd.', email: 'dev@acme-erp.example', verificationStatus: 'VERIFIED' });
   const { secret: appSecret } = await apps.createApp({ id: demoId('app:demo'), key: DEMO_APP_KEY, name: 'Acme ERP Sync', developerId: developer.id, status: 'SANDBOX', redirectUris: [DEMO_REDIRECT_URI] });
   seed.appSecret = appSecret;
+  const packageIds: string[] = [];
   for (const [i, pkg] of PACKAGES.entries()) {
     const created = await apps.createPackage({ id: demoId(`package:${i}`), ...pkg, scopes: [...pkg.scopes] });
     await apps.grantPackage('system:demo-seed', { appKey: DEMO_APP_KEY, packageId: created.id, reason: 'Demo app holds every package' });
+    packageIds.push(created.id);
   }
+  const identities = await seedDemoIdentities(database.db, apps, { demoDeveloperId: developer.id, merchantId: seed.merchantIds[0]!, redirectUri: DEMO_REDIRECT_URI, packageIds, guestAppKey: DEMO_APP_KEY });
+  seed.buyerPassword = identities.buyerPassword;
+  seed.otherApps = seed.otherApps.map((a) => ({ key: a.key, secret: identities.appSecrets[a.key]! }));
   seed.scopes = (await apps.appAccess(DEMO_APP_KEY))!.grantedScopes;
   await seedDemoAnnouncement(database.db);
 

@@ -50,6 +50,11 @@ export interface DemoInfo {
   staffLogin: { email: string; password: string | null };
   redirectUri: string;
   authorizeUrlExample: string;
+  /** Buyers who sign in to apps (OpenID Connect, scope openid): their emails and password; the demo's other apps; the demo guest's id. */
+  buyerLogin: { emails: string[]; password: string | null };
+  otherApps: { key: string; secret: string | null }[];
+  guestId: string;
+  buyerSignInUrlExample: string;
 }
 
 export async function openDatabase(config: Config, applicationName: string): Promise<Database> {
@@ -182,6 +187,12 @@ async function writeDemoFile(config: Config, keys: PlatformKeys, seed: DemoSeed)
     authorizeUrlExample:
       `${config.publicUrl}/oauth/authorize?response_type=code&client_id=${seed.appKey}&redirect_uri=${encodeURIComponent('http://127.0.0.1:8976/callback')}` +
       `&scope=${encodeURIComponent('orders:read products:read merchant:read')}&code_challenge=<S256 challenge>&code_challenge_method=S256&state=<random>`,
+    buyerLogin: { emails: seed.buyerEmails, password: seed.buyerPassword ?? previous.buyerLogin?.password ?? null },
+    otherApps: seed.otherApps.map((app) => ({ key: app.key, secret: app.secret ?? previous.otherApps?.find((p) => p.key === app.key)?.secret ?? null })),
+    guestId: seed.guestId,
+    buyerSignInUrlExample:
+      `${config.publicUrl}/oauth/authorize?response_type=code&client_id=${seed.appKey}&redirect_uri=${encodeURIComponent('http://127.0.0.1:8976/callback')}` +
+      `&scope=${encodeURIComponent('openid profile')}&nonce=<random>&code_challenge=<S256 challenge>&code_challenge_method=S256&state=<random>`,
   };
   fs.writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
   return demo;

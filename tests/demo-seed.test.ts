@@ -51,7 +51,11 @@ test('the demo seed writes merchants, buyers, the catalog and 330 orders with th
   expect(seed.staffPassword).toBeTruthy();
 
   expect(await count('account.merchants where is_test')).toBe(3);
-  expect(await count('account.users')).toBe(40);
+  // 40 buyers of the orders, and demo/identities.ts's two buyers who sign in and one guest.
+  expect(await count('account.users')).toBe(43);
+  expect(await count('account.buyer_accounts where email_verified_at is not null')).toBe(2);
+  expect(await count('account.users where is_virtual')).toBe(1);
+  expect(await count(`"order".orders o join account.users u on u.id = o.buyer_id where u.is_virtual`)).toBe(2);
   expect(await count('account.merchant_staff')).toBe(1);
   expect(await count(`account.outbox_events where type = 'merchant.registered'`)).toBe(3);
   expect(await count('product.products')).toBe(72);

@@ -32,7 +32,7 @@ const PLACE = `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { 
 const MERGED = `subscription { accountEvents(types: [USER_MERGED]) { id type mergedOpenid mergedUnionid survivingOpenid survivingUnionid mergedUserRef } }`;
 
 beforeAll(async () => {
-  t = await startTestPlatform();
+  t = await startTestPlatform({ seed: true });
   const store = createAppManagementStore(t.platform.database.db);
   const pkg = await store.createPackage({ name: `Guest merge ${crypto.randomUUID()}`, description: 'test', tier: 'FREE', scopes: SCOPES });
   const dev = await store.createDeveloper({ kind: 'COMPANY', name: 'Guest Dev', email: `${crypto.randomUUID()}@example.com`, verificationStatus: 'VERIFIED' });
@@ -57,14 +57,14 @@ afterAll(async () => {
 });
 
 /** The buyer signs in to an app through the passport; the app's ID token claims. */
-async function signIn(app: { key: string; secret: string }) {
+async function signIn(app: { key: string; secret: string }, account = { email, password }) {
   const config = await oauth.discovery(new URL(t.platform.config.publicUrl), app.key, undefined, oauth.ClientSecretBasic(app.secret), { execute: [oauth.allowInsecureRequests] });
   const verifier = oauth.randomPKCECodeVerifier();
   const state = oauth.randomState();
   const url = oauth.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
   const browser = new Browser(t.platform.config.publicUrl);
   const login = await browser.follow(url.href);
-  const consent = await browser.follow(actionOf(login.body, 'login'), { method: 'POST', form: { csrf: csrfOf(login.body), email, password } });
+  const consent = await browser.follow(actionOf(login.body, 'login'), { method: 'POST', form: { csrf: csrfOf(login.body), email: account.email, password: account.password } });
   const landing = await browser.follow(actionOf(consent.body, 'confirm'), { method: 'POST', form: { csrf: csrfOf(consent.body) } });
   const tokens = await oauth.authorizationCodeGrant(config, new URL(landing.location!), { pkceCodeVerifier: verifier, expectedState: state, idTokenExpected: true });
   return tokens.claims() as unknown as { sub: string; unionid: string };
@@ -145,4 +145,27 @@ test('a buyer on placeOrder needs users:write; an unknown openid is NOT_FOUND an
   const unknown = await place(apps[0]!.token, { openid: `o${'A'.repeat(24)}` });
   expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   expect((await t.gql<any>(apps[0]!.token, 'query($id: ID!) { sku(id: $id) { stock } }', { id: skuId })).data.sku.stock).toBe(stockBefore);
+});
+
+test('the demo: its buyer signs in to the demo app and to its sister app (same unionid, another openid), and the demo guest merges into her with both orders', async () => {
+  const demo = t.platform.demo!;
+  const login = { email: demo.buyerLogin.emails[0]!, password: demo.buyerLogin.password! };
+  const erp = await signIn({ key: demo.appKey, secret: demo.appSecret! }, login);
+  const storefront = demo.otherApps[0]!;
+  const sister = await signIn({ key: storefront.key, secret: storefront.secret! }, login);
+  const bluebird = demo.otherApps[1]!;
+  const other = await signIn({ key: bluebird.key, secret: bluebird.secret! }, login);
+  expect(sister.unionid).toBe(erp.unionid);
+  expect(sister.sub).not.toBe(erp.sub);
+  expect(other.unionid).not.toBe(erp.unionid);
+
+  const token = await t.token({ merchantId: demo.merchantId, appKey: demo.appKey, scopes: demo.scope.split(' ') });
+  const guestOrders = await t.gql<any>(token, '{ orders(first: 2) { nodes { id buyer { guest openid } } } }');
+  expect(guestOrders.data.orders.nodes.every((n: any) => n.buyer.guest)).toBe(true);
+  const bound = await t.gql<any>(token, 'mutation($input: BindBuyerInput!) { bindBuyer(input: $input) { merged buyer { openid } } }', { input: { openid: erp.sub, guestId: demo.guestId } });
+  expect(bound.data.bindBuyer).toEqual({ merged: 1, buyer: { openid: erp.sub } });
+  await waitUntil('the demo guest\'s orders re-pointed', async () => {
+    const mine = await t.gql<any>(token, 'query($o: String) { buyer(openid: $o) { orders { totalCount } } }', { o: erp.sub });
+    return mine.data?.buyer.orders.totalCount === 2;
+  });
 });
