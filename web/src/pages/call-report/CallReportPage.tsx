@@ -221,7 +221,15 @@ export default function CallReportPage() {
             }}
             data={RANGES.map((r) => ({ value: r.value, label: r.label }))}
           />
-          <Button variant="default" onClick={() => setAsked(Date.now())} loading={report.loading && !!report.data}>
+          <Button
+            variant="default"
+            onClick={() => {
+              // Within the same hour the bounds (and so the variables) stay the same: ask again anyway.
+              setAsked(Date.now());
+              void report.refetch();
+            }}
+            loading={report.loading && !!report.data}
+          >
             Refresh
           </Button>
         </Group>
