@@ -240,9 +240,9 @@ describe("a newcomer's journey", () => {
     await tab.load(`/portal/apps/${journey.appKey}/calls`, 'app: call report');
     // The gateway writes what it counted every few seconds (CALL_REPORT_FLUSH_MS): refresh until it is there.
     const row = page.getByRole('row').filter({ hasText: 'SandboxOrders' });
-    for (let attempt = 0; !(await row.count()) && attempt < 30; attempt++) {
+    for (let attempt = 0; !(await row.count()) && attempt < 20; attempt++) {
       await page.getByRole('button', { name: 'Refresh' }).click();
-      await row.waitFor({ timeout: 500 }).catch(() => undefined);
+      await row.waitFor({ timeout: 1000 }).catch(() => undefined);
     }
     await row.waitFor().catch(async (error: unknown) => {
       await tab.screenshot('failed-app-call-report');

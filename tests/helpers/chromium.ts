@@ -67,7 +67,8 @@ export async function openPortalTab(browser: Browser, origin: string): Promise<P
   // This run's screenshots only.
   fs.rmSync(ARTIFACTS_DIR, { recursive: true, force: true });
   fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
-  const context = await browser.newContext({ baseURL: origin, viewport: { width: 1280, height: 900 } });
+  // Reduced motion: no transition is caught half-way by a screenshot or by axe's contrast check.
+  const context = await browser.newContext({ baseURL: origin, viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
   // Long enough for a slow spell of a shared machine, short enough that a missing element fails fast.
   context.setDefaultTimeout(15_000);

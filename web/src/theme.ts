@@ -26,6 +26,8 @@ export const theme = createTheme({
   primaryShade: { light: 7, dark: 4 },
   colors: { portico: porticoBlue },
   autoContrast: true,
+  // Transitions off for people who ask their system for less motion.
+  respectReducedMotion: true,
   variantColorResolver,
   defaultRadius: 'md',
   // A link inside text is told apart by more than its color (WCAG 1.4.1).

@@ -3,10 +3,10 @@
  * developer and sign out), the navigation, and the small pieces each page uses for its title and
  * for its loading, error and empty states.
  */
-import { Alert, AppShell, Burger, Button, Center, Group, NavLink, Paper, Stack, Text, Title, VisuallyHidden } from '@mantine/core';
+import { Alert, AppShell, Burger, Button, Center, Group, NavLink, Paper, Progress, Stack, Text, Title, VisuallyHidden } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useEffect, type ReactNode } from 'react';
-import { Link, Outlet, useLocation, useNavigate } from 'react-router';
+import { Link, Outlet, useLocation, useNavigate, useNavigation } from 'react-router';
 import { describeGraphQLError } from './graphql';
 import { PageLoader, useSession } from './session';
 
@@ -51,10 +51,13 @@ export function PortalLayout() {
   const { session, signOut } = useSession();
   const location = useLocation();
   const navigate = useNavigate();
+  // While the router fetches the next page's chunk, the current page stays: a bar says something is coming.
+  const navigating = useNavigation().state !== 'idle';
   useEffect(close, [location.pathname, close]);
   return (
     <AppShell header={{ height: 60 }} navbar={{ width: 230, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="lg">
       <AppShell.Header>
+        {navigating && <Progress value={100} animated size="xs" radius={0} pos="absolute" top={0} left={0} right={0} aria-label="Loading the page" />}
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={opened ? 'Close navigation' : 'Open navigation'} />
