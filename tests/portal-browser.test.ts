@@ -267,6 +267,10 @@ describe("a newcomer's journey", () => {
     const row = page.getByTestId('package-request').filter({ hasText: packageName });
     await row.getByText('pending').waitFor();
     await check('app-packages');
+    // Taken back before operators decide: withdrawn, and the package can be asked for again.
+    await row.getByRole('button', { name: `Withdraw the request for ${packageName}` }).click();
+    await row.getByText('withdrawn').waitFor();
+    await page.getByRole('button', { name: `Request ${packageName}` }).waitFor();
   });
 
   test('re-pushes a message from the delivery records', async () => {
@@ -294,23 +298,54 @@ describe("a newcomer's journey", () => {
       await record.getByRole('button', { name: `Re-push message ${messageId}` }).click();
       await page.getByTestId('repush-result').filter({ hasText: '1 message(s) queued' }).waitFor();
       await waitUntil('the manual push on the subscription', async () => events!.received.some((r) => r.data?.orderEvents?.id === messageId && r.data.orderEvents.reason === 'MANUAL'));
+
+      // Reset push: the cursor goes back to a time, and the stream counts what comes after it again.
+      const reset = page.getByRole('form', { name: 'Reset the cursor' });
+      await reset.getByLabel('Replay everything that happened at or after').fill('2020-01-01T00:00');
+      await reset.getByRole('button', { name: 'Reset the cursor' }).click();
+      await reset.getByText('Reset: the next subscription replays from there.').waitFor();
     } finally {
       events?.stop();
       await client.dispose();
     }
   });
 
-  test('every other tab of the app, and the announcements, render', async () => {
+  test('rotates the secret in the settings: the new one works, and the old one for the grace period', async () => {
     const { page } = tab;
-    for (const [path, heading, name] of [
-      ['settings', 'Details and redirect URIs', 'app: settings'],
-      ['review', 'Submit for review', 'app: review'],
-      ['usage', 'Today', 'app: limits and usage'],
-    ] as const) {
-      await tab.load(`/portal/apps/${journey.appKey}/${path}`, name);
-      await page.getByRole('heading', { name: heading }).waitFor();
-      await check(name.replace(/[^a-z]+/g, '-'));
-    }
+    await tab.load(`/portal/apps/${journey.appKey}/settings`, 'app: settings');
+    await page.getByRole('heading', { name: 'Details and redirect URIs' }).waitFor();
+    await check('app-settings');
+    await page.getByRole('button', { name: 'Rotate the secret' }).click();
+    await page.getByRole('button', { name: 'Yes, rotate it' }).click();
+    const rotated = (await page.getByTestId('app-secret').textContent())!.trim();
+    expect(rotated).not.toBe(journey.secret);
+    const tokenWith = (secret: string) =>
+      fetch(`${origin}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${journey.appKey}:${secret}`).toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+    expect((await tokenWith(rotated)).status).toBe(200);
+    expect((await tokenWith(journey.secret)).status).toBe(200);
+    expect((await tokenWith(`${rotated}x`)).status).toBe(401);
+  });
+
+  test('submits the app for review with notes and sees the review pending', async () => {
+    const { page } = tab;
+    await tab.load(`/portal/apps/${journey.appKey}/review`, 'app: review');
+    await page.getByLabel('Notes for the reviewer').fill('Ships paid orders; try it on the sandbox.');
+    await check('app-review');
+    await page.getByRole('button', { name: 'Submit for review' }).click();
+    const review = page.getByRole('table', { name: 'Reviews' }).getByRole('row').filter({ hasText: 'Ships paid orders' });
+    await review.getByText('pending').waitFor();
+    await page.getByText('A review is pending').waitFor();
+  });
+
+  test('every other page renders', async () => {
+    const { page } = tab;
+    await tab.load(`/portal/apps/${journey.appKey}/usage`, 'app: limits and usage');
+    await page.getByRole('heading', { name: 'Today' }).waitFor();
+    await check('app-limits-and-usage');
     await tab.load('/portal/apps', 'apps');
     await page.getByRole('link', { name: 'Newcomer Orders' }).waitFor();
     await check('apps');
