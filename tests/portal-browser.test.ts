@@ -116,6 +116,11 @@ describe('the portal as served', () => {
     expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect(asset.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect((await fetch(`${origin}/portal/assets/not-a-chunk.js`)).status).toBe(404);
+    // Nothing outside the build is served, however the path is spelled.
+    for (const escape of ['/portal/..%2f..%2fpackage.json', '/portal/%2e%2e/%2e%2e/package.json', '/portal/assets/..%2f..%2f..%2fpackage.json']) {
+      const answer = await fetch(`${origin}${escape}`);
+      expect(await answer.text()).not.toContain('"dependencies"');
+    }
     expect((await fetch(`${origin}/portal/`, { method: 'POST' })).status).toBe(405);
   });
 });

@@ -5,6 +5,9 @@
  */
 import { CSRF_HEADER, csrfToken } from './csrf';
 
+/** Dispatched on window when the platform answers that the portal session is gone. */
+export const SESSION_ENDED_EVENT = 'portico:session-ended';
+
 export interface GraphQLErrorEntry {
   message: string;
   path?: (string | number)[];
@@ -69,7 +72,10 @@ export async function graphql<TData, TVariables extends Record<string, unknown> 
   const { status, json } = await graphqlFetch({ query: document, variables: variables as Record<string, unknown> | undefined }, options);
   if (json.errors?.length) {
     const first = json.errors[0]!;
-    throw new GraphQLError(first.message, first.extensions?.code ?? 'UNKNOWN', json.errors, status);
+    const code = first.extensions?.code ?? 'UNKNOWN';
+    // The session ended (signed out elsewhere, a password reset, expiry): the frame sends the developer to sign in.
+    if (!options?.accessToken && (code === 'UNAUTHENTICATED' || code === 'CSRF_TOKEN_INVALID')) window.dispatchEvent(new Event(SESSION_ENDED_EVENT));
+    throw new GraphQLError(first.message, code, json.errors, status);
   }
   if (json.data === undefined || json.data === null) throw new GraphQLError(`The platform answered ${status} without data`, `HTTP_${status}`, [], status);
   return json.data as TData;

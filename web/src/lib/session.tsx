@@ -1,12 +1,13 @@
 /**
  * The signed-in developer, for every page: read once from /auth/developer/session when the portal
- * loads, replaced on sign-in, cleared on sign-out. Pages behind `RequireSession` send a visitor
+ * loads, replaced on sign-in, cleared on sign-out or when the API says the session is gone. Pages behind `RequireSession` send a visitor
  * without a session to the sign-in page and back where they were going.
  */
 import { Center, Loader } from '@mantine/core';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Navigate, useLocation } from 'react-router';
 import { authApi, type Session } from './auth-api';
+import { SESSION_ENDED_EVENT } from './graphql';
 
 export interface SessionState {
   /** Undefined while the portal asks the platform; null without a session. */
@@ -40,6 +41,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     void reload();
   }, [reload]);
+  useEffect(() => {
+    const ended = () => setSession(null);
+    window.addEventListener(SESSION_ENDED_EVENT, ended);
+    return () => window.removeEventListener(SESSION_ENDED_EVENT, ended);
+  }, []);
   const value = useMemo<SessionState>(
     () => ({
       session,
