@@ -363,7 +363,7 @@ describe("a newcomer's journey", () => {
 });
 
 describe('signing out and a forgotten password', () => {
-  test('signs out, resets the password from the emailed link and signs in with the new one', async () => {
+  test('signs out, resets the password from the emailed link and signs in with the new one, by keyboard', async () => {
     const { page } = tab;
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to the developer portal' }).waitFor();
@@ -385,9 +385,12 @@ describe('signing out and a forgotten password', () => {
     await page.getByRole('button', { name: 'Set the new password' }).click();
     await page.getByText('Your new password is set').waitFor();
     await page.getByRole('link', { name: 'Sign in' }).click();
-    await page.getByLabel('Email').fill(journey.email);
-    await page.getByLabel(/^Password/).fill(newPassword);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // With the keyboard alone: the email field, Tab to the password, Enter.
+    await page.getByLabel('Email').focus();
+    await page.keyboard.type(journey.email);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(newPassword);
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Your apps' }).waitFor();
   });
 });
