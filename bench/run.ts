@@ -7,7 +7,8 @@
  * a fresh database is created for the run and dropped after it.
  * BENCH_DURATION (seconds per scenario, default 10) and BENCH_CONNECTIONS (default 10) tune it.
  * BENCH_ONLY=b runs only the order page; BENCH_ONLY=i only the access controls' cost, BENCH_ONLY=j only
- * the order page with shipments and cases against today's (each replaces its previous result in
+ * the order page with shipments and cases against today's, BENCH_ONLY=k only buyers' identities (the
+ * order page with openids against it without, bind-or-login sign-ins per second) (each replaces its previous result in
  * bench/report.json); BENCH_ONLY=channel only the message-channel scenarios
  * (bench/channel.ts, with their own BENCH_CHANNEL_* and BENCH_BACKLOG_EVENTS knobs).
  * g-memory (bench/memory.ts) and h-start (bench/start.ts) run `npm start` itself, as a user does
@@ -36,6 +37,7 @@ import { DEMO_APP_KEY, seedDemo } from '../demo/seed.js';
 import { prepareDatabase } from '../platform/index.js';
 import { freePort, runScript, waitForHttp, type Child } from '../tests/helpers/processes.js';
 import { runAccessControlScenario } from './access-controls.js';
+import { runIdentityScenarios } from './identities.js';
 import { resultOf, type ScenarioResult } from './scenario-result.js';
 import { postgresCpuMs, runChannelScenarios } from './channel.js';
 import { runMemoryScenario } from './memory.js';
@@ -364,6 +366,39 @@ async function main() {
       mergeIntoReport(results);
       return;
     }
+    /** k: buyers' openids on the order page against the page without them, and bind-or-login sign-ins per second. */
+    const identities = async () => {
+      const { rounds } = await runIdentityScenarios({
+        gatewayUrl,
+        auth,
+        connections,
+        duration,
+        check: (body) => checkedQuery(gatewayUrl, auth, body),
+        load: (target, body) => load('k-order-page-openids', target, gatewayUrl, auth, body),
+        measured: (run) => measured(run),
+        report,
+        rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+      });
+      failOnErrors();
+      const summary = {
+        scenario: 'k-order-page-openids',
+        target: 'summary',
+        p50Without: round(mean(rounds.map((r) => r.without.p50))),
+        p50With: round(mean(rounds.map((r) => r.with.p50))),
+        p50Overhead: round(mean(rounds.map((r) => r.with.p50 / r.without.p50)) - 1),
+        p50OverheadPerRound: rounds.map((r) => round(r.with.p50 / r.without.p50 - 1)),
+        cpuPerRequestWithoutMs: round(mean(rounds.map((r) => sumCpu(r.without)))),
+        cpuPerRequestWithMs: round(mean(rounds.map((r) => sumCpu(r.with)))),
+        targetP50Overhead: 0.1,
+      };
+      console.log(JSON.stringify(summary));
+      results.push(summary as unknown as ScenarioResult);
+    };
+    if (only === 'k') {
+      await identities();
+      mergeIntoReport(results);
+      return;
+    }
     const direct = await measured(() => load('a-single-subgraph', 'direct', `http://127.0.0.1:${ports.product}/graphql`, { [CONTEXT_TOKEN_HEADER]: contextToken }, singleSubgraph));
     report(direct);
     const viaGateway = await measured(() => load('a-single-subgraph', 'gateway', gatewayUrl, auth, singleSubgraph));
@@ -406,6 +441,7 @@ async function main() {
     failOnErrors();
     await accessControls();
     await lifecyclePage();
+    await identities();
     // d, e, f fail the run themselves on a lost, foreign or failed event.
     await channel();
     // g, h: npm start on its embedded database, beside the (idle) stack above.

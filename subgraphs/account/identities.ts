@@ -28,8 +28,12 @@ export const isIdentifier = (value: string, kind: 'o' | 'u') => IDENTIFIER.test(
 /** The surviving buyer of a merged one (merges point every merged buyer straight at the survivor). */
 export const survivorOf = (user: Pick<UserRow, 'id' | 'mergedInto'>) => user.mergedInto ?? user.id;
 
-/** Each buyer's openid for the app, minted for those who have none yet; keyed by user id. */
-export async function openidsFor(db: Executor, userIds: readonly string[], app: AppIdentity): Promise<Map<string, string>> {
+/**
+ * Each buyer's openid for the app, minted for those who have none yet; keyed by user id. With the
+ * merchant the app acts for, the buyers it sees the first time are recorded as known there (a merge
+ * of theirs is broadcast to that merchant's apps).
+ */
+export async function openidsFor(db: Executor, userIds: readonly string[], app: AppIdentity, merchantId?: string | null): Promise<Map<string, string>> {
   const ids = [...new Set(userIds)];
   if (!ids.length) return new Map();
   const read = () =>
@@ -44,6 +48,10 @@ export async function openidsFor(db: Executor, userIds: readonly string[], app: 
     await db.execute(sql`insert into account.app_openids (openid, user_id, app_key, developer_id)
       select r.o, r.u, ${app.appKey}, ${app.developerId} from jsonb_to_recordset(${JSON.stringify(missing)}::jsonb) as r(u uuid, o text)
       on conflict (user_id, app_key) where retired_at is null do nothing`);
+    if (merchantId && v.isWellFormedId(merchantId)) {
+      await db.execute(sql`insert into account.user_merchants (user_id, merchant_id)
+        select r.u, ${merchantId.toLowerCase()}::uuid from jsonb_to_recordset(${JSON.stringify(missing)}::jsonb) as r(u uuid) on conflict do nothing`);
+    }
     rows = await read();
   }
   return new Map(rows.map((r) => [r.userId, r.openid]));
@@ -69,6 +77,32 @@ export async function unionidsFor(db: Executor, userIds: readonly string[], deve
   }
   return new Map(rows.map((r) => [r.userId, r.unionid]));
 }
+
+/**
+ * Each buyer's openid for the app and unionid for its developer, read in one statement (what a page
+ * of orders with their buyers' identifiers costs: one query); those missing are minted first.
+ */
+export async function identitiesFor(db: Executor, userIds: readonly string[], app: AppIdentity, merchantId?: string | null): Promise<Map<string, { openid: string; unionid: string }>> {
+  const ids = [...new Set(userIds.filter(v.isWellFormedId))];
+  if (!ids.length) return new Map();
+  const read = async () =>
+    rowsOf<{ id: string; openid: string | null; unionid: string | null }>(
+      await db.execute(sql`select u.id, o.openid, n.unionid from unnest(${`{${ids.join(',')}}`}::uuid[]) as u(id)
+        left join account.app_openids o on o.user_id = u.id and o.app_key = ${app.appKey} and o.retired_at is null
+        left join account.developer_unionids n on n.user_id = u.id and n.developer_id = ${app.developerId} and n.retired_at is null`),
+    );
+  let rows = await read();
+  if (rows.some((r) => !r.openid || !r.unionid)) {
+    const missingOpenids = rows.filter((r) => !r.openid).map((r) => r.id);
+    const missingUnionids = rows.filter((r) => !r.unionid).map((r) => r.id);
+    if (missingOpenids.length) await openidsFor(db, missingOpenids, app, merchantId);
+    if (missingUnionids.length) await unionidsFor(db, missingUnionids, app.developerId);
+    rows = await read();
+  }
+  return new Map(rows.filter((r) => r.openid && r.unionid).map((r) => [r.id, { openid: r.openid!, unionid: r.unionid! }]));
+}
+
+const rowsOf = <T>(result: unknown): T[] => ((result as { rows?: T[] }).rows ?? (result as T[]));
 
 /**
  * The buyer an app's openid names (the survivor, if that buyer was merged), or undefined: an openid

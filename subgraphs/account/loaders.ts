@@ -4,7 +4,7 @@ import type { Caller } from '../../core/caller.js';
 import type { Db } from '../../core/db.js';
 import { forbidden } from '../../core/errors.js';
 import type { AppDirectory } from './app-directory.js';
-import { openidsFor, survivingUsers, unionidsFor } from './identities.js';
+import { identitiesFor, survivingUsers } from './identities.js';
 import type { AccountStore } from './store.js';
 import type { MerchantAuthorizationRow, MerchantRow, UserRow } from './tables.js';
 
@@ -41,15 +41,13 @@ export function createAccountLoaders(store: AccountStore, caller: Caller, identi
       const byId = await survivingUsers(identities.db, ids);
       return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
     }),
-    /** Each buyer's openid for the calling app (one query for a page of buyers; minted the first time). */
-    openid: new DataLoader<string, string>(async (userIds) => {
-      const byUser = await openidsFor(identities.db, userIds, await app());
-      return userIds.map((id) => byUser.get(id) ?? new Error('no openid'));
-    }),
-    /** Each buyer's unionid for the calling app's developer. */
-    unionid: new DataLoader<string, string>(async (userIds) => {
-      const byUser = await unionidsFor(identities.db, userIds, (await app()).developerId);
-      return userIds.map((id) => byUser.get(id) ?? new Error('no unionid'));
+    /**
+     * Each buyer's openid for the calling app and unionid for its developer: one query for a page
+     * of buyers, whichever of the two it selects (minted the first time the app sees a buyer).
+     */
+    identity: new DataLoader<string, { openid: string; unionid: string }>(async (userIds) => {
+      const byUser = await identitiesFor(identities.db, userIds, await app(), caller.merchantId);
+      return userIds.map((id) => byUser.get(id) ?? new Error('no identifiers for this buyer'));
     }),
     callingApp: app,
   };

@@ -54,8 +54,7 @@ export function createAccountResolvers(store: AccountStore, db: Db, bindOrLogin:
       bindBuyer: async (_: unknown, args: { input: { openid?: string | null; unionid?: string | null; guestId?: string | null } }, ctx: Context) => {
         const { openid, unionid, guestId } = args.input;
         const bound = await bindOrLogin({ app: await ctx.loaders.callingApp(), openid, unionid, guestId, merchantId: ctx.caller.merchantId });
-        ctx.loaders.openid.prime(bound.user.id, bound.openid);
-        ctx.loaders.unionid.prime(bound.user.id, bound.unionid);
+        ctx.loaders.identity.prime(bound.user.id, { openid: bound.openid, unionid: bound.unionid });
         return { buyer: bound.user, created: bound.created, merged: bound.mergeIds.length };
       },
       orderBuyer: async (_: unknown, args: { openid?: string | null; unionid?: string | null; guestId?: string | null }, ctx: Context) => {
@@ -82,8 +81,8 @@ export function createAccountResolvers(store: AccountStore, db: Db, bindOrLogin:
     },
     User: {
       __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.user.load(ref.id),
-      openid: (user: UserRow, _: unknown, ctx: Context) => ctx.loaders.openid.load(user.id),
-      unionid: (user: UserRow, _: unknown, ctx: Context) => ctx.loaders.unionid.load(user.id),
+      openid: async (user: UserRow, _: unknown, ctx: Context) => (await ctx.loaders.identity.load(user.id)).openid,
+      unionid: async (user: UserRow, _: unknown, ctx: Context) => (await ctx.loaders.identity.load(user.id)).unionid,
       guest: (user: UserRow) => user.isVirtual,
     },
   };

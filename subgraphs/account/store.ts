@@ -151,9 +151,9 @@ export function createAccountStore(db: Db) {
     authorizationStates,
 
     /**
-     * Records that one buyer was merged into another (a guest who signed up, two accounts found to be
-     * one person): a `user.merged` event for each merchant that knows the buyer, so subscribed apps
-     * merge their own records. The identity work calls this in the transaction that merges them.
+     * A bare `user.merged` event (the platform's user ids only, no app's identifiers) for each
+     * merchant given. Real merges are written by user-merge.ts, with every app's own openid and
+     * unionid; the message channel's tests use this one to put an account event in a stream.
      */
     async recordUserMerge(input: { mergedUserId: string; survivingUserId: string; merchantIds: readonly string[] }, tx: Executor = db): Promise<void> {
       if (input.mergedUserId === input.survivingUserId) throw badInput('A buyer cannot be merged into itself', 'survivingUserId');
