@@ -140,7 +140,7 @@ describe("a newcomer's journey", () => {
     await page.getByLabel('Email').fill(journey.email);
     await page.getByLabel(/^Password/).fill('too short');
     await page.getByRole('button', { name: 'Sign up' }).click();
-    await page.getByText('At least 12 characters.', { exact: true }).first().waitFor();
+    await page.getByText('Too short: at least 12 characters.').waitFor();
     await check('sign-up');
     await page.getByLabel(/^Password/).fill(journey.password);
     await page.getByRole('button', { name: 'Sign up' }).click();

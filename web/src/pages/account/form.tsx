@@ -5,7 +5,7 @@ import { Alert } from '@mantine/core';
 export const MIN_PASSWORD_LENGTH = 12;
 
 export function passwordProblem(password: string): string | null {
-  return password.length < MIN_PASSWORD_LENGTH ? `At least ${MIN_PASSWORD_LENGTH} characters.` : null;
+  return password.length < MIN_PASSWORD_LENGTH ? `Too short: at least ${MIN_PASSWORD_LENGTH} characters.` : null;
 }
 
 export function FormError({ message }: { message: string | null }) {

@@ -11,7 +11,7 @@ const APP_STATUS: Record<AppStatus, { color: string; label: string }> = {
 export function AppStatusBadge({ status }: { status: AppStatus }) {
   const { color, label } = APP_STATUS[status];
   return (
-    <Badge color={color} variant="light" data-testid="app-status">
+    <Badge color={color} variant="light" data-testid="app-status" style={{ flexShrink: 0 }}>
       {label}
     </Badge>
   );

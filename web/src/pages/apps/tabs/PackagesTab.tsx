@@ -77,7 +77,7 @@ export default function PackagesTab() {
                           <Title order={3} size="h5" id={`package-${pkg.id}`}>
                             {pkg.name}
                           </Title>
-                          <Badge color={pkg.tier === 'PAID' ? 'grape' : 'teal'} variant="light">
+                          <Badge color={pkg.tier === 'PAID' ? 'grape' : 'teal'} variant="light" style={{ flexShrink: 0 }}>
                             {pkg.tier === 'PAID' ? 'Paid' : 'Free'}
                           </Badge>
                         </Group>
