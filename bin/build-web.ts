@@ -70,7 +70,9 @@ export async function buildPortal(options: { quiet?: boolean } = {}): Promise<'b
 /** Builds the portal in a child process (its own core; Vite's memory is not kept by the platform). */
 export function buildPortalInChild(): Promise<'built' | 'skipped'> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--quiet'], { cwd: projectRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+    // A production build whatever the caller runs as (jest sets NODE_ENV=test, and Vite would bundle React's development build).
+    const env = { ...process.env, NODE_ENV: 'production' };
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--quiet'], { cwd: projectRoot, env, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code === 0) resolve(portalBuildMissing() ? 'skipped' : 'built');
@@ -80,6 +82,8 @@ export function buildPortalInChild(): Promise<'built' | 'skipped'> {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  // The portal is always built for production: with NODE_ENV=development (or test) in the shell, Vite bundles React's development build.
+  process.env.NODE_ENV = 'production';
   const quiet = process.argv.includes('--quiet');
   buildPortal({ quiet }).then(
     (result) => {
