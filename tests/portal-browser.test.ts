@@ -359,6 +359,17 @@ describe("a newcomer's journey", () => {
     await check('announcements');
     await tab.load('/portal/reference', 'reference');
     await check('reference');
+
+    // On a phone: the navigation folds behind the menu button.
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await tab.load('/portal/apps', 'apps (phone)');
+      await page.getByRole('button', { name: 'Open navigation' }).click();
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Announcements' }).waitFor();
+      await check('apps-phone-navigation');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 });
 
