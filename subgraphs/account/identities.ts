@@ -8,7 +8,7 @@
  */
 import crypto from 'node:crypto';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import type { Executor } from '../../core/db.js';
+import { uuidIn, type Db, type Executor } from '../../core/db.js';
 import * as v from '../../core/validate.js';
 import type { AppDirectory } from './app-directory.js';
 import { appOpenids, developerUnionids, users, type UserRow } from './tables.js';
@@ -100,6 +100,39 @@ export async function identitiesFor(db: Executor, userIds: readonly string[], ap
     rows = await read();
   }
   return new Map(rows.filter((r) => r.openid && r.unionid).map((r) => [r.id, { openid: r.openid!, unionid: r.unionid! }]));
+}
+
+/**
+ * The reads of a page of buyers as prepared statements (planned once per connection): the users
+ * (a merged one's survivor follows only when there is one), and their identifiers for an app.
+ */
+export function createIdentityReads(db: Db) {
+  const usersByIds = db.select().from(users).where(uuidIn(users.id, 'ids')).prepare('account_identity_users_by_ids');
+  const identitiesByIds = db
+    .select({ id: users.id, openid: appOpenids.openid, unionid: developerUnionids.unionid })
+    .from(users)
+    .leftJoin(appOpenids, and(eq(appOpenids.userId, users.id), eq(appOpenids.appKey, sql.placeholder('app')), isNull(appOpenids.retiredAt)))
+    .leftJoin(developerUnionids, and(eq(developerUnionids.userId, users.id), eq(developerUnionids.developerId, sql.placeholder('developer')), isNull(developerUnionids.retiredAt)))
+    .where(uuidIn(users.id, 'ids'))
+    .prepare('account_identities_by_ids');
+  return {
+    /** survivingUsers, the first read prepared. */
+    async survivingUsers(userIds: readonly string[]): Promise<Map<string, UserRow>> {
+      const ids = [...new Set(userIds.filter(v.isWellFormedId).map((id) => id.toLowerCase()))];
+      if (!ids.length) return new Map();
+      const rows = await usersByIds.execute({ ids });
+      if (rows.every((r) => !r.mergedInto)) return new Map(rows.map((r) => [r.id, r]));
+      return survivingUsers(db, ids);
+    },
+    /** identitiesFor, the read prepared; minting (rare) goes through identitiesFor. */
+    async identities(userIds: readonly string[], app: AppIdentity, merchantId?: string | null): Promise<Map<string, { openid: string; unionid: string }>> {
+      const ids = [...new Set(userIds.filter(v.isWellFormedId))];
+      if (!ids.length) return new Map();
+      const rows = await identitiesByIds.execute({ ids, app: app.appKey, developer: app.developerId });
+      if (rows.length === ids.length && rows.every((r) => r.openid && r.unionid)) return new Map(rows.map((r) => [r.id, { openid: r.openid!, unionid: r.unionid! }]));
+      return identitiesFor(db, ids, app, merchantId);
+    },
+  };
 }
 
 const rowsOf = <T>(result: unknown): T[] => ((result as { rows?: T[] }).rows ?? (result as T[]));

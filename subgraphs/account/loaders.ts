@@ -1,14 +1,13 @@
 /** Per-request DataLoaders of the account subgraph. */
 import DataLoader from 'dataloader';
 import type { Caller } from '../../core/caller.js';
-import type { Db } from '../../core/db.js';
 import { forbidden } from '../../core/errors.js';
 import type { AppDirectory } from './app-directory.js';
-import { identitiesFor, survivingUsers } from './identities.js';
+import type { createIdentityReads } from './identities.js';
 import type { AccountStore } from './store.js';
 import type { MerchantAuthorizationRow, MerchantRow, UserRow } from './tables.js';
 
-export function createAccountLoaders(store: AccountStore, caller: Caller, identities: { db: Db; apps: AppDirectory }) {
+export function createAccountLoaders(store: AccountStore, caller: Caller, identities: { reads: ReturnType<typeof createIdentityReads>; apps: AppDirectory }) {
   /** The calling app and its developer: openids and unionids exist for apps only. */
   let callingApp: Promise<{ appKey: string; developerId: string }> | undefined;
   const app = () =>
@@ -38,7 +37,7 @@ export function createAccountLoaders(store: AccountStore, caller: Caller, identi
      */
     user: new DataLoader<string, UserRow | null>(async (ids) => {
       if (!caller.merchantId) return ids.map(() => null);
-      const byId = await survivingUsers(identities.db, ids);
+      const byId = await identities.reads.survivingUsers(ids);
       return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
     }),
     /**
@@ -46,7 +45,7 @@ export function createAccountLoaders(store: AccountStore, caller: Caller, identi
      * of buyers, whichever of the two it selects (minted the first time the app sees a buyer).
      */
     identity: new DataLoader<string, { openid: string; unionid: string }>(async (userIds) => {
-      const byUser = await identitiesFor(identities.db, userIds, await app(), caller.merchantId);
+      const byUser = await identities.reads.identities(userIds, await app(), caller.merchantId);
       return userIds.map((id) => byUser.get(id) ?? new Error('no identifiers for this buyer'));
     }),
     callingApp: app,

@@ -11,7 +11,7 @@ import { systemClock } from '../../core/clock.js';
 import { createAppDirectory } from './app-directory.js';
 import { createBuyerMailer } from './buyer-mail.js';
 import { createBuyerAccounts } from './buyers.js';
-import { passportIdentities } from './identities.js';
+import { createIdentityReads, passportIdentities } from './identities.js';
 import { createBindOrLogin } from './bind-or-login.js';
 import { createInternalCaller } from './internal-calls.js';
 import { startMergeRunner, type MergeRunner } from './user-merge.js';
@@ -43,11 +43,12 @@ export function createAccountSubgraph(database: Database, options: AccountSubgra
   let merges: MergeRunner | undefined;
   const bindOrLogin = createBindOrLogin(database.db, clock, () => merges?.wake());
   const callInternal = createInternalCaller(options.keys, clock);
+  const identityReads = createIdentityReads(database.db);
   const scopes = (JSON.parse(fs.readFileSync(path.join(schemaDir, 'scopes.json'), 'utf8')) as { name: string }[]).map((s) => s.name);
   return {
     name: 'account',
     resolvers: withSandbox(createAccountResolvers(store, database.db, bindOrLogin), createSandboxAccountResolvers(createSandboxAccounts(database.db, options))),
-    createLoaders: (caller) => createAccountLoaders(store, caller, { db: database.db, apps }),
+    createLoaders: (caller) => createAccountLoaders(store, caller, { reads: identityReads, apps }),
     handleHttp: createPassportRoutes({
       db: database.db,
       accounts: store,
