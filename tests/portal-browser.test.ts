@@ -376,9 +376,19 @@ describe("a newcomer's journey", () => {
 describe('signing out and a forgotten password', () => {
   test('signs out, resets the password from the emailed link and signs in with the new one, by keyboard', async () => {
     const { page } = tab;
+    // A second tab of the portal, left open on the app.
+    const other = await tab.context.newPage();
+    await other.goto(`/portal/apps/${journey.appKey}/review`);
+    await other.getByRole('tab', { name: 'Limits & usage' }).waitFor();
+
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to the developer portal' }).waitFor();
     expect((await tab.context.cookies(origin)).find((c) => c.name === 'portico_session')).toBeUndefined();
+
+    // Its next call finds the session gone, and it goes to the sign-in page rather than showing errors.
+    await other.getByRole('tab', { name: 'Limits & usage' }).click();
+    await other.getByRole('heading', { name: 'Sign in to the developer portal' }).waitFor();
+    await other.close();
 
     await page.getByRole('link', { name: 'Forgot your password?' }).click();
     await page.getByLabel('Email').fill(journey.email);
