@@ -29,7 +29,7 @@ export function defineSubgraph(name: SubgraphName, deps: ServiceDependencies): S
     case 'product':
       return createProductSubgraph(deps.database) as SubgraphDefinition<unknown>;
     case 'order':
-      return createOrderSubgraph(deps.database, { productUrl: () => deps.subgraphUrl('product'), accountUrl: () => deps.subgraphUrl('account'), logger: deps.logger, durations: deps.config.orderLifecycle, ...(deps.clock ? { clock: deps.clock } : {}) }) as SubgraphDefinition<unknown>;
+      return createOrderSubgraph(deps.database, { productUrl: () => deps.subgraphUrl('product'), accountUrl: () => deps.subgraphUrl('account'), logger: deps.logger, durations: deps.config.orderLifecycle, keys: deps.keys, ...(deps.clock ? { clock: deps.clock } : {}) }) as SubgraphDefinition<unknown>;
     case 'account':
       return createAccountSubgraph(deps.database, {
         keys: deps.keys,

@@ -148,6 +148,36 @@ describe('refunds', () => {
     expect(await violated(sql`update "order".order_lines set returned_quantity = shipped_quantity + 1 where id = ${o.lineA}`)).toBe('order_lines_returned_within_shipped');
   });
 
+  test('a refund that settles a line in full before it ships puts its units back on sale; a line refunded in part still ships', async () => {
+    const o = await order('paid');
+    const [stockA, stockB] = [await stockOf(t, shop.token, o.skuA), await stockOf(t, shop.token, o.skuB)];
+    // 2000 over line A (2 × 1000) settles it; line B is not part of the case.
+    const settled = (await open(shop.token, { orderId: o.id, amount: 2000, lines: [{ lineId: o.lineA, quantity: 2 }] })).data!.openAfterSale.afterSaleCase;
+    expect((await approve(shop.token, { caseId: settled.id })).errors).toBeUndefined();
+    expect(await stockOf(t, shop.token, o.skuA)).toBe(stockA + 2);
+    expect(await stockOf(t, shop.token, o.skuB)).toBe(stockB);
+    expect(await rows(sql`select 1 from "order".pending_stock_returns where case_id = ${settled.id}`)).toHaveLength(0);
+    // 100 of line B's 2500: the unit still ships, nothing goes back.
+    const partial = (await open(shop.token, { orderId: o.id, amount: 100, lines: [{ lineId: o.lineB, quantity: 1 }] })).data!.openAfterSale.afterSaleCase;
+    expect((await approve(shop.token, { caseId: partial.id })).errors).toBeUndefined();
+    expect(await stockOf(t, shop.token, o.skuB)).toBe(stockB);
+    // What is left to ship is line B alone; shipping it makes the order SHIPPED.
+    const shipped = await ok(shop.token, `mutation($input: CreateShipmentInput!) { createShipment(input: $input) { shipment { lines { quantity } } order { status } } }`, {
+      input: { orderId: o.id, carrier: 'DHL', trackingNumber: 'OUT-2', idempotencyKey: crypto.randomUUID() },
+    });
+    expect(shipped.createShipment).toMatchObject({ shipment: { lines: [{ quantity: 1 }] }, order: { status: 'SHIPPED' } });
+  });
+
+  test('an order refunded in part cannot be cancelled (CONFLICT, nothing changes): the rest is settled by a case', async () => {
+    const o = await order('paid');
+    const afterSale = (await open(shop.token, { orderId: o.id, amount: 500 })).data!.openAfterSale.afterSaleCase;
+    expect((await approve(shop.token, { caseId: afterSale.id })).errors).toBeUndefined();
+    const before = await snapshot(o.id);
+    const cancelled = await t.gql(shop.token, 'mutation($id: ID!) { cancelOrder(input: { orderId: $id, reason: "changed my mind" }) { order { status } } }', { id: o.id });
+    expect(cancelled.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect(await snapshot(o.id)).toEqual(before);
+  });
+
   test('a rejection closes the case with its reason and leaves the money as it was', async () => {
     const o = await order('delivered');
     const afterSale = (await open(shop.token, { orderId: o.id, amount: 500 })).data!.openAfterSale.afterSaleCase;

@@ -31,7 +31,8 @@ const RETURN_SHIPPING_WINDOW = 7 * 24 * HOUR;
 const INITIAL_STOCK = 100;
 const SKUS = 3;
 const SCOPES = [...ALL_SCOPES, 'aftersales:read', 'aftersales:write'];
-const seed = Number(process.env.ORDER_INVARIANTS_SEED ?? Date.now() % 2_147_483_647);
+// A fixed seed by default, so a CI run is reproducible; ORDER_INVARIANTS_SEED=<n> explores others.
+const seed = Number(process.env.ORDER_INVARIANTS_SEED ?? 20_261_207);
 
 const clock = adjustableClock();
 let t: TestPlatform;
@@ -333,6 +334,11 @@ async function timersSettled() {
     const failed = rows.find((r) => r.attempts > 0);
     if (failed) throw new Error(`a ${failed.kind} timer failed: ${failed.last_error}`);
     return rows.length === 0;
+  });
+  // Stock a fired timer's refund owes goes back on sale after its commit (order/service.ts afterFired).
+  await waitUntil('the stock the timers owe to be given back', async () => {
+    const owed = (await t.platform.database.db.execute(sql`select count(*)::int as n from "order".pending_stock_returns`)) as unknown as { rows: { n: number }[] };
+    return owed.rows[0]!.n === 0;
   });
 }
 

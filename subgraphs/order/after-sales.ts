@@ -156,6 +156,7 @@ export function createAfterSales(db: Db, clock: Clock, durations: LifecycleDurat
    */
   async function refundAndClose(tx: Executor, order: OrderRow, afterSale: AfterSaleCaseRow, lines: AfterSaleCaseLineRow[], amount: number, at: Date, before: DomainEvent[]) {
     const refunded = await refundLines(tx, order, lines.map((l) => l.orderLineId), amount, at);
+    await oweUnshippableStock(tx, order.merchantId, afterSale.id, refunded.allocation, at);
     let current = refunded.order;
     const full = current.refundedAmount === current.paidAmount;
     if (full) current = await moveOrder(tx, current, 'REFUNDED', at, durations, { reason: `After-sales case ${afterSale.id}`, event: false });
@@ -172,6 +173,25 @@ export function createAfterSales(db: Db, clock: Clock, durations: LifecycleDurat
     if (!full) current = await settleShipping(tx, current, at, durations, { caseId: afterSale.id });
     await scheduleCompletion(tx, current, at, durations);
     return { afterSale: closed, order: current };
+  }
+
+  /**
+   * Units of a line this refund settled in full before they shipped will never ship now
+   * (shipments.ts owes nothing of such a line): they go back on sale, owed in this transaction with
+   * the case's returned units, if any, and given back after the commit as a return's are.
+   */
+  async function oweUnshippableStock(tx: Executor, merchantId: string, caseId: string, allocation: readonly RefundAllocation[], at: Date) {
+    if (!allocation.length) return;
+    const settled = await tx.select().from(orderLines).where(inArray(orderLines.id, allocation.map((a) => a.lineId)));
+    const unshippable = settled.filter((line) => refundableOfLine(line) === 0 && line.quantity > line.shippedQuantity).map((line) => ({ skuId: line.skuId, quantity: line.quantity - line.shippedQuantity }));
+    if (!unshippable.length) return;
+    const [owed] = await tx.select().from(pendingStockReturns).where(eq(pendingStockReturns.caseId, caseId));
+    // One entry per SKU: the product service applies a return key once per SKU.
+    const bySku = new Map<string, number>();
+    for (const { skuId, quantity } of [...(owed?.lines ?? []), ...unshippable]) bySku.set(skuId, (bySku.get(skuId) ?? 0) + quantity);
+    const lines = [...bySku].map(([skuId, quantity]) => ({ skuId, quantity }));
+    if (owed) await tx.update(pendingStockReturns).set({ lines }).where(eq(pendingStockReturns.caseId, caseId));
+    else await tx.insert(pendingStockReturns).values({ caseId, merchantId, lines, createdAt: at });
   }
 
   async function openCase(merchantId: string, input: OpenCaseInput): Promise<{ afterSale: AfterSaleCaseRow; order: OrderRow }> {

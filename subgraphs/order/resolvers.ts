@@ -97,8 +97,13 @@ export function createOrderResolvers(store: OrderStore, checkout: Checkout, ship
       confirmShipmentDelivered: async (_: unknown, { input }: { input: { shipmentId: string; occurredAt?: Date | null } }, ctx: Context) =>
         shipmentPayload(await shipments.addTracking(requireMerchant(ctx.caller), { shipmentId: input.shipmentId, status: 'DELIVERED', occurredAt: input.occurredAt ?? null, description: 'Delivery confirmed by the merchant' })),
       openAfterSale: async (_: unknown, { input }: { input: OpenCaseInput }, ctx: Context) => casePayload(await afterSales.openCase(requireMerchant(ctx.caller), input)),
-      approveAfterSale: async (_: unknown, { input }: { input: { caseId: string; amount?: number | null; requireReturn?: boolean | null; idempotencyKey: string } }, ctx: Context) =>
-        casePayload(await afterSales.approveCase(requireMerchant(ctx.caller), input)),
+      approveAfterSale: async (_: unknown, { input }: { input: { caseId: string; amount?: number | null; requireReturn?: boolean | null; idempotencyKey: string } }, ctx: Context) => {
+        const merchantId = requireMerchant(ctx.caller);
+        const result = await afterSales.approveCase(merchantId, input);
+        // A refund that settles unshipped units puts them back on sale (owed in its transaction).
+        await checkout.giveBackOwedStock(merchantId, ctx.contextToken);
+        return casePayload(result);
+      },
       rejectAfterSale: async (_: unknown, { input }: { input: { caseId: string; reason: string } }, ctx: Context) => casePayload(await afterSales.rejectCase(requireMerchant(ctx.caller), input)),
       shipAfterSaleReturn: async (_: unknown, { input }: { input: { caseId: string; carrier: string; trackingNumber: string } }, ctx: Context) =>
         casePayload(await afterSales.shipReturn(requireMerchant(ctx.caller), input)),

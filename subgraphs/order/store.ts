@@ -354,6 +354,11 @@ export function createOrderStore(db: Db) {
           // Goods on their way, or a buyer's after-sales case waiting, cannot be cancelled away.
           const [shipped] = await tx.select({ id: orderLines.id }).from(orderLines).where(and(eq(orderLines.orderId, id), gt(orderLines.shippedQuantity, 0))).limit(1);
           if (shipped) throw conflict(`Order ${current.number} has shipped lines and cannot be cancelled`, { currentStatus: current.status, allowed: [] });
+          // Refunded in part already (an after-sales case settled): the rest is settled the same way,
+          // and the stock of lines refunded in full is already on its way back (after-sales.ts).
+          if (current.refundedAmount > 0) {
+            throw conflict(`Order ${current.number} has refunds and cannot be cancelled: open an after-sales case for the rest`, { currentStatus: current.status, allowed: [] });
+          }
           const [open] = await tx
             .select({ id: afterSaleCases.id })
             .from(afterSaleCases)

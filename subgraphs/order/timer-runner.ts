@@ -24,7 +24,7 @@ import type { Clock, ClockTimer } from '../../core/clock.js';
 import type { Db } from '../../core/db.js';
 import type { Logger } from '../../core/logger.js';
 import { orderTimers } from './tables.js';
-import { pendingTimer, type TimerHandler, type TimerHandlers } from './timers.js';
+import { pendingTimer, type FiringTimer, type TimerHandler, type TimerHandlers } from './timers.js';
 
 /**
  * Longest sleep when no pending timer is known to be due sooner. A timer scheduled after a pass is
@@ -54,6 +54,12 @@ export interface TimerRunnerOptions {
   clock: Clock;
   logger: Logger;
   handlers: TimerHandlers;
+  /**
+   * After a timer's transaction committed: what its change set going outside the database (stock a
+   * refund owes goes back on sale). A failure here is logged; what it owed stays recorded for the
+   * next drain.
+   */
+  afterFired?: (kind: string, timer: FiringTimer) => Promise<void>;
 }
 
 /** Time from a timer's due time to its try after `attempts` failures (the durable backoff). */
@@ -120,6 +126,9 @@ export function startTimerRunner(options: TimerRunnerOptions): TimerRunner {
     if (!fired) return false;
     notBefore.delete(id);
     logger.info({ timerId: id, kind: fired.kind, subjectId: fired.subjectId, merchantId: fired.merchantId, lateMs: now.getTime() - fired.dueAt.getTime(), attempts: fired.attempts }, 'order timer fired');
+    await options.afterFired?.(fired.kind, { subjectId: fired.subjectId, merchantId: fired.merchantId, dueAt: fired.dueAt }).catch((error: unknown) =>
+      logger.warn({ err: error, timerId: id, kind: fired.kind }, 'what an order timer set going after its change failed; kept for retry'),
+    );
     return true;
   }
 
