@@ -25,12 +25,20 @@ const PAGE = `query($first: Int!) { orders(first: $first) { edges { node {
   buyer { nickname } merchant { name } statusHistory { to at }
 } } } }`;
 
+/**
+ * The counter also counts what runs in the background meanwhile (timers, outbox relays), which
+ * only ever adds: the fewest statements of three requests is the request's own count.
+ */
 async function statementsFor(first: number) {
-  const before = t.platform.database.statements.count;
-  const res = await t.gql<{ orders: { edges: unknown[] } }>(token, PAGE, { first });
-  expect(res.errors).toBeUndefined();
-  expect(res.data!.orders.edges).toHaveLength(first);
-  return t.platform.database.statements.count - before;
+  const counts: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const before = t.platform.database.statements.count;
+    const res = await t.gql<{ orders: { edges: unknown[] } }>(token, PAGE, { first });
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.orders.edges).toHaveLength(first);
+    counts.push(t.platform.database.statements.count - before);
+  }
+  return Math.min(...counts);
 }
 
 test('an order page of 100 costs the same number of SQL statements as a page of 10', async () => {
