@@ -115,7 +115,33 @@ export function createIdentityReads(db: Db) {
     .leftJoin(developerUnionids, and(eq(developerUnionids.userId, users.id), eq(developerUnionids.developerId, sql.placeholder('developer')), isNull(developerUnionids.retiredAt)))
     .where(uuidIn(users.id, 'ids'))
     .prepare('account_identities_by_ids');
-  return {
+  const usersWithIdentitiesByIds = db
+    .select({ user: users, openid: appOpenids.openid, unionid: developerUnionids.unionid })
+    .from(users)
+    .leftJoin(appOpenids, and(eq(appOpenids.userId, users.id), eq(appOpenids.appKey, sql.placeholder('app')), isNull(appOpenids.retiredAt)))
+    .leftJoin(developerUnionids, and(eq(developerUnionids.userId, users.id), eq(developerUnionids.developerId, sql.placeholder('developer')), isNull(developerUnionids.retiredAt)))
+    .where(uuidIn(users.id, 'ids'))
+    .prepare('account_identity_users_with_identities_by_ids');
+  const reads = {
+    /**
+     * The buyers with their identifiers for the app, in one statement when none was merged and the
+     * app has seen them all before (a page of orders with their buyers' openids: one query); else
+     * through survivingUsers and identities.
+     */
+    async usersWithIdentities(userIds: readonly string[], app: AppIdentity, merchantId?: string | null): Promise<Map<string, { user: UserRow; openid: string; unionid: string }>> {
+      const ids = [...new Set(userIds.filter(v.isWellFormedId).map((id) => id.toLowerCase()))];
+      if (!ids.length) return new Map();
+      const rows = await usersWithIdentitiesByIds.execute({ ids, app: app.appKey, developer: app.developerId });
+      if (rows.every((r) => !r.user.mergedInto && r.openid && r.unionid)) return new Map(rows.map((r) => [r.user.id, { user: r.user, openid: r.openid!, unionid: r.unionid! }]));
+      const byId = await reads.survivingUsers(ids);
+      const identities = await reads.identities([...new Set([...byId.values()].map((u) => u.id))], app, merchantId);
+      const found = new Map<string, { user: UserRow; openid: string; unionid: string }>();
+      for (const [id, user] of byId) {
+        const identity = identities.get(user.id);
+        if (identity) found.set(id, { user, ...identity });
+      }
+      return found;
+    },
     /** survivingUsers, the first read prepared. */
     async survivingUsers(userIds: readonly string[]): Promise<Map<string, UserRow>> {
       const ids = [...new Set(userIds.filter(v.isWellFormedId).map((id) => id.toLowerCase()))];
@@ -133,6 +159,7 @@ export function createIdentityReads(db: Db) {
       return identitiesFor(db, ids, app, merchantId);
     },
   };
+  return reads;
 }
 
 const rowsOf = <T>(result: unknown): T[] => ((result as { rows?: T[] }).rows ?? (result as T[]));

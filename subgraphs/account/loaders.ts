@@ -17,6 +17,10 @@ export function createAccountLoaders(store: AccountStore, caller: Caller, identi
       if (!developerId) throw forbidden('Unknown app');
       return { appKey: caller.appKey, developerId };
     })());
+  const identity = new DataLoader<string, { openid: string; unionid: string }>(async (userIds) => {
+    const byUser = await identities.reads.identities(userIds, await app(), caller.merchantId);
+    return userIds.map((id) => byUser.get(id) ?? new Error('no identifiers for this buyer'));
+  });
   return {
     /** A caller only ever sees its own merchant; any other id loads as null. */
     merchant: new DataLoader<string, MerchantRow | null>(async (ids) => {
@@ -41,13 +45,20 @@ export function createAccountLoaders(store: AccountStore, caller: Caller, identi
       return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
     }),
     /**
+     * Buyers as `user` loads them, with their identifiers for the calling app read in the same
+     * statement (a reference whose selection asks for them: resolvers.ts); primes `identity`.
+     */
+    userWithIdentity: new DataLoader<string, UserRow | null>(async (ids) => {
+      if (!caller.merchantId) return ids.map(() => null);
+      const byId = await identities.reads.usersWithIdentities(ids, await app(), caller.merchantId);
+      for (const { user, openid, unionid } of byId.values()) identity.prime(user.id, { openid, unionid });
+      return ids.map((id) => byId.get(id.toLowerCase())?.user ?? null);
+    }),
+    /**
      * Each buyer's openid for the calling app and unionid for its developer: one query for a page
      * of buyers, whichever of the two it selects (minted the first time the app sees a buyer).
      */
-    identity: new DataLoader<string, { openid: string; unionid: string }>(async (userIds) => {
-      const byUser = await identities.reads.identities(userIds, await app(), caller.merchantId);
-      return userIds.map((id) => byUser.get(id) ?? new Error('no identifiers for this buyer'));
-    }),
+    identity,
     callingApp: app,
   };
 }

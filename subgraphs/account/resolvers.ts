@@ -1,4 +1,5 @@
 /** Resolvers of the account subgraph. */
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { MAX_GRANTS_PER_CHECK } from '../../core/caller.js';
 import { badInput, forbidden, notFound } from '../../core/errors.js';
 import { scalarResolvers } from '../../core/scalars.js';
@@ -80,10 +81,29 @@ export function createAccountResolvers(store: AccountStore, db: Db, bindOrLogin:
       contact: (merchant: MerchantRow) => ({ email: merchant.contactEmail, phone: merchant.contactPhone }),
     },
     User: {
-      __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.user.load(ref.id),
+      // An app's page of buyers with their openids: the buyers and their identifiers in one statement.
+      __resolveReference: (ref: { id: string }, ctx: Context, info: GraphQLResolveInfo) =>
+        ctx.caller.kind === 'app' && selectsIdentifiers(info) ? ctx.loaders.userWithIdentity.load(ref.id) : ctx.loaders.user.load(ref.id),
       openid: async (user: UserRow, _: unknown, ctx: Context) => (await ctx.loaders.identity.load(user.id)).openid,
       unionid: async (user: UserRow, _: unknown, ctx: Context) => (await ctx.loaders.identity.load(user.id)).unionid,
       guest: (user: UserRow) => user.isVirtual,
     },
   };
+}
+
+/** Whether an entity fetch's selection asks for a User's openid or unionid (memoized per operation). */
+const asksIdentifiers = new WeakMap<object, boolean>();
+function selectsIdentifiers(info: GraphQLResolveInfo): boolean {
+  const field = info.fieldNodes[0];
+  if (!field) return false;
+  let asks = asksIdentifiers.get(field);
+  if (asks === undefined) {
+    const visit = (set: SelectionSetNode | undefined): boolean =>
+      !!set?.selections.some((s) =>
+        s.kind === Kind.FIELD ? s.name.value === 'openid' || s.name.value === 'unionid' : s.kind === Kind.INLINE_FRAGMENT ? (!s.typeCondition || s.typeCondition.name.value === 'User') && visit(s.selectionSet) : false,
+      );
+    asks = visit(field.selectionSet);
+    asksIdentifiers.set(field, asks);
+  }
+  return asks;
 }
