@@ -7,7 +7,9 @@ import crypto from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import type http from 'node:http';
 import { mintOperatorToken } from '../core/tokens.js';
+import { inArray } from 'drizzle-orm';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
+import { apps } from '../subgraphs/app-management/tables.js';
 import { adjustableClock } from './helpers/clock.js';
 import { createMerchant, createProduct, placeOrder } from './helpers/factories.js';
 import { connectWs, subscribeWs, type Collector } from './helpers/messages.js';
@@ -46,6 +48,9 @@ beforeAll(async () => {
   await store.createApp({ key: otherApp, name: otherApp, developerId: developer.id, status: 'LIVE' });
   const pkg = await store.createPackage({ name: `pkg ${otherApp}`, description: 'test', tier: 'FREE', scopes: ALL_SCOPES });
   await store.grantPackage('system:tests', { appKey: otherApp, packageId: pkg.id, reason: 'test' });
+  // This file tests offline APIs, not flow control: a bucket its many calls in a row never empty
+  // (a slow run had placeOrder throttled, 37 points asked and 6 left).
+  await t.platform.database.db.update(apps).set({ bucketSizeOverride: 100_000, restoreRateOverride: 100_000 }).where(inArray(apps.key, [TEST_APP_KEY, otherApp]));
 });
 afterAll(async () => {
   diagnostics.unsubscribe('http.server.request.start', onRequest);
