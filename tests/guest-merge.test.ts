@@ -116,6 +116,16 @@ test('a guest orders, signs in, is bound: every order is kept, and each subscrib
   expect(mine.nodes.every((n: any) => n.buyer.openid === claims.sub)).toBe(true);
   // The guest's old openid still finds her, with every order.
   expect((await ordersOf(guestInShop.openid)).totalCount).toBe(2);
+  // orders(buyer:) at the root answers the same, by her openid, the guest's old one, or the guest id.
+  for (const buyer of [{ openid: claims.sub }, { openid: guestInShop.openid }, { guestId }, { unionid: claims.unionid }]) {
+    const root = await t.gql<any>(shop.token, 'query($b: OrderBuyerInput) { orders(buyer: $b, first: 10) { totalCount nodes { id } } }', { b: buyer });
+    expect(root.errors).toBeUndefined();
+    expect(root.data.orders.nodes.map((n: any) => n.id).sort()).toEqual(mine.nodes.map((n: any) => n.id).sort());
+  }
+  // Another app's openid of her is nobody here; the ERP app's own works.
+  const crossed = await t.gql<any>(shop.token, 'query($b: OrderBuyerInput) { orders(buyer: $b) { totalCount } }', { b: { openid: guestInErp.openid } });
+  expect(crossed.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  expect((await t.gql<any>(erp.token, 'query($b: OrderBuyerInput) { orders(buyer: $b) { totalCount } }', { b: { openid: guestInErp.openid } })).data.orders.totalCount).toBe(2);
   const dangling = rows<{ n: number }>(
     await t.platform.database.db.execute(sql`select count(*)::int as n from "order".orders o join account.users u on u.id = o.buyer_id where u.merged_into is not null`),
   )[0]!;
@@ -137,10 +147,14 @@ test('a guest orders, signs in, is bound: every order is kept, and each subscrib
   expect(record.payload).not.toHaveProperty('identities');
 });
 
-test('a buyer on placeOrder needs users:write; an unknown openid is NOT_FOUND and takes no stock', async () => {
+test('a buyer on placeOrder needs users:write, orders(buyer:) users:read and no filter; an unknown openid is NOT_FOUND and takes no stock', async () => {
   const noUsers = await t.token({ merchantId: merchant.id, appKey: apps[0]!.key, scopes: ['orders:write', 'orders:read', 'products:read'] });
   const refused = await place(noUsers, { guestId: 'someone' });
   expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  const unread = await t.gql<any>(noUsers, '{ orders(buyer: { guestId: "someone" }) { totalCount } }');
+  expect(unread.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  const filtered = await t.gql<any>(apps[0]!.token, '{ orders(buyer: { guestId: "someone" }, filter: { status: [PAID] }) { totalCount } }');
+  expect(filtered.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   const stockBefore = (await t.gql<any>(apps[0]!.token, 'query($id: ID!) { sku(id: $id) { stock } }', { id: skuId })).data.sku.stock;
   const unknown = await place(apps[0]!.token, { openid: `o${'A'.repeat(24)}` });
   expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');

@@ -11,7 +11,7 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { uuidIn, type Db, type Executor } from '../../core/db.js';
 import * as v from '../../core/validate.js';
 import type { AppDirectory } from './app-directory.js';
-import { appOpenids, developerUnionids, users, type UserRow } from './tables.js';
+import { appOpenids, developerUnionids, guestIds, users, type UserRow } from './tables.js';
 
 /** An app as identities need it: its key, and its developer (whose apps share a unionid). */
 export interface AppIdentity {
@@ -187,6 +187,16 @@ export async function userOfUnionid(db: Executor, developerId: string, unionid: 
     .from(developerUnionids)
     .innerJoin(users, eq(users.id, developerUnionids.userId))
     .where(and(eq(developerUnionids.unionid, unionid), eq(developerUnionids.developerId, developerId)));
+  return row ? survivingUser(db, row.user) : undefined;
+}
+
+/** The buyer an app's guest id names (the survivor, if merged), or undefined. */
+export async function userOfGuest(db: Executor, appKey: string, guestId: string): Promise<UserRow | undefined> {
+  const [row] = await db
+    .select({ user: users })
+    .from(guestIds)
+    .innerJoin(users, eq(users.id, guestIds.userId))
+    .where(and(eq(guestIds.appKey, appKey), eq(guestIds.guestId, guestId)));
   return row ? survivingUser(db, row.user) : undefined;
 }
 

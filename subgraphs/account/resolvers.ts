@@ -5,7 +5,7 @@ import { badInput, forbidden, notFound } from '../../core/errors.js';
 import { scalarResolvers } from '../../core/scalars.js';
 import { requireMerchant, type SubgraphContext } from '../../core/subgraph.js';
 import type { Db } from '../../core/db.js';
-import { userOfOpenid, userOfUnionid } from './identities.js';
+import { userOfGuest, userOfOpenid, userOfUnionid } from './identities.js';
 import type { AccountLoaders } from './loaders.js';
 import type { BindOrLogin } from './bind-or-login.js';
 import type { AccountStore } from './store.js';
@@ -45,6 +45,14 @@ export function createAccountResolvers(store: AccountStore, db: Db, bindOrLogin:
         const app = await ctx.loaders.callingApp();
         const user = args.openid != null ? await userOfOpenid(db, app.appKey, args.openid) : await userOfUnionid(db, app.developerId, args.unionid!);
         return user ?? Promise.reject(notFound('Buyer', args.openid ?? args.unionid!));
+      },
+      buyerId: async (_: unknown, args: { openid?: string | null; unionid?: string | null; guestId?: string | null }, ctx: Context) => {
+        const given = [args.openid, args.unionid, args.guestId].filter((a) => a != null);
+        if (given.length !== 1) throw badInput('Give the openid, the unionid or the guest id', 'openid');
+        const app = await ctx.loaders.callingApp();
+        const user =
+          args.openid != null ? await userOfOpenid(db, app.appKey, args.openid) : args.unionid != null ? await userOfUnionid(db, app.developerId, args.unionid) : await userOfGuest(db, app.appKey, args.guestId!);
+        return user?.id ?? Promise.reject(notFound('Buyer', given[0]!));
       },
       merchant: async (_: unknown, args: { id?: string | null }, ctx: Context) => {
         const id = args.id ?? requireMerchant(ctx.caller);

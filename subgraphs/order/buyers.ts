@@ -11,7 +11,7 @@
 import { GraphQLError } from 'graphql';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
-import { ErrorCode, PorticoError, forbidden } from '../../core/errors.js';
+import { ErrorCode, PorticoError, badInput, forbidden } from '../../core/errors.js';
 import { requireMerchant, type SubgraphContext } from '../../core/subgraph.js';
 import { pageSize, timeCursor, timeKeyset, toConnection, type TimeSort } from '../../core/pagination.js';
 import { CONTEXT_TOKEN_HEADER } from '../../core/tokens.js';
@@ -68,39 +68,56 @@ export type OrderBuyers = ReturnType<typeof createOrderBuyers>;
 export interface BuyerDirectory {
   /** The platform's user id of the buyer the app names (created for a new guest). */
   buyerOf(contextToken: string, input: OrderBuyerInput): Promise<string>;
+  /** The platform's user id of a buyer the app names; NOT_FOUND for one it does not know. */
+  findBuyer(contextToken: string, input: OrderBuyerInput): Promise<string>;
 }
 
 const PASSED_THROUGH = new Set<string>([ErrorCode.BAD_USER_INPUT, ErrorCode.NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.FORBIDDEN]);
 
 export function createBuyerDirectory(accountUrl: () => string, timeoutMs = 10_000): BuyerDirectory {
+  async function ask(contextToken: string, query: string, field: 'orderBuyer' | 'buyerId', input: OrderBuyerInput): Promise<string> {
+    const response = await fetch(accountUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [CONTEXT_TOKEN_HEADER]: contextToken },
+      body: JSON.stringify({ query, variables: { openid: input.openid ?? null, unionid: input.unionid ?? null, guestId: input.guestId ?? null } }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const body = (await response.json()) as { data?: Record<string, string>; errors?: { message: string; extensions?: { code?: string; field?: string } }[] };
+    const error = body.errors?.[0];
+    if (error) {
+      const code = error.extensions?.code;
+      if (code && PASSED_THROUGH.has(code)) throw new PorticoError(code as ErrorCode, error.message, { field: `buyer.${error.extensions?.field ?? 'openid'}` });
+      throw new GraphQLError(`account service failed: ${error.message}`);
+    }
+    if (!body.data) throw new GraphQLError(`account service answered HTTP ${response.status} without data`);
+    return body.data[field]!;
+  }
   return {
-    async buyerOf(contextToken, input) {
-      const response = await fetch(accountUrl(), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [CONTEXT_TOKEN_HEADER]: contextToken },
-        body: JSON.stringify({
-          query: 'mutation Buyer($openid: String, $unionid: String, $guestId: String) { orderBuyer(openid: $openid, unionid: $unionid, guestId: $guestId) }',
-          variables: { openid: input.openid ?? null, unionid: input.unionid ?? null, guestId: input.guestId ?? null },
-        }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const body = (await response.json()) as { data?: { orderBuyer: string }; errors?: { message: string; extensions?: { code?: string; field?: string } }[] };
-      const error = body.errors?.[0];
-      if (error) {
-        const code = error.extensions?.code;
-        if (code && PASSED_THROUGH.has(code)) throw new PorticoError(code as ErrorCode, error.message, { field: `buyer.${error.extensions?.field ?? 'openid'}` });
-        throw new GraphQLError(`account service failed: ${error.message}`);
-      }
-      if (!body.data) throw new GraphQLError(`account service answered HTTP ${response.status} without data`);
-      return body.data.orderBuyer;
-    },
+    buyerOf: (contextToken, input) =>
+      ask(contextToken, 'mutation Buyer($openid: String, $unionid: String, $guestId: String) { orderBuyer(openid: $openid, unionid: $unionid, guestId: $guestId) }', 'orderBuyer', input),
+    findBuyer: (contextToken, input) =>
+      ask(contextToken, 'query Buyer($openid: String, $unionid: String, $guestId: String) { buyerId(openid: $openid, unionid: $unionid, guestId: $guestId) }', 'buyerId', input),
   };
 }
 
-/** The order resolvers with buyers' orders (User.orders) and the merge's re-point (internal). */
-export function withOrderBuyers<R extends { Mutation: object }>(resolvers: R, buyers: OrderBuyers): R & { User: object } {
+type OrdersResolver = (parent: unknown, args: Record<string, unknown>, ctx: SubgraphContext<unknown> & { contextToken: string }, info: unknown) => unknown;
+
+/** The order resolvers with buyers' orders (User.orders, orders(buyer:)) and the merge's re-point (internal). */
+export function withOrderBuyers<R extends { Query: object; Mutation: object }>(resolvers: R, buyers: OrderBuyers, directory?: BuyerDirectory): R & { User: object } {
+  const allOrders = (resolvers.Query as { orders: OrdersResolver }).orders;
   return {
     ...resolvers,
+    Query: {
+      ...resolvers.Query,
+      orders: async (parent: unknown, args: { buyer?: OrderBuyerInput | null; filter?: unknown; sort?: string | null; first?: number | null; after?: string | null }, ctx: SubgraphContext<unknown> & { contextToken: string }, info: unknown) => {
+        if (!args.buyer) return allOrders(parent, args, ctx, info);
+        const merchantId = requireMerchant(ctx.caller);
+        if (args.filter || (args.sort && args.sort !== 'CREATED_AT_DESC')) throw badInput('orders(buyer:) is newest first, without a filter', 'buyer');
+        if (!directory) throw new GraphQLError('orders(buyer:) needs the account service');
+        const userId = await directory.findBuyer(ctx.contextToken, args.buyer);
+        return buyers.ordersOfBuyer(merchantId, userId, args);
+      },
+    },
     Mutation: {
       ...resolvers.Mutation,
       repointBuyers: (_: unknown, args: { survivingUserId: string; mergedUserIds: string[] }, ctx: SubgraphContext<unknown>) => {

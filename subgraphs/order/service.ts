@@ -41,7 +41,8 @@ export interface OrderSubgraphOptions {
 
 export function createOrderSubgraph(database: Database, options: OrderSubgraphOptions): SubgraphDefinition<OrderLoaders> {
   const store = createOrderStore(database.db);
-  const checkout = createCheckout(store, createProductClient(options.productUrl), options.logger.child({ service: 'order' }), options.accountUrl ? createBuyerDirectory(options.accountUrl) : undefined);
+  const buyerDirectory = options.accountUrl ? createBuyerDirectory(options.accountUrl) : undefined;
+  const checkout = createCheckout(store, createProductClient(options.productUrl), options.logger.child({ service: 'order' }), buyerDirectory);
   const clock = options.clock ?? systemClock;
   const durations = options.durations ?? DEFAULT_LIFECYCLE_DURATIONS;
   const shipments = createShipments(database.db, clock, durations);
@@ -50,7 +51,7 @@ export function createOrderSubgraph(database: Database, options: OrderSubgraphOp
   const signContext = options.keys ? createContextSigner({ privateKey: options.keys.context.privateKey, kid: options.keys.context.kid }, 60, clock) : undefined;
   return {
     name: 'order',
-    resolvers: withOrderBuyers(withSandboxOrders(createOrderResolvers(store, checkout, shipments, afterSales), database.db), createOrderBuyers(database.db)),
+    resolvers: withOrderBuyers(withSandboxOrders(createOrderResolvers(store, checkout, shipments, afterSales), database.db), createOrderBuyers(database.db), buyerDirectory),
     createLoaders: (caller, lookups) => createOrderLoaders(store, shipments, afterSales, caller, lookups),
     // The lifecycle's durable timers fire in every order process (several share them: timer-runner.ts).
     background: {
