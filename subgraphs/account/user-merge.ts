@@ -104,8 +104,12 @@ export interface MergeRunnerOptions {
   pollMs?: number;
 }
 
-/** A merge claimed by a runner is left to it this long before another runner may take it (a crash). */
-const CLAIM_MS = 15_000;
+/**
+ * A merge claimed by a runner is left to it this long before another runner may take it (after a
+ * crash). Short, since the re-point is idempotent: a claim that lapses while its call is still out
+ * costs a second call, nothing else.
+ */
+const CLAIM_MS = 5_000;
 const MAX_BACKOFF_MS = 60_000;
 
 /** The runner of the saga's second step; several processes may run one (claims keep them apart). */
