@@ -13,7 +13,7 @@ import type { BuyerAccounts } from '../buyers.js';
 import { VERIFICATION_MINUTES } from '../buyers.js';
 import type { SendBuyerMail } from '../buyer-mail.js';
 import { escapeHtml } from './html.js';
-import type { ClientInfo } from './interactions.js';
+import type { ClientInfo } from './client-info.js';
 import { buttonForm, page } from './look.js';
 
 /** The passport account of a buyer is `buyer:<user id>`; a merchant's is the merchant id. */

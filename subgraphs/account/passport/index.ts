@@ -16,7 +16,8 @@ import type { AccountStore } from '../store.js';
 import type { BuyerAccounts } from '../buyers.js';
 import type { SendBuyerMail } from '../buyer-mail.js';
 import { BUYER_SCOPES } from './buyer-interactions.js';
-import { createInteractions, type ClientInfo } from './interactions.js';
+import type { ClientInfo } from './client-info.js';
+import { createInteractions } from './interactions.js';
 import { createPassport, type BuyerIdentities, type ClientSecrets } from './provider.js';
 
 export interface OAuthClientRecord extends ClientInfo {

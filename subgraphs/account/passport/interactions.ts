@@ -16,18 +16,9 @@ import type { AccountStore } from '../store.js';
 import type { BuyerAccounts } from '../buyers.js';
 import type { SendBuyerMail } from '../buyer-mail.js';
 import { createBuyerInteractions, isBuyerAccount, isBuyerSignIn } from './buyer-interactions.js';
+import type { ClientInfo } from './client-info.js';
 import { escapeHtml } from './html.js';
 import { STYLESHEET_PATH, buttonForm, page, serveStylesheet } from './look.js';
-
-export interface ClientInfo {
-  key: string;
-  name: string;
-  /** SANDBOX: not yet released by an operator; only test merchants may authorize it. */
-  status: 'SANDBOX' | 'LIVE' | 'SUSPENDED';
-  developerName: string;
-  grantedScopes: string[];
-  packages: { name: string; scopes: string[] }[];
-}
 
 /** Who the consent page says is approving: the signed-in staff member and the shop they act for. */
 export interface SignedInStaff {
