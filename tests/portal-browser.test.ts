@@ -230,9 +230,15 @@ describe("a newcomer's journey", () => {
     const { page } = tab;
     await tab.load(`/portal/apps/${journey.appKey}/explorer`, 'app: explorer');
     const graphiql = page.getByTestId('graphiql');
+    // GraphiQL's editor (CodeMirror, its own chunks) may come up after its Execute button: run the
+    // query once the editor holds it, not an empty document.
+    await graphiql.locator('.graphiql-query-editor').filter({ hasText: 'query SandboxOrders' }).waitFor({ timeout: 30_000 });
     await graphiql.getByRole('button', { name: /^Execute query/ }).click();
     const response = graphiql.locator('.graphiql-response');
-    await response.filter({ hasText: '"nodes"' }).waitFor({ timeout: 30_000 });
+    await response.filter({ hasText: '"nodes"' }).waitFor({ timeout: 30_000 }).catch(async (error: unknown) => {
+      await tab.screenshot('failed-app-explorer');
+      throw new Error(`${(error as Error).message}\nThe explorer's answer: ${(await response.textContent().catch(() => null)) ?? '(none)'}`);
+    });
     const answer = (await response.textContent())!;
     expect(answer).toContain('"orders"');
     expect(answer).toMatch(/"number": "[^"]+"/);
