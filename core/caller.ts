@@ -6,6 +6,8 @@ export type CallerKind =
   | 'operator'
   /** A developer signed in to the portal (a session cookie): their own account and apps, no merchant's data. */
   | 'developer'
+  /** Merchant staff signed in to the merchant page (a session cookie): their own merchant's authorizations of apps. */
+  | 'staff'
   /** The gateway itself, asking a subgraph what it needs to authorize a request. */
   | 'system';
 
@@ -19,6 +21,8 @@ export interface Caller {
   operatorId?: string;
   /** The developer, for developer callers (the portal's session). */
   developerId?: string;
+  /** The staff member, for staff callers (the merchant page's session); merchantId is their merchant. */
+  staffId?: string;
   /**
    * Effective scopes: at the gateway, what the token carries; from the context token on, what the
    * token carries and the app's currently granted permission packages still cover.
@@ -54,6 +58,13 @@ export const DEVELOPER_CLIENT_ID = 'portico-portal';
  * that needs an app's scope).
  */
 export const DEVELOPER_SCOPE = 'developer';
+/** Client id staff callers carry; app keys always start with `app_`, so none can take it. */
+export const STAFF_CLIENT_ID = 'portico-merchant';
+/**
+ * Scope only merchant staff sessions carry: the merchant page's operations (the merchant's own
+ * authorizations of apps) accept it; never part of the app scope catalog, so no app token holds it.
+ */
+export const STAFF_SCOPE = 'staff';
 /** Scope only the gateway's own context tokens carry, for the internal fields it calls. */
 export const INTERNAL_SCOPE = 'internal';
 

@@ -6,7 +6,7 @@
 import crypto, { type webcrypto } from 'node:crypto';
 import { createVerifier } from 'fast-jwt';
 import { SignJWT, jwtVerify, createLocalJWKSet, errors as joseErrors, type CryptoKey, type JWTPayload, type JSONWebKeySet } from 'jose';
-import { DEVELOPER_CLIENT_ID, OPERATOR_CLIENT_ID, type Caller, type CallerKind } from './caller.js';
+import { DEVELOPER_CLIENT_ID, OPERATOR_CLIENT_ID, STAFF_CLIENT_ID, type Caller, type CallerKind } from './caller.js';
 import { systemClock, type Clock } from './clock.js';
 import type { PlatformKeys } from './keys.js';
 
@@ -44,6 +44,7 @@ export function contextClaimsOf(caller: Caller): ContextClaims {
     sub: caller.merchantId ?? '',
     ...(caller.operatorId ? { op: caller.operatorId } : {}),
     ...(caller.developerId ? { dev: caller.developerId } : {}),
+    ...(caller.staffId ? { staff: caller.staffId } : {}),
     ...(caller.tokenId ? { at_jti: caller.tokenId } : {}),
     ...(caller.grantId ? { grant: caller.grantId } : {}),
     ...(caller.authorizedAt ? { grant_at: caller.authorizedAt } : {}),
@@ -69,15 +70,18 @@ function scopesOf(claim: string): readonly string[] {
 export function callerOfClaims(claims: unknown): Caller {
   const c = (claims && typeof claims === 'object' ? claims : {}) as Record<string, unknown>;
   const kind = c.kind;
-  if (kind !== 'app' && kind !== 'operator' && kind !== 'developer' && kind !== 'system') throw new InvalidTokenError('Missing or invalid context token');
-  // A developer caller names its developer; no other kind carries one.
+  if (kind !== 'app' && kind !== 'operator' && kind !== 'developer' && kind !== 'staff' && kind !== 'system') throw new InvalidTokenError('Missing or invalid context token');
+  // A developer caller names its developer, a staff caller its staff member and merchant; no other kind carries either.
   if ((kind === 'developer') !== (typeof c.dev === 'string' && c.dev.length > 0)) throw new InvalidTokenError('Missing or invalid context token');
+  if ((kind === 'staff') !== (typeof c.staff === 'string' && c.staff.length > 0)) throw new InvalidTokenError('Missing or invalid context token');
+  if (kind === 'staff' && !(typeof c.sub === 'string' && c.sub)) throw new InvalidTokenError('Missing or invalid context token');
   return {
     kind,
     merchantId: typeof c.sub === 'string' && c.sub ? c.sub : null,
     appKey: String(c.client_id ?? ''),
     ...(typeof c.op === 'string' ? { operatorId: c.op } : {}),
     ...(typeof c.dev === 'string' ? { developerId: c.dev } : {}),
+    ...(typeof c.staff === 'string' ? { staffId: c.staff } : {}),
     scopes: scopesOf(String(c.scope ?? '')),
     ...(typeof c.at_jti === 'string' ? { tokenId: c.at_jti } : {}),
     ...(typeof c.grant === 'string' ? { grantId: c.grant } : {}),
@@ -92,7 +96,7 @@ const callerKeys = new WeakMap<Caller, string>();
 export function callerKey(caller: Caller): string {
   let key = callerKeys.get(caller);
   if (key === undefined) {
-    key = [caller.kind, caller.appKey, caller.merchantId ?? '', caller.operatorId ?? '', caller.developerId ?? '', caller.scopes.join(' '), caller.tokenId ?? '', caller.grantId ?? '', caller.authorizedAt ?? ''].join('\u0000');
+    key = [caller.kind, caller.appKey, caller.merchantId ?? '', caller.operatorId ?? '', caller.developerId ?? '', caller.staffId ?? '', caller.scopes.join(' '), caller.tokenId ?? '', caller.grantId ?? '', caller.authorizedAt ?? ''].join('\u0000');
     callerKeys.set(caller, key);
   }
   return key;
@@ -217,8 +221,8 @@ export function createAccessTokenVerifier(options: { jwks: JSONWebKeySet; issuer
       if (typeof payload.sub !== 'string' || payload.client_id !== OPERATOR_CLIENT_ID) throw new InvalidTokenError('The operator token is malformed');
       caller = { kind: 'operator', merchantId: null, appKey: OPERATOR_CLIENT_ID, operatorId: payload.sub, scopes, expiresAt: payload.exp, ...tokenId };
     } else {
-      // The console's and the portal's client ids are no app's: no access token acts as either.
-      if (payload.client_id === OPERATOR_CLIENT_ID || payload.client_id === DEVELOPER_CLIENT_ID) throw new InvalidTokenError('The access token is not valid');
+      // The console's, the portal's and the merchant page's client ids are no app's: no access token acts as any.
+      if (payload.client_id === OPERATOR_CLIENT_ID || payload.client_id === DEVELOPER_CLIENT_ID || payload.client_id === STAFF_CLIENT_ID) throw new InvalidTokenError('The access token is not valid');
       // Client credentials: the passport sets sub to the client itself; such a token acts for no merchant.
       const merchantId = typeof payload.sub === 'string' && payload.sub !== payload.client_id ? payload.sub : null;
       const grantId = typeof payload.portico_grant === 'string' ? { grantId: payload.portico_grant } : {};

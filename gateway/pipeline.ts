@@ -28,8 +28,8 @@ import { newRequestState, type GatewayContext, type GatewayPlugin, type RequestS
 
 export interface PipelineDependencies {
   verifyAccessToken(token: string): Promise<Caller>;
-  /** The developer a portal session cookie stands for (gateway/developer-auth/session.ts); absent: no cookie is taken. */
-  developerCaller?(req: http.IncomingMessage): Promise<Caller | undefined>;
+  /** The person a session cookie (portal, console, merchant page) stands for (gateway/sessions/session-caller.ts); absent: no cookie is taken. */
+  sessionCaller?(req: http.IncomingMessage): Promise<Caller | undefined>;
   loadAppAccess(appKey: string): Promise<AppAccess | null>;
   authorizationState(grantId: string): Promise<AuthorizationState>;
   merchantIsTest(merchantId: string): Promise<boolean>;
@@ -75,7 +75,7 @@ export function createPipeline(deps: PipelineDependencies): Pipeline & { offline
     // An address that failed to authenticate too often is refused before its token or signature is looked at.
     useFailedAuthentication(deps.failedAuthentication),
     // Who is calling (the token), then whether that app may call and with which scopes.
-    useAuthenticate({ verifyAccessToken: deps.verifyAccessToken, developerCaller: deps.developerCaller, replayGuard: deps.replayGuard, publicUrl: deps.publicUrl, clock }),
+    useAuthenticate({ verifyAccessToken: deps.verifyAccessToken, sessionCaller: deps.sessionCaller, replayGuard: deps.replayGuard, publicUrl: deps.publicUrl, clock }),
     ...control(useVerifySignature({ appAccess, replayGuard: deps.replayGuard, keks: deps.appSecretKeks, publicUrl: deps.publicUrl, clock })),
     ...control(useIpAllowlist({ appAccess })),
     useAuthorizationRevocation({ stateOf: deps.authorizationState, cacheMs, clock }),

@@ -27,6 +27,7 @@ import { createOperatorIntrospection } from './operator-introspection.js';
 import { createOperatorSignIn } from './operator-sign-in.js';
 import { DEVELOPER_AUTH_PREFIX, createDeveloperAuthRoutes } from './developer-auth/routes.js';
 import { createDeveloperSessions } from './developer-auth/session.js';
+import { createSessionCaller } from './sessions/session-caller.js';
 import { DEV_MAILBOX_PATH, createDevMailbox } from './dev-mailbox.js';
 import { PASSPORT_PATHS, createPassportProxy } from './passport-proxy.js';
 import { createPipeline } from './pipeline.js';
@@ -114,7 +115,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const developerSessions = createDeveloperSessions({ callSubgraph, appManagementUrl, keys, publicUrl: config.publicUrl, clock });
   const pipeline = createPipeline({
     verifyAccessToken,
-    developerCaller: developerSessions.callerOf,
+    sessionCaller: createSessionCaller([developerSessions]),
     replayGuard,
     appSecretKeks: keys.messageKeks,
     publicUrl: config.publicUrl,

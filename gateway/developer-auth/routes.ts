@@ -168,7 +168,7 @@ export function createDeveloperAuthRoutes(deps: { callSubgraph: InternalClient; 
       const sessionToken = sessions.tokenOf(req);
       const session = sessionToken ? await sessions.sessionOf(sessionToken) : null;
       if (!sessionToken || !session) return send(res, 401, { error: 'unauthenticated', error_description: 'Not signed in' });
-      send(res, 200, { developer: session.developer, csrfToken: sessions.csrfTokenOf(sessionToken) });
+      send(res, 200, { developer: session.principal, csrfToken: sessions.csrfTokenOf(sessionToken) });
     },
   };
 

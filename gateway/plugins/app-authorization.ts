@@ -8,7 +8,7 @@
  * acts only for test merchants: for any other merchant it is refused.
  */
 import { cachedLookup } from '../../core/cached-lookup.js';
-import { DEVELOPER_SCOPE, OPERATOR_SCOPE } from '../../core/caller.js';
+import { DEVELOPER_SCOPE, OPERATOR_SCOPE, STAFF_SCOPE } from '../../core/caller.js';
 import type { Clock } from '../../core/clock.js';
 import { HttpError } from '../../core/http.js';
 import type { GatewayPlugin } from './types.js';
@@ -70,6 +70,10 @@ export function useAppAuthorization(options: AppAuthorizationOptions): GatewayPl
       }
       if (caller.kind === 'developer') {
         if (caller.scopes.some((s) => s !== DEVELOPER_SCOPE)) state.caller = { ...caller, scopes: caller.scopes.filter((s) => s === DEVELOPER_SCOPE) };
+        return;
+      }
+      if (caller.kind === 'staff') {
+        if (caller.scopes.some((s) => s !== STAFF_SCOPE)) state.caller = { ...caller, scopes: caller.scopes.filter((s) => s === STAFF_SCOPE) };
         return;
       }
       const access = await options.appAccess(caller.appKey);

@@ -32,10 +32,10 @@ export interface AuthenticateOptions {
   publicUrl: string;
   clock: Clock;
   /**
-   * The developer a request's portal session cookie stands for: undefined without one; throws the
-   * HttpError that refuses it (a missing CSRF header, a session that ended).
+   * The person a request's session cookie (portal, console or merchant page) stands for: undefined
+   * without one; throws the HttpError that refuses it (a missing CSRF header, a session that ended).
    */
-  developerCaller?(req: http.IncomingMessage): Promise<Caller | undefined>;
+  sessionCaller?(req: http.IncomingMessage): Promise<Caller | undefined>;
 }
 
 /** Algorithms a DPoP proof may be signed with (asymmetric only, as RFC 9449 requires). */
@@ -118,10 +118,10 @@ export function useAuthenticate(options: AuthenticateOptions): GatewayPlugin {
     async onRequest(req, state) {
       // A connection's own credential (its graphql-ws connection parameters) stands before the header.
       const header = state.authorization ?? req.headers.authorization;
-      if (header === undefined && options.developerCaller) {
-        const developer = await options.developerCaller(req);
-        if (developer) {
-          state.caller = developer;
+      if (header === undefined && options.sessionCaller) {
+        const person = await options.sessionCaller(req);
+        if (person) {
+          state.caller = person;
           return;
         }
       }

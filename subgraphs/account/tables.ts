@@ -149,6 +149,22 @@ export const merchantStaff = accountSchema.table(
   (t) => [uniqueIndex('merchant_staff_email_key').on(sql`lower(${t.email})`)],
 );
 
+/** Merchant page sessions (/merchant): SHA-256 of the cookie's token, for one staff member of one merchant. */
+export const staffSessions = accountSchema.table(
+  'staff_sessions',
+  {
+    id: uuid('id').primaryKey(),
+    tokenHash: text('token_hash').notNull().unique(),
+    staffId: uuid('staff_id')
+      .notNull()
+      .references(() => merchantStaff.id),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [index('staff_sessions_staff_idx').on(t.staffId)],
+);
+
 /** oidc-provider's storage (codes, refresh tokens, grants, sessions, interactions), one row per model and id. */
 export const oauthStore = accountSchema.table(
   'oauth_store',

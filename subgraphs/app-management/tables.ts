@@ -178,6 +178,8 @@ export const announcements = appManagementSchema.table(
     publishAt: timestamp('publish_at', { withTimezone: true, precision: 3 }),
     /** When its emails went out; null until then. */
     emailedAt: timestamp('emailed_at', { withTimezone: true, precision: 3 }),
+    /** Taken down by an operator after publication: developers no longer see it. */
+    withdrawnAt: timestamp('withdrawn_at', { withTimezone: true, precision: 3 }),
     createdBy: text('created_by').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
@@ -260,8 +262,57 @@ export const operators = appManagementSchema.table(
   {
     id: uuid('id').primaryKey(),
     ...passwordAccountColumns(),
+    /**
+     * The TOTP secret (RFC 6238), sealed (AES-256-GCM) with the platform's key-encryption key; set at
+     * enrolment's start, in force once `totpEnrolledAt` is set. Null: never enrolled (the first
+     * sign-in enrols).
+     */
+    totpSecretSealed: text('totp_secret_sealed'),
+    totpEnrolledAt: timestamp('totp_enrolled_at', { withTimezone: true, precision: 3 }),
+    /** The last TOTP time step accepted: a code is good once (RFC 6238 section 5.2). */
+    totpLastStep: bigint('totp_last_step', { mode: 'number' }),
+    /** SHA-256 (hex) of each unused recovery code; a used one is removed. */
+    recoveryCodeHashes: text('recovery_code_hashes').array().notNull().default(sql`'{}'::text[]`),
+    /** Set by another operator: no sign-in, sessions end. */
+    disabledAt: timestamp('disabled_at', { withTimezone: true, precision: 3 }),
   },
   (t) => [uniqueIndex('operators_email_key').on(sql`lower(${t.email})`)],
+);
+
+/**
+ * Console sessions: SHA-256 of the cookie's token. A session is PENDING_SECOND_FACTOR after the
+ * password (a few minutes, good for nothing but the TOTP step or enrolment) and ACTIVE after it.
+ */
+export const operatorSessions = appManagementSchema.table(
+  'operator_sessions',
+  {
+    id: uuid('id').primaryKey(),
+    tokenHash: text('token_hash').notNull().unique(),
+    operatorId: uuid('operator_id')
+      .notNull()
+      .references(() => operators.id),
+    stage: text('stage', { enum: ['PENDING_SECOND_FACTOR', 'ACTIVE'] }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [index('operator_sessions_operator_idx').on(t.operatorId), check('operator_sessions_stage_check', sql`${t.stage} in ('PENDING_SECOND_FACTOR', 'ACTIVE')`)],
+);
+
+/**
+ * Open message subscriptions, as each gateway reports them every few seconds (one row per gateway,
+ * app and merchant); rows not refreshed within a minute belong to a gateway that stopped.
+ */
+export const liveSubscriptions = appManagementSchema.table(
+  'live_subscriptions',
+  {
+    gatewayId: text('gateway_id').notNull(),
+    appKey: text('app_key').notNull(),
+    merchantId: text('merchant_id').notNull(),
+    subscriptions: integer('subscriptions').notNull(),
+    reportedAt: timestamp('reported_at', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.gatewayId, t.appKey, t.merchantId] })],
 );
 
 /** Every change to packages and grants: who, what, why. Append-only. */
@@ -404,6 +455,7 @@ export type PermissionPackageRow = typeof permissionPackages.$inferSelect;
 export type PackageGrantRow = typeof packageGrants.$inferSelect;
 export type PackageRequestRow = typeof packageRequests.$inferSelect;
 export type OperatorRow = typeof operators.$inferSelect;
+export type OperatorSessionRow = typeof operatorSessions.$inferSelect;
 export type AuditLogRow = typeof auditLog.$inferSelect;
 export type TierLimitsRow = typeof tierLimits.$inferSelect;
 export type AppViolationRow = typeof appViolations.$inferSelect;
