@@ -27,6 +27,8 @@ import { createOperatorIntrospection } from './operator-introspection.js';
 import { createOperatorSignIn } from './operator-sign-in.js';
 import { DEVELOPER_AUTH_PREFIX, createDeveloperAuthRoutes } from './developer-auth/routes.js';
 import { createDeveloperSessions } from './developer-auth/session.js';
+import { MERCHANT_AUTH_PREFIX, createMerchantAuthRoutes } from './merchant-auth/routes.js';
+import { createMerchantSessions } from './merchant-auth/session.js';
 import { createSessionCaller } from './sessions/session-caller.js';
 import { DEV_MAILBOX_PATH, createDevMailbox } from './dev-mailbox.js';
 import { PASSPORT_PATHS, createPassportProxy } from './passport-proxy.js';
@@ -113,9 +115,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const supergraphSdl = loadSupergraph();
   const appManagementUrl = options.subgraphUrls['app-management'];
   const developerSessions = createDeveloperSessions({ callSubgraph, appManagementUrl, keys, publicUrl: config.publicUrl, clock });
+  const merchantSessions = createMerchantSessions({ callSubgraph, accountUrl: options.subgraphUrls.account, keys, publicUrl: config.publicUrl, clock });
   const pipeline = createPipeline({
     verifyAccessToken,
-    sessionCaller: createSessionCaller([developerSessions]),
+    sessionCaller: createSessionCaller([developerSessions, merchantSessions]),
     replayGuard,
     appSecretKeks: keys.messageKeks,
     publicUrl: config.publicUrl,
@@ -184,6 +187,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     clientAddress,
   });
   const developerAuth = createDeveloperAuthRoutes({ callSubgraph, appManagementUrl, sessions: developerSessions, clock });
+  const merchantAuth = createMerchantAuthRoutes({ callSubgraph, accountUrl: options.subgraphUrls.account, sessions: merchantSessions, clock });
   const devMailbox = createDevMailbox({ callSubgraph, appManagementUrl, config });
   const operatorSignIn = createOperatorSignIn({ callSubgraph, appManagementUrl: options.subgraphUrls['app-management'], keys, issuer: config.publicUrl, audience: config.apiAudience, clock });
 
@@ -200,6 +204,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (route === '/auth/operator/token') return await operatorSignIn(req, res);
       if (route === '/auth/operator/introspect') return await introspect(req, res);
       if (route.startsWith(DEVELOPER_AUTH_PREFIX)) return await developerAuth(req, res, route);
+      if (route.startsWith(MERCHANT_AUTH_PREFIX)) return await merchantAuth(req, res, route);
       if (route === DEV_MAILBOX_PATH) return await devMailbox(req, res);
       if (PASSPORT_PATHS.test(route)) return await proxyPassport(req, res);
       if (route === PORTAL_PATH || route.startsWith(`${PORTAL_PATH}/`)) return servePortal(req, res);

@@ -73,8 +73,16 @@ export function createAccountResolvers(store: AccountStore, db: Db, bindOrLogin:
       },
       revokeAppAuthorization: async (_: unknown, args: { id: string; reason?: string | null }, ctx: Context) => {
         const caller = ctx.caller;
-        const by = caller.kind === 'operator' ? `operator:${caller.operatorId}` : caller.kind === 'app' && caller.merchantId ? `merchant:${caller.merchantId} via ${caller.appKey}` : null;
-        if (!by) throw forbidden('The merchant (through its console app) or an operator revokes authorizations');
+        // Who, as the authorization keeps it (and its revocation event carries): the merchant's staff member on the merchant page, its console app, or the operator.
+        const by =
+          caller.kind === 'operator'
+            ? `operator:${caller.operatorId}`
+            : caller.kind === 'staff' && caller.merchantId && caller.staffId
+              ? `merchant:${caller.merchantId} staff:${caller.staffId}`
+              : caller.kind === 'app' && caller.merchantId
+                ? `merchant:${caller.merchantId} via ${caller.appKey}`
+                : null;
+        if (!by) throw forbidden('The merchant (its staff or its console app) or an operator revokes authorizations');
         const reason = v.optionalText(args.reason, 'reason', 500);
         const revoked = await store.revokeAuthorization(args.id, by, caller.kind === 'operator' ? null : caller.merchantId, reason);
         return revoked ?? Promise.reject(notFound('Authorization', args.id));

@@ -20,6 +20,7 @@ import { createPassportRoutes } from './passport/index.js';
 import { createAccountResolvers } from './resolvers.js';
 import { createAccountStore } from './store.js';
 import { createSandboxAccountResolvers, createSandboxAccounts } from './sandbox.js';
+import { createStaffSessionResolvers, createStaffSessions } from './staff-sessions.js';
 
 export interface AccountSubgraphOptions {
   keys: PlatformKeys;
@@ -47,7 +48,10 @@ export function createAccountSubgraph(database: Database, options: AccountSubgra
   const scopes = (JSON.parse(fs.readFileSync(path.join(schemaDir, 'scopes.json'), 'utf8')) as { name: string }[]).map((s) => s.name);
   return {
     name: 'account',
-    resolvers: withSandbox(createAccountResolvers(store, database.db, bindOrLogin), createSandboxAccountResolvers(createSandboxAccounts(database.db, options))),
+    resolvers: withStaffSessions(
+      withSandbox(createAccountResolvers(store, database.db, bindOrLogin), createSandboxAccountResolvers(createSandboxAccounts(database.db, options))),
+      createStaffSessionResolvers(createStaffSessions({ db: database.db, store, clock })),
+    ),
     createLoaders: (caller) => createAccountLoaders(store, caller, { reads: identityReads, apps }),
     handleHttp: createPassportRoutes({
       db: database.db,
@@ -95,4 +99,9 @@ export function createAccountSubgraph(database: Database, options: AccountSubgra
 /** The account resolvers with the sandbox's internal operations (subgraphs/account/sandbox.ts). */
 function withSandbox<R extends { Query: object; Mutation: object }>(resolvers: R, sandbox: ReturnType<typeof createSandboxAccountResolvers>): R {
   return { ...resolvers, Query: { ...resolvers.Query, ...sandbox.Query }, Mutation: { ...resolvers.Mutation, ...sandbox.Mutation } };
+}
+
+/** The account resolvers with the merchant page's sessions and staff (subgraphs/account/staff-sessions.ts). */
+function withStaffSessions<R extends { Query: object; Mutation: object }>(resolvers: R, staff: ReturnType<typeof createStaffSessionResolvers>): R {
+  return { ...resolvers, Query: { ...resolvers.Query, ...staff.Query }, Mutation: { ...resolvers.Mutation, ...staff.Mutation }, MerchantStaff: staff.MerchantStaff };
 }
