@@ -2,8 +2,9 @@
  * The deterministic demo data set, seeded on the first start of an empty embedded database:
  * 3 merchants, 72 products with SKUs, 40 buyers, 330 orders across every status with their history,
  * their shipments (some orders in two) with tracking, after-sales cases open and closed (refunds,
- * rejections, returns awaiting the goods or on their way back), 1 developer with 1 app, and a
- * catalog of permission packages. Ids, names, prices and times come
+ * rejections, returns awaiting the goods or on their way back), developers and their apps (one
+ * waiting for review), a catalog of permission packages, the merchants' authorizations and a week
+ * of call history (demo/console.ts). Ids, names, prices and times come
  * from a fixed seed, so every fresh start produces the same data.
  * The buyers, merchants, catalog and orders are planned in memory first and written in bulk, one
  * transaction per subgraph, with the subgraph's own tables, event builders and outbox writer (row
@@ -12,6 +13,7 @@
  */
 import crypto from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { Database, Db } from '../core/db.js';
 import type { Logger } from '../core/logger.js';
 import type { DomainEvent } from '../messages/events.js';
@@ -41,6 +43,7 @@ import {
   type OrderStatus,
   type ShipmentRow,
 } from '../subgraphs/order/tables.js';
+import { DEMO_REVIEW_APP_KEY, seedDemoConsole } from './console.js';
 import { DEMO_BUYER_EMAIL, DEMO_GUEST_ID, DEMO_OTHER_DEVELOPER_APP_KEY, DEMO_SECOND_BUYER_EMAIL, DEMO_STOREFRONT_APP_KEY, seedDemoIdentities } from './identities.js';
 import { productEvent } from '../subgraphs/product/events.js';
 import type { ProductStatus } from '../subgraphs/product/store.js';
@@ -159,8 +162,9 @@ const PRODUCTS_PER_MERCHANT = 24;
 /**
  * Seeds the demo once; on later starts returns what it seeded without writing anything. `keks`
  * seal the demo app's secret so it can sign requests with hmac-sha256 (core/app-secret-seal.ts).
+ * The console's call history ends at the clock's current hour (demo/console.ts).
  */
-export async function seedDemo(database: Database, logger: Logger, keks: readonly Kek[] = []): Promise<DemoSeed> {
+export async function seedDemo(database: Database, logger: Logger, keks: readonly Kek[] = [], clock: Clock = systemClock): Promise<DemoSeed> {
   const apps = createAppManagementStore(database.db, keks);
   const seed: DemoSeed = {
     appKey: DEMO_APP_KEY,
@@ -171,7 +175,7 @@ export async function seedDemo(database: Database, logger: Logger, keks: readonl
     staffEmail: DEMO_STAFF_EMAIL,
     redirectUri: DEMO_REDIRECT_URI,
     buyerEmails: [DEMO_BUYER_EMAIL, DEMO_SECOND_BUYER_EMAIL],
-    otherApps: [{ key: DEMO_STOREFRONT_APP_KEY }, { key: DEMO_OTHER_DEVELOPER_APP_KEY }],
+    otherApps: [{ key: DEMO_STOREFRONT_APP_KEY }, { key: DEMO_OTHER_DEVELOPER_APP_KEY }, { key: DEMO_REVIEW_APP_KEY }],
     guestId: DEMO_GUEST_ID,
   };
   // Read from the grants, not assumed: an operator may have revoked a package of the demo app since.
@@ -208,12 +212,21 @@ export async function seedDemo(database: Database, logger: Logger, keks: readonl
   }
   const identities = await seedDemoIdentities(database.db, apps, { demoDeveloperId: developer.id, merchantId: seed.merchantIds[0]!, redirectUri: DEMO_REDIRECT_URI, packageIds, guestAppKey: DEMO_APP_KEY });
   seed.buyerPassword = identities.buyerPassword;
-  seed.otherApps = seed.otherApps.map((a) => ({ key: a.key, secret: identities.appSecrets[a.key]! }));
+  const consoleDemo = await seedDemoConsole(database.db, apps, {
+    clock,
+    merchantIds: seed.merchantIds,
+    staffId: demoId('staff:demo'),
+    packageIds,
+    redirectUri: DEMO_REDIRECT_URI,
+    appKeys: { erp: DEMO_APP_KEY, storefront: DEMO_STOREFRONT_APP_KEY, crm: DEMO_OTHER_DEVELOPER_APP_KEY },
+  });
+  const secrets: Record<string, string> = { ...identities.appSecrets, [consoleDemo.reviewApp.key]: consoleDemo.reviewApp.secret };
+  seed.otherApps = seed.otherApps.map((a) => ({ key: a.key, secret: secrets[a.key]! }));
   seed.scopes = (await apps.appAccess(DEMO_APP_KEY))!.grantedScopes;
   await seedDemoAnnouncement(database.db);
 
   logger.info(
-    { merchants: data.merchants.length, products: data.products.length, orders: data.orders.length, buyers: data.users.length, ms: Date.now() - started },
+    { merchants: data.merchants.length, products: data.products.length, orders: data.orders.length, buyers: data.users.length, callReportRows: consoleDemo.callRows, ms: Date.now() - started },
     'seeded the demo data set',
   );
   return seed;

@@ -113,7 +113,7 @@ async function startServices(config: Config, reservedPort: net.Server | undefine
     const tracing = await startTracing({ endpoint: config.otlpEndpoint, serviceName: 'portico' });
     if (tracing) started.push({ stop: () => tracing.shutdown() });
     await prepareDatabase(database);
-    const seed = config.seedDemo ? await seedDemo(database, logger, keys.messageKeks) : undefined;
+    const seed = config.seedDemo ? await seedDemo(database, logger, keys.messageKeks, options.clock) : undefined;
 
     const urls: Partial<Record<SubgraphName, string>> = {};
     const verifyContext = createContextVerifier(keys.context.publicKey, options.clock);

@@ -9,7 +9,9 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { openPglite, openPostgres, type Database } from '../core/db.js';
 import { createLogger } from '../core/logger.js';
+import { DEMO_HISTORY_DAYS, DEMO_REVIEW_APP_KEY, DEMO_REVIEW_NOTES } from '../demo/console.js';
 import { DEMO_APP_KEY, seedDemo } from '../demo/seed.js';
+import { systemClock } from '../core/clock.js';
 import { prepareDatabase } from '../platform/index.js';
 import { EVENT_OF_STATUS } from '../subgraphs/order/events.js';
 import { createTestDatabase } from './helpers/platform.js';
@@ -40,11 +42,15 @@ const CASES_BY_STATUS = { OPEN: 4, AWAITING_RETURN: 6, RETURN_SHIPPED: 11, REFUN
 /** Status events (1107, one per history entry) and those of the shipments and cases. */
 const ORDER_EVENTS = 1903;
 
+/** The clock at seeding: the console's call history ends at its hour (demo/console.ts). */
+const SEEDED_AT = Date.parse('2026-12-07T18:50:00.000Z');
+const CALL_REPORT_ROWS = 3816;
+
 const rows = async <T>(query: string) => ((await database.db.execute(sql.raw(query))) as unknown as { rows: T[] }).rows;
 const count = async (table: string) => Number((await rows<{ n: string }>(`select count(*) as n from ${table}`))[0]!.n);
 
 test('the demo seed writes merchants, buyers, the catalog and 330 orders with their lines, history, shipments, tracking and after-sales cases, an event per change, consistent across tables', async () => {
-  const seed = await seedDemo(database, createLogger('silent'));
+  const seed = await seedDemo(database, createLogger('silent'), [], { ...systemClock, now: () => SEEDED_AT });
   expect(seed.appKey).toBe(DEMO_APP_KEY);
   expect(seed.merchantIds).toHaveLength(3);
   expect(seed.operatorPassword).toBeTruthy();
@@ -66,6 +72,10 @@ test('the demo seed writes merchants, buyers, the catalog and 330 orders with th
   expect(await count('"order".order_status_history')).toBe(1107);
   expect(await count('"order".outbox_events')).toBe(ORDER_EVENTS);
   expect(await count('app_management.operators')).toBe(1);
+  // The demo operator enrols a second factor at their first console sign-in.
+  expect(await count('app_management.operators where totp_enrolled_at is null and totp_secret_sealed is null and recovery_code_hashes = \'{}\'')).toBe(1);
+  expect(seed.otherApps.map((a) => a.key)).toContain(DEMO_REVIEW_APP_KEY);
+  expect(seed.otherApps.every((a) => a.secret)).toBe(true);
 
   // Each merchant's order numbers run from SO100001 without a gap, and its counter is at the last one.
   const numbering = await rows<{ merchant_id: string; orders: string; first: string; last: string; counter: string }>(
@@ -121,6 +131,34 @@ test('the demo seed writes merchants, buyers, the catalog and 330 orders with th
      from product.products p limit 1`,
   );
   expect(product!.event_sku_ids).toEqual(product!.sku_ids);
+});
+
+test("the console's demo: an app waiting for review with notes and a package request, a developer to verify, authorizations, and a week of call history before the seeding hour", async () => {
+  const [review] = await rows<{ status: string; notes: string; app_status: string }>(
+    `select r.status, r.notes, a.status as app_status from app_management.app_reviews r join app_management.apps a on a.id = r.app_id where a.key = '${DEMO_REVIEW_APP_KEY}'`,
+  );
+  expect(review).toEqual({ status: 'PENDING', notes: DEMO_REVIEW_NOTES, app_status: 'SANDBOX' });
+  expect(await count(`app_management.package_requests r join app_management.apps a on a.id = r.app_id where a.key = '${DEMO_REVIEW_APP_KEY}' and r.status = 'PENDING' and r.message <> ''`)).toBe(1);
+  expect(await count(`app_management.developers where verification_status = 'PENDING'`)).toBe(1);
+  expect(await count('account.merchant_authorizations where revoked_at is null')).toBe(6);
+
+  // Hourly rows over the 7 days before the seeding hour, each one's histogram holding its calls.
+  expect(await count('app_management.call_reports')).toBe(CALL_REPORT_ROWS);
+  const [span] = await rows<{ first: string; last: string; apps: string; merchants: string }>(
+    `select min(minute) as first, max(minute) as last, count(distinct app_id) as apps, count(distinct merchant_id) as merchants from app_management.call_reports`,
+  );
+  const seededHour = SEEDED_AT - (SEEDED_AT % 3_600_000);
+  expect(new Date(span!.first).getTime()).toBe(seededHour - DEMO_HISTORY_DAYS * 24 * 3_600_000);
+  expect(new Date(span!.last).getTime()).toBe(seededHour - 3_600_000);
+  expect({ apps: Number(span!.apps), merchants: Number(span!.merchants) }).toEqual({ apps: 4, merchants: 3 });
+  expect(await count(`app_management.call_reports where extract(minute from minute) <> 0 or calls <> (select sum(b) from unnest(latency_buckets) b) or actual_cost > requested_cost`)).toBe(0);
+  const outcomes = Object.fromEntries((await rows<{ outcome: string; calls: string }>(`select outcome, sum(calls) as calls from app_management.call_reports group by outcome`)).map((r) => [r.outcome, Number(r.calls)]));
+  expect(Object.keys(outcomes)).toEqual(expect.arrayContaining(['OK', 'THROTTLED', 'QUOTA_EXCEEDED', 'BAD_USER_INPUT', 'NOT_FOUND', 'INTERNAL_SERVER_ERROR']));
+  const errors = Object.entries(outcomes).reduce((sum, [outcome, calls]) => sum + (outcome === 'OK' ? 0 : calls), 0);
+  expect(errors / (errors + outcomes.OK!)).toBeGreaterThan(0.01);
+  expect(errors / (errors + outcomes.OK!)).toBeLessThan(0.1);
+  // Refusals are counted as the gateway counts them: no operation, no cost.
+  expect(await count(`app_management.call_reports where outcome in ('THROTTLED', 'QUOTA_EXCEEDED') and (operation_name <> '' or requested_cost <> 0)`)).toBe(0);
 });
 
 test('a second seed writes nothing and answers with the demo app and the scopes its packages grant', async () => {
