@@ -197,7 +197,11 @@ export const merchantAuthorizations = accountSchema.table(
     revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 3 }),
     revokedBy: text('revoked_by'),
   },
-  (t) => [index('merchant_authorizations_merchant_idx').on(t.merchantId, t.appKey)],
+  (t) => [
+    index('merchant_authorizations_merchant_idx').on(t.merchantId, t.appKey),
+    // An app's authorizations, newest first (the console's list of the merchants that authorized it).
+    index('merchant_authorizations_app_idx').on(t.appKey, t.authorizedAt),
+  ],
 );
 
 export const outboxEvents = outboxTable(accountSchema);

@@ -443,6 +443,8 @@ export const callReports = appManagementSchema.table(
   (t) => [
     primaryKey({ name: 'call_reports_pkey', columns: [t.minute, t.appId, t.merchantId, t.operationName, t.documentHash, t.outcome] }),
     index('call_reports_app_minute_idx').on(t.appId, t.minute),
+    // An authorization's last use: the newest minute of one app and merchant, read from the index's end.
+    index('call_reports_app_merchant_minute_idx').on(t.appId, t.merchantId, t.minute),
   ],
 );
 

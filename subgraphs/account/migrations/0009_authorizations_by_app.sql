@@ -1,0 +1,1 @@
+CREATE INDEX "merchant_authorizations_app_idx" ON "account"."merchant_authorizations" USING btree ("app_key","authorized_at");

@@ -1,0 +1,1 @@
+CREATE INDEX "call_reports_app_merchant_minute_idx" ON "app_management"."call_reports" USING btree ("app_id","merchant_id","minute");
