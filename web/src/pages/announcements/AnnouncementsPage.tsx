@@ -3,7 +3,7 @@ import { Badge, Button, Card, Group, Stack, Text, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { EmptyState, formatDateTime, operation, PageHeader, QueryState, useOperation } from '../../lib';
 import type { PortalAnnouncementsResult, PortalAnnouncementsVariables } from '../../generated/operations';
-import { Markdown } from './markdown';
+import { Markdown } from '../../lib/markdown';
 
 type Announcement = PortalAnnouncementsResult['announcements']['nodes'][number];
 
@@ -42,9 +42,12 @@ export default function AnnouncementsPage() {
                   <Title order={2} size="h4" id={`announcement-${announcement.id}`}>
                     {announcement.title}
                   </Title>
-                  <Text size="sm" c="dimmed">
-                    <time dateTime={announcement.publishedAt}>{formatDateTime(announcement.publishedAt)}</time>
-                  </Text>
+                  {/* Developers are only shown published announcements, which have a time; a null stays blank. */}
+                  {announcement.publishedAt && (
+                    <Text size="sm" c="dimmed">
+                      <time dateTime={announcement.publishedAt}>{formatDateTime(announcement.publishedAt)}</time>
+                    </Text>
+                  )}
                 </Group>
                 {announcement.packages.length > 0 && (
                   <Group gap={4} mb="xs" aria-label="For holders of">
