@@ -291,6 +291,210 @@ export type ConsoleRejectPackageRequestVariables = {
   };
 };
 
+/** query ConsolePlatformTraffic (src/console/pages/traffic/operations.ts) */
+export type ConsolePlatformTrafficResult = {
+  platformCallReport: {
+    total: {
+      calls: number;
+      errors: number;
+      errorRate: number;
+      errorsByCode: {
+        code: string;
+        calls: number;
+      }[];
+      latency: {
+        p50: number | null;
+        p95: number | null;
+        p99: number | null;
+        mean: number | null;
+      };
+      requestedCost: number;
+      actualCost: number;
+    };
+    periods: {
+      start: string;
+      stats: {
+        calls: number;
+        errors: number;
+        errorRate: number;
+        errorsByCode: {
+          code: string;
+          calls: number;
+        }[];
+        latency: {
+          p50: number | null;
+          p95: number | null;
+          p99: number | null;
+          mean: number | null;
+        };
+        requestedCost: number;
+        actualCost: number;
+      };
+    }[];
+    byCalls: {
+      app: {
+        key: string;
+        name: string;
+        status: 'SANDBOX' | 'LIVE' | 'SUSPENDED';
+        developer: {
+          name: string;
+        };
+      };
+      stats: {
+        calls: number;
+        errors: number;
+        errorRate: number;
+        actualCost: number;
+      };
+    }[];
+    byCost: {
+      app: {
+        key: string;
+        name: string;
+        status: 'SANDBOX' | 'LIVE' | 'SUSPENDED';
+        developer: {
+          name: string;
+        };
+      };
+      stats: {
+        calls: number;
+        errors: number;
+        errorRate: number;
+        actualCost: number;
+      };
+    }[];
+    byErrors: {
+      app: {
+        key: string;
+        name: string;
+        status: 'SANDBOX' | 'LIVE' | 'SUSPENDED';
+        developer: {
+          name: string;
+        };
+      };
+      stats: {
+        calls: number;
+        errors: number;
+        errorRate: number;
+        actualCost: number;
+      };
+    }[];
+  };
+};
+export type ConsolePlatformTrafficVariables = {
+  from: string;
+  to: string;
+  granularity: 'HOUR' | 'DAY';
+};
+
+/** query ConsoleLiveSubscriptions (src/console/pages/traffic/operations.ts) */
+export type ConsoleLiveSubscriptionsResult = {
+  liveSubscriptions: {
+    total: number;
+    reportedAt: string | null;
+    apps: {
+      subscriptions: number;
+      merchants: number;
+      app: {
+        key: string;
+        name: string;
+        developer: {
+          name: string;
+        };
+      };
+    }[];
+  };
+};
+export type ConsoleLiveSubscriptionsVariables = undefined;
+
+/** query ConsoleAppTraffic (src/console/pages/traffic/operations.ts) */
+export type ConsoleAppTrafficResult = {
+  app: {
+    key: string;
+    name: string;
+    status: 'SANDBOX' | 'LIVE' | 'SUSPENDED';
+    developer: {
+      id: string;
+      name: string;
+    };
+    usage: {
+      tier: 'FREE' | 'PAID';
+      bucketSize: number;
+      restoreRate: number;
+      flowLimitPercent: number | null;
+      dailyQuota: number;
+      callsToday: number | null;
+      resetsAt: string;
+    };
+    callReport: {
+      total: {
+        calls: number;
+        errors: number;
+        errorRate: number;
+        errorsByCode: {
+          code: string;
+          calls: number;
+        }[];
+        latency: {
+          p50: number | null;
+          p95: number | null;
+          p99: number | null;
+          mean: number | null;
+        };
+        requestedCost: number;
+        actualCost: number;
+      };
+      periods: {
+        start: string;
+        stats: {
+          calls: number;
+          errors: number;
+          errorRate: number;
+          errorsByCode: {
+            code: string;
+            calls: number;
+          }[];
+          latency: {
+            p50: number | null;
+            p95: number | null;
+            p99: number | null;
+            mean: number | null;
+          };
+          requestedCost: number;
+          actualCost: number;
+        };
+      }[];
+      operations: {
+        operationName: string;
+        documentHash: string;
+        stats: {
+          calls: number;
+          errors: number;
+          errorRate: number;
+          errorsByCode: {
+            code: string;
+            calls: number;
+          }[];
+          latency: {
+            p50: number | null;
+            p95: number | null;
+            p99: number | null;
+            mean: number | null;
+          };
+          requestedCost: number;
+          actualCost: number;
+        };
+      }[];
+    };
+  } | null;
+};
+export type ConsoleAppTrafficVariables = {
+  key: string;
+  from: string;
+  to: string;
+  granularity: 'HOUR' | 'DAY';
+};
+
 /** query PortalAnnouncements (src/pages/announcements/AnnouncementsPage.tsx) */
 export type PortalAnnouncementsResult = {
   announcements: {
