@@ -48,14 +48,14 @@ export const APP_GRANTS = operation<G.ConsoleAppGrantsResult, G.ConsoleAppGrants
   }
 `);
 
-export const GRANT_PACKAGE = operation<G.ConsoleGrantPackageResult, G.ConsoleGrantPackageVariables>(/* GraphQL */ `
-  mutation ConsoleGrantPackage($input: PackageGrantInput!) {
+export const GRANT_PACKAGE = operation<G.ConsoleGrantPackageToAppResult, G.ConsoleGrantPackageToAppVariables>(/* GraphQL */ `
+  mutation ConsoleGrantPackageToApp($input: PackageGrantInput!) {
     grantPermissionPackage(input: $input) { id grantedAt package { id name } }
   }
 `);
 
-export const REVOKE_PACKAGE = operation<G.ConsoleRevokePackageResult, G.ConsoleRevokePackageVariables>(/* GraphQL */ `
-  mutation ConsoleRevokePackage($input: PackageGrantInput!) {
+export const REVOKE_PACKAGE = operation<G.ConsoleRevokePackageFromAppResult, G.ConsoleRevokePackageFromAppVariables>(/* GraphQL */ `
+  mutation ConsoleRevokePackageFromApp($input: PackageGrantInput!) {
     revokePermissionPackage(input: $input) { id revokedAt package { id name } }
   }
 `);
