@@ -39,6 +39,8 @@ export interface MessageChannel {
   purgeExpired(): Promise<PurgeResult | null>;
   /** Subscriptions open on this gateway. */
   readonly size: number;
+  /** Subscriptions open on this gateway per app and merchant (what the console's traffic view counts). */
+  subscriptionCounts(): { appKey: string; merchantId: string; subscriptions: number }[];
   /** What this gateway's streams did since it started (a copy): outbox queries, and events pushed first from a read or from a NOTIFY. */
   readonly stats: ChannelStats;
   /** Ends every stream, stops listening, writes what records are pending. */
@@ -162,6 +164,18 @@ export function createMessageChannel(options: ChannelOptions): MessageChannel {
       let n = 0;
       for (const set of byMerchant.values()) n += set.size;
       return n;
+    },
+    subscriptionCounts() {
+      const counts = new Map<string, { appKey: string; merchantId: string; subscriptions: number }>();
+      for (const [merchantId, set] of byMerchant) {
+        for (const stream of set) {
+          const key = `${stream.spec.appKey}\u0000${merchantId}`;
+          const count = counts.get(key);
+          if (count) count.subscriptions++;
+          else counts.set(key, { appKey: stream.spec.appKey, merchantId, subscriptions: 1 });
+        }
+      }
+      return [...counts.values()];
     },
     get stats() {
       return { ...stats };

@@ -7,6 +7,7 @@ import { requireMerchant, type SubgraphContext } from '../../core/subgraph.js';
 import type { Db } from '../../core/db.js';
 import { userOfGuest, userOfOpenid, userOfUnionid } from './identities.js';
 import type { AccountLoaders } from './loaders.js';
+import { appAuthorizationResolvers } from './app-authorizations.js';
 import type { BindOrLogin } from './bind-or-login.js';
 import type { AccountStore } from './store.js';
 import * as v from '../../core/validate.js';
@@ -90,7 +91,9 @@ export function createAccountResolvers(store: AccountStore, db: Db, bindOrLogin:
     },
     AppAuthorization: {
       id: (row: MerchantAuthorizationRow) => row.grantId,
+      ...appAuthorizationResolvers.AppAuthorization,
     },
+    App: appAuthorizationResolvers.App,
     Merchant: {
       __resolveReference: (ref: { id: string }, ctx: Context) => ctx.loaders.merchant.load(ref.id),
       authorizedApps: (merchant: MerchantRow, _: unknown, ctx: Context) => ctx.loaders.authorizationsOfMerchant.load(merchant.id),

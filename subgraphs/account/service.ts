@@ -16,6 +16,7 @@ import { createBindOrLogin } from './bind-or-login.js';
 import { createInternalCaller } from './internal-calls.js';
 import { startMergeRunner, type MergeRunner } from './user-merge.js';
 import { createAccountLoaders, type AccountLoaders } from './loaders.js';
+import { createAppAuthorizationLoaders, createAppAuthorizationStore, type AppAuthorizationLoaders } from './app-authorizations.js';
 import { createPassportRoutes } from './passport/index.js';
 import { createAccountResolvers } from './resolvers.js';
 import { createAccountStore } from './store.js';
@@ -37,7 +38,7 @@ export interface AccountSubgraphOptions {
   mail?: { smtpUrl: string | undefined; from: string };
 }
 
-export function createAccountSubgraph(database: Database, options: AccountSubgraphOptions): SubgraphDefinition<AccountLoaders> {
+export function createAccountSubgraph(database: Database, options: AccountSubgraphOptions): SubgraphDefinition<AccountLoaders & AppAuthorizationLoaders> {
   const store = createAccountStore(database.db);
   const apps = createAppDirectory({ keys: options.keys, appManagementUrl: options.appManagementUrl, ...(options.clock ? { clock: options.clock } : {}) });
   const clock = options.clock ?? systemClock;
@@ -45,6 +46,7 @@ export function createAccountSubgraph(database: Database, options: AccountSubgra
   const bindOrLogin = createBindOrLogin(database.db, clock, () => merges?.wake());
   const callInternal = createInternalCaller(options.keys, clock);
   const identityReads = createIdentityReads(database.db);
+  const appAuthorizations = createAppAuthorizationStore(database.db);
   const scopes = (JSON.parse(fs.readFileSync(path.join(schemaDir, 'scopes.json'), 'utf8')) as { name: string }[]).map((s) => s.name);
   return {
     name: 'account',
@@ -52,7 +54,7 @@ export function createAccountSubgraph(database: Database, options: AccountSubgra
       withSandbox(createAccountResolvers(store, database.db, bindOrLogin), createSandboxAccountResolvers(createSandboxAccounts(database.db, options))),
       createStaffSessionResolvers(createStaffSessions({ db: database.db, store, clock })),
     ),
-    createLoaders: (caller) => createAccountLoaders(store, caller, { reads: identityReads, apps }),
+    createLoaders: (caller) => ({ ...createAccountLoaders(store, caller, { reads: identityReads, apps }), ...createAppAuthorizationLoaders(appAuthorizations, caller) }),
     handleHttp: createPassportRoutes({
       db: database.db,
       accounts: store,

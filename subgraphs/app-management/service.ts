@@ -19,12 +19,14 @@ import { createAppManagementStore } from './store.js';
 import { createDeveloperPortal, type DeveloperPortalOptions } from './developer-portal.js';
 import { createAppLifecycle, type AppLifecycleOptions } from './app-lifecycle.js';
 import { createViolationLoaders, createViolationResolvers, createViolationStore, type ViolationLoaders } from './violations.js';
+import { createLiveSubscriptionResolvers, createLiveSubscriptionStore } from './live-subscriptions.js';
+import { authorizationUsageResolvers, createAuthorizationUsageLoaders, createAuthorizationUsageStore, type AuthorizationUsageLoaders } from './authorization-usage.js';
 
 /**
  * `clock`: whose time penalties start and end in (tests move it). `flowCounters`: the gateways' call
  * counters, when this process can read them (embedded mode, or Redis): `viewerApp.usage.callsToday`.
  */
-export function createAppManagementSubgraph(database: Database, keys: PlatformKeys, clock: Clock = systemClock, flowCounters?: FlowCounters, portal?: DeveloperPortalOptions, lifecycleOptions?: Pick<AppLifecycleOptions, 'subgraphUrl'>): SubgraphDefinition<AppManagementLoaders & ViolationLoaders> {
+export function createAppManagementSubgraph(database: Database, keys: PlatformKeys, clock: Clock = systemClock, flowCounters?: FlowCounters, portal?: DeveloperPortalOptions, lifecycleOptions?: Pick<AppLifecycleOptions, 'subgraphUrl'>): SubgraphDefinition<AppManagementLoaders & ViolationLoaders & AuthorizationUsageLoaders> {
   const developerPortal = createDeveloperPortal(database.db, clock, portal);
   const limitsStore = createLimitsStore(database.db, clock);
   const limits = createLimitsResolvers(limitsStore, { counters: flowCounters, clock });
@@ -38,6 +40,8 @@ export function createAppManagementSubgraph(database: Database, keys: PlatformKe
   const violations = createViolationResolvers(violationStore, clock);
   const ipAllowList = createIpAllowListResolvers(createIpAllowListStore(database.db));
   const callReports = createCallReportResolvers(createCallReportStore(database.db));
+  const liveSubscriptions = createLiveSubscriptionResolvers(createLiveSubscriptionStore(database.db, clock));
+  const authorizationUsage = createAuthorizationUsageStore(database.db, clock);
   const messages = createMessageResolvers(createMessageStore(database.db, messageCrypto), messageCrypto);
   const appMutations = { ...resolvers.Mutation, ...developerPortal.Mutation, ...messages.Mutation, ...signing.Mutation, ...violations.Mutation, ...ipAllowList.Mutation, ...callReports.Mutation, ...limits.Mutation, ...offline.Mutation };
   const lifecycle = createAppLifecycle({ db: database.db, keys, clock, messages, appTokenMutations: appMutations, options: { ...portal, ...lifecycleOptions } });
@@ -48,8 +52,8 @@ export function createAppManagementSubgraph(database: Database, keys: PlatformKe
       JSON: messages.JSON,
       MessageCursor: messages.MessageCursor,
       Long: callReports.Long,
-      Query: { ...resolvers.Query, ...developerPortal.Query, ...messages.Query, ...callReports.Query, ...limits.Query, ...offline.Query, ...lifecycle.Query },
-      Mutation: { ...appMutations, ...lifecycle.Mutation },
+      Query: { ...resolvers.Query, ...developerPortal.Query, ...messages.Query, ...callReports.Query, ...limits.Query, ...offline.Query, ...lifecycle.Query, ...liveSubscriptions.Query },
+      Mutation: { ...appMutations, ...lifecycle.Mutation, ...liveSubscriptions.Mutation },
       App: { ...resolvers.App, ...signing.App, ...violations.App, ...callReports.App, ...limits.App, ...lifecycle.App },
       AppAccess: limits.AppAccess,
       CallReport: callReports.CallReport,
@@ -58,10 +62,12 @@ export function createAppManagementSubgraph(database: Database, keys: PlatformKe
       AppStatusChange: violations.AppStatusChange,
       Developer: { ...resolvers.Developer, ...developerPortal.Developer, ...lifecycle.Developer },
       AppReview: lifecycle.AppReview,
+      LiveSubscriptions: liveSubscriptions.LiveSubscriptions,
+      AppAuthorization: authorizationUsageResolvers.AppAuthorization,
       Announcement: developerPortal.Announcement,
       OfflineApi: offline.OfflineApi,
       ApiField: offline.ApiField,
     },
-    createLoaders: (caller) => ({ ...createAppManagementLoaders(store, caller), ...createViolationLoaders(violationStore), ...lifecycle.createLoaders(caller) }),
+    createLoaders: (caller) => ({ ...createAppManagementLoaders(store, caller), ...createViolationLoaders(violationStore), ...lifecycle.createLoaders(caller), ...createAuthorizationUsageLoaders(authorizationUsage) }),
   };
 }

@@ -1,0 +1,75 @@
+/**
+ * Live subscriptions: every LIVE_SUBSCRIPTIONS_REPORT_MS this gateway tells app-management how many
+ * message subscriptions it holds open per app and merchant (its rows replace what it said before),
+ * for the console's traffic view. A gateway has a random id per process, so two never overwrite
+ * each other; on a clean stop it reports nothing open, and a crashed one's rows age out (the
+ * console counts reports of the last minute only).
+ */
+import crypto from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { MessageChannel } from '../messages/channel/channel.js';
+import type { InternalClient } from './upstream/internal-client.js';
+
+/** How often a gateway reports; app-management counts reports of the last 60 s, so a few may fail in a row. */
+export const LIVE_SUBSCRIPTIONS_REPORT_MS = 5_000;
+
+const RECORD = 'mutation RecordLiveSubscriptions($gatewayId: String!, $rows: [LiveSubscriptionRowInput!]!) { recordLiveSubscriptions(gatewayId: $gatewayId, rows: $rows) }';
+
+export interface LiveSubscriptionReports {
+  /** This gateway's id in the reports. */
+  readonly gatewayId: string;
+  /** Reports now (the timer does it every LIVE_SUBSCRIPTIONS_REPORT_MS). */
+  report(): Promise<void>;
+  /** Stops reporting and withdraws this gateway's rows. */
+  stop(): Promise<void>;
+}
+
+export function startLiveSubscriptionReports(options: {
+  /** The channel whose subscriptions are counted (undefined: none open, as on a gateway without a database). */
+  channel: () => MessageChannel | undefined;
+  callSubgraph: InternalClient;
+  appManagementUrl: string;
+  clock: Clock;
+  logger: Logger;
+}): LiveSubscriptionReports {
+  const { clock, logger } = options;
+  const gatewayId = crypto.randomUUID();
+  let lastWasEmpty = true;
+  let writes: Promise<void> = Promise.resolve();
+
+  const send = async (rows: { appKey: string; merchantId: string; subscriptions: number }[]) => {
+    await options.callSubgraph<{ recordLiveSubscriptions: number }>(options.appManagementUrl, RECORD, { gatewayId, rows });
+  };
+
+  const report = (): Promise<void> => {
+    // One report at a time, so an older one never lands after a newer one.
+    writes = writes.then(async () => {
+      const rows = options.channel()?.subscriptionCounts() ?? [];
+      // A gateway with nothing open and nothing reported before has nothing to say.
+      if (!rows.length && lastWasEmpty) return;
+      try {
+        await send(rows);
+        lastWasEmpty = !rows.length;
+      } catch (error) {
+        logger.warn({ err: error }, 'live subscriptions not reported; trying again at the next report');
+      }
+    });
+    return writes;
+  };
+
+  const timer = clock.setInterval(() => void report(), LIVE_SUBSCRIPTIONS_REPORT_MS);
+  // Reporting never keeps the process alive.
+  timer.unref();
+
+  return {
+    gatewayId,
+    report,
+    async stop() {
+      clock.clearInterval(timer);
+      await writes;
+      if (lastWasEmpty) return;
+      await send([]).catch((error: unknown) => logger.warn({ err: error }, 'live subscriptions of this gateway not withdrawn; they age out within a minute'));
+    },
+  };
+}
