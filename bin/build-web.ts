@@ -1,6 +1,7 @@
 /**
- * `npm run build:web`: builds the developer portal (web/, Vite) into web/dist, which the gateway
- * serves at /portal. `npm ci`/`npm install` run it (postinstall) and `npm start` runs it when the
+ * `npm run build:web`: builds the web front ends (web/, Vite) into web/dist, which the gateway
+ * serves: the developer portal at /portal, the operator console at /console and the merchant page at
+ * /merchant (one build, three pages: web/vite.config.ts). `npm ci`/`npm install` run it (postinstall) and `npm start` runs it when the
  * build is missing (portalBuildMissing), so a newcomer needs no third command.
  *
  * Vite and the portal's libraries are devDependencies: an install without them (`npm ci --omit=dev`
@@ -15,9 +16,11 @@ import { fileURLToPath } from 'node:url';
 import { projectRoot } from '../core/paths.js';
 
 const viteConfig = path.join(projectRoot, 'web', 'vite.config.ts');
-const builtIndex = path.join(projectRoot, 'web', 'dist', 'index.html');
+/** The page of each front end the build must write (gateway/portal.ts serves them). */
+const builtPages = ['index.html', path.join('console', 'index.html'), path.join('merchant', 'index.html')].map((page) => path.join(projectRoot, 'web', 'dist', page));
 
-export const portalBuildMissing = (): boolean => !fs.existsSync(builtIndex);
+/** Whether any front end's page is missing from web/dist. */
+export const portalBuildMissing = (): boolean => builtPages.some((page) => !fs.existsSync(page));
 
 function newestChange(dir: string): number {
   let newest = 0;
@@ -32,7 +35,7 @@ function newestChange(dir: string): number {
 /** Whether web/ (or the supergraph its reference is generated from) changed after the last build: the browser tests rebuild then. */
 export function portalBuildStale(): boolean {
   if (portalBuildMissing()) return true;
-  const built = fs.statSync(builtIndex).mtimeMs;
+  const built = Math.min(...builtPages.map((page) => fs.statSync(page).mtimeMs));
   return newestChange(path.join(projectRoot, 'web')) > built || fs.statSync(path.join(projectRoot, 'schema', 'supergraph.graphql')).mtimeMs > built;
 }
 
@@ -63,6 +66,8 @@ export async function buildPortal(options: { quiet?: boolean } = {}): Promise<'b
   if (!viteInstalled()) return 'skipped';
   const { build } = await import('vite');
   await build({ configFile: viteConfig, logLevel: options.quiet ? 'warn' : 'info' });
+  const missing = builtPages.filter((page) => !fs.existsSync(page));
+  if (missing.length) throw new Error(`the build wrote no ${missing.map((page) => path.relative(projectRoot, page)).join(', ')} (check web/vite.config.ts's inputs)`);
   prunePreviousBuilds(Date.now());
   return 'built';
 }
@@ -76,7 +81,7 @@ export function buildPortalInChild(): Promise<'built' | 'skipped'> {
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code === 0) resolve(portalBuildMissing() ? 'skipped' : 'built');
-      else reject(new Error(`the portal's build failed (exit code ${code})`));
+      else reject(new Error(`the web front ends' build failed (exit code ${code})`));
     });
   });
 }
@@ -87,10 +92,10 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const quiet = process.argv.includes('--quiet');
   buildPortal({ quiet }).then(
     (result) => {
-      if (result === 'skipped') console.log('The developer portal was not built: Vite is not installed (an install without devDependencies). Build it with `npm run build:web` where they are.');
+      if (result === 'skipped') console.log('The web front ends were not built: Vite is not installed (an install without devDependencies). Build it with `npm run build:web` where they are.');
     },
     (error: unknown) => {
-      console.error(`The developer portal could not be built: ${(error as Error).message}`);
+      console.error(`The web front ends could not be built: ${(error as Error).message}`);
       process.exit(1);
     },
   );

@@ -1,8 +1,10 @@
 /**
- * The developer portal's static files (web/, built by Vite into web/dist) at /portal, on the same
- * origin as /graphql and /auth/developer/*. Any path under /portal that is not a file is the
- * single-page app's own route and gets index.html; hashed assets are cached for a year, index.html
- * never (a deploy shows at the next load).
+ * The web front ends' static files (web/, built by Vite into web/dist), on the same origin as
+ * /graphql and /auth/*: the developer portal at /portal, the operator console at /console and the
+ * merchant page at /merchant. Every file of the build (the three share their hashed chunks) is under
+ * /portal; any other path under a front end's prefix is that single-page app's own route and gets
+ * its index.html. Hashed assets are cached for a year, an index.html never (a deploy shows at the
+ * next load).
  *
  * Content-Security-Policy: scripts only from this origin, no inline script at all. Styles from this
  * origin plus the <style> tags Mantine injects at run time (its CSS variables and responsive style
@@ -19,8 +21,27 @@ import zlib from 'node:zlib';
 import { projectRoot } from '../core/paths.js';
 
 export const PORTAL_PATH = '/portal';
-/** The built portal; `npm run build:web` (run by `npm ci` and by `npm start` when missing) writes it. */
+export const CONSOLE_PATH = '/console';
+export const MERCHANT_PATH = '/merchant';
+/** The built front ends; `npm run build:web` (run by `npm ci` and by `npm start` when missing) writes it. */
 export const portalBuildDir = path.join(projectRoot, 'web', 'dist');
+
+/** A front end: where it is served, its page in the build (web/vite.config.ts's inputs) and its name in messages. */
+export interface FrontEndPage {
+  path: string;
+  index: string;
+  name: string;
+}
+
+export const FRONT_END_PAGES: readonly FrontEndPage[] = [
+  { path: PORTAL_PATH, index: 'index.html', name: 'developer portal' },
+  { path: CONSOLE_PATH, index: path.join('console', 'index.html'), name: 'operator console' },
+  { path: MERCHANT_PATH, index: path.join('merchant', 'index.html'), name: 'merchant page' },
+];
+
+/** The front end a request path is for (its prefix, or anything under it), or undefined. */
+export const frontEndPageAt = (route: string): FrontEndPage | undefined =>
+  FRONT_END_PAGES.find((page) => route === page.path || route.startsWith(`${page.path}/`));
 /** The placeholder web/vite.config.ts writes where each response's nonce goes. */
 const NONCE_PLACEHOLDER = 'PORTICO_CSP_NONCE';
 
@@ -73,7 +94,7 @@ interface Asset {
   contentType: string;
 }
 
-/** Serves /portal and everything under it. */
+/** Serves /portal, /console, /merchant and everything under them. */
 export function createPortal(options: { buildDir?: string } = {}) {
   const root = options.buildDir ?? portalBuildDir;
   // Hashed assets never change under their name: each is read (and compressed) once.
@@ -100,13 +121,13 @@ export function createPortal(options: { buildDir?: string } = {}) {
     return asset;
   };
 
-  const sendIndex = (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const sendIndex = (req: http.IncomingMessage, res: http.ServerResponse, page: FrontEndPage) => {
     let html: string;
     try {
-      html = fs.readFileSync(path.join(root, 'index.html'), 'utf8');
+      html = fs.readFileSync(path.join(root, page.index), 'utf8');
     } catch {
       res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'retry-after': '10', ...SECURITY_HEADERS });
-      res.end('The developer portal is not built yet: `npm start` builds it when missing, or run `npm run build:web`.\n');
+      res.end(`The ${page.name} is not built yet: \`npm start\` builds it when missing, or run \`npm run build:web\`.\n`);
       return;
     }
     const nonce = randomBytes(18).toString('base64');
@@ -127,9 +148,13 @@ export function createPortal(options: { buildDir?: string } = {}) {
       res.end('Method not allowed\n');
       return;
     }
+    const route = (req.url ?? '/').split('?')[0]!;
+    const page = frontEndPageAt(route) ?? FRONT_END_PAGES[0]!;
+    // The console's and merchant page's paths are all their own routes: their files are under /portal.
+    if (page.path !== PORTAL_PATH) return sendIndex(req, res, page);
     let relative: string;
     try {
-      relative = decodeURIComponent((req.url ?? '/').split('?')[0]!.slice(PORTAL_PATH.length));
+      relative = decodeURIComponent(route.slice(PORTAL_PATH.length));
     } catch {
       relative = '/';
     }
@@ -143,7 +168,7 @@ export function createPortal(options: { buildDir?: string } = {}) {
         res.end('Not found\n');
         return;
       }
-      return sendIndex(req, res);
+      return sendIndex(req, res, page);
     }
     const immutable = relative.startsWith('/assets/');
     const headers: http.OutgoingHttpHeaders = {

@@ -21,7 +21,6 @@ import type { MessageChannel } from '../messages/channel/channel.js';
 import { recordsBeforeReading, startMessageChannel, type MessageTuning, type RunningMessageChannel } from '../messages/gateway.js';
 import { startApollo } from './apollo.js';
 import { createCallReportAggregator } from './call-reports.js';
-import { startLiveSubscriptionReports } from './live-subscriptions.js';
 import { createGatewayMetrics, createMetricsRoute } from './metrics.js';
 import { createHealthCheck } from './health.js';
 import { createOperatorIntrospection } from './operator-introspection.js';
@@ -34,7 +33,7 @@ import { createSessionCaller } from './sessions/session-caller.js';
 import { DEV_MAILBOX_PATH, createDevMailbox } from './dev-mailbox.js';
 import { PASSPORT_PATHS, createPassportProxy } from './passport-proxy.js';
 import { createPipeline } from './pipeline.js';
-import { PORTAL_PATH, createPortal } from './portal.js';
+import { createPortal, frontEndPageAt } from './portal.js';
 import { connectSharedStore } from '../core/redis.js';
 import { createMemoryReplayGuard, createRedisReplayGuard } from './replay-guard.js';
 import { QUERY_LIMITS } from './plugins/query-limits.js';
@@ -178,7 +177,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   } else {
     logger.warn('no database configured for the gateway: message subscriptions are unavailable');
   }
-  const liveSubscriptions = startLiveSubscriptionReports({ channel: () => messageChannel?.channel, callSubgraph, appManagementUrl, clock, logger });
   const health = createHealthCheck({ subgraphUrls: options.subgraphUrls, clock });
   const introspect = createOperatorIntrospection({ verifyAccessToken, authorizationActive: lookups.authorizationActive, loadAppAccess: lookups.loadAppAccess });
   const proxyPassport = createPassportProxy({
@@ -209,7 +207,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (route.startsWith(MERCHANT_AUTH_PREFIX)) return await merchantAuth(req, res, route);
       if (route === DEV_MAILBOX_PATH) return await devMailbox(req, res);
       if (PASSPORT_PATHS.test(route)) return await proxyPassport(req, res);
-      if (route === PORTAL_PATH || route.startsWith(`${PORTAL_PATH}/`)) return servePortal(req, res);
+      if (frontEndPageAt(route)) return servePortal(req, res);
       if (route === '/graphql/stream' || (route === '/graphql' && (req.headers.accept ?? '').includes('text/event-stream'))) {
         if (!transports) throw new HttpError(503, 'Message subscriptions are not available on this gateway', 'SERVICE_UNAVAILABLE');
         return await transports.sse(req, res);
@@ -255,8 +253,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...(messageChannel ? { channel: messageChannel.channel } : {}),
     stop: async () => {
       await messageChannel?.stop();
-      // Its subscriptions ended with the channel: withdrawn before the internal client closes.
-      await liveSubscriptions.stop();
       await closeServer(server);
       await apollo.stop();
       // What was counted until the last answer, before the internal client closes.

@@ -1,7 +1,12 @@
 /**
- * The developer portal's build: a single-page app served by the gateway at /portal (gateway/portal.ts),
- * on the same origin as /graphql and /auth/developer/*, so the session cookie and CSRF header need no
- * CORS. `html.cspNonce` marks every tag Vite writes with a placeholder the gateway replaces by a fresh
+ * The web front ends' build: three single-page apps from one source tree, served by the gateway
+ * (gateway/portal.ts) on the same origin as /graphql and /auth/*, so session cookies and CSRF headers
+ * need no CORS: the developer portal (index.html, at /portal), the operator console
+ * (console/index.html, at /console) and the merchant page (merchant/index.html, at /merchant).
+ *
+ * One build, one `base`: every entry's chunks are under /portal/assets, so what they share (React,
+ * Mantine, the router, web/src/lib) is one set of hashed files, fetched and cached once by a
+ * browser that opens more than one front end. Only the HTML differs per front end. `html.cspNonce` marks every tag Vite writes with a placeholder the gateway replaces by a fresh
  * nonce per response; the app hands the same nonce to Mantine for the <style> tags it injects.
  */
 import { fileURLToPath } from 'node:url';
@@ -28,6 +33,11 @@ export default defineConfig({
     chunkSizeWarningLimit: 1500,
     reportCompressedSize: true,
     rolldownOptions: {
+      input: {
+        portal: fileURLToPath(new URL('index.html', import.meta.url)),
+        console: fileURLToPath(new URL('console/index.html', import.meta.url)),
+        merchant: fileURLToPath(new URL('merchant/index.html', import.meta.url)),
+      },
       // GraphiQL's react-compiler-runtime opens with "use no memo", which means nothing in a bundle.
       onLog(level, log, handler) {
         if (log.code === 'MODULE_LEVEL_DIRECTIVE' && log.id?.includes('react-compiler-runtime')) return;

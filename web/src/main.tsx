@@ -8,7 +8,8 @@ import { MantineProvider } from '@mantine/core';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { RouterProvider } from 'react-router';
-import { SessionProvider } from './lib/session';
+import { PORTAL, startFrontEnd } from './lib/front-end';
+import { prefetchDeveloperSession, SessionProvider } from './lib/session';
 import { router } from './routes';
 import { cssVariablesResolver, theme } from './theme';
 
@@ -19,6 +20,10 @@ import { cssVariablesResolver, theme } from './theme';
 const cspNonce = (document.querySelector('meta[property="csp-nonce"]') as HTMLMetaElement & { nonce?: string } | null)?.nonce ?? '';
 // Mantine's Modal locks scrolling with react-remove-scroll, whose <style> takes its nonce from this global.
 (globalThis as { __webpack_nonce__?: string }).__webpack_nonce__ = cspNonce;
+
+startFrontEnd(PORTAL);
+// Asked now, beside React's first render and the page's own chunk.
+prefetchDeveloperSession();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

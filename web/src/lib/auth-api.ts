@@ -3,7 +3,10 @@
  * out, on the same origin, with the session cookie. Each error answer carries a stable `error` code
  * the pages turn into a sentence.
  */
-import { CSRF_HEADER, csrfToken, rememberCsrfToken } from './csrf';
+import { AuthError, authEndpoints } from './auth-call';
+import { rememberCsrfToken } from './csrf';
+
+export { AuthError };
 
 export type DeveloperKind = 'INDIVIDUAL' | 'COMPANY';
 
@@ -20,44 +23,7 @@ export interface Session {
   csrfToken: string;
 }
 
-/** A refusal of an /auth/developer endpoint: the HTTP status and the endpoint's error code. */
-export class AuthError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(code);
-    this.name = 'AuthError';
-  }
-}
-
-async function call<T>(path: string, body?: unknown, method = 'POST'): Promise<T> {
-  const token = csrfToken();
-  const response = await fetch(`/auth/developer/${path}`, {
-    method,
-    credentials: 'same-origin',
-    headers: {
-      accept: 'application/json',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token ? { [CSRF_HEADER]: token } : {}),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  if (!response.ok) {
-    const code = (json as { error?: string } | undefined)?.error ?? `http_${response.status}`;
-    const retryAfter = Number(response.headers.get('retry-after'));
-    throw new AuthError(response.status, code, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
-  }
-  return json as T;
-}
+const call = authEndpoints('/auth/developer/');
 
 export const authApi = {
   signUp: (input: { email: string; password: string; name: string; kind: DeveloperKind; companyName?: string }) =>

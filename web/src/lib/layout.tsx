@@ -7,6 +7,7 @@ import { Alert, AppShell, Burger, Button, Center, Group, NavLink, Paper, Progres
 import { useDisclosure } from '@mantine/hooks';
 import { useEffect, type ReactNode } from 'react';
 import { Link, Outlet, useLocation, useNavigate, useNavigation } from 'react-router';
+import { frontEnd } from './front-end';
 import { describeGraphQLError } from './graphql';
 import { PageLoader, useSession } from './session';
 
@@ -25,7 +26,7 @@ export function Brand() {
         {PLATFORM_NAME}
       </Text>
       <Text c="dimmed" size="sm" visibleFrom="xs">
-        Developers
+        {frontEnd().label}
       </Text>
     </Group>
   );
@@ -41,7 +42,7 @@ export const NAVIGATION: { to: string; label: string }[] = [
 /** Sets the document's title, so each page is announced by its name. */
 export function useDocumentTitle(title: string) {
   useEffect(() => {
-    document.title = `${title} · ${PLATFORM_NAME} developer portal`;
+    document.title = `${title} · ${frontEnd().title}`;
   }, [title]);
 }
 
@@ -112,7 +113,7 @@ export function PublicLayout() {
     <Center mih="100vh" p="md" bg="var(--mantine-color-gray-0)">
       <Stack w="100%" maw={440} gap="lg">
         <Center>
-          <Link to="/sign-in" style={{ color: 'inherit', textDecoration: 'none' }}>
+          <Link to={frontEnd().signInRoute} style={{ color: 'inherit', textDecoration: 'none' }}>
             <Brand />
           </Link>
         </Center>

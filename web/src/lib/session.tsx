@@ -1,78 +1,36 @@
 /**
- * The signed-in developer, for every page: read once from /auth/developer/session when the portal
- * loads, replaced on sign-in, cleared on sign-out or when the API says the session is gone. Pages behind `RequireSession` send a visitor
- * without a session to the sign-in page and back where they were going.
+ * The signed-in person of a front end, for every page: read once from its session endpoint when
+ * the page loads, replaced on sign-in, cleared on sign-out or when the API says the session is
+ * gone. Pages behind `RequireSession` send a visitor without a session to the front end's sign-in
+ * route and back where they were going.
+ *
+ * `createSession` makes the provider, hook and guard for one kind of session (the developer's, the
+ * operator's, the merchant staff's); the portal's developer session is made here, the others beside
+ * their front ends.
  */
 import { Center, Loader } from '@mantine/core';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Navigate, useLocation } from 'react-router';
 import { authApi, type Session } from './auth-api';
+import { frontEnd } from './front-end';
 import { SESSION_ENDED_EVENT } from './graphql';
 
-export interface SessionState {
-  /** Undefined while the portal asks the platform; null without a session. */
-  session: Session | null | undefined;
+/** Where a front end's session comes from and how it ends. */
+export interface SessionSource<S> {
+  /** The session, or null without one. */
+  read(): Promise<S | null>;
+  signOut(): Promise<void>;
+}
+
+export interface SessionState<S> {
+  /** Undefined while the page asks the platform; null without a session. */
+  session: S | null | undefined;
   /** The session endpoint's failure (the platform unreachable), if any. */
   error: unknown;
-  signIn(email: string, password: string): Promise<Session>;
+  /** Replaces the session (after a sign-in step answered it). */
+  setSession(session: S | null): void;
   signOut(): Promise<void>;
   reload(): Promise<void>;
-}
-
-const SessionContext = createContext<SessionState | null>(null);
-
-// Asked as soon as the portal's code runs, beside React's first render and the page's own chunk.
-let firstAnswer: Promise<Session | null> | undefined = authApi.session();
-
-export function SessionProvider({ children }: { children: ReactNode }) {
-  const [session, setSession] = useState<Session | null | undefined>(undefined);
-  const [error, setError] = useState<unknown>();
-  const reload = useCallback(async () => {
-    const answer = firstAnswer ?? authApi.session();
-    firstAnswer = undefined;
-    try {
-      setSession(await answer);
-      setError(undefined);
-    } catch (failure) {
-      setError(failure);
-      setSession(null);
-    }
-  }, []);
-  useEffect(() => {
-    void reload();
-  }, [reload]);
-  useEffect(() => {
-    const ended = () => setSession(null);
-    window.addEventListener(SESSION_ENDED_EVENT, ended);
-    return () => window.removeEventListener(SESSION_ENDED_EVENT, ended);
-  }, []);
-  const value = useMemo<SessionState>(
-    () => ({
-      session,
-      error,
-      reload,
-      signIn: async (email, password) => {
-        const signedIn = await authApi.signIn(email, password);
-        setSession(signedIn);
-        return signedIn;
-      },
-      signOut: async () => {
-        try {
-          await authApi.signOut();
-        } finally {
-          setSession(null);
-        }
-      },
-    }),
-    [session, error, reload],
-  );
-  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
-}
-
-export function useSession(): SessionState {
-  const state = useContext(SessionContext);
-  if (!state) throw new Error('useSession outside SessionProvider');
-  return state;
 }
 
 export function PageLoader({ label = 'Loading' }: { label?: string }) {
@@ -83,11 +41,93 @@ export function PageLoader({ label = 'Loading' }: { label?: string }) {
   );
 }
 
-/** Renders its children for a signed-in developer; sends anyone else to sign in. */
-export function RequireSession({ children }: { children: ReactNode }) {
-  const { session } = useSession();
-  const location = useLocation();
-  if (session === undefined) return <PageLoader label="Checking your session" />;
-  if (session === null) return <Navigate to={`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
-  return <>{children}</>;
+export function createSession<S>(source: SessionSource<S>) {
+  const Context = createContext<SessionState<S> | null>(null);
+  let firstAnswer: Promise<S | null> | undefined;
+
+  /** Asks the platform now: the entry calls it before React's first render, so it runs beside the page's chunk. */
+  const prefetch = () => {
+    firstAnswer ??= source.read();
+    // Read (or failed) by the provider; never an unhandled rejection meanwhile.
+    firstAnswer.catch(() => undefined);
+  };
+
+  function SessionProvider({ children }: { children: ReactNode }) {
+    const [session, setSession] = useState<S | null | undefined>(undefined);
+    const [error, setError] = useState<unknown>();
+    const reload = useCallback(async () => {
+      const answer = firstAnswer ?? source.read();
+      firstAnswer = undefined;
+      try {
+        setSession(await answer);
+        setError(undefined);
+      } catch (failure) {
+        setError(failure);
+        setSession(null);
+      }
+    }, []);
+    useEffect(() => {
+      void reload();
+    }, [reload]);
+    useEffect(() => {
+      const ended = () => setSession(null);
+      window.addEventListener(SESSION_ENDED_EVENT, ended);
+      return () => window.removeEventListener(SESSION_ENDED_EVENT, ended);
+    }, []);
+    const value = useMemo<SessionState<S>>(
+      () => ({
+        session,
+        error,
+        reload,
+        setSession,
+        signOut: async () => {
+          try {
+            await source.signOut();
+          } finally {
+            setSession(null);
+          }
+        },
+      }),
+      [session, error, reload],
+    );
+    return <Context.Provider value={value}>{children}</Context.Provider>;
+  }
+
+  function useSessionState(): SessionState<S> {
+    const state = useContext(Context);
+    if (!state) throw new Error('useSession outside its SessionProvider');
+    return state;
+  }
+
+  /** Renders its children when `ready` holds for the session (by default: there is one); sends anyone else to sign in. */
+  function RequireSession({ children, ready = (s: S) => Boolean(s) }: { children: ReactNode; ready?: (session: S) => boolean }) {
+    const { session } = useSessionState();
+    const location = useLocation();
+    if (session === undefined) return <PageLoader label="Checking your session" />;
+    if (session === null || !ready(session)) return <Navigate to={`${frontEnd().signInRoute}?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
+    return <>{children}</>;
+  }
+
+  return { prefetch, SessionProvider, useSession: useSessionState, RequireSession };
+}
+
+// The developer portal's session.
+const developerSession = createSession<Session>({ read: authApi.session, signOut: authApi.signOut });
+
+export const SessionProvider = developerSession.SessionProvider;
+export const RequireSession = developerSession.RequireSession;
+/** The portal's first session check, started by its entry. */
+export const prefetchDeveloperSession = developerSession.prefetch;
+
+/** The signed-in developer (undefined while asked, null without a session), and signing in and out. */
+export function useSession() {
+  const state = developerSession.useSession();
+  return {
+    ...state,
+    signIn: async (email: string, password: string): Promise<Session> => {
+      const signedIn = await authApi.signIn(email, password);
+      state.setSession(signedIn);
+      return signedIn;
+    },
+  };
 }

@@ -1,0 +1,27 @@
+/**
+ * The merchant page's entry (web/merchant/index.html, served at /merchant): the same Mantine
+ * provider and CSP nonce handling as the portal's (web/src/main.tsx) and the merchant page's router
+ * (routes.tsx, with its pages and the staff member's session).
+ */
+import '@mantine/core/styles.css';
+import { MantineProvider } from '@mantine/core';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { RouterProvider } from 'react-router';
+import { MERCHANT, startFrontEnd } from '../lib/front-end';
+import { cssVariablesResolver, theme } from '../theme';
+import { router } from './routes';
+
+const cspNonce = (document.querySelector('meta[property="csp-nonce"]') as HTMLMetaElement & { nonce?: string } | null)?.nonce ?? '';
+// Mantine's Modal locks scrolling with react-remove-scroll, whose <style> takes its nonce from this global.
+(globalThis as { __webpack_nonce__?: string }).__webpack_nonce__ = cspNonce;
+
+startFrontEnd(MERCHANT);
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} getStyleNonce={() => cspNonce} defaultColorScheme="light">
+      <RouterProvider router={router} />
+    </MantineProvider>
+  </StrictMode>,
+);
