@@ -21,6 +21,7 @@ import type { MessageChannel } from '../messages/channel/channel.js';
 import { recordsBeforeReading, startMessageChannel, type MessageTuning, type RunningMessageChannel } from '../messages/gateway.js';
 import { startApollo } from './apollo.js';
 import { createCallReportAggregator } from './call-reports.js';
+import { startLiveSubscriptionReports } from './live-subscriptions.js';
 import { createGatewayMetrics, createMetricsRoute } from './metrics.js';
 import { createHealthCheck } from './health.js';
 import { createOperatorIntrospection } from './operator-introspection.js';
@@ -177,6 +178,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   } else {
     logger.warn('no database configured for the gateway: message subscriptions are unavailable');
   }
+  const liveSubscriptions = startLiveSubscriptionReports({ channel: () => messageChannel?.channel, callSubgraph, appManagementUrl, clock, logger });
   const health = createHealthCheck({ subgraphUrls: options.subgraphUrls, clock });
   const introspect = createOperatorIntrospection({ verifyAccessToken, authorizationActive: lookups.authorizationActive, loadAppAccess: lookups.loadAppAccess });
   const proxyPassport = createPassportProxy({
@@ -253,6 +255,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...(messageChannel ? { channel: messageChannel.channel } : {}),
     stop: async () => {
       await messageChannel?.stop();
+      // Its subscriptions ended with the channel: withdrawn before the internal client closes.
+      await liveSubscriptions.stop();
       await closeServer(server);
       await apollo.stop();
       // What was counted until the last answer, before the internal client closes.

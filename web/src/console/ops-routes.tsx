@@ -14,8 +14,4 @@ export const opsRoutes: RouteObject[] = [
   { path: 'apis', ...page(() => import('./pages/apis/ApisPage')) },
   { path: 'traffic', ...page(() => import('./pages/traffic/TrafficPage')) },
   { path: 'traffic/apps/:appKey', ...page(() => import('./pages/traffic/AppTrafficPage')) },
-  { path: 'announcements', ...page(() => import('./pages/announcements/AnnouncementsPage')) },
-  { path: 'announcements/new', ...page(() => import('./pages/announcements/AnnouncementEditorPage')) },
-  { path: 'announcements/:announcementId', ...page(() => import('./pages/announcements/AnnouncementEditorPage')) },
-  { path: 'audit', ...page(() => import('./pages/audit/AuditLogPage')) },
 ];
