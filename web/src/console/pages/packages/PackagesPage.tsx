@@ -14,7 +14,7 @@ export default function PackagesPage() {
         description="Bundles of scopes apps are granted. An app may use the scopes of the packages it holds now; revoking one bites at once."
         actions={
           <>
-            <Button component={Link} to="/packages/requests" variant="default">
+            <Button component={Link} to="/package-requests" variant="default">
               Requests
             </Button>
             <Button component={Link} to="/packages/grants" variant="default">

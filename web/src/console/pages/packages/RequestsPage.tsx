@@ -1,5 +1,5 @@
 /**
- * The package request queue (/packages/requests): pending requests oldest first, each with the app,
+ * The package request queue (/package-requests): pending requests oldest first, each with the app,
  * its developer, the package and the developer's message; approve (granting the package) or reject,
  * each with a reason the developer reads. The decided ones stay readable by status.
  */
