@@ -3,7 +3,7 @@ import type { ConsoleNavItem } from './nav';
 
 export const opsNav: ConsoleNavItem[] = [
   { to: '/packages', label: 'Permission packages' },
-  { to: '/packages/requests', label: 'Package requests' },
+  { to: '/package-requests', label: 'Package requests' },
   { to: '/apis', label: 'Offline APIs' },
   { to: '/traffic', label: 'Traffic and reports' },
   { to: '/announcements', label: 'Announcements' },

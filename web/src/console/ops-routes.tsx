@@ -8,10 +8,14 @@ import { page } from './page';
 export const opsRoutes: RouteObject[] = [
   { path: 'packages', ...page(() => import('./pages/packages/PackagesPage')) },
   { path: 'packages/new', ...page(() => import('./pages/packages/PackageEditorPage')) },
-  { path: 'packages/requests', ...page(() => import('./pages/packages/RequestsPage')) },
+  { path: 'package-requests', ...page(() => import('./pages/packages/RequestsPage')) },
   { path: 'packages/grants', ...page(() => import('./pages/packages/GrantsPage')) },
   { path: 'packages/:packageId', ...page(() => import('./pages/packages/PackageEditorPage')) },
   { path: 'apis', ...page(() => import('./pages/apis/ApisPage')) },
   { path: 'traffic', ...page(() => import('./pages/traffic/TrafficPage')) },
   { path: 'traffic/apps/:appKey', ...page(() => import('./pages/traffic/AppTrafficPage')) },
+  { path: 'announcements', ...page(() => import('./pages/announcements/AnnouncementsPage')) },
+  { path: 'announcements/new', ...page(() => import('./pages/announcements/AnnouncementEditorPage')) },
+  { path: 'announcements/:announcementId', ...page(() => import('./pages/announcements/AnnouncementEditorPage')) },
+  { path: 'audit', ...page(() => import('./pages/audit/AuditLogPage')) },
 ];
