@@ -9,6 +9,8 @@ export interface AuditEntry {
   targetId: string;
   reason?: string | null;
   details: Record<string, unknown>;
+  /** When (the injected clock's time); absent: the database's. */
+  at?: Date;
 }
 
 export async function audit(tx: Executor, entry: AuditEntry) {

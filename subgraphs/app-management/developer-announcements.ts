@@ -1,7 +1,7 @@
 /**
- * Operators' announcements as developers read them: the published ones (publish time reached) meant
- * for everyone, or for a permission package one of the developer's apps holds now; newest first.
- * Operators write them in the console (their own issue); the demo data seeds one.
+ * Operators' announcements as developers read them: the published ones (publish time reached, not
+ * withdrawn) meant for everyone, or for a permission package one of the developer's apps holds now;
+ * newest first. Operators write them in the console (announcement-admin.ts); the demo data seeds one.
  */
 import { and, eq, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Clock } from '../../core/clock.js';
@@ -34,6 +34,7 @@ export function createAnnouncementStore(db: Db, clock: Clock) {
           and(
             isNotNull(announcements.publishAt),
             lte(announcements.publishAt, new Date(clock.now())),
+            isNull(announcements.withdrawnAt),
             or(isNull(announcements.packageIds), sql`${announcements.packageIds} && array(${heldPackages})`),
             keyset.after,
           ),

@@ -29,5 +29,8 @@ export function createDeveloperPortal(db: Db, clock: Clock, options: DeveloperPo
     Mutation: accounts.Mutation,
     Developer: accounts.Developer,
     Announcement: announcements.Announcement,
+    /** For the console's emails to developers (console-operations.ts), sent the same way. */
+    mailer,
+    options,
   };
 }

@@ -8,7 +8,7 @@ import { catalogFor, type CatalogField } from './api-catalog.js';
 import type { MessageCrypto } from '../../messages/crypto.js';
 import type { AppManagementLoaders } from './loaders.js';
 import { appLevelCaller, operatorActor } from './callers.js';
-import { appsCursor, auditCursor, requestsCursor, type AppManagementStore } from './store.js';
+import { appsCursor, auditCursor, requestsCursor, type AppFilter, type AppManagementStore, type AuditFilter } from './store.js';
 import type { AppRow, AuditLogRow, PackageGrantRow, PackageRequestRow, PermissionPackageRow } from './tables.js';
 
 type Context = SubgraphContext<AppManagementLoaders>;
@@ -29,10 +29,11 @@ export function createAppManagementResolvers(store: AppManagementStore, catalog:
         operatorActor(ctx.caller);
         return ctx.loaders.app.load(args.key);
       },
-      apps: async (_: unknown, args: { first?: number | null; after?: string | null }, ctx: Context) => {
+      apps: async (_: unknown, args: AppFilter & { first?: number | null; after?: string | null }, ctx: Context) => {
         operatorActor(ctx.caller);
         const limit = pageSize(args.first);
-        return { ...toConnection(await store.listApps({ limit, after: args.after }), limit, appsCursor, !!args.after), totalCount: () => store.countApps() };
+        const filter: AppFilter = { search: args.search, status: args.status };
+        return { ...toConnection(await store.listApps({ ...filter, limit, after: args.after }), limit, appsCursor, !!args.after), totalCount: () => store.countApps(filter) };
       },
       packageRequests: async (_: unknown, args: { status: PackageRequestRow['status']; first?: number | null; after?: string | null }, ctx: Context) => {
         operatorActor(ctx.caller);
@@ -42,10 +43,11 @@ export function createAppManagementResolvers(store: AppManagementStore, catalog:
           totalCount: () => store.countRequests(args.status),
         };
       },
-      auditLog: async (_: unknown, args: { first?: number | null; after?: string | null }, ctx: Context) => {
+      auditLog: async (_: unknown, args: { filter?: AuditFilter | null; first?: number | null; after?: string | null }, ctx: Context) => {
         operatorActor(ctx.caller);
         const limit = pageSize(args.first);
-        return { ...toConnection(await store.listAudit({ limit, after: args.after }), limit, auditCursor, !!args.after), totalCount: () => store.countAudit() };
+        const filter = args.filter ?? {};
+        return { ...toConnection(await store.listAudit({ filter, limit, after: args.after }), limit, auditCursor, !!args.after), totalCount: () => store.countAudit(filter) };
       },
       appAccess: (_: unknown, args: { key: string }, ctx: Context) => {
         if (ctx.caller.kind !== 'system') throw forbidden('Internal');

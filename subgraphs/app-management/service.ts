@@ -18,6 +18,7 @@ import { createSigningResolvers, createSigningStore } from './signing.js';
 import { createAppManagementStore } from './store.js';
 import { createDeveloperPortal, type DeveloperPortalOptions } from './developer-portal.js';
 import { createAppLifecycle, type AppLifecycleOptions } from './app-lifecycle.js';
+import { createConsoleOperations } from './console-operations.js';
 import { createViolationLoaders, createViolationResolvers, createViolationStore, type ViolationLoaders } from './violations.js';
 import { createLiveSubscriptionResolvers, createLiveSubscriptionStore } from './live-subscriptions.js';
 import { authorizationUsageResolvers, createAuthorizationUsageLoaders, createAuthorizationUsageStore, type AuthorizationUsageLoaders } from './authorization-usage.js';
@@ -28,6 +29,7 @@ import { authorizationUsageResolvers, createAuthorizationUsageLoaders, createAut
  */
 export function createAppManagementSubgraph(database: Database, keys: PlatformKeys, clock: Clock = systemClock, flowCounters?: FlowCounters, portal?: DeveloperPortalOptions, lifecycleOptions?: Pick<AppLifecycleOptions, 'subgraphUrl'>): SubgraphDefinition<AppManagementLoaders & ViolationLoaders & AuthorizationUsageLoaders> {
   const developerPortal = createDeveloperPortal(database.db, clock, portal);
+  const consoleOperations = createConsoleOperations({ db: database.db, clock, mailer: developerPortal.mailer, logger: developerPortal.options.logger, publicUrl: developerPortal.options.publicUrl });
   const limitsStore = createLimitsStore(database.db, clock);
   const limits = createLimitsResolvers(limitsStore, { counters: flowCounters, clock });
   const store = createAppManagementStore(database.db, keys.messageKeks);
@@ -52,22 +54,24 @@ export function createAppManagementSubgraph(database: Database, keys: PlatformKe
       JSON: messages.JSON,
       MessageCursor: messages.MessageCursor,
       Long: callReports.Long,
-      Query: { ...resolvers.Query, ...developerPortal.Query, ...messages.Query, ...callReports.Query, ...limits.Query, ...offline.Query, ...lifecycle.Query, ...liveSubscriptions.Query },
-      Mutation: { ...appMutations, ...lifecycle.Mutation, ...liveSubscriptions.Mutation },
+      Query: { ...resolvers.Query, ...developerPortal.Query, ...messages.Query, ...callReports.Query, ...limits.Query, ...offline.Query, ...lifecycle.Query, ...consoleOperations.Query, ...liveSubscriptions.Query },
+      Mutation: { ...appMutations, ...lifecycle.Mutation, ...consoleOperations.Mutation, ...liveSubscriptions.Mutation },
       App: { ...resolvers.App, ...signing.App, ...violations.App, ...callReports.App, ...limits.App, ...lifecycle.App },
       AppAccess: limits.AppAccess,
       CallReport: callReports.CallReport,
       PlatformCallReport: callReports.PlatformCallReport,
       AppViolation: violations.AppViolation,
       AppStatusChange: violations.AppStatusChange,
-      Developer: { ...resolvers.Developer, ...developerPortal.Developer, ...lifecycle.Developer },
+      Developer: { ...resolvers.Developer, ...developerPortal.Developer, ...lifecycle.Developer, ...consoleOperations.Developer },
       AppReview: lifecycle.AppReview,
       LiveSubscriptions: liveSubscriptions.LiveSubscriptions,
       AppAuthorization: authorizationUsageResolvers.AppAuthorization,
-      Announcement: developerPortal.Announcement,
+      Announcement: { ...developerPortal.Announcement, ...consoleOperations.Announcement },
       OfflineApi: offline.OfflineApi,
       ApiField: offline.ApiField,
     },
+    // The announcement emails' runner.
+    background: consoleOperations.background,
     createLoaders: (caller) => ({ ...createAppManagementLoaders(store, caller), ...createViolationLoaders(violationStore), ...lifecycle.createLoaders(caller), ...createAuthorizationUsageLoaders(authorizationUsage) }),
   };
 }

@@ -2,7 +2,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { and, asc, count, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, lt, sql, or, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Db, Executor } from '../../core/db.js';
 import { isUniqueViolation } from '../../core/db.js';
 import { badInput, conflict, notFound, unauthenticated } from '../../core/errors.js';
@@ -17,6 +18,7 @@ import { sealAppSecret } from '../../core/app-secret-seal.js';
 import type { Kek } from '../../messages/crypto.js';
 import * as v from '../../core/validate.js';
 import { audit } from './audit.js';
+import { containsPattern } from './search.js';
 import { changeAppStatus } from './app-status.js';
 import { limitColumns, type AppLimitInputs } from './limits.js';
 import { signingColumns, signingOf, type AppSigning } from './signing.js';
@@ -219,12 +221,12 @@ export function createAppManagementStore(db: Db, keks: readonly Kek[] = []) {
       return { appKey, version };
     },
 
-    async listApps(args: { limit: number; after?: string | null }): Promise<AppRow[]> {
+    async listApps(args: { limit: number; after?: string | null } & AppFilter): Promise<AppRow[]> {
       const page = timeKeyset(APPS_ORDER, apps.id, 'APPS', args.after);
       return db
         .select()
         .from(apps)
-        .where(page.after)
+        .where(and(appConditions(args), page.after))
         .orderBy(...page.orderBy)
         .limit(args.limit + 1);
     },
@@ -278,18 +280,18 @@ export function createAppManagementStore(db: Db, keks: readonly Kek[] = []) {
       return row?.n ?? 0;
     },
 
-    async countApps(): Promise<number> {
-      const [row] = await db.select({ n: count() }).from(apps);
+    async countApps(filter: AppFilter = {}): Promise<number> {
+      const [row] = await db.select({ n: count() }).from(apps).where(appConditions(filter));
       return row?.n ?? 0;
     },
 
-    async countAudit(): Promise<number> {
-      const [row] = await db.select({ n: count() }).from(auditLog);
+    async countAudit(filter: AuditFilter = {}): Promise<number> {
+      const [row] = await db.select({ n: count() }).from(auditLog).where(auditConditions(filter));
       return row?.n ?? 0;
     },
 
-    async listAudit(args: { limit: number; after?: string | null }): Promise<AuditLogRow[]> {
-      const conditions = [];
+    async listAudit(args: { limit: number; after?: string | null; filter?: AuditFilter | null }): Promise<AuditLogRow[]> {
+      const conditions = [auditConditions(args.filter ?? {})];
       if (args.after) {
         const [id] = decodeCursor(args.after, 'AUDIT', 1);
         if (typeof id !== 'number') throw badInput('after is not a cursor of this list', 'after');
@@ -485,6 +487,34 @@ async function validatePackage(db: Executor, input: { name: string; description:
     tier: input.tier,
     scopes: scopeNames.sort(),
   };
+}
+
+export interface AppFilter {
+  /** Anywhere in the key, the name, or the developer's name or company name (case-insensitive). */
+  search?: string | null;
+  status?: AppRow['status'] | null;
+}
+
+function appConditions(filter: AppFilter): SQL | undefined {
+  const pattern = containsPattern(filter.search);
+  const developerMatches = sql`${apps.developerId} in (select ${developers.id} from ${developers} where ${developers.name} ilike ${pattern} or ${developers.companyName} ilike ${pattern})`;
+  return and(
+    pattern ? or(sql`${apps.key} ilike ${pattern}`, sql`${apps.name} ilike ${pattern}`, developerMatches) : undefined,
+    filter.status ? eq(apps.status, filter.status) : undefined,
+  );
+}
+
+/** Exact matches on the audit log's columns (all given ones at once). */
+export interface AuditFilter {
+  actor?: string | null;
+  action?: string | null;
+  targetType?: string | null;
+  targetId?: string | null;
+}
+
+function auditConditions(filter: AuditFilter): SQL | undefined {
+  const exact = (column: AnyPgColumn, value: string | null | undefined, field: string) => (value ? eq(column, v.text(value, field, { max: 500 })) : undefined);
+  return and(exact(auditLog.actor, filter.actor, 'actor'), exact(auditLog.action, filter.action, 'action'), exact(auditLog.targetType, filter.targetType, 'targetType'), exact(auditLog.targetId, filter.targetId, 'targetId'));
 }
 
 /** Operators' app list: newest first. */
