@@ -26,6 +26,8 @@ import { createGatewayMetrics, createMetricsRoute } from './metrics.js';
 import { createHealthCheck } from './health.js';
 import { createOperatorIntrospection } from './operator-introspection.js';
 import { createOperatorSignIn } from './operator-sign-in.js';
+import { CONSOLE_AUTH_PREFIX, createConsoleAuthRoutes } from './console-auth/routes.js';
+import { createConsoleSessions } from './console-auth/session.js';
 import { DEVELOPER_AUTH_PREFIX, createDeveloperAuthRoutes } from './developer-auth/routes.js';
 import { createDeveloperSessions } from './developer-auth/session.js';
 import { MERCHANT_AUTH_PREFIX, createMerchantAuthRoutes } from './merchant-auth/routes.js';
@@ -116,10 +118,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const supergraphSdl = loadSupergraph();
   const appManagementUrl = options.subgraphUrls['app-management'];
   const developerSessions = createDeveloperSessions({ callSubgraph, appManagementUrl, keys, publicUrl: config.publicUrl, clock });
+  const consoleSessions = createConsoleSessions({ callSubgraph, appManagementUrl, keys, publicUrl: config.publicUrl, clock });
   const merchantSessions = createMerchantSessions({ callSubgraph, accountUrl: options.subgraphUrls.account, keys, publicUrl: config.publicUrl, clock });
   const pipeline = createPipeline({
     verifyAccessToken,
-    sessionCaller: createSessionCaller([developerSessions, merchantSessions]),
+    sessionCaller: createSessionCaller([developerSessions, consoleSessions, merchantSessions]),
     replayGuard,
     appSecretKeks: keys.messageKeks,
     publicUrl: config.publicUrl,
@@ -192,6 +195,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const merchantAuth = createMerchantAuthRoutes({ callSubgraph, accountUrl: options.subgraphUrls.account, sessions: merchantSessions, clock });
   const devMailbox = createDevMailbox({ callSubgraph, appManagementUrl, config });
   const operatorSignIn = createOperatorSignIn({ callSubgraph, appManagementUrl: options.subgraphUrls['app-management'], keys, issuer: config.publicUrl, audience: config.apiAudience, clock });
+  const consoleAuth = createConsoleAuthRoutes({ callSubgraph, appManagementUrl, sessions: consoleSessions, clock, tokenSignIn: operatorSignIn });
 
   const servePortal = createPortal();
 
@@ -203,8 +207,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (route === '/healthz') return await health(res);
       if (route === '/metrics' && (await serveMetrics(req, res))) return;
       if (route === '/.well-known/jwks.json') return sendJson(res, 200, jwks, { 'cache-control': 'public, max-age=300' });
-      if (route === '/auth/operator/token') return await operatorSignIn(req, res);
       if (route === '/auth/operator/introspect') return await introspect(req, res);
+      if (route.startsWith(CONSOLE_AUTH_PREFIX)) return await consoleAuth(req, res, route);
       if (route.startsWith(DEVELOPER_AUTH_PREFIX)) return await developerAuth(req, res, route);
       if (route.startsWith(MERCHANT_AUTH_PREFIX)) return await merchantAuth(req, res, route);
       if (route === DEV_MAILBOX_PATH) return await devMailbox(req, res);

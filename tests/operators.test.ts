@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { createMerchant } from './helpers/factories.js';
 import { adjustableClock } from './helpers/clock.js';
+import { enrolOperator, type EnrolledOperator } from './helpers/operator.js';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
 let t: TestPlatform;
@@ -10,37 +11,39 @@ let t: TestPlatform;
 const clock = adjustableClock();
 let store: ReturnType<typeof createAppManagementStore>;
 const password = 'correct horse battery staple';
+/** Signed in to the console once, where they enrolled TOTP; their tokens need a code. */
+let ops: EnrolledOperator;
 
 beforeAll(async () => {
   t = await startTestPlatform({ clock });
   store = createAppManagementStore(t.platform.database.db);
   await store.createOperator({ email: 'ops@portico.example', name: 'Olga Ops', password });
+  ops = await enrolOperator(t, 'ops@portico.example', password, clock);
 });
 afterAll(() => t.stop());
 
-function signIn(email: string, pass: string) {
-  return fetch(new URL('/auth/operator/token', t.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: pass }) });
+function signIn(email: string, pass: string, second: { code: string } | { recoveryCode: string } = { code: '000000' }) {
+  return fetch(new URL('/auth/operator/token', t.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: pass, ...second }) });
 }
 
-async function operatorToken(): Promise<string> {
-  const res = await signIn('ops@portico.example', password);
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
+const operatorToken = () => ops.token();
 
 describe('operator sign-in', () => {
-  test('right credentials give an operator token; wrong ones an OAuth-style invalid_grant', async () => {
-    const ok = await signIn('OPS@portico.example', password);
+  test('right credentials and a TOTP code give an operator token; wrong ones an OAuth-style invalid_grant', async () => {
+    const ok = await signIn('OPS@portico.example', password, await ops.nextCode());
     expect(ok.status).toBe(200);
     expect(ok.headers.get('cache-control')).toBe('no-store');
     expect(await ok.json()).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
     for (const [email, pass] of [['ops@portico.example', 'wrong password'], ['nobody@portico.example', password]] as const) {
-      const res = await signIn(email, pass);
+      const res = await signIn(email, pass, await ops.nextCode());
       expect(res.status).toBe(401);
       expect(await res.json()).toEqual({ error: 'invalid_grant', error_description: 'Wrong email or password' });
     }
     const malformed = await fetch(new URL('/auth/operator/token', t.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
     expect(malformed.status).toBe(400);
+    // The password alone is not enough.
+    const withoutCode = await fetch(new URL('/auth/operator/token', t.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ops@portico.example', password }) });
+    expect(withoutCode.status).toBe(400);
   });
 
   test('wrong passwords sent all at once lock the account like one after another: no failure is lost, no lock undone', async () => {
@@ -48,15 +51,16 @@ describe('operator sign-in', () => {
     const guesses = await Promise.all(Array.from({ length: 20 }, (_, i) => signIn('burst@portico.example', `guess ${i}`)));
     expect(guesses.every((r) => r.status === 401)).toBe(true);
     const rightOne = await signIn('burst@portico.example', password);
-    expect(rightOne.status).toBe(401);
-    expect(((await rightOne.json()) as { error_description: string }).error_description).toMatch(/Too many failed sign-ins/);
+    expect(rightOne.status).toBe(429);
+    expect(await rightOne.json()).toMatchObject({ error: 'account_locked', error_description: expect.stringMatching(/Too many failed sign-ins/) });
   });
 
   test('five failures in a row lock the account, even against the right password', async () => {
     await store.createOperator({ email: 'lock@portico.example', name: 'Locked', password });
     for (let i = 0; i < 5; i++) expect((await signIn('lock@portico.example', `guess ${i}`)).status).toBe(401);
     const locked = await signIn('lock@portico.example', password);
-    expect(locked.status).toBe(401);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(((await locked.json()) as { error_description: string }).error_description).toMatch(/Too many failed sign-ins/);
   });
 

@@ -80,10 +80,6 @@ export function createAppManagementResolvers(store: AppManagementStore, catalog:
         store.decideRequest(operatorActor(ctx.caller), input, 'APPROVED'),
       rejectPackageRequest: (_: unknown, { input }: { input: { requestId: string; reason: string } }, ctx: Context) =>
         store.decideRequest(operatorActor(ctx.caller), input, 'REJECTED'),
-      operatorSignIn: (_: unknown, args: { email: string; password: string }, ctx: Context) => {
-        if (ctx.caller.kind !== 'system') throw forbidden('Internal');
-        return store.operatorSignIn(args.email, args.password);
-      },
     },
     App: {
       __resolveReference: (ref: { key: string }, ctx: Context) => ctx.loaders.app.load(ref.key),

@@ -16,6 +16,7 @@ import { createOfflineApiResolvers, createOfflineApiStore } from './offline-apis
 import { createAppManagementResolvers } from './resolvers.js';
 import { createSigningResolvers, createSigningStore } from './signing.js';
 import { createAppManagementStore } from './store.js';
+import { createOperatorConsole, createOperatorConsoleResolvers } from './operator-sessions.js';
 import { createDeveloperPortal, type DeveloperPortalOptions } from './developer-portal.js';
 import { createAppLifecycle, type AppLifecycleOptions } from './app-lifecycle.js';
 import { createConsoleOperations } from './console-operations.js';
@@ -30,6 +31,7 @@ import { authorizationUsageResolvers, createAuthorizationUsageLoaders, createAut
 export function createAppManagementSubgraph(database: Database, keys: PlatformKeys, clock: Clock = systemClock, flowCounters?: FlowCounters, portal?: DeveloperPortalOptions, lifecycleOptions?: Pick<AppLifecycleOptions, 'subgraphUrl'>): SubgraphDefinition<AppManagementLoaders & ViolationLoaders & AuthorizationUsageLoaders> {
   const developerPortal = createDeveloperPortal(database.db, clock, portal);
   const consoleOperations = createConsoleOperations({ db: database.db, clock, mailer: developerPortal.mailer, logger: developerPortal.options.logger, publicUrl: developerPortal.options.publicUrl });
+  const operatorConsole = createOperatorConsoleResolvers(createOperatorConsole({ db: database.db, clock, keks: keys.messageKeks }));
   const limitsStore = createLimitsStore(database.db, clock);
   const limits = createLimitsResolvers(limitsStore, { counters: flowCounters, clock });
   const store = createAppManagementStore(database.db, keys.messageKeks);
@@ -54,8 +56,8 @@ export function createAppManagementSubgraph(database: Database, keys: PlatformKe
       JSON: messages.JSON,
       MessageCursor: messages.MessageCursor,
       Long: callReports.Long,
-      Query: { ...resolvers.Query, ...developerPortal.Query, ...messages.Query, ...callReports.Query, ...limits.Query, ...offline.Query, ...lifecycle.Query, ...consoleOperations.Query, ...liveSubscriptions.Query },
-      Mutation: { ...appMutations, ...lifecycle.Mutation, ...consoleOperations.Mutation, ...liveSubscriptions.Mutation },
+      Query: { ...resolvers.Query, ...developerPortal.Query, ...messages.Query, ...callReports.Query, ...limits.Query, ...offline.Query, ...lifecycle.Query, ...operatorConsole.Query, ...consoleOperations.Query, ...liveSubscriptions.Query },
+      Mutation: { ...appMutations, ...lifecycle.Mutation, ...operatorConsole.Mutation, ...consoleOperations.Mutation, ...liveSubscriptions.Mutation },
       App: { ...resolvers.App, ...signing.App, ...violations.App, ...callReports.App, ...limits.App, ...lifecycle.App },
       AppAccess: limits.AppAccess,
       CallReport: callReports.CallReport,
@@ -64,6 +66,7 @@ export function createAppManagementSubgraph(database: Database, keys: PlatformKe
       AppStatusChange: violations.AppStatusChange,
       Developer: { ...resolvers.Developer, ...developerPortal.Developer, ...lifecycle.Developer, ...consoleOperations.Developer },
       AppReview: lifecycle.AppReview,
+      Operator: operatorConsole.Operator,
       LiveSubscriptions: liveSubscriptions.LiveSubscriptions,
       AppAuthorization: authorizationUsageResolvers.AppAuthorization,
       Announcement: { ...developerPortal.Announcement, ...consoleOperations.Announcement },

@@ -6,13 +6,12 @@ import { and, asc, count, desc, eq, inArray, isNull, lt, sql, or, type SQL } fro
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Db, Executor } from '../../core/db.js';
 import { isUniqueViolation } from '../../core/db.js';
-import { badInput, conflict, notFound, unauthenticated } from '../../core/errors.js';
+import { badInput, conflict, notFound } from '../../core/errors.js';
 import type { MessageCrypto } from '../../messages/crypto.js';
 import { notifyControl } from '../../messages/notifications.js';
 import { recordEvents } from '../../messages/outbox.js';
 import { decodeCursor, encodeCursor, timeCursor, timeKeyset, type TimeSort } from '../../core/pagination.js';
 import { schemaDir } from '../../core/paths.js';
-import { passwordSignIn, signInRecorder } from '../../core/password-sign-in.js';
 import { generateSecret, hashSecret } from '../../core/secrets.js';
 import { sealAppSecret } from '../../core/app-secret-seal.js';
 import type { Kek } from '../../messages/crypto.js';
@@ -462,14 +461,6 @@ export function createAppManagementStore(db: Db, keks: readonly Kek[] = []) {
         if (isUniqueViolation(error, 'operators_email_key')) throw conflict('An operator with this email already exists', { field: 'email' });
         throw error;
       }
-    },
-
-    /** Checks an operator's password (core/password-sign-in.ts: scrypt per attempt, lockout after repeated failures). */
-    async operatorSignIn(email: string, password: string): Promise<{ operatorId: string; email: string }> {
-      const [operator] = await db.select().from(operators).where(sql`lower(${operators.email}) = lower(${email})`);
-      const outcome = await passwordSignIn(operator, password, signInRecorder(db, operators, operator?.id ?? ''));
-      if (outcome.ok) return { operatorId: outcome.account.id, email: outcome.account.email };
-      throw unauthenticated(outcome.reason === 'locked' ? `Too many failed sign-ins; try again after ${outcome.lockedUntil!.toISOString()}` : 'Wrong email or password');
     },
   };
   return store;
