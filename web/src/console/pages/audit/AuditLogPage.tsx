@@ -15,7 +15,7 @@ const PAGE_SIZE = 50;
 const FILTERS: { key: keyof AuditLogFilter; label: string; placeholder: string }[] = [
   { key: 'actor', label: 'Actor', placeholder: 'operator:<id>, app:<key>, developer:<id>' },
   { key: 'action', label: 'Action', placeholder: 'package.granted, app.status…' },
-  { key: 'targetType', label: 'Target type', placeholder: 'app, package, developer…' },
+  { key: 'targetType', label: 'Target type', placeholder: 'app, permission_package, developer…' },
   { key: 'targetId', label: 'Target id', placeholder: 'An app key, a package id…' },
 ];
 
