@@ -1,15 +1,33 @@
-/**
- * Every page of the merchant page and its address under /merchant (the staff member's session
- * provider goes in the root route's element: lib/session.tsx's createSession with lib's readSession).
- */
-import { createBrowserRouter } from 'react-router';
-import { EmptyState, PublicLayout } from '../lib/layout';
+/** The merchant page's addresses under /merchant: sign-in, and the apps the merchant authorized. */
+import { createBrowserRouter, Navigate } from 'react-router';
+import { PublicLayout } from '../lib/layout';
+import { PageLoader } from '../lib/session';
+import { MerchantLayout } from './layout';
+import AuthorizedAppsPage from './pages/AuthorizedAppsPage';
+import SignInPage from './pages/SignInPage';
+import { RequireStaff } from './session';
+
+const loading = <PageLoader label="Loading the page" />;
 
 export const router = createBrowserRouter(
   [
     {
       element: <PublicLayout />,
-      children: [{ path: '*', element: <EmptyState title="The merchant page is not here yet" /> }],
+      hydrateFallbackElement: loading,
+      children: [{ path: 'sign-in', element: <SignInPage /> }],
+    },
+    {
+      element: (
+        <RequireStaff>
+          <MerchantLayout />
+        </RequireStaff>
+      ),
+      hydrateFallbackElement: loading,
+      children: [
+        { index: true, element: <AuthorizedAppsPage /> },
+        // One page: any other address under /merchant is that page.
+        { path: '*', element: <Navigate to="/" replace /> },
+      ],
     },
   ],
   { basename: '/merchant' },
