@@ -154,7 +154,7 @@ describe('traffic', () => {
     await clock.advance(CALL_REPORT_FLUSH_MS);
     let report: any;
     await waitUntil('the calls in the platform report', async () => {
-      report = (await page('ConsolePlatformTraffic', range)).platformCallReport;
+      report = (await page('ConsolePlatformTraffic', { ...range })).platformCallReport;
       return report.byCalls.some((row: { app: { key: string }; stats: { calls: number } }) => row.app.key === TEST_APP_KEY && row.stats.calls >= 3);
     });
     expect(report.total.calls).toBeGreaterThanOrEqual(3);

@@ -1,8 +1,8 @@
 /** Which fields of the API each scope opens: the catalog read the other way round, for the package editor. */
-import type { CatalogField } from './operations';
 
 /** Scope name → the coordinates of the fields that name it in any of their alternatives, sorted. */
-export function fieldsByScope(fields: CatalogField[]): Map<string, string[]> {
+// Structural, not the generated type: tests import this file under Node's module resolution.
+export function fieldsByScope(fields: { coordinate: string; requiredScopes: string[][] }[]): Map<string, string[]> {
   const byScope = new Map<string, string[]>();
   for (const field of fields) {
     const scopes = new Set(field.requiredScopes.flat());

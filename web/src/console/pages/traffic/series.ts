@@ -3,7 +3,15 @@
  * periods that had calls; the charts get one point per hour or day of the range (empty ones as 0),
  * so time runs evenly along the axis. Periods start on UTC hours and days.
  */
-import type { CallStats, Granularity } from './operations';
+
+// Structural types, not the generated ones: tests import this file under Node's module resolution.
+export type Granularity = 'HOUR' | 'DAY';
+interface PeriodStats {
+  calls: number;
+  errors: number;
+  errorsByCode: { code: string; calls: number }[];
+  latency: { p50: number | null; p95: number | null; p99: number | null };
+}
 
 export const THROTTLED = 'THROTTLED';
 export const QUOTA_EXCEEDED = 'QUOTA_EXCEEDED';
@@ -63,9 +71,9 @@ export interface Point {
   p99: number | null;
 }
 
-export const callsWithCode = (stats: Pick<CallStats, 'errorsByCode'> | undefined, code: string) => stats?.errorsByCode.find((e) => e.code === code)?.calls ?? 0;
+export const callsWithCode = (stats: Pick<PeriodStats, 'errorsByCode'> | undefined, code: string) => stats?.errorsByCode.find((e) => e.code === code)?.calls ?? 0;
 
-export function pointsOf(periods: { start: string; stats: CallStats }[], range: Range): Point[] {
+export function pointsOf(periods: { start: string; stats: PeriodStats }[], range: Range): Point[] {
   const step = stepOf(range.granularity);
   const format = new Intl.DateTimeFormat(undefined, range.granularity === 'HOUR' ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' } : { month: 'short', day: 'numeric', timeZone: 'UTC' });
   const byStart = new Map(periods.map((p) => [Date.parse(p.start), p.stats]));
