@@ -63,10 +63,11 @@ export interface PortalTab {
 
 let shots = 0;
 
-export async function openPortalTab(browser: Browser, origin: string): Promise<PortalTab> {
+/** `artifactsDir`: where this tab's screenshots go (the console's journey keeps its own folder). */
+export async function openPortalTab(browser: Browser, origin: string, artifactsDir = ARTIFACTS_DIR): Promise<PortalTab> {
   // This run's screenshots only.
-  fs.rmSync(ARTIFACTS_DIR, { recursive: true, force: true });
-  fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  fs.rmSync(artifactsDir, { recursive: true, force: true });
+  fs.mkdirSync(artifactsDir, { recursive: true });
   // Reduced motion: no transition is caught half-way by a screenshot or by axe's contrast check.
   const context = await browser.newContext({ baseURL: origin, viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
@@ -126,7 +127,7 @@ export async function openPortalTab(browser: Browser, origin: string): Promise<P
       return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
     },
     async screenshot(name) {
-      const file = path.join(ARTIFACTS_DIR, `${String(++shots).padStart(2, '0')}-${name}.png`);
+      const file = path.join(artifactsDir, `${String(++shots).padStart(2, '0')}-${name}.png`);
       await page.screenshot({ path: file, fullPage: true });
       return file;
     },
