@@ -29,6 +29,23 @@ export const router = createBrowserRouter(
       hydrateFallbackElement: loading,
       children: [
         { index: true, element: <Navigate to="/reviews" replace /> },
+        { path: 'reviews', ...page(() => import('./pages/reviews/ReviewQueuePage')) },
+        { path: 'developers', ...page(() => import('./pages/developers/DevelopersPage')) },
+        { path: 'developers/:developerId', ...page(() => import('./pages/developers/DeveloperPage')) },
+        { path: 'apps', ...page(() => import('./pages/apps/AppsPage')) },
+        {
+          path: 'apps/:appKey',
+          ...page(() => import('./pages/apps/AppPage')),
+          children: [
+            { index: true, element: <Navigate to="overview" replace /> },
+            { path: 'overview', ...page(() => import('./pages/apps/tabs/OverviewTab')) },
+            { path: 'actions', ...page(() => import('./pages/apps/tabs/ActionsTab')) },
+            { path: 'limits', ...page(() => import('./pages/apps/tabs/LimitsTab')) },
+            { path: 'packages', ...page(() => import('./pages/apps/tabs/PackagesTab')) },
+            { path: 'authorizations', ...page(() => import('./pages/apps/tabs/AuthorizationsTab')) },
+            { path: 'calls', ...page(() => import('./pages/apps/tabs/CallsTab')) },
+          ],
+        },
         ...opsRoutes,
         { path: '*', ...page(() => import('./pages/NotFoundPage')) },
       ],
