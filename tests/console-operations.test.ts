@@ -228,6 +228,7 @@ describe('announcements', () => {
     const create = (input: Record<string, unknown>) => op(`mutation C($i: CreateAnnouncementInput!) { createAnnouncement(input: $i) { id } }`, { i: input });
     expect(codeOf(await create({ title: ' ', body: 'b' }))).toBe('BAD_USER_INPUT');
     expect(codeOf(await create({ title: 't'.repeat(201), body: 'b' }))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await create({ title: 'Subject\r\nBcc: everyone@example.com', body: 'b' }))).toBe('BAD_USER_INPUT');
     expect(codeOf(await create({ title: 't', body: 'b'.repeat(20_001) }))).toBe('BAD_USER_INPUT');
     expect(codeOf(await create({ title: 't', body: 'b', packageIds: [crypto.randomUUID()] }))).toBe('BAD_USER_INPUT');
     expect(codeOf(await create({ title: 't', body: 'b', packageIds: ['not-an-id'] }))).toBe('BAD_USER_INPUT');

@@ -64,7 +64,11 @@ async function targetPackages(tx: Executor, ids: string[] | null | undefined): P
   return wanted.sort();
 }
 
-const title = (value: string) => v.text(value, 'title', { max: MAX_TITLE_LENGTH });
+/** One line: it is also the subject of the announcement's email, where a line break would start a header. */
+function title(value: string): string {
+  if (/[\r\n]/.test(value)) throw badInput('title must be one line', 'title');
+  return v.text(value, 'title', { max: MAX_TITLE_LENGTH });
+}
 const body = (value: string) => v.text(value, 'body', { max: MAX_BODY_LENGTH });
 
 export function createAnnouncementAdminStore(db: Db, clock: Clock) {
