@@ -69,7 +69,12 @@ export function startLiveSubscriptionReports(options: {
       clock.clearInterval(timer);
       await writes;
       if (lastWasEmpty) return;
-      await send([]).catch((error: unknown) => logger.warn({ err: error }, 'live subscriptions of this gateway not withdrawn; they age out within a minute'));
+      try {
+        await send([]);
+        lastWasEmpty = true;
+      } catch (error) {
+        logger.warn({ err: error }, 'live subscriptions of this gateway not withdrawn; they age out within a minute');
+      }
     },
   };
 }

@@ -258,9 +258,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     port,
     ...(messageChannel ? { channel: messageChannel.channel } : {}),
     stop: async () => {
-      await messageChannel?.stop();
-      // Its subscriptions ended with the channel: withdrawn before the internal client closes.
+      // The console stops counting this gateway's subscriptions as it goes away (before the internal client closes).
       await liveSubscriptions.stop();
+      await messageChannel?.stop();
       await closeServer(server);
       await apollo.stop();
       // What was counted until the last answer, before the internal client closes.

@@ -4,7 +4,10 @@
  * authorizations by merchant, and when the app last called for each merchant.
  */
 import crypto from 'node:crypto';
+import type { SubgraphName } from '../core/config.js';
+import { createLogger } from '../core/logger.js';
 import { mintOperatorToken } from '../core/tokens.js';
+import { startGateway } from '../gateway/server.js';
 import { LIVE_SUBSCRIPTIONS_REPORT_MS } from '../gateway/live-subscriptions.js';
 import { createAccountStore } from '../subgraphs/account/store.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
@@ -111,6 +114,39 @@ test('a message subscription shows in liveSubscriptions at the next report and l
   await waitUntil('every subscription closed', async () => t.platform.gateway.channel?.size === 0);
   await afterReports('the report of none', async () => (await live()).total === 0);
   expect((await live()).apps).toEqual([]);
+});
+
+test("two gateways' reports add up, and a gateway that stops withdraws its own at once", async () => {
+  const { platform } = t;
+  const second = await startGateway({
+    config: platform.config,
+    keys: platform.keys,
+    logger: createLogger('silent'),
+    database: platform.database,
+    subgraphUrls: Object.fromEntries(Object.entries(platform.subgraphs).map(([name, s]) => [name, s.url])) as Record<SubgraphName, string>,
+    port: 0,
+    host: '127.0.0.1',
+    clock,
+  });
+  const shop = await createMerchant(t);
+  const onFirst = connectWs(t.url, shop.token, { lazy: false });
+  const onSecond = connectWs(second.url, shop.token);
+  const subscriptions = [subscribeWs(onFirst, 'subscription { orderEvents { id } }'), subscribeWs(onSecond, 'subscription { orderEvents { id } }')];
+  try {
+    await waitUntil('a subscription open on each gateway', async () => t.platform.gateway.channel?.size === 1 && second.channel?.size === 1);
+    await afterReports('both gateways reported', async () => (await live()).total === 2);
+    expect((await live()).apps).toEqual([{ app: { key: TEST_APP_KEY }, subscriptions: 2, merchants: 1 }]);
+    // A gateway that stops withdraws its rows as it goes, not a minute later.
+    await second.stop();
+    expect((await live()).total).toBe(1);
+  } finally {
+    for (const s of subscriptions) s.stop();
+    await onFirst.dispose();
+    await onSecond.dispose();
+    await second.stop().catch(() => {});
+  }
+  await waitUntil('the first gateway closed its subscription', async () => t.platform.gateway.channel?.size === 0);
+  await afterReports('the report of none', async () => (await live()).total === 0);
 });
 
 test("a gateway silent for a minute counts no more: only reports of the last 60 s are summed", async () => {
