@@ -109,7 +109,10 @@ export function startAnnouncementEmailRunner(options: AnnouncementEmailOptions):
       const announcement = await claim();
       if (!announcement) break;
       claimed += 1;
-      await send(announcement);
+      // Claimed is never claimed again: a failure here is the end of this announcement's emails.
+      await send(announcement).catch((error: unknown) =>
+        logger.error({ err: error, announcementId: announcement.id }, 'announcement emails cut short: the rest are not sent'),
+      );
     }
     return claimed;
   }
@@ -119,7 +122,7 @@ export function startAnnouncementEmailRunner(options: AnnouncementEmailOptions):
       try {
         return await pass();
       } catch (error) {
-        logger.error({ err: error }, 'announcement emails could not be sent; trying again later');
+        logger.error({ err: error }, 'due announcements could not be claimed; trying again at the next poll');
         return 0;
       } finally {
         sleep();
