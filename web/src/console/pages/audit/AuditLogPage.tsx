@@ -61,8 +61,8 @@ function Entry({ entry }: { entry: AuditLogEntry }) {
         </Table.Td>
         <Table.Td>
           {details ? (
-            <UnstyledButton onClick={() => setOpen((o) => !o)} aria-expanded={open} aria-controls={detailsId} fz="sm" c="portico.8" td="underline">
-              {open ? 'Hide' : 'Show'} details
+            <UnstyledButton onClick={() => setOpen((o) => !o)} aria-expanded={open} aria-controls={detailsId} aria-label={`${open ? 'Hide' : 'Show'} the details of ${entry.action} on ${entry.targetType} ${entry.targetId}`} fz="sm" c="portico.8" td="underline">
+              {open ? 'Hide' : 'Show'}
             </UnstyledButton>
           ) : (
             <Text size="sm" c="dimmed">
@@ -147,7 +147,7 @@ export default function AuditLogPage() {
                 {auditLog.totalCount} {auditLog.totalCount === 1 ? 'entry' : 'entries'}
                 {filter ? ' match' : ''}; page {cursors.length + 1}
               </Text>
-              <Table.ScrollContainer minWidth={960}>
+              <Table.ScrollContainer minWidth={1000}>
                 <Table striped aria-label="Audit log entries" verticalSpacing="xs">
                   <Table.Thead>
                     <Table.Tr>
@@ -155,7 +155,7 @@ export default function AuditLogPage() {
                       <Table.Th>Actor</Table.Th>
                       <Table.Th>Action</Table.Th>
                       <Table.Th>Target</Table.Th>
-                      <Table.Th>Reason</Table.Th>
+                      <Table.Th miw={220}>Reason</Table.Th>
                       <Table.Th>Details</Table.Th>
                     </Table.Tr>
                   </Table.Thead>
