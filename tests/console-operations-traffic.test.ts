@@ -224,3 +224,29 @@ test("an authorization's last use moves with the app's calls for that merchant, 
   await afterReports('the second call in the call report', async () => (await lastUse())['Busy Shop'] === minuteOf(secondCall));
   expect((await lastUse())['Quiet Shop']).toBeNull();
 });
+
+test("a page of an app's authorizations costs the same SQL statements for 2 merchants as for 12 (names, developer and last use batched)", async () => {
+  const few = await appOf('Few Developer', 'few');
+  const many = await appOf('Many Developer', 'many');
+  for (let i = 0; i < 12; i++) {
+    const shop = await createMerchant(t);
+    if (i < 2) await authorize(few, shop.id);
+    await authorize(many, shop.id);
+  }
+  const operator = await operatorToken();
+  // The fewest of three: the counter also counts background work meanwhile, which only adds.
+  const statementsFor = async (appKey: string, expected: number) => {
+    const counts: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const before = t.platform.database.statements.count;
+      const res = await t.gql<{ app: { authorizations: Authorization[] } }>(operator, AUTHORIZATIONS, { key: appKey });
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.app.authorizations).toHaveLength(expected);
+      counts.push(t.platform.database.statements.count - before);
+    }
+    return Math.min(...counts);
+  };
+  const two = await statementsFor(few, 2);
+  expect(two).toBeGreaterThan(0);
+  expect(await statementsFor(many, 12)).toBe(two);
+});
