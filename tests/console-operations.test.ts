@@ -238,6 +238,22 @@ describe('announcements', () => {
     expect(codeOf(await op(`mutation { withdrawAnnouncement(input: { id: "${created.data!.createAnnouncement.id}", reason: "a draft" }) { id } }`))).toBe('CONFLICT');
   });
 
+  test('until it is published, an announcement can be scheduled, taken back to a draft and retargeted; a past time means now', async () => {
+    const pkg = await store.createPackage({ name: `Drafts ${tag}`, description: 'For tests', tier: 'FREE', scopes: ['orders:read'] });
+    const created = await op(`mutation C($i: CreateAnnouncementInput!) { createAnnouncement(input: $i) { id } }`, { i: { title: `Plans ${tag}`, body: 'Soon.', packageIds: [pkg.id] } });
+    const id = created.data!.createAnnouncement.id;
+    const later = new Date(clock.now() + 86_400_000).toISOString();
+    const scheduled = await op(`mutation P($id: ID!, $at: DateTime) { publishAnnouncement(input: { id: $id, at: $at }) { status publishedAt } }`, { id, at: later });
+    expect(scheduled.data!.publishAnnouncement).toEqual({ status: 'SCHEDULED', publishedAt: later });
+    const unscheduled = await op(`mutation U($i: UpdateAnnouncementInput!) { updateAnnouncement(input: $i) { status publishedAt packages { id } } }`, { i: { id, publishAt: null, packageIds: [] } });
+    expect(unscheduled.data!.updateAnnouncement).toEqual({ status: 'DRAFT', publishedAt: null, packages: [] });
+    const past = await op(`mutation P($id: ID!) { publishAnnouncement(input: { id: $id, at: "2020-01-01T00:00:00Z" }) { status publishedAt } }`, { id });
+    expect(past.data!.publishAnnouncement.status).toBe('PUBLISHED');
+    expect(Date.parse(past.data!.publishAnnouncement.publishedAt)).toBeGreaterThan(Date.parse('2026-01-01T00:00:00Z'));
+    expect(codeOf(await op(`mutation U($i: UpdateAnnouncementInput!) { updateAnnouncement(input: $i) { id } }`, { i: { id, title: 'changed' } }))).toBe('CONFLICT');
+    await op(`mutation W($id: ID!) { withdrawAnnouncement(input: { id: $id, reason: "Test only" }) { status } }`, { id });
+  });
+
   test('one targeted at a package reaches, in the portal and by email, only the developers whose apps hold it', async () => {
     const pkg = await store.createPackage({ name: `Invoices ${tag}`, description: 'For tests', tier: 'FREE', scopes: ['orders:read'] });
     const holder = await signUpDeveloper(t, { name: `Holder ${tag}` });
