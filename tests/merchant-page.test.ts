@@ -215,8 +215,13 @@ describe('a staff session is for the merchant page only', () => {
     ['rotateAppSecret', 'mutation($k: String) { rotateAppSecret(graceHours: 0, appKey: $k) { secret } }'],
   ];
 
+  // One session for the matrix: each sign-in costs a scrypt.
+  let staff: StaffSession;
+  beforeAll(async () => {
+    staff = await signIn(beta.staff.email);
+  });
+
   test.each(operatorAndAppOperations)('%s is FORBIDDEN', async (_name, query) => {
-    const staff = await signIn(beta.staff.email);
     const answer = await staff.gql(query, { m: beta.id, k: syncApp.key });
     expect(answer.errors?.length).toBeGreaterThan(0);
     // A query the schema refuses (an operation shaped for apps) would not prove the session is refused.
@@ -254,5 +259,14 @@ describe('a staff session is for the merchant page only', () => {
     expect(after.status).toBe(401);
     expect(after.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect((await fetch(`${originOf(t)}/auth/merchant/session`, { headers: { cookie: staff.cookie } })).status).toBe(401);
+  });
+
+  test('signing in again in the same browser ends the session it held', async () => {
+    const first = await signIn(beta.staff.email);
+    const again = await postJson(t, '/auth/merchant/sign-in', { email: beta.staff.email, password: PASSWORD }, { cookie: first.cookie });
+    expect(again.status).toBe(200);
+    expect((await first.gql('{ viewerStaff { id } }')).status).toBe(401);
+    const second = { cookie: cookieHeaderOf(again.headers), csrfToken: again.body.csrfToken as string };
+    expect((await sessionGraphQL(second, '{ viewerStaff { id } }')).data).toEqual({ viewerStaff: { id: beta.staff.id } });
   });
 });
