@@ -9,6 +9,7 @@ import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { activeFlowLimitPercent } from '../subgraphs/app-management/violations.js';
 import { adjustableClock } from './helpers/clock.js';
 import { merchantWithOrder } from './helpers/factories.js';
+import { enrolOperator, type EnrolledOperator } from './helpers/operator.js';
 import { connectWs, subscribeWs } from './helpers/messages.js';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
@@ -29,13 +30,11 @@ beforeAll(async () => {
 afterAll(() => t?.stop());
 
 /** A fresh operator token (an hour's lifetime on the platform's clock). */
+/** Enrolled in the console (TOTP) once; each token takes a fresh code. */
+let ops: EnrolledOperator | undefined;
 async function operatorToken(): Promise<string> {
-  const signIn = await fetch(new URL('/auth/operator/token', t.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'ops@portico.example', password: 'a long operator password' }),
-  });
-  return ((await signIn.json()) as { access_token: string }).access_token;
+  ops ??= await enrolOperator(t, 'ops@portico.example', 'a long operator password', clock);
+  return ops.token();
 }
 
 /** An app of its own in `status`, holding orders:read and messages:orders; its app-level token. */

@@ -16,6 +16,7 @@ import { merchants } from '../subgraphs/account/tables.js';
 import { signUpDeveloper, type SignedUpDeveloper } from './helpers/developer.js';
 import { CALL_REPORT_FLUSH_MS } from '../gateway/call-reports.js';
 import { adjustableClock } from './helpers/clock.js';
+import { enrolOperator, type EnrolledOperator } from './helpers/operator.js';
 import { connectWs, subscribeWs } from './helpers/messages.js';
 import { TEST_APP_KEY, startTestPlatform, waitUntil, type TestPlatform } from './helpers/platform.js';
 
@@ -40,13 +41,11 @@ const CREATE_APP = `mutation Create($input: CreateAppInput!) {
 
 const ORDERS = `{ orders(first: 50) { nodes { id number status lines { skuCode quantity } shipments { status } paid { amount } refunded { amount } total { amount } } } products(first: 50) { nodes { id title skus { code stock } } } }`;
 
+/** Enrolled in the console (TOTP) once; each token takes a fresh code. */
+let ops: EnrolledOperator | undefined;
 async function operatorToken(): Promise<string> {
-  const response = await fetch(new URL('/auth/operator/token', t.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'ops-lifecycle@portico.example', password: 'a long operator password' }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
+  ops ??= await enrolOperator(t, 'ops-lifecycle@portico.example', 'a long operator password', clock);
+  return ops.token();
 }
 
 async function sandboxToken(dev: SignedUpDeveloper, appKey: string) {

@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { adjustableClock } from './helpers/clock.js';
 import { createMerchant } from './helpers/factories.js';
+import { enrolOperator } from './helpers/operator.js';
 import { connectWs, subscribeWs, type Received } from './helpers/messages.js';
 import { startTestPlatform, type GraphQLResponse, type TestPlatform } from './helpers/platform.js';
 
@@ -26,12 +27,7 @@ beforeAll(async () => {
   v4Url = t.url;
   v6Url = t.url.replace('127.0.0.1', '[::1]');
   await store.createOperator({ email: 'ops@portico.example', name: 'Olga Ops', password: 'a long operator password' });
-  const signIn = await fetch(new URL('/auth/operator/token', t.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'ops@portico.example', password: 'a long operator password' }),
-  });
-  operator = ((await signIn.json()) as { access_token: string }).access_token;
+  operator = await (await enrolOperator(t, 'ops@portico.example', 'a long operator password', clock)).token();
 });
 afterAll(() => t?.stop());
 

@@ -10,11 +10,18 @@ import { DEMO_APP_KEY, DEMO_STAFF_EMAIL } from '../demo/seed.js';
 import { oauthStoreKey } from '../subgraphs/account/passport/store-key.js';
 import { actionOf, Browser, csrfOf } from './helpers/browser.js';
 import { adjustableClock } from './helpers/clock.js';
+import { enrolOperator, type EnrolledOperator } from './helpers/operator.js';
 import { postGraphQL, startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
 let t: TestPlatform;
 /** Moved past the gateway's access cache instead of sleeping it out. */
 const clock = adjustableClock();
+/** The demo operator, once their first console sign-in enrolled TOTP: operator tokens need a code. */
+let demoOperator: EnrolledOperator | undefined;
+async function demoOperatorToken(): Promise<string> {
+  demoOperator ??= await enrolOperator(t, t.platform.demo!.operator.email, t.platform.demo!.operator.password!, clock);
+  return demoOperator.token();
+}
 let origin: string;
 let appSecret: string;
 let staffPassword: string;
@@ -530,12 +537,7 @@ describe('merchants stay in control', () => {
   test('operators list any merchant\'s authorizations and revoke one', async () => {
     const tokens = await exchange(await authorize());
     const grantId = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()).portico_grant as string;
-    const signIn = await fetch(new URL('/auth/operator/token', t.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: t.platform.demo!.operator.email, password: t.platform.demo!.operator.password }),
-    });
-    const operator = ((await signIn.json()) as { access_token: string }).access_token;
+    const operator = await demoOperatorToken();
     const list = await postGraphQL<any>(t.url, operator, 'query($m: ID!) { merchantAuthorizations(merchantId: $m) { id appKey revokedAt } }', { m: t.platform.demo!.merchantId });
     expect(list.data.merchantAuthorizations).toEqual(expect.arrayContaining([{ id: grantId, appKey: DEMO_APP_KEY, revokedAt: null }]));
     const revoked = await postGraphQL<any>(t.url, operator, 'mutation($id: ID!) { revokeAppAuthorization(id: $id, reason: "Abuse report") { revokedBy } }', { id: grantId });
@@ -569,14 +571,7 @@ describe('merchants stay in control', () => {
 });
 
 describe('operators introspect tokens; staff accounts lock', () => {
-  async function operatorToken() {
-    const signIn = await fetch(new URL('/auth/operator/token', t.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: t.platform.demo!.operator.email, password: t.platform.demo!.operator.password }),
-    });
-    return ((await signIn.json()) as { access_token: string }).access_token;
-  }
+  const operatorToken = demoOperatorToken;
   const introspect = (bearer: string, token: string) =>
     fetch(new URL('/auth/operator/introspect', t.url), {
       method: 'POST',

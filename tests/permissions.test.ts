@@ -9,6 +9,7 @@ import { createAccountStore } from '../subgraphs/account/store.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { createMerchant, createProduct, placeOrder } from './helpers/factories.js';
 import { adjustableClock } from './helpers/clock.js';
+import { enrolOperator } from './helpers/operator.js';
 import { ALL_SCOPES, startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
 test.each(SUBGRAPH_NAMES)('every field of the %s subgraph says who may read it (@authenticated or @requiresScopes)', (name) => {
@@ -171,12 +172,7 @@ describe('effective scopes: the token\'s scopes that the app\'s granted packages
     const app = await appWith(['orders:read']);
     const token = await t.token({ merchantId: shop.id, appKey: app.key, scopes: ['orders:read'] });
     await store.createOperator({ email: `ops-${app.key}@portico.example`, name: 'Ops', password: 'a long operator password' });
-    const signIn = await fetch(new URL('/auth/operator/token', t.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: `ops-${app.key}@portico.example`, password: 'a long operator password' }),
-    });
-    const operator = ((await signIn.json()) as { access_token: string }).access_token;
+    const operator = await (await enrolOperator(t, `ops-${app.key}@portico.example`, 'a long operator password', clock)).token();
     const suspend = await t.gql(operator, 'mutation($in: SetAppStatusInput!) { setAppStatus(input: $in) { key status } }', { in: { appKey: app.key, status: 'SUSPENDED', reason: 'Scraping' } });
     expect(suspend.data).toEqual({ setAppStatus: { key: app.key, status: 'SUSPENDED' } });
     await clock.advance(t.platform.config.appAccessCacheMs + 1); // past the gateway's access cache
