@@ -16,21 +16,18 @@
  *   400 invalid_token.
  * - GET session → 200 {developer, csrfToken}, or 401.
  *
- * State-changing requests must be `application/json`: a page of another site can send a form or
- * text cross-site without asking, but not JSON (the browser asks first, and the gateway grants no
- * CORS), so none of these can be forged from elsewhere; sign-out also needs the CSRF header.
+ * State-changing requests must be `application/json` (gateway/sessions/auth-routes.ts); sign-out
+ * also needs the CSRF header.
  */
-import type http from 'node:http';
 import { z } from 'zod';
-import { HttpError, readBody, sendJson } from '../../core/http.js';
 import type { InternalClient } from '../upstream/internal-client.js';
+import { authRouter, jsonBody, sendAccountLocked, sendAuthJson as send, sendInvalidRequest as invalid, type AuthRoute } from '../sessions/auth-routes.js';
 import { sessionTokenHash, type DeveloperSessions } from './session.js';
 import type { Clock } from '../../core/clock.js';
 
 export const DEVELOPER_AUTH_PREFIX = '/auth/developer/';
 export const MIN_PASSWORD_LENGTH = 12;
 const MAX_PASSWORD_LENGTH = 1024;
-const MAX_BODY = 10_000;
 
 const email = z.string().trim().max(320).email();
 const password = z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH);
@@ -52,8 +49,6 @@ const EmailOnly = z.object({ email });
 const TokenOnly = z.object({ token });
 const Reset = z.object({ token, password });
 
-const NO_STORE = { 'cache-control': 'no-store' };
-
 interface SessionAnswer {
   developerId: string;
   name: string;
@@ -66,23 +61,8 @@ interface SessionAnswer {
 export function createDeveloperAuthRoutes(deps: { callSubgraph: InternalClient; appManagementUrl: string; sessions: DeveloperSessions; clock: Clock }) {
   const { sessions } = deps;
   const call = <T>(query: string, variables: Record<string, unknown>) => deps.callSubgraph<T>(deps.appManagementUrl, query, variables);
-  const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => sendJson(res, status, body, { ...NO_STORE, ...headers });
-  const invalid = (res: http.ServerResponse, error: z.ZodError) =>
-    send(res, 400, { error: 'invalid_request', error_description: error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
 
-  async function jsonBody(req: http.IncomingMessage): Promise<unknown> {
-    if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
-      throw new HttpError(415, 'Send a JSON body (content-type: application/json)', 'BAD_REQUEST');
-    }
-    const raw = await readBody(req, MAX_BODY);
-    try {
-      return raw ? JSON.parse(raw) : {};
-    } catch {
-      throw new HttpError(400, 'The request body is not valid JSON', 'BAD_REQUEST');
-    }
-  }
-
-  const routes: Record<string, (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>> = {
+  const routes: Record<string, AuthRoute> = {
     async 'POST sign-up'(req, res) {
       const input = SignUp.safeParse(await jsonBody(req));
       if (!input.success) return invalid(res, input.error);
@@ -129,11 +109,8 @@ export function createDeveloperAuthRoutes(deps: { callSubgraph: InternalClient; 
           return send(res, 403, { error: 'email_not_verified', error_description: 'Verify your email first: open the link we sent (or ask for a new one)' });
         case 'DISABLED':
           return send(res, 403, { error: 'account_disabled', error_description: 'This developer account is disabled' });
-        case 'LOCKED': {
-          const lockedUntil = result.lockedUntil ?? new Date(deps.clock.now()).toISOString();
-          const retryAfter = Math.max(1, Math.ceil((Date.parse(lockedUntil) - deps.clock.now()) / 1000));
-          return send(res, 429, { error: 'account_locked', error_description: `Too many failed sign-ins; try again after ${lockedUntil}`, lockedUntil }, { 'retry-after': String(retryAfter) });
-        }
+        case 'LOCKED':
+          return sendAccountLocked(res, result.lockedUntil, deps.clock);
         default:
           return send(res, 401, { error: 'invalid_grant', error_description: 'Wrong email or password' });
       }
@@ -145,7 +122,7 @@ export function createDeveloperAuthRoutes(deps: { callSubgraph: InternalClient; 
         await call('mutation SignOut($hash: String!) { developerSignOut(tokenHash: $hash) }', { hash: sessionTokenHash(sessionToken) });
         sessions.forget(sessionToken);
       }
-      res.writeHead(204, { ...NO_STORE, 'set-cookie': sessions.clearedCookies() });
+      res.writeHead(204, { 'cache-control': 'no-store', 'set-cookie': sessions.clearedCookies() });
       res.end();
     },
     async 'POST password-reset/request'(req, res) {
@@ -173,12 +150,5 @@ export function createDeveloperAuthRoutes(deps: { callSubgraph: InternalClient; 
   };
 
   /** Answers a request under DEVELOPER_AUTH_PREFIX. */
-  return async function developerAuth(req: http.IncomingMessage, res: http.ServerResponse, route: string): Promise<void> {
-    const name = route.slice(DEVELOPER_AUTH_PREFIX.length);
-    const handler = routes[`${req.method} ${name}`];
-    if (handler) return handler(req, res);
-    const known = Object.keys(routes).filter((key) => key.endsWith(` ${name}`));
-    if (known.length) return send(res, 405, { error: 'invalid_request', error_description: `Use ${known.map((k) => k.split(' ')[0]).join(' or ')}` }, { allow: known.map((k) => k.split(' ')[0]).join(', ') });
-    send(res, 404, { error: 'not_found' });
-  };
+  return authRouter(DEVELOPER_AUTH_PREFIX, routes);
 }
