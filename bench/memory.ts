@@ -21,7 +21,7 @@ import path from 'node:path';
 import type { Client } from 'graphql-ws';
 import { connectWs, requestOver } from './ws-client.js';
 import { loadPlatformKeys } from '../core/keys.js';
-import { mintAccessToken } from '../core/tokens.js';
+import { mintAccessToken, mintOperatorToken } from '../core/tokens.js';
 import { freePort } from '../tests/helpers/processes.js';
 import { launchNpmStart } from './npm-start.js';
 import { processTreeRssKb, rssKb } from './process-memory.js';
@@ -180,9 +180,8 @@ export async function runMemoryScenario(options: { seconds?: number; rps?: numbe
 
     // The load is a steady 50 requests a second, more than the demo app's PAID bucket restores (100
     // points a second): as an operator would for an app that needs it, raise its limits first.
-    const { operator } = JSON.parse(fs.readFileSync(path.join(dataDir, 'demo.json'), 'utf8')) as { operator: { email: string; password: string } };
-    const signIn = await fetch(`${issuer}/auth/operator/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(operator) });
-    const operatorToken = ((await signIn.json()) as { access_token: string }).access_token;
+    // Signed with the platform's keys as the app tokens below are: the demo operator's sign-in needs a TOTP code.
+    const operatorToken = await mintOperatorToken(keys, { issuer, audience: 'urn:portico:api', operatorId: crypto.randomUUID() });
     await graphql(url, operatorToken, 'mutation ($key: String!) { setAppFlowLimits(input: { appKey: $key, bucketSize: 100000, restoreRate: 20000, reason: "memory benchmark load" }) { key } }', { key: demo.appKey });
 
     // Setup (not measured as load): tokens, the SKUs to order from with ample stock, subscriptions from now on.
