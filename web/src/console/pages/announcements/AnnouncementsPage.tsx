@@ -3,12 +3,12 @@
  * published and withdrawn ones, each with its targets and when its emails went out; write a new one,
  * change or publish one not yet out, withdraw one that is (with a reason).
  */
-import { Badge, Button, Card, Group, Modal, Spoiler, Stack, Text, Title } from '@mantine/core';
+import { Badge, Button, Card, Group, Spoiler, Stack, Text, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { EmptyState, ErrorAlert, formatDateTime, PageHeader, QueryState, useMutation, useOperation } from '../../../lib';
+import { EmptyState, formatDateTime, PageHeader, QueryState, useMutation, useOperation } from '../../../lib';
 import { Markdown } from '../../../lib/markdown';
-import { ReasonDialog } from '../ops-common/reason-dialog';
+import { ReasonDialog } from '../../components/ReasonDialog';
 import { AnnouncementStatusBadge } from './badges';
 import { ANNOUNCEMENTS, PUBLISH_ANNOUNCEMENT, WITHDRAW_ANNOUNCEMENT, type Announcement } from './operations';
 
@@ -129,55 +129,37 @@ export default function AnnouncementsPage() {
         )}
       </QueryState>
 
-      <Modal
+      <ReasonDialog
         opened={!!publishing}
+        title={publishing ? `Publish “${publishing.title}” now` : ''}
+        description="Developers it targets see it at once in the portal and through the API; those who chose announcement emails get it by email. It cannot be changed afterwards, only withdrawn."
+        askReason={false}
+        error={publish.error}
         onClose={() => {
           setPublishing(null);
           publish.reset();
         }}
-        title={publishing ? `Publish “${publishing.title}” now` : 'Publish now'}
-        centered
-        closeButtonProps={{ 'aria-label': 'Close' }}
-      >
-        <Stack>
-          <Text size="sm">
-            Developers it targets see it at once in the portal and through the API; those who chose announcement emails get it by email. It cannot be changed afterwards, only withdrawn.
-          </Text>
-          <ErrorAlert error={publish.error} title="Not published" />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setPublishing(null)}>
-              Cancel
-            </Button>
-            <Button
-              loading={publish.loading}
-              onClick={async () => {
-                if (publishing && (await publish.run({ input: { id: publishing.id } }))) {
-                  setPublishing(null);
-                  await reload();
-                }
-              }}
-            >
-              Confirm
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+        onConfirm={async () => {
+          if (!publishing || !(await publish.run({ input: { id: publishing.id } }))) return false;
+          await reload();
+          return true;
+        }}
+      />
 
       <ReasonDialog
-        title={withdrawing ? `Withdraw “${withdrawing.title}”` : null}
+        opened={!!withdrawing}
+        title={withdrawing ? `Withdraw “${withdrawing.title}”` : ''}
         description="Developers no longer see it in the portal or through the API. Emails already sent stay sent."
-        danger
-        loading={withdraw.loading}
+        confirmColor="red"
         error={withdraw.error}
         onClose={() => {
           setWithdrawing(null);
           withdraw.reset();
         }}
         onConfirm={async (reason) => {
-          if (withdrawing && (await withdraw.run({ input: { id: withdrawing.id, reason } }))) {
-            setWithdrawing(null);
-            await reload();
-          }
+          if (!withdrawing || !(await withdraw.run({ input: { id: withdrawing.id, reason } }))) return false;
+          await reload();
+          return true;
         }}
       />
     </>

@@ -6,7 +6,7 @@
 import { Badge, Button, Code, Group, Stack, Switch, Table, Text, Title, VisuallyHidden } from '@mantine/core';
 import { useState } from 'react';
 import { EmptyState, formatDateTime, PageHeader, QueryState, useMutation, useOperation } from '../../../lib';
-import { ReasonDialog } from '../ops-common/reason-dialog';
+import { ReasonDialog } from '../../components/ReasonDialog';
 import { BRING_API_ONLINE, OFFLINE_APIS, API_FIELDS, type OfflineApi } from './operations';
 import { TakeOfflineForm } from './TakeOfflineForm';
 import { windowState, type WindowState } from './window';
@@ -127,20 +127,18 @@ export default function ApisPage() {
       </Stack>
 
       <ReasonDialog
-        title={restoring ? `Bring ${restoring.coordinate} back online` : null}
+        opened={!!restoring}
+        title={restoring ? `Bring ${restoring.coordinate} back online` : ''}
         description={restoring && windowState(restoring, Date.now()) === 'PLANNED' ? 'The planned window is cancelled: the field stays online.' : 'Within seconds every gateway answers the field again.'}
-        loading={bringBack.loading}
         error={bringBack.error}
         onClose={() => {
           setRestoring(null);
           bringBack.reset();
         }}
         onConfirm={async (reason) => {
-          if (!restoring) return;
-          if (await bringBack.run({ input: { id: restoring.id, reason } })) {
-            setRestoring(null);
-            await offline.refetch();
-          }
+          if (!restoring || !(await bringBack.run({ input: { id: restoring.id, reason } }))) return false;
+          await offline.refetch();
+          return true;
         }}
       />
     </>

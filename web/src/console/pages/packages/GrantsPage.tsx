@@ -8,7 +8,7 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { EmptyState, ErrorAlert, formatDateTime, PageHeader, QueryState, useMutation, useOperation } from '../../../lib';
-import { ReasonDialog } from '../ops-common/reason-dialog';
+import { ReasonDialog } from '../../components/ReasonDialog';
 import { TierBadge } from './badges';
 import { APP_GRANTS, GRANT_PACKAGE, PACKAGES, REVOKE_PACKAGE, type AppWithGrants, type PermissionPackage } from './operations';
 
@@ -132,15 +132,15 @@ function AppGrants({ app, packages, onChanged }: { app: AppWithGrants; packages:
       </Stack>
 
       <ReasonDialog
-        title={pending ? (pending.kind === 'grant' ? `Grant ${pending.pkg.name} to ${app.name}` : `Revoke ${pending.pkg.name} from ${app.name}`) : null}
+        opened={!!pending}
+        title={pending ? (pending.kind === 'grant' ? `Grant ${pending.pkg.name} to ${app.name}` : `Revoke ${pending.pkg.name} from ${app.name}`) : ''}
         description={
           pending?.kind === 'grant'
             ? 'The app may use the package’s scopes within seconds; its developer sees the grant and your reason.'
             : 'Calls relying on the package fail within seconds, before the app’s tokens expire.'
         }
-        danger={pending?.kind === 'revoke'}
-        reasonDescription="Recorded with the grant and in the audit log."
-        loading={action.loading}
+        {...(pending?.kind === 'revoke' ? { confirmColor: 'red' } : {})}
+        reasonHint="Recorded with the grant and in the audit log."
         error={action.error}
         onClose={() => {
           setPending(null);
@@ -148,14 +148,13 @@ function AppGrants({ app, packages, onChanged }: { app: AppWithGrants; packages:
           revoke.reset();
         }}
         onConfirm={async (reason) => {
-          if (!pending) return;
+          if (!pending) return false;
           const input = { appKey: app.key, packageId: pending.pkg.id, reason };
           const done = pending.kind === 'grant' ? await grant.run({ input }) : await revoke.run({ input });
-          if (done) {
-            setPending(null);
-            setPackageId(null);
-            await onChanged();
-          }
+          if (!done) return false;
+          setPackageId(null);
+          await onChanged();
+          return true;
         }}
       />
     </Card>

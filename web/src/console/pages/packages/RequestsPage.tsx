@@ -7,7 +7,7 @@ import { Anchor, Button, Group, SegmentedControl, Stack, Table, Text, VisuallyHi
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { EmptyState, formatDateTime, PageHeader, QueryState, useMutation, useOperation } from '../../../lib';
-import { ReasonDialog } from '../ops-common/reason-dialog';
+import { ReasonDialog } from '../../components/ReasonDialog';
 import { RequestStatusBadge, TierBadge } from './badges';
 import { APPROVE_REQUEST, PACKAGE_REQUESTS, REJECT_REQUEST, type PackageRequest, type PackageRequestStatus } from './operations';
 
@@ -140,11 +140,11 @@ export default function RequestsPage() {
       </Stack>
 
       <ReasonDialog
-        title={deciding ? `${deciding.approve ? 'Approve' : 'Reject'} ${deciding.request.package.name} for ${deciding.request.app.name}` : null}
+        opened={!!deciding}
+        title={deciding ? `${deciding.approve ? 'Approve' : 'Reject'} ${deciding.request.package.name} for ${deciding.request.app.name}` : ''}
         description={deciding?.approve ? 'The package is granted to the app at once.' : 'The app does not get the package; it may ask again.'}
-        reasonDescription="The developer reads it; the audit log keeps it with your name."
-        danger={deciding ? !deciding.approve : false}
-        loading={action.loading}
+        reasonHint="The developer reads it; the audit log keeps it with your name."
+        {...(deciding && !deciding.approve ? { confirmColor: 'red' } : {})}
         error={action.error}
         onClose={() => {
           setDeciding(null);
@@ -152,15 +152,14 @@ export default function RequestsPage() {
           reject.reset();
         }}
         onConfirm={async (reason) => {
-          if (!deciding) return;
+          if (!deciding) return false;
           const input = { requestId: deciding.request.id, reason };
           const done = deciding.approve ? await approve.run({ input }) : await reject.run({ input });
-          if (done) {
-            setDeciding(null);
-            // Back to the first page: the decided request leaves this status's list.
-            if (after) setAfter(null);
-            else await page.refetch();
-          }
+          if (!done) return false;
+          // Back to the first page: the decided request leaves this status's list.
+          if (after) setAfter(null);
+          else await page.refetch();
+          return true;
         }}
       />
     </>
