@@ -21,9 +21,9 @@ const DECISIONS: Record<Decision, { title: string; description: string; hint?: s
     title: "Reject the developer's verification",
     description: 'They can no longer create apps.',
     hint: 'The developer reads this, in the portal and by email: say what to change.',
-    color: 'red',
+    color: 'red.9',
   },
-  disable: { title: 'Disable the account', description: 'No more sign-ins; every portal session ends within seconds. Their apps are not touched: suspend those separately.', color: 'red' },
+  disable: { title: 'Disable the account', description: 'No more sign-ins; every portal session ends within seconds. Their apps are not touched: suspend those separately.', color: 'red.9' },
   enable: { title: 'Enable the account', description: 'They may sign in to the portal again.' },
 };
 

@@ -155,7 +155,7 @@ export default function ReviewQueuePage() {
               ? 'The app goes LIVE: every merchant can authorize it.'
               : 'The app stays in the sandbox; the developer reads your reason with the review and can submit again.'
           }
-          {...(deciding.decision === 'send-back' ? { reasonHint: 'The developer reads this: say what to change.', confirmColor: 'orange' } : {})}
+          {...(deciding.decision === 'send-back' ? { reasonHint: 'The developer reads this: say what to change.', confirmColor: 'orange.9' } : {})}
           error={mutation.error}
           onClose={() => setDeciding(null)}
           onConfirm={async (reason) => {

@@ -128,7 +128,7 @@ export default function ActionsTab() {
           <Group justify="space-between" wrap="wrap">
             <Text size="sm">Suspending refuses every call and open subscription of the app with APP_SUSPENDED within seconds.</Text>
             <Button
-              color="red"
+              color="red.9"
               onClick={() => {
                 suspend.reset();
                 setDialog({ kind: 'suspend' });
@@ -214,7 +214,7 @@ export default function ActionsTab() {
           opened
           title={`Suspend ${app.name}`}
           description="Every call and open subscription of the app is refused with APP_SUSPENDED within seconds, until an operator reinstates it."
-          confirmColor="red"
+          confirmColor="red.9"
           error={suspend.error}
           onClose={() => setDialog(null)}
           onConfirm={async (reason) => {

@@ -216,7 +216,7 @@ function PackagesView({ app, catalog, refetch }: { app: AppPackages; catalog: Pe
           opened
           title={`Revoke ${dialog.grant.package.name}`}
           description="Calls relying on the package fail within seconds, before the app's tokens expire."
-          confirmColor="red"
+          confirmColor="red.9"
           error={revoke.error}
           onClose={() => setDialog(null)}
           onConfirm={async (reason) => {
