@@ -10,7 +10,7 @@
  * written in one statement.
  */
 import crypto from 'node:crypto';
-import { inArray, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { v5 as uuidv5 } from 'uuid';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
@@ -247,6 +247,7 @@ export async function seedDemoConsole(
   // The review queue: a third developer's app, tried out in SANDBOX, submitted with notes, asking for Buyer details.
   const cedar = await apps.createDeveloper({ id: demoId('developer:cedar'), kind: 'COMPANY', name: 'Cedar Logistics Software', email: 'dev@cedar-logistics.example', verificationStatus: 'VERIFIED' });
   const { app, secret } = await apps.createApp({ id: demoId('app:cedar-labels'), key: DEMO_REVIEW_APP_KEY, name: DEMO_REVIEW_APP_NAME, developerId: cedar.id, status: 'SANDBOX', redirectUris: [input.redirectUri] });
+  await db.update(appsTable).set({ description: 'Carrier labels and tracking numbers for paid orders, from the merchant’s own printer.' }).where(eq(appsTable.id, app.id));
   await apps.grantPackage('system:demo-seed', { appKey: app.key, packageId: input.packageIds[0]!, reason: 'FREE package of a new app' });
   await apps.requestPackage(app.key, { packageId: input.packageIds[1]!, message: 'The label needs the buyer’s name and shipping address.' }, `developer:${cedar.id}`);
   await createAppReviewStore(db, input.clock).submit(cedar.id, { appKey: app.key, notes: DEMO_REVIEW_NOTES });

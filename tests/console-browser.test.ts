@@ -45,6 +45,7 @@ const journey = {
   /** The review app's token for the real merchant, from the passport's code flow. */
   merchantToken: '',
   developerAppKey: '',
+  portalSignedIn: false,
   announcementTitle: `Scheduled maintenance of the order API ${Date.now()}`,
 };
 
@@ -71,17 +72,17 @@ async function typeCode(code: string) {
   await tab.page.keyboard.type(code);
 }
 
-/** A client-credentials token of an app (the app acting for itself), and the scopes it carries. */
-async function appToken(appKey: string, secret: string): Promise<{ token: string; scopes: string[] }> {
+/** A client-credentials token of an app (the app acting for itself) asking for `scope`: the answer's status and the scopes the token carries. */
+async function appToken(appKey: string, secret: string, scope: string): Promise<{ status: number; scopes: string[] }> {
   const response = await fetch(`${origin}/oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${appKey}:${secret}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'client_credentials' }),
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope }),
   });
-  expect(response.status).toBe(200);
-  const body = (await response.json()) as { access_token: string; scope?: string };
+  const body = (await response.json()) as { access_token?: string };
+  if (!body.access_token) return { status: response.status, scopes: [] };
   const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1]!, 'base64url').toString()) as { scope?: string };
-  return { token: body.access_token, scopes: (claims.scope ?? body.scope ?? '').split(' ').filter(Boolean) };
+  return { status: response.status, scopes: (claims.scope ?? '').split(' ').filter(Boolean) };
 }
 
 /** The merchant's staff member consents to the app on the passport's pages (code flow with PKCE): the app's token for the merchant. */
@@ -101,8 +102,33 @@ async function consentAsMerchant(appKey: string, secret: string, scope: string):
   return tokens.access_token;
 }
 
+/**
+ * Polls the gateway every 100 ms until `check` holds (or throws after `timeoutMs`). Not faster: the
+ * gateway counts refused tokens per address, and a browser on the same address must not be locked out.
+ */
+async function poll(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The developer signs in to the portal in the same browser (its session cookie is the portal's own, beside the console's). */
+async function signInToPortal() {
+  if (journey.portalSignedIn) return;
+  const { page } = tab;
+  await tab.load('/portal/sign-in', 'portal sign-in');
+  await page.getByLabel('Email').fill(developer.email);
+  await page.getByLabel(/^Password/).fill(developer.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Your apps' }).waitFor();
+  journey.portalSignedIn = true;
+}
+
 /** What the gateway answers the app's token for the merchant's orders: the HTTP status and the first error's code. */
 async function merchantCall(token: string): Promise<{ status: number; code: string | undefined; data: unknown }> {
+  if (!token) throw new Error('no token: an earlier step failed');
   const answer = await postGraphQL<{ orders: { totalCount: number } }>(t.url, token, '{ orders(first: 1) { totalCount } }');
   return { status: answer.status, code: answer.errors?.[0]?.extensions?.code, data: answer.data };
 }
@@ -199,63 +225,71 @@ describe('apps', () => {
     expect(before.status).toBe(403);
 
     await tab.load('/console/reviews', 'review queue');
-    const review = page.getByRole('article').filter({ hasText: DEMO_REVIEW_APP_NAME }).or(page.getByRole('row').filter({ hasText: DEMO_REVIEW_APP_NAME }));
-    await waitOrShoot('review-queue', review.first().waitFor());
-    await review.first().getByText(/Prints carrier labels/).first().waitFor();
+    const review = page.getByRole('article', { name: DEMO_REVIEW_APP_NAME });
+    await waitOrShoot('review-queue', review.waitFor());
+    // What the reviewer needs: the notes, the package asked for, the sandbox use.
+    await review.getByText(/Prints carrier labels/).waitFor();
+    await review.getByRole('listitem').filter({ hasText: 'Buyer details' }).waitFor();
+    await review.getByText(/calls in the last/).waitFor();
     await check('review-queue');
-    await review.first().getByRole('button', { name: /^Release/ }).click();
+    await review.getByRole('button', { name: 'Release' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Reason').fill('Tried on the sandbox: labels print and tracking is written back.');
     await check('review-release-dialog');
     await dialog.getByRole('button', { name: 'Confirm' }).click();
     await waitOrShoot('review-released', dialog.waitFor({ state: 'hidden' }));
+    await waitOrShoot('review-queue-empty', page.getByText('Nothing to review').waitFor());
 
     // After: the merchant's owner consents on the passport, and the app reads the merchant's orders.
     journey.merchantToken = await consentAsMerchant(DEMO_REVIEW_APP_KEY, journey.reviewAppSecret, 'orders:read merchant:read');
-    await waitUntil('the released app acting for the real merchant', async () => (await merchantCall(journey.merchantToken)).status === 200);
+    await poll('the released app acting for the real merchant', async () => (await merchantCall(journey.merchantToken)).status === 200);
     expect(await merchantCall(journey.merchantToken)).toEqual({ status: 200, code: undefined, data: { orders: { totalCount: 0 } } });
   });
 
   test("grants a package on the app's page: the app's next token carries its scopes", async () => {
     const { page } = tab;
-    const before = await appToken(DEMO_REVIEW_APP_KEY, journey.reviewAppSecret);
+    const catalogScopes = 'products:read products:write inventory:write';
+    const before = await appToken(DEMO_REVIEW_APP_KEY, journey.reviewAppSecret, catalogScopes);
     expect(before.scopes).not.toContain('products:write');
 
     await tab.load(`/console/apps/${DEMO_REVIEW_APP_KEY}`, 'app');
     await waitOrShoot('app-page', page.getByRole('heading', { name: DEMO_REVIEW_APP_NAME }).waitFor());
+    await page.getByText('LIVE', { exact: true }).first().waitFor();
     await check('app-overview');
-    await page.getByRole('tab', { name: /Packages/ }).click();
+    await page.getByRole('tab', { name: 'Packages' }).click();
+    await page.getByRole('combobox', { name: 'Package' }).click();
+    await page.getByRole('option', { name: /^Catalog management/ }).click();
     await page.getByRole('button', { name: 'Grant package' }).click();
-    const dialog = page.getByRole('dialog');
-    await dialog.getByRole('textbox', { name: /Package/ }).click();
-    await page.getByRole('option', { name: /Catalog management/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Grant Catalog management' });
     await dialog.getByLabel('Reason').fill('Writes the parcel weight back to the product.');
     await check('app-grant-package');
     await dialog.getByRole('button', { name: 'Confirm' }).click();
     await waitOrShoot('app-package-granted', page.getByRole('button', { name: 'Revoke Catalog management' }).waitFor());
+    await check('app-packages');
 
-    const after = await appToken(DEMO_REVIEW_APP_KEY, journey.reviewAppSecret);
-    expect(after.scopes).toEqual(expect.arrayContaining(['products:read', 'products:write', 'inventory:write']));
+    const after = await appToken(DEMO_REVIEW_APP_KEY, journey.reviewAppSecret, catalogScopes);
+    expect(after).toEqual({ status: 200, scopes: expect.arrayContaining(['products:read', 'products:write', 'inventory:write']) });
   });
 
   test('suspends the app: its calls are refused APP_SUSPENDED; reinstated, they pass again', async () => {
     const { page } = tab;
-    await page.getByRole('tab', { name: /Actions/ }).click();
+    await page.getByRole('tab', { name: 'Status & violations' }).click();
     await page.getByRole('button', { name: 'Suspend' }).click();
-    const dialog = page.getByRole('dialog');
+    const dialog = page.getByRole('dialog', { name: `Suspend ${DEMO_REVIEW_APP_NAME}` });
     await dialog.getByLabel('Reason').fill('Printing labels for orders of merchants who did not authorize it.');
     await check('app-suspend');
     await dialog.getByRole('button', { name: 'Confirm' }).click();
     await dialog.waitFor({ state: 'hidden' });
-    await waitUntil('APP_SUSPENDED for the suspended app', async () => (await merchantCall(journey.merchantToken)).code === 'APP_SUSPENDED');
+    await poll('APP_SUSPENDED for the suspended app', async () => (await merchantCall(journey.merchantToken)).code === 'APP_SUSPENDED');
     expect(await merchantCall(journey.merchantToken)).toMatchObject({ status: 403, code: 'APP_SUSPENDED' });
     await check('app-suspended');
 
     await page.getByRole('button', { name: 'Reinstate' }).click();
-    await dialog.getByLabel('Reason').fill('The developer fixed the merchant check.');
-    await dialog.getByRole('button', { name: 'Confirm' }).click();
-    await dialog.waitFor({ state: 'hidden' });
-    await waitUntil('the reinstated app answered again', async () => (await merchantCall(journey.merchantToken)).status === 200);
+    const reinstate = page.getByRole('dialog', { name: `Reinstate ${DEMO_REVIEW_APP_NAME}` });
+    await reinstate.getByLabel('Reason').fill('The developer fixed the merchant check.');
+    await reinstate.getByRole('button', { name: 'Confirm' }).click();
+    await reinstate.waitFor({ state: 'hidden' });
+    await poll('the reinstated app answered again', async () => (await merchantCall(journey.merchantToken)).status === 200);
   });
 });
 
@@ -264,10 +298,10 @@ describe('APIs and announcements, as developers see them', () => {
     const { page } = tab;
     await tab.load('/console/apis', 'apis');
     await waitOrShoot('apis', page.getByRole('heading', { name: 'Take an API offline' }).waitFor());
-    await page.getByRole('textbox', { name: 'Coordinate' }).fill('Query.orders');
+    await page.getByRole('combobox', { name: 'Coordinate' }).fill('Query.orders');
     await page.getByRole('option', { name: 'Query.orders', exact: true }).click();
     await page.getByLabel('Some apps').check();
-    await page.getByRole('textbox', { name: 'Apps' }).fill(journey.developerAppKey);
+    await page.getByRole('combobox', { name: 'Apps' }).fill(journey.developerAppKey);
     await page.getByRole('option', { name: new RegExp(journey.developerAppKey) }).click();
     await page.keyboard.press('Escape');
     await page.getByLabel('Reason').fill('Order reads are paused while the order index is rebuilt.');
@@ -277,11 +311,7 @@ describe('APIs and announcements, as developers see them', () => {
     await check('apis-offline-now');
 
     // The developer signs in to the portal and runs the explorer's orders query on their sandbox.
-    await tab.load('/portal/sign-in', 'portal sign-in');
-    await page.getByLabel('Email').fill(developer.email);
-    await page.getByLabel(/^Password/).fill(developer.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Your apps' }).waitFor();
+    await signInToPortal();
     await tab.load(`/portal/apps/${journey.developerAppKey}/explorer`, 'portal explorer');
     const graphiql = page.getByTestId('graphiql');
     await graphiql.locator('.graphiql-query-editor').filter({ hasText: 'query SandboxOrders' }).waitFor({ timeout: 30_000 });
@@ -306,21 +336,24 @@ describe('APIs and announcements, as developers see them', () => {
   test('publishes an announcement, which the developer then reads in the portal', async () => {
     const { page } = tab;
     await tab.load('/console/announcements', 'announcements');
-    await page.getByRole('link', { name: /New announcement|Write an announcement/ }).or(page.getByRole('button', { name: /New announcement|Write an announcement/ })).first().click();
-    await page.getByLabel('Title').fill(journey.announcementTitle);
-    await page.getByLabel('Body').fill('Order reads pause **tonight from 22:00 to 22:30 UTC** while the order index is rebuilt.\n\n- Writes are not affected.\n- [Status page](https://status.example.com)');
+    await check('announcements');
+    await page.getByRole('link', { name: 'New announcement' }).first().click();
+    await page.getByRole('textbox', { name: 'Title' }).fill(journey.announcementTitle);
+    await page.getByRole('textbox', { name: 'Body' }).fill('Order reads pause **tonight from 22:00 to 22:30 UTC** while the order index is rebuilt.\n\n- Writes are not affected.\n- [Status page](https://status.example.com)');
     // The live preview renders the Markdown.
-    await page.getByRole('strong').filter({ hasText: 'tonight from 22:00 to 22:30 UTC' }).first().waitFor();
+    await page.locator('strong').filter({ hasText: 'tonight from 22:00 to 22:30 UTC' }).first().waitFor();
     await check('announcement-editor');
     await page.getByRole('button', { name: 'Publish now' }).click();
-    const confirm = page.getByRole('dialog').getByRole('button', { name: 'Confirm' });
-    if (await confirm.isVisible().catch(() => false)) await confirm.click();
-    await waitOrShoot('announcement-published', page.getByText(journey.announcementTitle).first().waitFor());
+    // Back on the list, published.
+    const published = page.getByRole('article', { name: journey.announcementTitle });
+    await waitOrShoot('announcement-published', published.waitFor());
+    await published.getByText(/published/i).first().waitFor();
 
+    await signInToPortal();
     await tab.load('/portal/announcements', 'portal announcements');
     const article = page.getByRole('article').filter({ hasText: journey.announcementTitle });
     await waitOrShoot('portal-announcement', article.waitFor());
-    await article.getByRole('strong').filter({ hasText: 'tonight from 22:00 to 22:30 UTC' }).waitFor();
+    await article.locator('strong').filter({ hasText: 'tonight from 22:00 to 22:30 UTC' }).waitFor();
     await check('portal-announcement');
   });
 });
@@ -347,7 +380,7 @@ describe('merchant app management', () => {
     const revokedAt = Date.now();
     await dialog.getByRole('button', { name: /^(Revoke|Confirm)/ }).click();
     await dialog.waitFor({ state: 'hidden' });
-    await waitUntil('the revoked app refused', async () => (await merchantCall(journey.merchantToken)).status === 401, 5000);
+    await poll('the revoked app refused', async () => (await merchantCall(journey.merchantToken)).status === 401, 5000);
     expect(Date.now() - revokedAt).toBeLessThan(5000);
     await check('merchant-app-revoked');
   });
