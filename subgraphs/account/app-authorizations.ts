@@ -4,7 +4,7 @@
  * a merchant's (`Merchant.authorizedApps`, `merchantAuthorizations`) or a revocation's answer.
  */
 import DataLoader from 'dataloader';
-import { desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type { Caller } from '../../core/caller.js';
 import type { Db } from '../../core/db.js';
 import { badInput, forbidden } from '../../core/errors.js';
@@ -18,23 +18,56 @@ export const MAX_APP_AUTHORIZATIONS = 200;
 /** An authorization with its merchant's name when the statement that read it joined it. */
 export type AuthorizationWithMerchant = MerchantAuthorizationRow & { merchantName?: string };
 
+/** A row of the raw statement below (timestamps as the driver gives them: Date or text). */
+interface RawAuthorization {
+  grant_id: string;
+  merchant_id: string;
+  app_key: string;
+  app_name: string;
+  scopes: string[];
+  authorized_by: string | null;
+  authorized_at: Date | string;
+  revoked_at: Date | string | null;
+  revoked_by: string | null;
+  merchant_name: string;
+}
+
+const rowsOf = <T>(result: unknown): T[] => (result as { rows?: T[] }).rows ?? (result as T[]);
+
 export function createAppAuthorizationStore(db: Db) {
   return {
-    /** The newest `first` authorizations of each app (revoked ones included), each with its merchant's name, in one statement. */
+    /**
+     * The newest `first` authorizations of each app (revoked ones included), each with its
+     * merchant's name, in one statement: per app, the first entries of merchant_authorizations_app_idx
+     * from its newest end, however many merchants authorized the app.
+     */
     async newestOfApps(appKeys: readonly string[], first: number): Promise<AuthorizationWithMerchant[]> {
       if (!appKeys.length) return [];
-      const ranked = db
-        .select({
-          ...getTableColumns(merchantAuthorizations),
-          merchantName: sql<string>`${merchants.name}`.as('merchant_name'),
-          rank: sql<number>`row_number() over (partition by ${merchantAuthorizations.appKey} order by ${merchantAuthorizations.authorizedAt} desc, ${merchantAuthorizations.grantId})`.as('rank'),
-        })
-        .from(merchantAuthorizations)
-        .innerJoin(merchants, eq(merchants.id, merchantAuthorizations.merchantId))
-        .where(inArray(merchantAuthorizations.appKey, [...appKeys]))
-        .as('ranked');
-      const rows = await db.select().from(ranked).where(sql`${ranked.rank} <= ${first}`).orderBy(desc(ranked.authorizedAt), ranked.grantId);
-      return rows.map(({ rank: _rank, ...row }) => row);
+      const keys = sql.join(
+        appKeys.map((key) => sql`(${key}::text)`),
+        sql`, `,
+      );
+      const result = await db.execute(sql`
+        select a.grant_id, a.merchant_id, a.app_key, a.app_name, a.scopes, a.authorized_by, a.authorized_at, a.revoked_at, a.revoked_by, m.name as merchant_name
+        from (values ${keys}) as k(app_key)
+        cross join lateral (
+          select * from ${merchantAuthorizations} ma where ma.app_key = k.app_key
+          order by ma.authorized_at desc, ma.grant_id limit ${first}
+        ) a
+        join ${merchants} m on m.id = a.merchant_id
+        order by a.authorized_at desc, a.grant_id`);
+      return rowsOf<RawAuthorization>(result).map((row) => ({
+        grantId: row.grant_id,
+        merchantId: row.merchant_id,
+        appKey: row.app_key,
+        appName: row.app_name,
+        scopes: row.scopes,
+        authorizedBy: row.authorized_by,
+        authorizedAt: new Date(row.authorized_at),
+        revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+        revokedBy: row.revoked_by,
+        merchantName: row.merchant_name,
+      }));
     },
 
     async merchantNames(ids: readonly string[]): Promise<Map<string, string>> {
