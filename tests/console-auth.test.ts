@@ -97,6 +97,7 @@ describe('first sign-in enrols TOTP', () => {
     const activeSession = await getJson(t, '/auth/operator/session', active.cookie);
     expect(activeSession.body).toMatchObject({ stage: 'ACTIVE', operator: { id } });
     expect(activeSession.body.next).toBeUndefined();
+    expect((await getJson(t, '/auth/operator/enrolment', active.cookie)).status).toBe(409);
     expect(Date.parse(activeSession.body.expiresAt) - clock.now()).toBeGreaterThan(2 * 3_600_000 - 60_000);
     expect(Date.parse(activeSession.body.expiresAt) - clock.now()).toBeLessThanOrEqual(2 * 3_600_000);
 

@@ -137,7 +137,9 @@ export function createConsoleAuthRoutes(deps: { callSubgraph: InternalClient; ap
         'mutation Enrol($hash: String!) { startOperatorTotpEnrolment(sessionTokenHash: $hash) { outcome otpauthUri secret } }',
         { hash: sessionTokenHash(token) },
       );
-      if (result.outcome === 'ALREADY_ENROLLED') return sendAuthJson(res, 409, { error: 'already_enrolled', error_description: 'The second factor is enrolled already: give a code from the authenticator' });
+      // An enrolled operator's session (pending or signed in) has nothing to enrol.
+      const enrolled = result.outcome === 'ALREADY_ENROLLED' || (result.outcome === 'NO_SESSION' && (await sessions.anyStageOf(token))?.totpEnrolled);
+      if (enrolled) return sendAuthJson(res, 409, { error: 'already_enrolled', error_description: 'The second factor is enrolled already: give a code from the authenticator' });
       if (result.outcome !== 'OK') return signedOut(res);
       const qrCode = await QRCode.toDataURL(result.otpauthUri!, { errorCorrectionLevel: 'M', margin: 2, width: 240 });
       sendAuthJson(res, 200, { otpauthUri: result.otpauthUri, qrCode, secret: result.secret });

@@ -115,6 +115,7 @@ export function createOperatorConsole(options: OperatorConsoleOptions) {
 
   /** A failure of the second factor: counted as a failed sign-in (the MAX_FAILED_SIGN_INS-th locks). */
   const codeFailed = (tx: Executor, operatorId: string) => signInRecorder(tx as Db, operators, operatorId).failed();
+  // Locks are set and read in the database's time, as core/password-sign-in.ts does for the password.
   const lockedNow = (operator: OperatorRow) => (operator.lockedUntil && operator.lockedUntil > new Date() ? operator.lockedUntil : undefined);
 
   /**
