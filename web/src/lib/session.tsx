@@ -8,7 +8,7 @@
  * operator's, the merchant staff's); the portal's developer session is made here, the others beside
  * their front ends.
  */
-import { Center, Loader } from '@mantine/core';
+import { Center, Loader, VisuallyHidden } from '@mantine/core';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Navigate, useLocation } from 'react-router';
 import { authApi, type Session } from './auth-api';
@@ -33,10 +33,12 @@ export interface SessionState<S> {
   reload(): Promise<void>;
 }
 
+/** A loader that says what is loading: the words are for screen readers (a Loader is a <span>, which may not carry a label). */
 export function PageLoader({ label = 'Loading' }: { label?: string }) {
   return (
     <Center mih={200} role="status" aria-live="polite">
-      <Loader aria-label={label} />
+      <Loader />
+      <VisuallyHidden>{label}</VisuallyHidden>
     </Center>
   );
 }
