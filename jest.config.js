@@ -7,9 +7,9 @@
  * so it is selected only when DATABASE_URL is set.
  */
 export default {
-  // The portal's and the console's browser journeys run in the PGlite run only: the pages talk to the public API, never
-  // to the database, and a second run would spend CI's time timing the same pages again.
-  testPathIgnorePatterns: ['/node_modules/', ...(process.env.DATABASE_URL ? ['<rootDir>/tests/portal-browser.test.ts', '<rootDir>/tests/console-browser.test.ts'] : ['<rootDir>/tests/server-mode/'])],
+  // Browser journeys (tests/*-browser.test.ts) run in the PGlite run only: the pages talk to the public
+  // API, never to the database, and a second run would spend CI's time timing the same pages again.
+  testPathIgnorePatterns: ['/node_modules/', ...(process.env.DATABASE_URL ? ['<rootDir>/tests/[^/]*-browser\\.test\\.ts$'] : ['<rootDir>/tests/server-mode/'])],
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': '@sucrase/jest-plugin' },
