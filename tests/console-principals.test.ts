@@ -7,9 +7,10 @@
  *   - an app's own client-credentials token (from /oauth/token, every scope of the catalog asked),
  *   - a developer's portal session,
  *   - a merchant staff member's session (operator operations only),
- * and must be refused with no data; an operator token must get past authorization for each (made-up
- * arguments may still be NOT_FOUND or BAD_USER_INPUT, never FORBIDDEN). A new operator operation an
- * app token reached would fail here without anyone listing it.
+ *   - an operator's console session past the password but not the second factor (a few operator operations),
+ * and must be refused with no data; an operator token and an operator's console session must get
+ * past authorization for each (made-up arguments may still be NOT_FOUND or BAD_USER_INPUT, never
+ * FORBIDDEN). A new operator operation an app token reached would fail here without anyone listing it.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -38,6 +39,7 @@ import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { apps } from '../subgraphs/app-management/tables.js';
 import { createMerchant } from './helpers/factories.js';
 import { cookieHeaderOf, postJson, signUpDeveloper } from './helpers/developer.js';
+import { consolePasswordStep, enrolOperator } from './helpers/operator.js';
 import { startTestPlatform, type GraphQLResponse, type TestPlatform } from './helpers/platform.js';
 
 const CATALOG = (JSON.parse(fs.readFileSync(path.join(schemaDir, 'scopes.json'), 'utf8')) as { name: string }[]).map((s) => s.name);
@@ -122,7 +124,7 @@ const ALSO_APP_OPERATIONS = STAFF_OPERATIONS.filter((op) => op.alternatives.some
 type Caller = (op: Operation) => Promise<GraphQLResponse>;
 
 let t: TestPlatform;
-const callers = {} as Record<'merchantApp' | 'clientCredentials' | 'developer' | 'staff' | 'operator', Caller>;
+const callers = {} as Record<'merchantApp' | 'clientCredentials' | 'developer' | 'staff' | 'pendingOperator' | 'operator' | 'operatorSession', Caller>;
 
 async function withCookie(session: { cookie: string; csrfToken: string }, op: Operation): Promise<GraphQLResponse> {
   const response = await fetch(t.url, {
@@ -169,6 +171,15 @@ beforeAll(async () => {
   if (signedIn.status !== 200) throw new Error(`staff sign-in: ${signedIn.status} ${JSON.stringify(signedIn.body)}`);
   const staffSession = { cookie: cookieHeaderOf(signedIn.headers), csrfToken: signedIn.body.csrfToken as string };
   callers.staff = (op) => withCookie(staffSession, op);
+
+  const operatorEmail = `ops-${crypto.randomUUID()}@portico.example`;
+  const operatorPassword = `matrix-operator-${crypto.randomUUID()}`;
+  await store.createOperator({ email: operatorEmail, name: 'Matrix Operator', password: operatorPassword });
+  const enrolled = await enrolOperator(t, operatorEmail, operatorPassword);
+  callers.operatorSession = (op) => withCookie(enrolled.session, op);
+  // The password again, the second factor not given: a session that must reach nothing yet.
+  const pending = await consolePasswordStep(t, operatorEmail, operatorPassword);
+  callers.pendingOperator = (op) => withCookie(pending, op);
 
   const operatorToken = await mintOperatorToken(t.platform.keys, { issuer: t.platform.config.publicUrl, audience: t.platform.config.apiAudience, operatorId: crypto.randomUUID() });
   callers.operator = (op) => t.gql(operatorToken, op.document, op.variables);
@@ -237,6 +248,19 @@ describe.each([
 
 test('an operator gets past authorization in every operator operation and merchant page operation', async () => {
   expect(await misjudged('operator', [...OPERATOR_OPERATIONS, ...STAFF_OPERATIONS.filter((op) => op.alternatives.some((alt) => alt.includes('operator')))], refusedByAuthorization)).toEqual([]);
+});
+
+test("an operator's console session before the second factor is refused operator operations, with no data", async () => {
+  // Refused as a session (HTTP 401) before any operation is looked at, and each refusal counts as a
+  // failed authentication of this address: a few operations say it without locking the address out.
+  const sample = OPERATOR_OPERATIONS.filter((op) => ['liveSubscriptions', 'apps', 'setAppStatus'].includes(op.name));
+  expect(sample).toHaveLength(3);
+  expect(await misjudged('pendingOperator', sample, notRefused)).toEqual([]);
+  expect((await callers.pendingOperator(sample[0]!)).status).toBe(401);
+});
+
+test("an operator's console session (password and TOTP) gets past authorization in every operator operation", async () => {
+  expect(await misjudged('operatorSession', OPERATOR_OPERATIONS, refusedByAuthorization)).toEqual([]);
 });
 
 test('a staff session gets past authorization in the merchant page operations', async () => {
