@@ -35,7 +35,7 @@ function ReviewCard({ review, onDecide }: { review: ReviewItem; onDecide: (revie
               {app.name}
             </Anchor>
           </Title>
-          <Text size="sm" c="dimmed">
+          <Text size="sm" c="dimmed" component="div">
             by{' '}
             <Anchor component={Link} to={`/developers/${encodeURIComponent(app.developer.id)}`} size="sm">
               {app.developer.companyName ?? app.developer.name}

@@ -51,7 +51,7 @@ export default function AuthorizationsTab() {
                   <Table.Td>{authorization.lastUsedAt ? formatDateTime(authorization.lastUsedAt) : 'Not in 90 days'}</Table.Td>
                   <Table.Td>
                     {authorization.revokedAt ? (
-                      <Text size="sm">
+                      <Text size="sm" component="div">
                         <Badge color="red" variant="light">
                           Revoked
                         </Badge>{' '}
