@@ -53,7 +53,7 @@ function ScopePicker({ scopes, fields, value, onChange }: { scopes: Scope[]; fie
                         No field names it (it may open message topics or reports).
                       </Text>
                     ) : (
-                      <Spoiler maxHeight={52} showLabel={`All ${coordinates.length} fields`} hideLabel="Fewer fields" aria-label={`Fields opened by ${scope.name}`}>
+                      <Spoiler maxHeight={52} showLabel={`All ${coordinates.length} fields`} hideLabel="Fewer fields">
                         <Group gap={4}>
                           {coordinates.map((coordinate) => (
                             <Code key={coordinate} fz="xs">

@@ -64,6 +64,8 @@ export function Totals({ total, extra }: { total: CallStats; extra?: ReactNode }
 
 export function TrafficCharts({ points, total, granularity, whose }: { points: Point[]; total: CallStats; granularity: Granularity; whose: string }) {
   const unit = granularity === 'HOUR' ? 'hour' : 'day';
+  // A dot per point only while they can be told apart: a week per hour is 168 of them per line.
+  const withDots = points.length <= 48;
   return (
     <>
       <ChartCard id="chart-calls" title="Calls and errors" description={`Per ${unit}, ${whose} calls the gateways answered or refused, and those that answered with an error.`}>
@@ -92,6 +94,7 @@ export function TrafficCharts({ points, total, granularity, whose }: { points: P
               { name: 'quotaExceeded', label: 'Quota exceeded', color: 'grape.8' },
             ]}
             withLegend
+            withDots={withDots}
             valueFormatter={formatCount}
             xAxisProps={{ minTickGap: 24 }}
           />
@@ -108,6 +111,7 @@ export function TrafficCharts({ points, total, granularity, whose }: { points: P
             ]}
             connectNulls
             withLegend
+            withDots={withDots}
             valueFormatter={(v) => formatMs(v)}
             xAxisProps={{ minTickGap: 24 }}
             curveType="monotone"
