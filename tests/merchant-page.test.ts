@@ -9,11 +9,14 @@ import crypto from 'node:crypto';
 import { createAccountStore } from '../subgraphs/account/store.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { MAX_FAILED_SIGN_INS } from '../core/password-sign-in.js';
+import { adjustableClock } from './helpers/clock.js';
 import { createMerchant } from './helpers/factories.js';
 import { cookieHeaderOf, originOf, postJson } from './helpers/developer.js';
 import { postGraphQL, startTestPlatform, type GraphQLResponse, type TestPlatform } from './helpers/platform.js';
 
 let t: TestPlatform;
+/** The platform's time: the last test moves it past a session's 8 hours. */
+const clock = adjustableClock();
 const PASSWORD = 'staff-password-1234';
 
 interface Shop {
@@ -69,7 +72,7 @@ const AUTHORIZED_APPS = `{
 }`;
 
 beforeAll(async () => {
-  t = await startTestPlatform();
+  t = await startTestPlatform({ clock });
   const accounts = createAccountStore(t.platform.database.db);
   const apps = createAppManagementStore(t.platform.database.db, t.platform.keys.messageKeks);
   const developer = await apps.createDeveloper({ kind: 'INDIVIDUAL', name: 'Ada Lovelace', email: `ada-${crypto.randomUUID()}@example.com`, verificationStatus: 'VERIFIED' });
@@ -268,5 +271,19 @@ describe('a staff session is for the merchant page only', () => {
     expect((await first.gql('{ viewerStaff { id } }')).status).toBe(401);
     const second = { cookie: cookieHeaderOf(again.headers), csrfToken: again.body.csrfToken as string };
     expect((await sessionGraphQL(second, '{ viewerStaff { id } }')).data).toEqual({ viewerStaff: { id: beta.staff.id } });
+  });
+});
+
+// Last: it moves the platform's clock 8 hours on, past every token the tests above hold.
+describe('a session lasts 8 hours', () => {
+  test('the session answers until its eighth hour ends, and is refused after', async () => {
+    const staff = await signIn(beta.staff.email);
+    await clock.advance(8 * 3_600_000 - 60_000);
+    expect((await staff.gql('{ viewerStaff { id } }')).data).toEqual({ viewerStaff: { id: beta.staff.id } });
+    await clock.advance(2 * 60_000);
+    const after = await staff.gql('{ viewerStaff { id } }');
+    expect(after.status).toBe(401);
+    expect(after.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await fetch(`${originOf(t)}/auth/merchant/session`, { headers: { cookie: staff.cookie } })).status).toBe(401);
   });
 });
