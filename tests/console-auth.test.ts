@@ -256,13 +256,15 @@ describe('console sessions', () => {
     expect((await getJson(t, '/auth/operator/session', session.cookie)).status).toBe(401);
   });
 
-  test('a disabled operator cannot sign in, and their sessions end within SESSION_CACHE_MS', async () => {
+  test('a disabled operator cannot sign in, and their sessions end within SESSION_CACHE_MS; enabled again, they can', async () => {
     const { id, email } = await newOperator();
     const operator = await enrolOperator(t, email, password, clock);
     const token = await operator.token();
     const gql = consoleGraphQL(t, operator.session);
     expect((await gql(VIEWER)).data?.viewerOperator?.id).toBe(id);
-    await t.platform.database.db.update(operators).set({ disabledAt: new Date(clock.now()) }).where(eq(operators.id, id));
+    const accounts = createOperatorConsole({ db: t.platform.database.db, clock, keks: [] });
+    expect(await accounts.setDisabled(email, true, 'system:cli', 'left the company')).toBe(true);
+    expect(await accounts.setDisabled(email, true, 'system:cli', 'again')).toBe(false);
     await clock.advance(SESSION_CACHE_MS + 1);
     expect((await gql(VIEWER)).status).toBe(401);
     const signIn = await postJson(t, '/auth/operator/sign-in', { email, password });
@@ -273,6 +275,9 @@ describe('console sessions', () => {
     expect((await postJson(t, '/auth/operator/token', { email, password, ...(await operator.nextCode()) })).status).toBe(403);
     // A token issued before sees no account of theirs.
     expect((await t.gql(token, VIEWER)).data?.viewerOperator).toBeNull();
+    expect((await auditOf(id)).find((e) => e.action === 'operator.disabled')).toMatchObject({ actor: 'system:cli', reason: 'left the company' });
+    expect(await accounts.setDisabled(email, false, 'system:cli', 'back')).toBe(true);
+    expect((await consolePasswordStep(t, email, password)).next).toBe('TOTP');
   });
 
   test('a pending session lasts 5 minutes; a console session 2 hours from its second factor', async () => {

@@ -333,6 +333,24 @@ export function createOperatorConsole(options: OperatorConsoleOptions) {
       });
     },
 
+    /**
+     * Disables an operator (no sign-in; every session of theirs ends, on every gateway within
+     * SESSION_CACHE_MS) or enables them again. False when no operator has this email or nothing changes.
+     */
+    async setDisabled(email: string, disabled: boolean, actor: string, reason: string): Promise<boolean> {
+      return db.transaction(async (tx) => {
+        const [operator] = await tx
+          .update(operators)
+          .set({ disabledAt: disabled ? now() : null })
+          .where(and(sql`lower(${operators.email}) = lower(${email.trim()})`, disabled ? isNull(operators.disabledAt) : sql`${operators.disabledAt} is not null`))
+          .returning({ id: operators.id });
+        if (!operator) return false;
+        if (disabled) await tx.update(operatorSessions).set({ revokedAt: now() }).where(and(eq(operatorSessions.operatorId, operator.id), isNull(operatorSessions.revokedAt)));
+        await audit(tx, { actor, action: disabled ? 'operator.disabled' : 'operator.enabled', targetType: 'operator', targetId: operator.id, reason, details: {} });
+        return true;
+      });
+    },
+
     async operatorById(id: string): Promise<OperatorRow | undefined> {
       if (!v.isWellFormedId(id)) return undefined;
       return (await db.select().from(operators).where(eq(operators.id, id)))[0];
