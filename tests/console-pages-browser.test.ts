@@ -7,7 +7,7 @@
  * developers and apps renders its data and passes axe-core, and an action of each kind (a reason
  * dialog that refuses an empty reason, a developer's verification, an override of an app's limits, a
  * violation with a penalty) changes what the API then answers. Screenshots in
- * test-artifacts/console-pages/. PGlite run only, as the other browser tests.
+ * test-artifacts/console-pages/. PGlite run only, as every browser test (jest.config.js).
  */
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -20,8 +20,6 @@ import { consoleGraphQL, enrolOperator, type EnrolledOperator } from './helpers/
 import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
 const ARTIFACTS = path.resolve('test-artifacts', 'console-pages');
-// The pages talk to the public API, never to the database: the PostgreSQL run would test the same pages again.
-const describeInPGlite = process.env.DATABASE_URL ? describe.skip : describe;
 
 let t: TestPlatform;
 let browser: Browser;
@@ -45,7 +43,6 @@ async function waitOrShoot<T>(name: string, wait: Promise<T>): Promise<T> {
 const gql = <T = Record<string, any>>(query: string, variables?: Record<string, unknown>) => consoleGraphQL(t, operator.session)<T>(query, variables);
 
 beforeAll(async () => {
-  if (process.env.DATABASE_URL) return;
   await (portalBuildStale() ? buildPortalInChild() : undefined);
   t = await startTestPlatform({ seed: true });
   origin = new URL(t.url).origin;
@@ -69,7 +66,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-describeInPGlite('developers', () => {
+describe('developers', () => {
   test('the list searches and filters; a developer waiting for verification is verified with a reason, which their history then shows', async () => {
     const { page } = tab;
     await tab.load('/console/developers', 'developers');
@@ -112,7 +109,7 @@ describeInPGlite('developers', () => {
   });
 });
 
-describeInPGlite('apps', () => {
+describe('apps', () => {
   test('the list filters by status and opens an app', async () => {
     const { page } = tab;
     await tab.load('/console/apps', 'apps');
@@ -212,7 +209,7 @@ describeInPGlite('apps', () => {
   });
 });
 
-describeInPGlite('across every page', () => {
+describe('across every page', () => {
   test('no serious or critical accessibility violation (axe-core)', () => {
     expect(Object.keys(violations).length).toBeGreaterThanOrEqual(10);
     expect(violations).toEqual(Object.fromEntries(Object.keys(violations).map((name) => [name, []])));
