@@ -142,18 +142,23 @@ beforeAll(async () => {
   journey.operatorEmail = demo.operator.email;
   journey.operatorPassword = demo.operator.password!;
   journey.reviewAppSecret = demo.otherApps.find((a) => a.key === DEMO_REVIEW_APP_KEY)!.secret!;
+  // The real merchant with its owner, the developer with an app and its sandbox, and the browser: side by side.
   const accounts = createAccountStore(t.platform.database.db);
-  const merchant = await accounts.createMerchant({ name: journey.merchant.name, contactEmail: 'hello@harbor-books.example', isTest: false });
-  journey.merchant.id = merchant.id;
-  await accounts.createStaff({ merchantId: merchant.id, email: journey.merchant.staffEmail, name: 'Hana Harbor', password: journey.merchant.staffPassword });
-  developer = await signUpDeveloper(t, { name: 'Dev Explorer', companyName: 'Explorer Apps Ltd.' });
-  const created = await developer.gql<{ createApp: { app: { key: string; sandbox: { state: string } } } }>(
-    'mutation($input: CreateAppInput!) { createApp(input: $input) { app { key sandbox { state } } } }',
-    { input: { name: 'Explorer Orders', description: 'Reads the sandbox orders', redirectUris: [REDIRECT], ipAllowList: [] } },
-  );
-  expect(created.errors).toBeUndefined();
-  journey.developerAppKey = created.data!.createApp.app.key;
-  browser = await launchChromium();
+  const realMerchant = async () => {
+    const merchant = await accounts.createMerchant({ name: journey.merchant.name, contactEmail: 'hello@harbor-books.example', isTest: false });
+    journey.merchant.id = merchant.id;
+    await accounts.createStaff({ merchantId: merchant.id, email: journey.merchant.staffEmail, name: 'Hana Harbor', password: journey.merchant.staffPassword });
+  };
+  const developerWithApp = async () => {
+    developer = await signUpDeveloper(t, { name: 'Dev Explorer', companyName: 'Explorer Apps Ltd.' });
+    const created = await developer.gql<{ createApp: { app: { key: string; sandbox: { state: string } } } }>(
+      'mutation($input: CreateAppInput!) { createApp(input: $input) { app { key sandbox { state } } } }',
+      { input: { name: 'Explorer Orders', description: 'Reads the sandbox orders', redirectUris: [REDIRECT], ipAllowList: [] } },
+    );
+    expect(created.errors).toBeUndefined();
+    journey.developerAppKey = created.data!.createApp.app.key;
+  };
+  [browser] = await Promise.all([launchChromium(), realMerchant(), developerWithApp()]);
   tab = await openPortalTab(browser, origin, ARTIFACTS);
 }, 120_000);
 
