@@ -9,6 +9,14 @@ import { Anchor, Blockquote, Code, List, Table, Text, Title } from '@mantine/cor
 import ReactMarkdown, { type Components } from 'react-markdown';
 import { safeMarkdownUrl } from './markdown-links';
 
+interface HastNode {
+  type: string;
+  value?: string;
+  children?: HastNode[];
+}
+
+const textOf = (node: HastNode | undefined): string => (node ? (node.type === 'text' ? (node.value ?? '') : (node.children ?? []).map(textOf).join('')) : '');
+
 const components: Components = {
   h1: ({ children }) => <Title order={3} size="h4" mt="sm" mb="xs">{children}</Title>,
   h2: ({ children }) => <Title order={4} size="h5" mt="sm" mb="xs">{children}</Title>,
@@ -21,8 +29,13 @@ const components: Components = {
   ol: ({ children }) => <List type="ordered" size="sm" mb="xs">{children}</List>,
   li: ({ children }) => <List.Item>{children}</List.Item>,
   blockquote: ({ children }) => <Blockquote p="xs" mb="xs">{children}</Blockquote>,
-  code: ({ children, className }) => (className ? <Code block mb="xs">{children}</Code> : <Code>{children}</Code>),
-  pre: ({ children }) => <>{children}</>,
+  code: ({ children }) => <Code>{children}</Code>,
+  // A fenced block, with or without a language: its text in one block (its <code> child is not rendered as inline code).
+  pre: ({ node }) => (
+    <Code block mb="xs">
+      {textOf(node)}
+    </Code>
+  ),
   table: ({ children }) => <Table withTableBorder fz="sm" mb="xs">{children}</Table>,
   a: ({ href, children }) =>
     href ? (
