@@ -74,6 +74,9 @@ function AppGrants({ app, packages, onChanged }: { app: AppWithGrants; packages:
             <Button component={Link} to={`/apps/${encodeURIComponent(app.key)}`} size="xs" variant="subtle">
               Open the app
             </Button>
+            <Button component={Link} to={`/audit?${new URLSearchParams({ targetType: 'app', targetId: app.key })}`} size="xs" variant="subtle">
+              Its audit log
+            </Button>
           </Group>
         </Group>
 
