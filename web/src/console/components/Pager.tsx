@@ -18,18 +18,19 @@ export function usePager(resetKey: string) {
   };
 }
 
-export function Pager({ pager, hasNextPage, endCursor, totalCount, pageSize, noun }: { pager: ReturnType<typeof usePager>; hasNextPage: boolean; endCursor: string | null; totalCount: number; pageSize: number; noun: string }) {
+/** `loading`: another page (or a new search) is on its way; the rows shown are the previous answer's. */
+export function Pager({ pager, hasNextPage, endCursor, totalCount, pageSize, noun, loading = false }: { pager: ReturnType<typeof usePager>; hasNextPage: boolean; endCursor: string | null; totalCount: number; pageSize: number; noun: string; loading?: boolean }) {
   const pages = Math.max(1, Math.ceil(totalCount / pageSize));
   return (
     <Group justify="space-between" mt="md">
       <Text size="sm" c="dimmed" aria-live="polite">
-        {totalCount} {noun} · page {pager.page} of {pages}
+        {loading ? 'Updating the list…' : `${totalCount} ${noun} · page ${pager.page} of ${pages}`}
       </Text>
       <Group gap="xs">
-        <Button variant="default" size="xs" disabled={pager.page <= 1} onClick={pager.previous}>
+        <Button variant="default" size="xs" disabled={loading || pager.page <= 1} onClick={pager.previous}>
           Previous page
         </Button>
-        <Button variant="default" size="xs" disabled={!hasNextPage} onClick={() => pager.next(endCursor)}>
+        <Button variant="default" size="xs" disabled={loading || !hasNextPage} onClick={() => pager.next(endCursor)}>
           Next page
         </Button>
       </Group>

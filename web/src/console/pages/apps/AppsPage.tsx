@@ -85,7 +85,7 @@ export default function AppsPage() {
                 </Table.Tbody>
               </Table>
             </Table.ScrollContainer>
-            <Pager pager={pager} hasNextPage={apps.pageInfo.hasNextPage} endCursor={apps.pageInfo.endCursor} totalCount={apps.totalCount} pageSize={PAGE_SIZE} noun="apps" />
+            <Pager pager={pager} hasNextPage={apps.pageInfo.hasNextPage} endCursor={apps.pageInfo.endCursor} totalCount={apps.totalCount} loading={state.loading} pageSize={PAGE_SIZE} noun="apps" />
           </>
         )}
       </QueryState>

@@ -108,7 +108,7 @@ export default function DevelopersPage() {
                 </Table.Tbody>
               </Table>
             </Table.ScrollContainer>
-            <Pager pager={pager} hasNextPage={developers.pageInfo.hasNextPage} endCursor={developers.pageInfo.endCursor} totalCount={developers.totalCount} pageSize={PAGE_SIZE} noun="developers" />
+            <Pager pager={pager} hasNextPage={developers.pageInfo.hasNextPage} endCursor={developers.pageInfo.endCursor} totalCount={developers.totalCount} loading={state.loading} pageSize={PAGE_SIZE} noun="developers" />
           </>
         )}
       </QueryState>
