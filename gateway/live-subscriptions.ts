@@ -14,7 +14,14 @@ import type { InternalClient } from './upstream/internal-client.js';
 /** How often a gateway reports; app-management counts reports of the last 60 s, so a few may fail in a row. */
 export const LIVE_SUBSCRIPTIONS_REPORT_MS = 5_000;
 
-const RECORD = 'mutation RecordLiveSubscriptions($gatewayId: String!, $rows: [LiveSubscriptionRowInput!]!) { recordLiveSubscriptions(gatewayId: $gatewayId, rows: $rows) }';
+/** Rows per call: a report of more goes in several calls (a call's body stays well under the subgraphs' 1 MB). */
+export const LIVE_SUBSCRIPTIONS_ROWS_PER_CALL = 2_000;
+
+const RECORD = `mutation RecordLiveSubscriptions($gatewayId: String!, $rows: [LiveSubscriptionRowInput!]!, $final: Boolean!, $reportStartedAt: DateTime) {
+  recordLiveSubscriptions(gatewayId: $gatewayId, rows: $rows, final: $final, reportStartedAt: $reportStartedAt)
+}`;
+
+type Row = { appKey: string; merchantId: string; subscriptions: number };
 
 export interface LiveSubscriptionReports {
   /** This gateway's id in the reports. */
@@ -38,8 +45,19 @@ export function startLiveSubscriptionReports(options: {
   let lastWasEmpty = true;
   let writes: Promise<void> = Promise.resolve();
 
-  const send = async (rows: { appKey: string; merchantId: string; subscriptions: number }[]) => {
-    await options.callSubgraph<{ recordLiveSubscriptions: number }>(options.appManagementUrl, RECORD, { gatewayId, rows });
+  const call = async (rows: Row[], final: boolean, reportStartedAt: string | null) =>
+    (await options.callSubgraph<{ recordLiveSubscriptions: string }>(options.appManagementUrl, RECORD, { gatewayId, rows, final, reportStartedAt })).recordLiveSubscriptions;
+
+  /** One call, or several for many rows: the last one (final) drops what the gateway reported before the first. */
+  const send = async (rows: Row[]) => {
+    if (rows.length <= LIVE_SUBSCRIPTIONS_ROWS_PER_CALL) {
+      await call(rows, true, null);
+      return;
+    }
+    const startedAt = await call(rows.slice(0, LIVE_SUBSCRIPTIONS_ROWS_PER_CALL), false, null);
+    for (let i = LIVE_SUBSCRIPTIONS_ROWS_PER_CALL; i < rows.length; i += LIVE_SUBSCRIPTIONS_ROWS_PER_CALL) {
+      await call(rows.slice(i, i + LIVE_SUBSCRIPTIONS_ROWS_PER_CALL), i + LIVE_SUBSCRIPTIONS_ROWS_PER_CALL >= rows.length, startedAt);
+    }
   };
 
   const report = (): Promise<void> => {

@@ -6,8 +6,10 @@
 import crypto from 'node:crypto';
 import type { SubgraphName } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
-import { mintOperatorToken } from '../core/tokens.js';
+import { createContextBatchSigner, createContextSigner, mintOperatorToken } from '../core/tokens.js';
 import { startGateway } from '../gateway/server.js';
+import { createInternalClient } from '../gateway/upstream/internal-client.js';
+import { createSubgraphFetcher } from '../gateway/upstream/subgraph-fetcher.js';
 import { LIVE_SUBSCRIPTIONS_REPORT_MS } from '../gateway/live-subscriptions.js';
 import { createAccountStore } from '../subgraphs/account/store.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
@@ -147,6 +149,44 @@ test("two gateways' reports add up, and a gateway that stops withdraws its own a
   }
   await waitUntil('the first gateway closed its subscription', async () => t.platform.gateway.channel?.size === 0);
   await afterReports('the report of none', async () => (await live()).total === 0);
+});
+
+test("a report in several calls replaces the gateway's rows at its final call: meanwhile readers see the old count, never none", async () => {
+  // What the gateway sends, through the gateway's own internal client (the system caller).
+  const { keys, config, subgraphs } = t.platform;
+  const signContext = createContextSigner(keys.context, config.contextTokenTtlSeconds, clock);
+  const fetcher = createSubgraphFetcher({ signContext, signBatch: createContextBatchSigner(keys.context, clock) });
+  const callSubgraph = createInternalClient(fetcher, signContext);
+  const record = async (rows: { appKey: string; merchantId: string; subscriptions: number }[], final: boolean, reportStartedAt: string | null = null) =>
+    (
+      await callSubgraph<{ recordLiveSubscriptions: string }>(
+        subgraphs['app-management'].url,
+        'mutation($g: String!, $rows: [LiveSubscriptionRowInput!]!, $final: Boolean!, $at: DateTime) { recordLiveSubscriptions(gatewayId: $g, rows: $rows, final: $final, reportStartedAt: $at) }',
+        { g: 'gateway-chunked', rows, final, at: reportStartedAt },
+      )
+    ).recordLiveSubscriptions;
+  const [a, b, c] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+  try {
+    await record([{ appKey: TEST_APP_KEY, merchantId: a, subscriptions: 2 }, { appKey: TEST_APP_KEY, merchantId: b, subscriptions: 3 }], true);
+    expect((await live()).apps).toEqual([{ app: { key: TEST_APP_KEY }, subscriptions: 5, merchants: 2 }]);
+
+    await clock.advance(1);
+    const startedAt = await record([{ appKey: TEST_APP_KEY, merchantId: b, subscriptions: 1 }], false);
+    // Mid-report: b's new count, a's old one (not yet known to be gone).
+    expect((await live()).apps).toEqual([{ app: { key: TEST_APP_KEY }, subscriptions: 3, merchants: 2 }]);
+    await clock.advance(1);
+    await record([{ appKey: TEST_APP_KEY, merchantId: c, subscriptions: 4 }], true, startedAt);
+    expect((await live()).apps).toEqual([{ app: { key: TEST_APP_KEY }, subscriptions: 5, merchants: 2 }]);
+
+    // A report in one call replaces every row of the gateway; one of nothing withdraws them.
+    await record([], true);
+    expect((await live()).total).toBe(0);
+    const tooMany = Array.from({ length: 5_001 }, (_, i) => ({ appKey: TEST_APP_KEY, merchantId: `m${i}`, subscriptions: 1 }));
+    await expect(record(tooMany, true)).rejects.toThrow(/At most 5000 rows per call/);
+  } finally {
+    await fetcher.close();
+    await t.platform.database.db.delete(liveSubscriptions);
+  }
 });
 
 test("a gateway silent for a minute counts no more: only reports of the last 60 s are summed", async () => {

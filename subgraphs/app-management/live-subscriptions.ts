@@ -4,7 +4,7 @@
  * reads count only reports of the last minute, so a gateway that stopped without saying so (a
  * crash) drops out on its own, and its rows are deleted at a later report of any gateway.
  */
-import { desc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Caller } from '../../core/caller.js';
 import type { Clock } from '../../core/clock.js';
 import type { Db } from '../../core/db.js';
@@ -16,8 +16,8 @@ import { liveSubscriptions, type AppRow } from './tables.js';
 export const LIVE_REPORT_WINDOW_MS = 60_000;
 /** Rows older than this are deleted at any gateway's next report: well past the window, so no read misses them. */
 const STALE_ROWS_MS = 10 * 60_000;
-/** Rows one report may carry (one per app and merchant with a subscription open on that gateway). */
-export const MAX_LIVE_ROWS = 10_000;
+/** Rows one call may carry (one per app and merchant with a subscription open on that gateway; ~100 bytes each). */
+export const MAX_LIVE_ROWS = 5_000;
 /** Apps `apps(first)` lists at most. */
 const MAX_LISTED_APPS = 200;
 
@@ -42,7 +42,7 @@ function checkKey(value: string, field: string, allowEmpty: boolean): void {
 
 /** The rows checked (a bad one refuses the whole report) and those of one app and merchant added up. */
 function mergedRows(rows: readonly LiveSubscriptionRowInput[]): LiveSubscriptionRowInput[] {
-  if (rows.length > MAX_LIVE_ROWS) throw badInput(`At most ${MAX_LIVE_ROWS} rows per report`, 'rows');
+  if (rows.length > MAX_LIVE_ROWS) throw badInput(`At most ${MAX_LIVE_ROWS} rows per call`, 'rows');
   const merged = new Map<string, LiveSubscriptionRowInput>();
   rows.forEach((row, i) => {
     checkKey(row.appKey, `rows[${i}].appKey`, false);
@@ -58,17 +58,31 @@ function mergedRows(rows: readonly LiveSubscriptionRowInput[]): LiveSubscription
 
 export function createLiveSubscriptionStore(db: Db, clock: Clock) {
   return {
-    /** Replaces a gateway's rows with these (in one transaction: a read sees the old report or the new one); the rows kept. */
-    async record(gatewayId: string, rows: readonly LiveSubscriptionRowInput[]): Promise<number> {
+    /**
+     * Records a gateway's rows (one transaction: a read sees them all or none). A report in one call
+     * (`final`, no `reportStartedAt`) replaces the gateway's rows; a report in several calls adds
+     * its rows call by call, and its final call deletes the gateway's rows recorded before
+     * `reportStartedAt`, so that readers meanwhile see the old count of a pair, never none.
+     * When the rows were recorded.
+     */
+    async record(gatewayId: string, rows: readonly LiveSubscriptionRowInput[], report: { final: boolean; reportStartedAt: Date | null }): Promise<Date> {
       checkKey(gatewayId, 'gatewayId', false);
       const values = mergedRows(rows);
       const reportedAt = new Date(clock.now());
+      if (report.reportStartedAt && report.reportStartedAt.getTime() > reportedAt.getTime()) throw badInput('reportStartedAt must be what the report\'s first call answered', 'reportStartedAt');
       await db.transaction(async (tx) => {
-        await tx.delete(liveSubscriptions).where(eq(liveSubscriptions.gatewayId, gatewayId));
+        const ofGateway = eq(liveSubscriptions.gatewayId, gatewayId);
+        if (report.final && !report.reportStartedAt) await tx.delete(liveSubscriptions).where(ofGateway);
+        if (values.length) {
+          await tx
+            .insert(liveSubscriptions)
+            .values(values.map((row) => ({ ...row, gatewayId, reportedAt })))
+            .onConflictDoUpdate({ target: [liveSubscriptions.gatewayId, liveSubscriptions.appKey, liveSubscriptions.merchantId], set: { subscriptions: sql`excluded.subscriptions`, reportedAt } });
+        }
+        if (report.final && report.reportStartedAt) await tx.delete(liveSubscriptions).where(and(ofGateway, lt(liveSubscriptions.reportedAt, report.reportStartedAt)));
         await tx.delete(liveSubscriptions).where(lt(liveSubscriptions.reportedAt, new Date(reportedAt.getTime() - STALE_ROWS_MS)));
-        if (values.length) await tx.insert(liveSubscriptions).values(values.map((row) => ({ ...row, gatewayId, reportedAt })));
       });
-      return values.length;
+      return reportedAt;
     },
 
     /** Per app, most subscriptions first, with when the freshest report in the window came. */
@@ -117,9 +131,9 @@ export function createLiveSubscriptionResolvers(store: LiveSubscriptionStore) {
       },
     },
     Mutation: {
-      recordLiveSubscriptions: (_: unknown, args: { gatewayId: string; rows: LiveSubscriptionRowInput[] }, ctx: Context) => {
+      recordLiveSubscriptions: (_: unknown, args: { gatewayId: string; rows: LiveSubscriptionRowInput[]; final: boolean; reportStartedAt?: Date | null }, ctx: Context) => {
         if (ctx.caller.kind !== 'system') throw forbidden('Internal');
-        return store.record(args.gatewayId, args.rows);
+        return store.record(args.gatewayId, args.rows, { final: args.final, reportStartedAt: args.reportStartedAt ?? null });
       },
     },
     LiveSubscriptions: {
