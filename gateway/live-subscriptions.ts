@@ -24,10 +24,6 @@ const RECORD = `mutation RecordLiveSubscriptions($gatewayId: String!, $rows: [Li
 type Row = { appKey: string; merchantId: string; subscriptions: number };
 
 export interface LiveSubscriptionReports {
-  /** This gateway's id in the reports. */
-  readonly gatewayId: string;
-  /** Reports now (the timer does it every LIVE_SUBSCRIPTIONS_REPORT_MS). */
-  report(): Promise<void>;
   /** Stops reporting and withdraws this gateway's rows. */
   stop(): Promise<void>;
 }
@@ -81,8 +77,6 @@ export function startLiveSubscriptionReports(options: {
   timer.unref();
 
   return {
-    gatewayId,
-    report,
     async stop() {
       clock.clearInterval(timer);
       await writes;
