@@ -45,6 +45,12 @@ const lines = [
   portalBuildMissing()
     ? `Developer portal: not built (${portalFailed?.message ?? 'Vite is not installed'}); run npm run build:web`
     : `Developer portal: ${config.publicUrl}/portal/  (sign up there${config.mail.smtpUrl ? '' : `; its emails are in the local mailbox, ${config.publicUrl}/dev/mailbox`})`,
+  ...(portalBuildMissing()
+    ? []
+    : [
+        `Operator console: ${config.publicUrl}/console/${demo ? `  (the demo operator is in ${config.dataDir}/demo.json; the first sign-in sets up an authenticator app)` : ''}`,
+        `Merchant page: ${config.publicUrl}/merchant/${demo ? '  (merchant staff sign in; the demo staff login is in demo.json)' : ''}`,
+      ]),
   `Data: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}`,
 ];
 if (demo) {
