@@ -21,6 +21,9 @@ const RECORD = `mutation RecordLiveSubscriptions($gatewayId: String!, $rows: [Li
   recordLiveSubscriptions(gatewayId: $gatewayId, rows: $rows, final: $final, reportStartedAt: $reportStartedAt)
 }`;
 
+/** How long a stopping gateway waits for its last report and its withdrawal. */
+const STOP_WAIT_MS = 2_000;
+
 type Row = { appKey: string; merchantId: string; subscriptions: number };
 
 export interface LiveSubscriptionReports {
@@ -76,17 +79,31 @@ export function startLiveSubscriptionReports(options: {
   // Reporting never keeps the process alive.
   timer.unref();
 
+  /** Whether `work` settled within STOP_WAIT_MS (a stopping gateway does not wait on a subgraph that hangs). */
+  const settlesInTime = (work: Promise<unknown>) =>
+    new Promise<boolean>((resolve) => {
+      const timeout = clock.setTimeout(() => resolve(false), STOP_WAIT_MS);
+      timeout.unref();
+      void work.then(() => {
+        clock.clearTimeout(timeout);
+        resolve(true);
+      });
+    });
+
   return {
     async stop() {
       clock.clearInterval(timer);
-      await writes;
-      if (lastWasEmpty) return;
-      try {
-        await send([]);
-        lastWasEmpty = true;
-      } catch (error) {
-        logger.warn({ err: error }, 'live subscriptions of this gateway not withdrawn; they age out within a minute');
-      }
+      const withdrawn = writes.then(async () => {
+        if (lastWasEmpty) return;
+        try {
+          await send([]);
+          lastWasEmpty = true;
+        } catch (error) {
+          logger.warn({ err: error }, 'live subscriptions of this gateway not withdrawn; they age out within a minute');
+        }
+      });
+      writes = withdrawn;
+      if (!(await settlesInTime(withdrawn))) logger.warn('live subscriptions of this gateway not withdrawn in time; they age out within a minute');
     },
   };
 }
