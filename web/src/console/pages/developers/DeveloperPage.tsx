@@ -12,6 +12,7 @@ import { AuditTrail } from '../../components/AuditTrail';
 import { AppStatusBadge, DisabledBadge, VerificationBadge } from '../../components/badges';
 import { ReasonDialog } from '../../components/ReasonDialog';
 import { DEVELOPER, DISABLE_DEVELOPER, ENABLE_DEVELOPER, REJECT_DEVELOPER, VERIFY_DEVELOPER, type DeveloperDetail } from '../../operations';
+import { Field } from '../../components/Field';
 
 type Decision = 'verify' | 'reject' | 'disable' | 'enable';
 
@@ -26,19 +27,6 @@ const DECISIONS: Record<Decision, { title: string; description: string; hint?: s
   disable: { title: 'Disable the account', description: 'No more sign-ins; every portal session ends within seconds. Their apps are not touched: suspend those separately.', color: 'red.9' },
   enable: { title: 'Enable the account', description: 'They may sign in to the portal again.' },
 };
-
-function Field({ label, children }: { label: string; children: React.ReactNode }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="sm" component="div">
-        {children}
-      </Text>
-    </div>
-  );
-}
 
 function DeveloperView({ developer, refetch }: { developer: DeveloperDetail; refetch: () => Promise<void> }) {
   const [decision, setDecision] = useState<Decision | null>(null);

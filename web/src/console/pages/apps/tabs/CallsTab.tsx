@@ -11,6 +11,7 @@ import { EmptyState, QueryState } from '../../../../lib/layout';
 import { useOperation } from '../../../../lib/use-operation';
 import { APP_CALLS, type CallGranularity, type CallReport } from '../../../operations';
 import { useAppTab } from '../AppPage';
+import { Stat } from '../../../components/Field';
 
 const RANGES: Record<string, { label: string; hours: number; granularity: CallGranularity }> = {
   day: { label: 'Last 24 hours', hours: 24, granularity: 'HOUR' },
@@ -29,19 +30,6 @@ function rangeOf(name: string) {
 
 const periodLabel = (iso: string, granularity: CallGranularity) =>
   new Intl.DateTimeFormat(undefined, granularity === 'DAY' ? { month: 'short', day: 'numeric' } : { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
-
-function Stat({ label, value }: { label: string; value: string }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="lg" fw={600}>
-        {value}
-      </Text>
-    </div>
-  );
-}
 
 function Report({ report, granularity }: { report: CallReport; granularity: CallGranularity }) {
   const { total } = report;

@@ -12,22 +12,10 @@ import { useMutation, useOperation } from '../../../../lib/use-operation';
 import { ReasonDialog } from '../../../components/ReasonDialog';
 import { APP_LIMITS, ROTATE_MESSAGE_KEY, SET_FLOW_LIMITS, SET_SIGNATURE_REQUIRED, type AppLimits, type TierLimits } from '../../../operations';
 import { useAppTab } from '../AppPage';
+import { Stat } from '../../../components/Field';
 
 type Override = number | string;
 const asOverride = (value: Override): number | null => (typeof value === 'number' ? value : value.trim() === '' ? null : Number(value));
-
-function Stat({ label, value }: { label: string; value: string }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="lg" fw={600}>
-        {value}
-      </Text>
-    </div>
-  );
-}
 
 function LimitsView({ app, tiers, refetch }: { app: AppLimits; tiers: TierLimits[]; refetch: () => Promise<void> }) {
   const setLimits = useMutation(SET_FLOW_LIMITS);

@@ -7,19 +7,7 @@ import { useOperation } from '../../../../lib/use-operation';
 import { AppStatusBadge, DecisionBadge, DisabledBadge, VerificationBadge } from '../../../components/badges';
 import { APP_OVERVIEW } from '../../../operations';
 import { useAppTab } from '../AppPage';
-
-function Field({ label, children }: { label: string; children: React.ReactNode }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
-        {label}
-      </Text>
-      <Text size="sm" component="div">
-        {children}
-      </Text>
-    </div>
-  );
-}
+import { Field } from '../../../components/Field';
 
 export default function OverviewTab() {
   const { app: header } = useAppTab();
