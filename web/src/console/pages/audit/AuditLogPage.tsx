@@ -4,7 +4,7 @@
  * target type and id (kept in the address, so another page can link to a filtered view: /audit?
  * targetType=app&targetId=<key>); page forward and back through the entries.
  */
-import { Button, Code, Collapse, Group, SimpleGrid, Stack, Table, Text, TextInput, UnstyledButton } from '@mantine/core';
+import { Button, Code, Collapse, Group, Loader, SimpleGrid, Stack, Table, Text, TextInput, UnstyledButton } from '@mantine/core';
 import { Fragment, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { EmptyState, formatDateTime, PageHeader, QueryState, useOperation } from '../../../lib';
@@ -143,10 +143,13 @@ export default function AuditLogPage() {
         >
           {({ auditLog }) => (
             <Stack>
-              <Text size="sm" c="dimmed" aria-live="polite">
-                {auditLog.totalCount} {auditLog.totalCount === 1 ? 'entry' : 'entries'}
-                {filter ? ' match' : ''}; page {cursors.length + 1}
-              </Text>
+              <Group gap="xs">
+                <Text size="sm" c="dimmed" aria-live="polite">
+                  {auditLog.totalCount} {auditLog.totalCount === 1 ? 'entry' : 'entries'}
+                  {filter ? ' match' : ''}; page {cursors.length + 1}
+                </Text>
+                {log.loading && <Loader size="xs" aria-label="Loading the entries" />}
+              </Group>
               <Table.ScrollContainer minWidth={1000}>
                 <Table striped aria-label="Audit log entries" verticalSpacing="xs">
                   <Table.Thead>
