@@ -16,6 +16,7 @@ import { DEMO_PENDING_DEVELOPER_EMAIL } from '../demo/console.js';
 import { DEMO_APP_KEY } from '../demo/seed.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { describeViolations, launchChromium, openPortalTab, type PortalTab } from './helpers/chromium.js';
+import { signUpDeveloper } from './helpers/developer.js';
 import { consoleGraphQL, enrolOperator, type EnrolledOperator } from './helpers/operator.js';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
@@ -52,12 +53,17 @@ beforeAll(async () => {
   operator = await enrolOperator(t, email, password);
   browser = await launchChromium();
   tab = await openPortalTab(browser, origin, ARTIFACTS);
-  // The browser carries the ACTIVE session enrolment opened (its HttpOnly cookie and the CSRF cookie).
+  // The browser carries the ACTIVE session enrolment opened (its HttpOnly cookie and the CSRF cookie),
+  // and a developer's portal session besides: each front end must name its own session by its own
+  // CSRF token, or the console's calls would be the developer's (FORBIDDEN) and the portal's the operator's.
+  const developer = await signUpDeveloper(t, { name: 'Dana Both', companyName: 'Both Sides Ltd.' });
   await tab.context.addCookies(
-    operator.session.cookie.split('; ').map((pair) => {
-      const eq = pair.indexOf('=');
-      return { name: pair.slice(0, eq), value: pair.slice(eq + 1), url: origin };
-    }),
+    [operator.session.cookie, developer.session.cookie].flatMap((header) =>
+      header.split('; ').map((pair) => {
+        const eq = pair.indexOf('=');
+        return { name: pair.slice(0, eq), value: pair.slice(eq + 1), url: origin };
+      }),
+    ),
   );
 }, 120_000);
 
@@ -206,6 +212,19 @@ describe('apps', () => {
     await waitOrShoot('app-calls', page.getByRole('heading', { name: 'Operations' }).waitFor());
     await page.locator('.recharts-surface').first().waitFor();
     await check('app-calls');
+  });
+});
+
+describe('beside a portal session', () => {
+  test("the same browser's portal session stays the developer's while the console's is the operator's", async () => {
+    const { page } = tab;
+    const names = (await tab.context.cookies(origin)).map((cookie) => cookie.name);
+    expect(names).toEqual(expect.arrayContaining(['portico_session', 'portico_csrf', 'portico_console', 'portico_console_csrf']));
+    await tab.load('/portal/apps', 'portal apps beside the console');
+    await waitOrShoot('portal-beside-console', page.getByTestId('signed-in-developer').getByText('Dana Both').waitFor());
+    await tab.load('/console/apps', 'console apps beside the portal');
+    await waitOrShoot('console-beside-portal', page.getByTestId('signed-in-operator').getByText('Paula Pages').waitFor());
+    await page.getByText(DEMO_APP_KEY).waitFor();
   });
 });
 
