@@ -235,7 +235,7 @@ export interface DemoConsole {
 /**
  * The console's demo: the review queue, a developer to verify, the merchants' authorizations, and
  * the call history. `packageIds` are the demo catalog's, in demo/seed.ts's order (0: Order
- * management, 1: Buyer details, 5: Merchant console).
+ * management, which the new app holds; 1: Buyer details, which it asks for).
  */
 export async function seedDemoConsole(
   db: Db,
