@@ -7,10 +7,11 @@
  * sees the developer's explorer refused it; publishes an announcement the developer reads in the
  * portal; and a merchant's staff member revokes the app at /merchant, after which its token is
  * refused. Then every other console page with the demo's data, and the audit log with what the
- * operator did and why. axe-core on every page (no serious or critical violation), a screenshot of each under
- * test-artifacts/console/, no Content-Security-Policy violation.
+ * operator did and why. axe-core on every page (no serious or critical violation), a screenshot of
+ * each under test-artifacts/console/, no Content-Security-Policy violation.
  *
- * Every check of an effect is a real HTTP call with the app's own token, not a look at the page.
+ * What an action does to an app is checked with real HTTP calls of the app's own tokens, not by
+ * looking at the console's page.
  * It runs in the PGlite run only (jest.config.js), as the portal's journey does.
  */
 import path from 'node:path';
