@@ -8,7 +8,6 @@
 import crypto from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { MessageChannel } from '../messages/channel/channel.js';
 import type { InternalClient } from './upstream/internal-client.js';
 
 /** How often a gateway reports; app-management counts reports of the last 60 s, so a few may fail in a row. */
@@ -24,7 +23,7 @@ const RECORD = `mutation RecordLiveSubscriptions($gatewayId: String!, $rows: [Li
 /** How long a stopping gateway waits for its last report and its withdrawal. */
 const STOP_WAIT_MS = 2_000;
 
-type Row = { appKey: string; merchantId: string; subscriptions: number };
+export type LiveSubscriptionRow = { appKey: string; merchantId: string; subscriptions: number };
 
 export interface LiveSubscriptionReports {
   /** Stops reporting and withdraws this gateway's rows. */
@@ -32,8 +31,8 @@ export interface LiveSubscriptionReports {
 }
 
 export function startLiveSubscriptionReports(options: {
-  /** The channel whose subscriptions are counted (undefined: none open, as on a gateway without a database). */
-  channel: () => MessageChannel | undefined;
+  /** The subscriptions open on this gateway now, per app and merchant (its message channel's). */
+  openSubscriptions: () => LiveSubscriptionRow[];
   callSubgraph: InternalClient;
   appManagementUrl: string;
   clock: Clock;
@@ -44,11 +43,11 @@ export function startLiveSubscriptionReports(options: {
   let lastWasEmpty = true;
   let writes: Promise<void> = Promise.resolve();
 
-  const call = async (rows: Row[], final: boolean, reportStartedAt: string | null) =>
+  const call = async (rows: LiveSubscriptionRow[], final: boolean, reportStartedAt: string | null) =>
     (await options.callSubgraph<{ recordLiveSubscriptions: string }>(options.appManagementUrl, RECORD, { gatewayId, rows, final, reportStartedAt })).recordLiveSubscriptions;
 
   /** One call, or several for many rows: the last one (final) drops what the gateway reported before the first. */
-  const send = async (rows: Row[]) => {
+  const send = async (rows: LiveSubscriptionRow[]) => {
     if (rows.length <= LIVE_SUBSCRIPTIONS_ROWS_PER_CALL) {
       await call(rows, true, null);
       return;
@@ -62,7 +61,7 @@ export function startLiveSubscriptionReports(options: {
   const report = (): Promise<void> => {
     // One report at a time, so an older one never lands after a newer one.
     writes = writes.then(async () => {
-      const rows = options.channel()?.subscriptionCounts() ?? [];
+      const rows = options.openSubscriptions();
       // A gateway with nothing open and nothing reported before has nothing to say.
       if (!rows.length && lastWasEmpty) return;
       try {

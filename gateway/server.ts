@@ -181,7 +181,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   } else {
     logger.warn('no database configured for the gateway: message subscriptions are unavailable');
   }
-  const liveSubscriptions = startLiveSubscriptionReports({ channel: () => messageChannel?.channel, callSubgraph, appManagementUrl, clock, logger });
+  const liveSubscriptions = startLiveSubscriptionReports({ openSubscriptions: () => messageChannel?.channel.subscriptionCounts() ?? [], callSubgraph, appManagementUrl, clock, logger });
   const health = createHealthCheck({ subgraphUrls: options.subgraphUrls, clock });
   const introspect = createOperatorIntrospection({ verifyAccessToken, authorizationActive: lookups.authorizationActive, loadAppAccess: lookups.loadAppAccess });
   const proxyPassport = createPassportProxy({

@@ -10,7 +10,7 @@ import { createContextBatchSigner, createContextSigner, mintOperatorToken } from
 import { startGateway } from '../gateway/server.js';
 import { createInternalClient } from '../gateway/upstream/internal-client.js';
 import { createSubgraphFetcher } from '../gateway/upstream/subgraph-fetcher.js';
-import { LIVE_SUBSCRIPTIONS_REPORT_MS } from '../gateway/live-subscriptions.js';
+import { LIVE_SUBSCRIPTIONS_REPORT_MS, LIVE_SUBSCRIPTIONS_ROWS_PER_CALL, startLiveSubscriptionReports, type LiveSubscriptionRow } from '../gateway/live-subscriptions.js';
 import { createAccountStore } from '../subgraphs/account/store.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { apps, liveSubscriptions } from '../subgraphs/app-management/tables.js';
@@ -187,6 +187,27 @@ test("a report in several calls replaces the gateway's rows at its final call: m
     await fetcher.close();
     await t.platform.database.db.delete(liveSubscriptions);
   }
+});
+
+test("a gateway with more open pairs than one call carries reports them all, and its next report replaces them", async () => {
+  const { keys, config, subgraphs } = t.platform;
+  const signContext = createContextSigner(keys.context, config.contextTokenTtlSeconds, clock);
+  const fetcher = createSubgraphFetcher({ signContext, signBatch: createContextBatchSigner(keys.context, clock) });
+  const pairs = (count: number, subscriptions: number): LiveSubscriptionRow[] => Array.from({ length: count }, (_, i) => ({ appKey: TEST_APP_KEY, merchantId: `merchant-${i}`, subscriptions }));
+  // More than one call may carry (5,000 rows): the report must come in several.
+  let open = pairs(3 * LIVE_SUBSCRIPTIONS_ROWS_PER_CALL + 500, 1);
+  const reports = startLiveSubscriptionReports({ openSubscriptions: () => open, callSubgraph: createInternalClient(fetcher, signContext), appManagementUrl: subgraphs['app-management'].url, clock, logger: createLogger('silent') });
+  try {
+    await afterReports('a report in four calls', async () => (await live()).total === open.length);
+    expect((await live()).apps).toEqual([{ app: { key: TEST_APP_KEY }, subscriptions: 6_500, merchants: 6_500 }]);
+    open = pairs(10, 2);
+    await afterReports('the next report, in one call', async () => (await live()).total === 20);
+    expect((await live()).apps).toEqual([{ app: { key: TEST_APP_KEY }, subscriptions: 20, merchants: 10 }]);
+  } finally {
+    await reports.stop();
+    await fetcher.close();
+  }
+  expect((await live()).total).toBe(0);
 });
 
 test("a gateway silent for a minute counts no more: only reports of the last 60 s are summed", async () => {
