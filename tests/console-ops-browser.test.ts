@@ -16,7 +16,7 @@ import { DEMO_APP_KEY } from '../demo/seed.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { describeViolations, launchChromium, openPortalTab, type PortalTab } from './helpers/chromium.js';
 import { consoleGraphQL, enrolOperator, type EnrolledOperator } from './helpers/operator.js';
-import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
+import { startTestPlatform, waitUntil, type TestPlatform } from './helpers/platform.js';
 
 const ARTIFACTS = path.resolve('test-artifacts', 'console-ops');
 // The pages talk to the public API, never to the database: the PostgreSQL run would test the same pages again.
@@ -218,7 +218,8 @@ describeInPGlite('audit log', () => {
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.waitForURL(/action=announcement\.withdrawn/);
     // The unfiltered page stays until the filtered one is in: wait for the one entry left.
-    await waitOrShoot('audit-filtered', page.waitForFunction(`document.querySelectorAll('[data-testid="audit-entry"]').length === 1`));
+    // (Polled from here: a string run in the page would need eval, which its CSP refuses.)
+    await waitOrShoot('audit-filtered', waitUntil('one entry left', async () => (await page.getByTestId('audit-entry').count()) === 1));
     await page.getByRole('cell', { name: 'Wrong version number' }).waitFor();
     await page.getByRole('button', { name: /^Show the details of announcement\.withdrawn/ }).click();
     await page.getByText('"status": "PUBLISHED"').waitFor();

@@ -55,7 +55,7 @@ export default function AnnouncementsPage() {
         }
       />
       <QueryState
-        state={{ ...page, data: connection ? shown : undefined }}
+        state={{ ...page, data: connection ? (after ? shown : connection.nodes) : undefined }}
         loadingLabel="Loading the announcements"
         isEmpty={(list) => list.length === 0}
         empty={
