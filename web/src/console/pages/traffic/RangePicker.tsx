@@ -4,7 +4,6 @@
  * variables do not move between renders.
  */
 import { Button, Group, SegmentedControl, Stack, Text, TextInput } from '@mantine/core';
-import { useState } from 'react';
 import { fromLocalInput, toLocalInput } from '../ops-common/time';
 import type { Granularity } from './operations';
 import { PRESETS, presetRange, rangeProblem, type Range } from './series';
@@ -30,7 +29,7 @@ export function rangeOf(choice: RangeChoice): { range?: Range; problem?: string 
 }
 
 export function RangePicker({ choice, onChange, onRefresh, refreshing }: { choice: RangeChoice; onChange: (choice: RangeChoice) => void; onRefresh: () => void; refreshing: boolean }) {
-  const [custom, setCustom] = useState(choice.preset === 'custom');
+  const custom = choice.preset === 'custom';
   const { problem } = rangeOf(choice);
   return (
     <Stack gap="xs">
@@ -39,7 +38,6 @@ export function RangePicker({ choice, onChange, onRefresh, refreshing }: { choic
           aria-label="Range"
           value={choice.preset}
           onChange={(value) => {
-            setCustom(value === 'custom');
             const preset = PRESETS.find((p) => p.value === value);
             onChange({ ...choice, preset: value, granularity: preset?.granularity ?? choice.granularity, asked: Date.now() });
           }}
@@ -54,7 +52,14 @@ export function RangePicker({ choice, onChange, onRefresh, refreshing }: { choic
             { value: 'DAY', label: 'Per day' },
           ]}
         />
-        <Button variant="default" onClick={() => (onChange({ ...choice, asked: Date.now() }), onRefresh())} loading={refreshing}>
+        <Button
+          variant="default"
+          loading={refreshing}
+          onClick={() => {
+            onChange({ ...choice, asked: Date.now() });
+            onRefresh();
+          }}
+        >
           Refresh
         </Button>
       </Group>
