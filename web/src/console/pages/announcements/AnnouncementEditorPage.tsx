@@ -46,6 +46,8 @@ function Editor({ existing, packages }: { existing: Announcement | undefined; pa
   const [target, setTarget] = useState<'ALL' | 'PACKAGES'>(existing?.packages.length ? 'PACKAGES' : 'ALL');
   const [packageIds, setPackageIds] = useState<string[]>(existing?.packages.map((p) => p.id) ?? []);
   const [publishAt, setPublishAt] = useState(existing?.status === 'SCHEDULED' && existing.publishedAt ? toLocalInput(existing.publishedAt) : '');
+  // Once a new announcement is saved (a draft whose publishing then failed, say), later saves change it rather than write another.
+  const [savedId, setSavedId] = useState(existing?.id);
   const preview = useDeferredValue(body);
   const create = useMutation(CREATE_ANNOUNCEMENT);
   const update = useMutation(UPDATE_ANNOUNCEMENT);
@@ -59,9 +61,12 @@ function Editor({ existing, packages }: { existing: Announcement | undefined; pa
   /** Saves the text and targets with this publish time (null: a draft); the announcement as saved. */
   async function save(at: string | null): Promise<Announcement | undefined> {
     setProblem(contentProblem);
+    publish.reset();
     if (contentProblem) return undefined;
-    if (existing) return (await update.run({ input: { id: existing.id, ...fields(), publishAt: at } }))?.updateAnnouncement;
-    return (await create.run({ input: { ...fields(), ...(at ? { publishAt: at } : {}) } }))?.createAnnouncement;
+    if (savedId) return (await update.run({ input: { id: savedId, ...fields(), publishAt: at } }))?.updateAnnouncement;
+    const created = (await create.run({ input: { ...fields(), ...(at ? { publishAt: at } : {}) } }))?.createAnnouncement;
+    if (created) setSavedId(created.id);
+    return created;
   }
 
   return (
@@ -146,8 +151,8 @@ function Editor({ existing, packages }: { existing: Announcement | undefined; pa
               // Saved first (a draft), then published: publishAnnouncement is the one operation that publishes now.
               const saved = await save(null);
               if (!saved) return;
+              // Refused (the error shows here): the announcement stays saved as a draft.
               if (await publish.run({ input: { id: saved.id } })) navigate('/announcements');
-              else if (!existing) navigate(`/announcements/${encodeURIComponent(saved.id)}`, { replace: true });
             }}
           >
             Publish now
