@@ -140,6 +140,7 @@ describeInPGlite('offline APIs', () => {
     await page.getByRole('option', { name: new RegExp(DEMO_APP_KEY) }).click();
     await page.getByLabel('Reason').fill('Cancellation service upgrade');
     await page.getByLabel('Until').fill('2099-01-01T12:00');
+    await check('apis-form-filled');
     await page.getByRole('button', { name: 'Take offline' }).click();
     await waitOrShoot('taken-offline', page.getByTestId('offline-api').getByText('Offline now').waitFor());
     await check('apis-offline');
@@ -201,6 +202,7 @@ describeInPGlite('announcements', () => {
     await card.getByRole('button', { name: 'Withdraw Stock API changes' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Reason').fill('Wrong version number');
+    await check('withdraw-dialog');
     await dialog.getByRole('button', { name: 'Confirm' }).click();
     await waitOrShoot('withdrawn', card.getByTestId('announcement-status').getByText('Withdrawn').waitFor());
     const { data } = await gql<{ operatorAnnouncements: { nodes: { title: string; status: string }[] } }>('{ operatorAnnouncements { nodes { title status } } }');

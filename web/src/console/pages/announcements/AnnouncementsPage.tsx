@@ -150,7 +150,7 @@ export default function AnnouncementsPage() {
         opened={!!withdrawing}
         title={withdrawing ? `Withdraw “${withdrawing.title}”` : ''}
         description="Developers no longer see it in the portal or through the API. Emails already sent stay sent."
-        confirmColor="red"
+        confirmColor="red.9"
         error={withdraw.error}
         onClose={() => {
           setWithdrawing(null);

@@ -128,7 +128,7 @@ export function TakeOfflineForm({ fields, onTaken }: { fields: ApiField[]; onTak
           </SimpleGrid>
           <ErrorAlert error={take.error} title="Not taken offline" />
           <Group>
-            <Button type="submit" color="red" loading={take.loading} disabled={!ready}>
+            <Button type="submit" color="red.9" loading={take.loading} disabled={!ready}>
               Take offline
             </Button>
           </Group>

@@ -142,7 +142,7 @@ function AppGrants({ app, packages, onChanged }: { app: AppWithGrants; packages:
             ? 'The app may use the package’s scopes within seconds; its developer sees the grant and your reason.'
             : 'Calls relying on the package fail within seconds, before the app’s tokens expire.'
         }
-        {...(pending?.kind === 'revoke' ? { confirmColor: 'red' } : {})}
+        {...(pending?.kind === 'revoke' ? { confirmColor: 'red.9' } : {})}
         reasonHint="Recorded with the grant and in the audit log."
         error={action.error}
         onClose={() => {

@@ -143,7 +143,7 @@ function RequestQueue({ status }: { status: PackageRequestStatus }) {
         title={deciding ? `${deciding.approve ? 'Approve' : 'Reject'} ${deciding.request.package.name} for ${deciding.request.app.name}` : ''}
         description={deciding?.approve ? 'The package is granted to the app at once.' : 'The app does not get the package; it may ask again.'}
         reasonHint="The developer reads it; the audit log keeps it with your name."
-        {...(deciding && !deciding.approve ? { confirmColor: 'red' } : {})}
+        {...(deciding && !deciding.approve ? { confirmColor: 'red.9' } : {})}
         error={action.error}
         onClose={() => {
           setDeciding(null);
