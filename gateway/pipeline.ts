@@ -33,6 +33,8 @@ export interface PipelineDependencies {
   loadAppAccess(appKey: string): Promise<AppAccess | null>;
   authorizationState(grantId: string): Promise<AuthorizationState>;
   merchantIsTest(merchantId: string): Promise<boolean>;
+  /** Whether an operator is still active (cached APP_ACCESS_CACHE_MS / 2, as an app's access). */
+  operatorActive(operatorId: string): Promise<boolean>;
   /** Every API offline now or planned (one lookup for all apps, cached APP_ACCESS_CACHE_MS). */
   loadOfflineApis(): Promise<OfflineApi[]>;
   appAccessCacheMs: number;
@@ -79,7 +81,7 @@ export function createPipeline(deps: PipelineDependencies): Pipeline & { offline
     ...control(useVerifySignature({ appAccess, replayGuard: deps.replayGuard, keks: deps.appSecretKeks, publicUrl: deps.publicUrl, clock })),
     ...control(useIpAllowlist({ appAccess })),
     useAuthorizationRevocation({ stateOf: deps.authorizationState, cacheMs, clock }),
-    useAppAuthorization({ appAccess, merchantIsTest: deps.merchantIsTest, clock }),
+    useAppAuthorization({ appAccess, operatorActive: cachedLookup(deps.operatorActive, { ttlMs: cacheMs / 2, maxEntries: 1_000, clock }), merchantIsTest: deps.merchantIsTest, clock }),
     // Fields operators took offline: null with API_OFFLINE, cut out before the gateway plans.
     apiValidity.plugin,
     // Then the document itself: bounded depth, aliases, tokens and cost before any planning.

@@ -129,6 +129,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     loadAppAccess: lookups.loadAppAccess,
     authorizationState: lookups.authorizationState,
     merchantIsTest: lookups.merchantIsTest,
+    operatorActive: lookups.operatorActive,
     loadOfflineApis: lookups.loadOfflineApis,
     appAccessCacheMs: config.appAccessCacheMs,
     clientAddress,

@@ -50,6 +50,11 @@ export interface AppSigningKeys {
 export interface AppAuthorizationOptions {
   /** What app-management says of an app, cached for APP_ACCESS_CACHE_MS and shared by the stages that read it; null for an unknown app. */
   appAccess(appKey: string): Promise<AppAccess | null>;
+  /**
+   * Whether an operator is still active: a disabled operator's console sessions end at once, and
+   * their bearer tokens (an hour at most) are refused from here within the cache's time.
+   */
+  operatorActive(operatorId: string): Promise<boolean>;
   /** Asks account whether a merchant is a test merchant. */
   merchantIsTest(merchantId: string): Promise<boolean>;
   clock: Clock;
@@ -65,6 +70,7 @@ export function useAppAuthorization(options: AppAuthorizationOptions): GatewayPl
     async onRequest(_req, state) {
       const caller = state.caller!;
       if (caller.kind === 'operator') {
+        if (!(await options.operatorActive(caller.operatorId ?? ''))) throw new HttpError(403, 'This operator account is disabled', 'FORBIDDEN');
         state.caller = { ...caller, scopes: caller.scopes.filter((s) => s === OPERATOR_SCOPE) };
         return;
       }

@@ -1,6 +1,6 @@
 /**
- * What the gateway asks subgraphs for itself, through its internal client: an app's access
- * (app-management), whether a merchant is a test one and the state of merchants' authorizations
+ * What the gateway asks subgraphs for itself, through its internal client: an app's access and
+ * whether an operator is still active (app-management), whether a merchant is a test one and the state of merchants' authorizations
  * (account). The pipeline caches these answers (APP_ACCESS_CACHE_MS); the message channel's
  * re-checks ask for every open subscription's authorization over and over.
  */
@@ -21,6 +21,8 @@ export interface SubgraphLookups {
   authorizationActive(grantId: string): Promise<boolean>;
   /** Every API offline now or planned, for every app (api-validity caches it). */
   loadOfflineApis(): Promise<OfflineApi[]>;
+  /** Whether an operator exists and is not disabled. */
+  operatorActive(operatorId: string): Promise<boolean>;
 }
 
 type OfflineApiAnswer = Omit<OfflineApi, 'startsAt' | 'endsAt'> & { startsAt: string; endsAt: string | null };
@@ -49,6 +51,8 @@ export function createSubgraphLookups(options: { callSubgraph: InternalClient; u
       (
         await callSubgraph<{ offlineApisForGateway: OfflineApiAnswer[] }>(urls['app-management'], '{ offlineApisForGateway { id coordinate appKeys reason startsAt endsAt } }', {})
       ).offlineApisForGateway.map((api) => ({ ...api, startsAt: Date.parse(api.startsAt), endsAt: api.endsAt === null ? null : Date.parse(api.endsAt) })),
+    operatorActive: async (operatorId) =>
+      (await callSubgraph<{ operatorActive: boolean }>(urls['app-management'], 'query Operator($id: String!) { operatorActive(operatorId: $id) }', { id: operatorId })).operatorActive,
     merchantIsTest: async (merchantId) =>
       (await callSubgraph<{ merchantIsTest: boolean }>(urls.account, 'query Test($id: String!) { merchantIsTest(merchantId: $id) }', { id: merchantId })).merchantIsTest,
   };

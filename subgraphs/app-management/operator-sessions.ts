@@ -35,6 +35,7 @@ export const PENDING_SESSION_TTL_MS = 5 * 60_000;
 export const CONSOLE_SESSION_TTL_MS = 2 * 3_600_000;
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_PASSWORD_LENGTH = 1024;
 const MAX_CODE_LENGTH = 64;
 
@@ -378,6 +379,12 @@ export function createOperatorConsoleResolvers(accounts: OperatorConsole) {
       operatorSession: (_: unknown, args: { tokenHash: string }, ctx: Context) => {
         internal(ctx.caller);
         return accounts.session(args.tokenHash);
+      },
+      operatorActive: async (_: unknown, args: { operatorId: string }, ctx: Context) => {
+        internal(ctx.caller);
+        if (!UUID.test(args.operatorId)) return false;
+        const operator = await accounts.operatorById(args.operatorId);
+        return !!operator && !operator.disabledAt;
       },
     },
     Mutation: {
