@@ -22,7 +22,7 @@ import { buildPortalInChild, portalBuildStale } from '../bin/build-web.js';
 import { DEMO_REVIEW_APP_KEY, DEMO_REVIEW_APP_NAME } from '../demo/console.js';
 import { createAccountStore } from '../subgraphs/account/store.js';
 import { actionOf, Browser as FormBrowser, csrfOf } from './helpers/browser.js';
-import { describeViolations, launchChromium, openPortalTab, type PortalTab } from './helpers/chromium.js';
+import { describeViolations, launchChromium, openPortalTab, timingTable, type PortalTab } from './helpers/chromium.js';
 import { signUpDeveloper, type SignedUpDeveloper } from './helpers/developer.js';
 import { postGraphQL, startTestPlatform, waitUntil, type TestPlatform } from './helpers/platform.js';
 
@@ -452,6 +452,12 @@ describe('across every page', () => {
   test('no serious or critical accessibility violation (axe-core)', () => {
     expect(Object.keys(violations).length).toBeGreaterThan(25);
     expect(Object.fromEntries(Object.entries(violations).filter(([, found]) => found.length))).toEqual({});
+  });
+
+  test('each first load under 1 s by the navigation timing', () => {
+    console.log(`Console, merchant page and portal first loads (ms from navigation start; JavaScript over the wire):\n${timingTable(tab.timings)}`);
+    expect(tab.timings.length).toBeGreaterThan(8);
+    for (const timing of tab.timings) expect({ page: timing.page, load: timing.load < 1000 }).toEqual({ page: timing.page, load: true });
   });
 
   test('nothing the Content-Security-Policy blocked, no error in the console', () => {
