@@ -24,6 +24,7 @@ import { loadPlatformKeys } from '../core/keys.js';
 import { mintAccessToken, mintOperatorToken } from '../core/tokens.js';
 import { freePort } from '../tests/helpers/processes.js';
 import { launchNpmStart } from './npm-start.js';
+import { DEMO_OPERATOR_ID } from '../demo/seed.js';
 import { processTreeRssKb, rssKb } from './process-memory.js';
 
 const env = process.env;
@@ -180,8 +181,8 @@ export async function runMemoryScenario(options: { seconds?: number; rps?: numbe
 
     // The load is a steady 50 requests a second, more than the demo app's PAID bucket restores (100
     // points a second): as an operator would for an app that needs it, raise its limits first.
-    // Signed with the platform's keys as the app tokens below are: the demo operator's sign-in needs a TOTP code.
-    const operatorToken = await mintOperatorToken(keys, { issuer, audience: 'urn:portico:api', operatorId: crypto.randomUUID() });
+    // Signed with the platform's keys as the app tokens below are (the demo operator's sign-in needs a TOTP code), for the demo operator (the gateway refuses tokens of unknown operators).
+    const operatorToken = await mintOperatorToken(keys, { issuer, audience: 'urn:portico:api', operatorId: DEMO_OPERATOR_ID });
     await graphql(url, operatorToken, 'mutation ($key: String!) { setAppFlowLimits(input: { appKey: $key, bucketSize: 100000, restoreRate: 20000, reason: "memory benchmark load" }) { key } }', { key: demo.appKey });
 
     // Setup (not measured as load): tokens, the SKUs to order from with ample stock, subscriptions from now on.

@@ -80,6 +80,8 @@ export const DEMO_OPERATOR_EMAIL = 'operator@portico.example';
 
 const NAMESPACE = '8f9d2c4e-5b1a-4c3e-9a7d-2f6b8e1c0d3a';
 const demoId = (name: string) => uuidv5(name, NAMESPACE);
+/** The demo operator's id (the same on every start): scripts and benchmarks mint its tokens with the platform's keys. */
+export const DEMO_OPERATOR_ID = demoId('operator:demo');
 export const DEMO_APP_KEY = 'app_demo_erp_sync';
 /** Demo times are laid out before this instant so the data set is the same whatever the date. */
 const EPOCH = Date.parse('2026-11-01T00:00:00.000Z');
@@ -191,7 +193,7 @@ export async function seedDemo(database: Database, logger: Logger, keks: readonl
   const operatorPassword = crypto.randomBytes(12).toString('base64url');
   const people = Promise.all([
     accounts.createStaff({ id: demoId('staff:demo'), merchantId: seed.merchantIds[0]!, email: DEMO_STAFF_EMAIL, name: 'Nora Northwind', password: staffPassword }),
-    apps.createOperator({ id: demoId('operator:demo'), email: DEMO_OPERATOR_EMAIL, name: 'Demo Operator', password: operatorPassword }),
+    apps.createOperator({ id: DEMO_OPERATOR_ID, email: DEMO_OPERATOR_EMAIL, name: 'Demo Operator', password: operatorPassword }),
   ]);
   // Awaited below; a failure while the other writes run must not count as unhandled meanwhile.
   people.catch(() => {});

@@ -43,6 +43,8 @@ beforeAll(async () => {
   shop = await createMerchant(t, 'Offline Shop');
   skuId = (await createProduct(t, shop.token, [{ stock: 100 }])).skus[0]!.id;
   const store = createAppManagementStore(t.platform.database.db);
+  // The gateway refuses operator tokens of unknown operators: this one is real.
+  await store.createOperator({ id: operatorId, email: `validity-${operatorId}@portico.example`, name: 'Validity Operator', password: crypto.randomBytes(18).toString('base64url') });
   otherApp = `app_${crypto.randomBytes(5).toString('hex')}`;
   const developer = await store.createDeveloper({ kind: 'COMPANY', name: 'Other ISV', email: `${otherApp}@example.com` });
   await store.createApp({ key: otherApp, name: otherApp, developerId: developer.id, status: 'LIVE' });

@@ -7,11 +7,12 @@ import type { CallStats } from '../subgraphs/app-management/call-reports.js';
 import crypto from 'node:crypto';
 import { INTERNAL_SCOPE } from '../core/caller.js';
 import { LATENCY_BOUNDS_MS, LATENCY_BUCKETS, latencyBucket } from '../core/latency-histogram.js';
-import { CONTEXT_TOKEN_HEADER, createContextSigner, mintOperatorToken } from '../core/tokens.js';
+import { CONTEXT_TOKEN_HEADER, createContextSigner } from '../core/tokens.js';
 import { CALL_REPORT_FLUSH_MS } from '../gateway/call-reports.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { adjustableClock } from './helpers/clock.js';
 import { ALL_SCOPES, TEST_APP_KEY, startTestPlatform, waitUntil, type TestPlatform } from './helpers/platform.js';
+import { mintTestOperatorToken } from './helpers/operator.js';
 
 const clock = adjustableClock();
 let t: TestPlatform;
@@ -26,7 +27,7 @@ beforeAll(async () => {
 afterAll(() => t?.stop());
 
 const operatorToken = () =>
-  mintOperatorToken(t.platform.keys, { issuer: t.platform.config.publicUrl, audience: t.platform.config.apiAudience, operatorId: crypto.randomUUID(), clock });
+  mintTestOperatorToken(t, { clock });
 
 const STATS = 'calls errors errorRate errorsByCode { code calls } latency { p50 p95 p99 mean } requestedCost actualCost';
 const APP_REPORT = `query Report($key: String!, $from: DateTime!, $to: DateTime!) {

@@ -9,9 +9,9 @@
  */
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { mintOperatorToken } from '../core/tokens.js';
 import { ADDRESS, PLACE_ORDER, createMerchant, createProduct, placeOrder, stockOf } from './helpers/factories.js';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
+import { mintTestOperatorToken } from './helpers/operator.js';
 
 let t: TestPlatform;
 
@@ -320,7 +320,7 @@ describe('a forged after cursor', () => {
       const res = await t.gql(shop.token, 'query($after: String) { messageRecords(after: $after) { nodes { id } } }', { after: cursor(values) });
       expect({ values, extensions: res.errors?.[0]?.extensions }).toMatchObject({ values, extensions: { code: 'BAD_USER_INPUT', field: 'after' } });
     }
-    const operator = await mintOperatorToken(t.platform.keys, { issuer: t.platform.config.publicUrl, audience: t.platform.config.apiAudience, operatorId: crypto.randomUUID() });
+    const operator = await mintTestOperatorToken(t);
     for (const values of [['APPS', 'foo 1', crypto.randomUUID()], ['APPS', '2020-02-30T00:00:00.000Z', crypto.randomUUID()]]) {
       const res = await t.gql(operator, 'query($after: String) { apps(after: $after) { nodes { key } } }', { after: cursor(values) });
       expect({ values, extensions: res.errors?.[0]?.extensions }).toMatchObject({ values, extensions: { code: 'BAD_USER_INPUT', field: 'after' } });

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import type { SubgraphName } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
-import { createContextBatchSigner, createContextSigner, mintOperatorToken } from '../core/tokens.js';
+import { createContextBatchSigner, createContextSigner } from '../core/tokens.js';
 import { startGateway } from '../gateway/server.js';
 import { createInternalClient } from '../gateway/upstream/internal-client.js';
 import { createSubgraphFetcher } from '../gateway/upstream/subgraph-fetcher.js';
@@ -19,6 +19,7 @@ import { adjustableClock } from './helpers/clock.js';
 import { createMerchant } from './helpers/factories.js';
 import { connectWs, subscribeWs } from './helpers/messages.js';
 import { TEST_APP_KEY, startTestPlatform, waitUntil, type TestPlatform } from './helpers/platform.js';
+import { mintTestOperatorToken } from './helpers/operator.js';
 
 const clock = adjustableClock();
 let t: TestPlatform;
@@ -29,7 +30,7 @@ beforeAll(async () => {
 afterAll(() => t?.stop());
 
 const operatorToken = () =>
-  mintOperatorToken(t.platform.keys, { issuer: t.platform.config.publicUrl, audience: t.platform.config.apiAudience, operatorId: crypto.randomUUID(), clock });
+  mintTestOperatorToken(t, { clock });
 
 interface Live {
   total: number;

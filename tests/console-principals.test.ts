@@ -33,13 +33,12 @@ import {
   type GraphQLObjectType,
 } from 'graphql';
 import { schemaDir } from '../core/paths.js';
-import { mintOperatorToken } from '../core/tokens.js';
 import { createAccountStore } from '../subgraphs/account/store.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { apps } from '../subgraphs/app-management/tables.js';
 import { createMerchant } from './helpers/factories.js';
 import { cookieHeaderOf, postJson, signUpDeveloper } from './helpers/developer.js';
-import { consolePasswordStep, enrolOperator } from './helpers/operator.js';
+import { consolePasswordStep, enrolOperator, mintTestOperatorToken } from './helpers/operator.js';
 import { startTestPlatform, type GraphQLResponse, type TestPlatform } from './helpers/platform.js';
 
 const CATALOG = (JSON.parse(fs.readFileSync(path.join(schemaDir, 'scopes.json'), 'utf8')) as { name: string }[]).map((s) => s.name);
@@ -181,7 +180,7 @@ beforeAll(async () => {
   const pending = await consolePasswordStep(t, operatorEmail, operatorPassword);
   callers.pendingOperator = (op) => withCookie(pending, op);
 
-  const operatorToken = await mintOperatorToken(t.platform.keys, { issuer: t.platform.config.publicUrl, audience: t.platform.config.apiAudience, operatorId: crypto.randomUUID() });
+  const operatorToken = await mintTestOperatorToken(t);
   callers.operator = (op) => t.gql(operatorToken, op.document, op.variables);
 }, 60_000);
 afterAll(() => t?.stop());

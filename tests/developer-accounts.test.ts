@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import { SMTPServer } from 'smtp-server';
 import { DEVELOPER_CLIENT_ID } from '../core/caller.js';
 import { createLogger } from '../core/logger.js';
-import { createContextBatchSigner, createContextSigner, mintAccessToken, mintOperatorToken } from '../core/tokens.js';
+import { createContextBatchSigner, createContextSigner, mintAccessToken } from '../core/tokens.js';
 import http from 'node:http';
 import { createDevMailbox, devMailboxEnabled } from '../gateway/dev-mailbox.js';
 import { createInternalClient } from '../gateway/upstream/internal-client.js';
@@ -19,6 +19,7 @@ import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { adjustableClock } from './helpers/clock.js';
 import { cookieHeaderOf, originOf, portalGraphQL, postJson, signInDeveloper, signUpDeveloper, tokenOfLink, type PortalSession } from './helpers/developer.js';
 import { startTestPlatform, waitUntil, type TestPlatform } from './helpers/platform.js';
+import { mintTestOperatorToken } from './helpers/operator.js';
 
 interface ReceivedMail {
   to: string[];
@@ -399,7 +400,7 @@ test('a developer is no app: the app controls let the session through uncharged,
   const dev = await signUpDeveloper(t, {}, { readMail: readVerification });
   // Calls are counted per minute of the gateway's clock: two hours on, only this test's calls are in the range.
   await clock.advance(2 * 3_600_000);
-  const operator = await mintOperatorToken(t.platform.keys, { issuer: t.platform.config.publicUrl, audience: t.platform.config.apiAudience, operatorId: crypto.randomUUID(), clock });
+  const operator = await mintTestOperatorToken(t, { clock });
   const range = { from: new Date(clock.now() - 60_000).toISOString(), to: new Date(clock.now() + 3_600_000).toISOString() };
   const totalCalls = async () => {
     const report = await t.gql(operator, 'query($from: DateTime!, $to: DateTime!) { platformCallReport(from: $from, to: $to) { total { calls } } }', range);

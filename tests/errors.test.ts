@@ -1,8 +1,8 @@
 /** What a client sees when something fails inside the platform: a stable code, never internals. */
 import crypto from 'node:crypto';
-import { mintOperatorToken } from '../core/tokens.js';
 import { ADDRESS, CREATE_PRODUCT, PLACE_ORDER, createMerchant, createProduct } from './helpers/factories.js';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.js';
+import { mintTestOperatorToken } from './helpers/operator.js';
 
 const INTERNALS = /127\.0\.0\.1|localhost|:\d{4,5}\/|\bselect\b|\bfrom "|at .+\.(ts|js):\d+|ECONNREFUSED|pglite|postgres/i;
 
@@ -76,7 +76,7 @@ describe('characters the database cannot store', () => {
   });
 
   test('one that no check caught before the database (a lookup key) is BAD_USER_INPUT too, not an internal error', async () => {
-    const operator = await mintOperatorToken(t.platform.keys, { issuer: t.platform.config.publicUrl, audience: t.platform.config.apiAudience, operatorId: crypto.randomUUID() });
+    const operator = await mintTestOperatorToken(t);
     const res = await t.gql(operator, 'query($key: String!) { app(key: $key) { key } }', { key: 'app\u0000x' });
     expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(JSON.stringify(res)).not.toMatch(INTERNALS);

@@ -5,12 +5,12 @@
  */
 import crypto from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import { mintOperatorToken } from '../core/tokens.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { appViolations, apps as appsTable, auditLog } from '../subgraphs/app-management/tables.js';
 import { adjustableClock } from './helpers/clock.js';
 import { createMerchant } from './helpers/factories.js';
 import { ALL_SCOPES, startTestPlatform, type GraphQLResponse, type TestPlatform } from './helpers/platform.js';
+import { mintTestOperatorToken } from './helpers/operator.js';
 
 const clock = adjustableClock();
 let t: TestPlatform;
@@ -41,7 +41,7 @@ async function registerApp(tier: 'FREE' | 'PAID' = 'FREE') {
   return { key, id: (await store.appByKey(key))!.id, merchantId: merchant.id, token };
 }
 
-const operatorToken = () => mintOperatorToken(t.platform.keys, { issuer: t.platform.config.publicUrl, audience: t.platform.config.apiAudience, operatorId: crypto.randomUUID(), clock });
+const operatorToken = () => mintTestOperatorToken(t, { clock });
 
 const CREATE = `mutation($title: String!) { createProduct(input: { title: $title, skus: [{ code: $title, price: { amount: 100, currency: "EUR" } }] }) { product { id } } }`;
 const COUNT = '{ products { totalCount } }';

@@ -5,13 +5,13 @@
  */
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { mintOperatorToken } from '../core/tokens.js';
 import { createAccountStore } from '../subgraphs/account/store.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { createMerchant, createProduct, placeOrder } from './helpers/factories.js';
 import { ACKNOWLEDGE, connectWs, subscribeSse, subscribeWs, type Collector, type Received } from './helpers/messages.js';
 import { adjustableClock } from './helpers/clock.js';
 import { ALL_SCOPES, startTestPlatform, type TestPlatform } from './helpers/platform.js';
+import { mintTestOperatorToken } from './helpers/operator.js';
 
 let t: TestPlatform;
 /** The platform's time: real, and moved ahead where a test needs an acknowledgement timeout to pass now. */
@@ -348,11 +348,15 @@ test('records are encrypted at rest with a per-app key that operators can rotate
   const keyRows = await t.platform.database.db.execute(sql`select wrapped_key from app_management.message_keys`);
   expect(rows<{ wrapped_key: string }>(keyRows).every((k) => Buffer.from(k.wrapped_key, 'base64url').length === 12 + 16 + 32)).toBe(true);
 
-  const operator = await mintOperatorToken(t.platform.keys, { issuer: t.platform.config.publicUrl, audience: t.platform.config.apiAudience, operatorId: crypto.randomUUID() });
-  const rotated = await t.gql<any>(operator, 'mutation { rotateMessageKey(appKey: "app_test") { appKey version } }');
+  const operator = await mintTestOperatorToken(t);
+  const rotated = await t.gql<any>(operator, 'mutation { rotateMessageKey(appKey: "app_test", reason: "key seen in a support ticket") { appKey version } }');
   expect(rotated.errors).toBeUndefined();
   const version = rotated.data.rotateMessageKey.version;
   expect(version).toBeGreaterThan(1);
+  // Audited with the operator and the reason.
+  const audited = await t.gql<any>(operator, '{ auditLog(filter: { action: "message_key.rotate", targetId: "app_test" }, first: 1) { nodes { actor reason details } } }');
+  expect(audited.data.auditLog.nodes[0]).toMatchObject({ actor: expect.stringMatching(/^operator:/), reason: 'key seen in a support ticket' });
+  expect(JSON.parse(audited.data.auditLog.nodes[0].details)).toEqual({ version });
   expect((await t.gql<any>(m.token, 'mutation { rotateMessageKey(appKey: "app_test") { version } }')).errors![0]!.extensions!.code).toBe('FORBIDDEN');
 
   const second = await newOrder(m);

@@ -3,11 +3,11 @@
  * QUOTA_EXCEEDED with when it resets; the app and operators read its usage; a new UTC day starts again.
  */
 import crypto from 'node:crypto';
-import { mintOperatorToken } from '../core/tokens.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { adjustableClock } from './helpers/clock.js';
 import { createMerchant } from './helpers/factories.js';
 import { ALL_SCOPES, startTestPlatform, type TestPlatform } from './helpers/platform.js';
+import { mintTestOperatorToken } from './helpers/operator.js';
 
 const clock = adjustableClock();
 let t: TestPlatform;
@@ -17,7 +17,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => t?.stop());
 
-const operatorToken = () => mintOperatorToken(t.platform.keys, { issuer: t.platform.config.publicUrl, audience: t.platform.config.apiAudience, operatorId: crypto.randomUUID(), clock });
+const operatorToken = () => mintTestOperatorToken(t, { clock });
 const USAGE = 'query($key: String!) { app(key: $key) { usage { callsToday dailyQuota resetsAt tier bucketSize restoreRate } } }';
 
 test('past its daily quota an app gets HTTP 429 QUOTA_EXCEEDED until the next UTC midnight; its usage counts the day', async () => {

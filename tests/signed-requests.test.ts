@@ -11,12 +11,12 @@ import WebSocket from 'ws';
 import { connectSharedStore } from '../core/redis.js';
 import { createLogger } from '../core/logger.js';
 import { signRequest, type SigningKey } from '../core/request-signer.js';
-import { mintOperatorToken } from '../core/tokens.js';
 import { createRedisReplayGuard, ReplayCheckUnavailable } from '../gateway/replay-guard.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { adjustableClock } from './helpers/clock.js';
 import { ALL_SCOPES, postGraphQL, startTestPlatform, type TestPlatform } from './helpers/platform.js';
 import { wsUrl } from './helpers/messages.js';
+import { mintTestOperatorToken } from './helpers/operator.js';
 
 const clock = adjustableClock();
 let t: TestPlatform;
@@ -39,7 +39,7 @@ beforeAll(async () => {
 afterAll(() => t?.stop());
 
 const appToken = (appKey = APP) => t.token({ merchantId: null, appKey });
-const operatorToken = () => mintOperatorToken(t.platform.keys, { issuer: t.platform.config.publicUrl, audience: t.platform.config.apiAudience, operatorId: crypto.randomUUID(), clock });
+const operatorToken = () => mintTestOperatorToken(t, { clock });
 /** Past the gateway's cache of what it knows of an app (APP_ACCESS_CACHE_MS). */
 const pastAccessCache = () => clock.advance(t.platform.config.appAccessCacheMs + 100);
 

@@ -6,8 +6,11 @@
  * A TOTP code is good once (its time step is spent), so `token()` takes the next step not yet spent
  * (the server accepts one step ahead) and, when a test asks faster than that, a recovery code.
  */
+import crypto from 'node:crypto';
 import { generate } from 'otplib';
 import type { Clock } from '../../core/clock.js';
+import { mintOperatorToken } from '../../core/tokens.js';
+import { createAppManagementStore } from '../../subgraphs/app-management/store.js';
 import { cookieHeaderOf, originOf, postJson } from './developer.js';
 import type { GraphQLResponse, TestPlatform } from './platform.js';
 
@@ -102,4 +105,22 @@ export async function enrolOperator(t: TestPlatform, email: string, password: st
     },
   };
   return operator;
+}
+
+/** The operator each platform's minted test tokens stand for (created on first use). */
+const testOperators = new WeakMap<TestPlatform, Promise<string>>();
+
+/**
+ * An operator bearer token minted directly, for tests of operator operations that test nothing of
+ * the sign-in. It names a real operator: the gateway refuses a token of an unknown or disabled one.
+ */
+export async function mintTestOperatorToken(t: TestPlatform, options: { clock?: Clock; ttlSeconds?: number } = {}): Promise<string> {
+  let operatorId = testOperators.get(t);
+  if (!operatorId) {
+    operatorId = createAppManagementStore(t.platform.database.db)
+      .createOperator({ email: `test-operator-${crypto.randomUUID()}@portico.example`, name: 'Test Operator', password: crypto.randomBytes(18).toString('base64url') })
+      .then((operator) => operator.id);
+    testOperators.set(t, operatorId);
+  }
+  return mintOperatorToken(t.platform.keys, { issuer: t.platform.config.publicUrl, audience: t.platform.config.apiAudience, operatorId: await operatorId, ...options });
 }

@@ -8,11 +8,11 @@ import crypto from 'node:crypto';
 import { Writable } from 'node:stream';
 import { SUBGRAPH_NAMES, type SubgraphName } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
-import { mintOperatorToken } from '../../core/tokens.js';
 import { startGateway, type RunningGateway } from '../../gateway/server.js';
 import { createAppManagementStore } from '../../subgraphs/app-management/store.js';
 import { createMerchant } from '../helpers/factories.js';
 import { ALL_SCOPES, postGraphQL, startTestPlatform, type GraphQLResponse, type TestPlatform } from '../helpers/platform.js';
+import { mintTestOperatorToken } from '../helpers/operator.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 let t: TestPlatform;
@@ -48,7 +48,7 @@ async function registerApp(overrides: { bucketSize?: number; restoreRate?: numbe
   await store.createApp({ key, name: key, developerId: developer.id, status: 'LIVE' });
   const pkg = await store.createPackage({ name: `Everything ${key}`, description: 'tests', tier: 'FREE', scopes: ALL_SCOPES });
   await store.grantPackage('system:tests', { appKey: key, packageId: pkg.id, reason: 'tests' });
-  const operator = await mintOperatorToken(t.platform.keys, { issuer: t.platform.config.publicUrl, audience: t.platform.config.apiAudience, operatorId: crypto.randomUUID() });
+  const operator = await mintTestOperatorToken(t);
   const set = await t.gql(operator, 'mutation($i: SetAppFlowLimitsInput!) { setAppFlowLimits(input: $i) { key } }', { i: { appKey: key, ...overrides, reason: 'test' } });
   expect(set.errors).toBeUndefined();
   const merchant = await createMerchant(t);
