@@ -1,5 +1,5 @@
 /** Resolvers of the app-management subgraph. */
-import { forbidden } from '../../core/errors.js';
+import { badInput, forbidden } from '../../core/errors.js';
 import { pageSize, toConnection } from '../../core/pagination.js';
 import { scopeSetOf } from '../../core/permissions.js';
 import { scalarResolvers } from '../../core/scalars.js';
@@ -65,7 +65,10 @@ export function createAppManagementResolvers(store: AppManagementStore, catalog:
       rotateAppSecret: (_: unknown, args: { graceHours: number }, ctx: Context) => {
         return store.rotateSecret(appLevelCaller(ctx.caller, 'An app rotates its own secret'), args.graceHours);
       },
-      rotateMessageKey: (_: unknown, args: { appKey: string }, ctx: Context) => store.rotateMessageKey(operatorActor(ctx.caller), args.appKey, messageKeys),
+      rotateMessageKey: (_: unknown, args: { appKey: string; reason?: string | null }, ctx: Context) => {
+        if (args.reason && args.reason.length > 1000) throw badInput('reason: at most 1,000 characters', 'reason');
+        return store.rotateMessageKey(operatorActor(ctx.caller), args.appKey, messageKeys, args.reason ?? null);
+      },
       setAppStatus: (_: unknown, { input }: { input: { appKey: string; status: AppRow['status']; reason: string } }, ctx: Context) =>
         store.setAppStatus(operatorActor(ctx.caller), input),
       createPermissionPackage: (_: unknown, { input }: { input: Parameters<AppManagementStore['createPermissionPackage']>[1] }, ctx: Context) =>

@@ -208,13 +208,13 @@ export function createAppManagementStore(db: Db, keks: readonly Kek[] = []) {
      * Adds a new version of an app's message record key (it encrypts from now on; older versions
      * still decrypt older records), audited, and tells every gateway to drop the keys it cached.
      */
-    async rotateMessageKey(actor: string, appKey: string, keys: Pick<MessageCrypto, 'rotate'>): Promise<{ appKey: string; version: number }> {
+    async rotateMessageKey(actor: string, appKey: string, keys: Pick<MessageCrypto, 'rotate'>, reason: string | null = null): Promise<{ appKey: string; version: number }> {
       const [app] = await db.select({ key: apps.key }).from(apps).where(eq(apps.key, appKey));
       if (!app) throw notFound('App', appKey);
       const version = await db.transaction(async (tx) => {
         const v = await keys.rotate(tx, appKey);
         await notifyControl(tx, { kind: 'key_rotated', appKey });
-        await audit(tx, { actor, action: 'message_key.rotate', targetType: 'app', targetId: appKey, reason: null, details: { version: v } });
+        await audit(tx, { actor, action: 'message_key.rotate', targetType: 'app', targetId: appKey, reason: reason?.trim() || null, details: { version: v } });
         return v;
       });
       return { appKey, version };

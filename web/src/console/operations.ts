@@ -152,7 +152,7 @@ export const SET_SIGNATURE_REQUIRED = operation<G.ConsoleSetSignatureRequiredRes
   mutation ConsoleSetSignatureRequired($input: SetAppSignatureRequiredInput!) { setAppSignatureRequired(input: $input) { ${APP_STATE} } }
 `);
 export const ROTATE_MESSAGE_KEY = operation<G.ConsoleRotateMessageKeyResult, G.ConsoleRotateMessageKeyVariables>(/* GraphQL */ `
-  mutation ConsoleRotateMessageKey($appKey: String!) { rotateMessageKey(appKey: $appKey) { appKey version } }
+  mutation ConsoleRotateMessageKey($appKey: String!, $reason: String) { rotateMessageKey(appKey: $appKey, reason: $reason) { appKey version } }
 `);
 
 export const APP_PACKAGES = operation<G.ConsoleAppPackagesResult, G.ConsoleAppPackagesVariables>(/* GraphQL */ `

@@ -472,6 +472,7 @@ export type ConsoleRotateMessageKeyResult = {
 };
 export type ConsoleRotateMessageKeyVariables = {
   appKey: string;
+  reason?: string | null;
 };
 
 /** query ConsoleAppPackages (src/console/operations.ts) */

@@ -174,13 +174,12 @@ function LimitsView({ app, tiers, refetch }: { app: AppLimits; tiers: TierLimits
       {dialog === 'rotate' && (
         <ReasonDialog
           opened
-          askReason={false}
           title="Rotate the message key"
-          description="New message records of the app are encrypted with a new key; older records stay readable. The rotation is recorded in the audit log."
+          description="New message records of the app are encrypted with a new key; older records stay readable. The rotation is recorded in the audit log with your reason."
           error={rotate.error}
           onClose={() => setDialog(null)}
-          onConfirm={async () => {
-            const done = await rotate.run({ appKey: app.key });
+          onConfirm={async (reason) => {
+            const done = await rotate.run({ appKey: app.key, reason });
             if (done) setRotated(done.rotateMessageKey.version);
             return Boolean(done);
           }}
