@@ -52,14 +52,14 @@ export default function AuthorizationsTab() {
                   <Table.Td>
                     {authorization.revokedAt ? (
                       <Text size="sm" component="div">
-                        <Badge color="red" variant="light">
+                        <Badge color="red" variant="light" miw="max-content">
                           Revoked
                         </Badge>{' '}
                         {formatDateTime(authorization.revokedAt)}
                         {authorization.revokedBy ? ` by ${authorization.revokedBy}` : ''}
                       </Text>
                     ) : (
-                      <Badge color="teal" variant="light">
+                      <Badge color="teal" variant="light" miw="max-content">
                         In force
                       </Badge>
                     )}
