@@ -5,7 +5,7 @@
  * is created or rotated; the gateway opens it to check a signature. Format: `<kek id>.<sealed>`, so
  * a secret sealed before a key-encryption key rotation still opens while that key is kept.
  */
-import { open, seal, type Kek } from '../messages/crypto.js';
+import { open, seal, type Kek } from './sealing.js';
 
 const aadOf = (appKey: string) => `app-secret:${appKey}`;
 

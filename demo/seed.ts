@@ -22,7 +22,7 @@ import { createAccountStore } from '../subgraphs/account/store.js';
 import { merchants, outboxEvents as accountOutbox, users, type MerchantRow, type UserRow } from '../subgraphs/account/tables.js';
 import { createAppManagementStore } from '../subgraphs/app-management/store.js';
 import { seedDemoAnnouncement } from '../subgraphs/app-management/developer-announcements.js';
-import type { Kek } from '../messages/crypto.js';
+import type { Kek } from '../core/sealing.js';
 import { LIFECYCLE_EVENTS, lifecycleEvent, orderEvent, type LifecycleEventType } from '../subgraphs/order/events.js';
 import { ORDER_TRANSITIONS, priceOrderLines, type NewOrderLine } from '../subgraphs/order/store.js';
 import {

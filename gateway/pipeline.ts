@@ -23,7 +23,7 @@ import { useRequestId } from './plugins/request-id.js';
 import { useFailedAuthentication, type FailedAuthenticationOptions } from './failed-authentication.js';
 import { useVerifySignature } from './plugins/verify-signature.js';
 import type { ReplayGuard } from './replay-guard.js';
-import type { Kek } from '../messages/crypto.js';
+import type { Kek } from '../core/sealing.js';
 import { newRequestState, type GatewayContext, type GatewayPlugin, type RequestState } from './plugins/types.js';
 
 export interface PipelineDependencies {

@@ -27,7 +27,7 @@ import { openAppSecret } from '../../core/app-secret-seal.js';
 import type { Clock } from '../../core/clock.js';
 import { ErrorCode } from '../../core/errors.js';
 import { HttpError, readRequestBody } from '../../core/http.js';
-import type { Kek } from '../../messages/crypto.js';
+import type { Kek } from '../../core/sealing.js';
 import { ReplayCheckUnavailable, type ReplayGuard } from '../replay-guard.js';
 import type { AppAccess, AppSigningKeys } from './app-authorization.js';
 import type { GatewayPlugin } from './types.js';

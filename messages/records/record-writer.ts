@@ -18,7 +18,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../core/logger.js';
-import type { Kek, MessageCrypto } from '../crypto.js';
+import type { Kek } from '../../core/sealing.js';
+import type { MessageCrypto } from '../crypto.js';
 import type { DeliveryToRecord, MessageStore } from '../store/index.js';
 
 export interface RecordWriter {

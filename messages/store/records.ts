@@ -7,7 +7,8 @@ import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, lt, lte, or, s
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Db } from '../../core/db.js';
 import { isUuid } from '../../core/pagination.js';
-import { open as openSealed, recordAad, seal as cryptoSeal, type MessageCrypto } from '../crypto.js';
+import { open as openSealed, seal as cryptoSeal } from '../../core/sealing.js';
+import { recordAad, type MessageCrypto } from '../crypto.js';
 import { notifyControl } from '../notifications.js';
 import type { OutboxEvent } from '../events.js';
 import { messageCursors, messageDeliveries, messageRecords } from '../tables.js';

@@ -17,7 +17,7 @@ import { sealAppSecret } from '../../core/app-secret-seal.js';
 import { generateSecret, hashSecret } from '../../core/secrets.js';
 import type { SubgraphContext } from '../../core/subgraph.js';
 import * as v from '../../core/validate.js';
-import type { Kek } from '../../messages/crypto.js';
+import type { Kek } from '../../core/sealing.js';
 import { recordEvents } from '../../messages/outbox.js';
 import { audit } from './audit.js';
 import { developerOf } from './callers.js';

@@ -15,7 +15,7 @@
  */
 import crypto from 'node:crypto';
 import { generate, generateSecret, generateURI, verify } from 'otplib';
-import { open, seal, type Kek } from '../../messages/crypto.js';
+import { open, seal, type Kek } from '../../core/sealing.js';
 
 /** The issuer authenticator apps show next to the account. */
 export const TOTP_ISSUER = 'Portico';

@@ -23,7 +23,7 @@ import { badInput, forbidden } from '../../core/errors.js';
 import { passwordSignIn, signInRecorder, type SignInRecorder } from '../../core/password-sign-in.js';
 import type { SubgraphContext } from '../../core/subgraph.js';
 import * as v from '../../core/validate.js';
-import type { Kek } from '../../messages/crypto.js';
+import type { Kek } from '../../core/sealing.js';
 import { audit } from './audit.js';
 import { operatorActor } from './callers.js';
 import { acceptedTotpStep, createTotpSeal, newRecoveryCodes, newTotpSecret, recoveryCodeHash, totpUri } from './operator-auth.js';

@@ -14,7 +14,7 @@ import { decodeCursor, encodeCursor, timeCursor, timeKeyset, type TimeSort } fro
 import { schemaDir } from '../../core/paths.js';
 import { generateSecret, hashSecret } from '../../core/secrets.js';
 import { sealAppSecret } from '../../core/app-secret-seal.js';
-import type { Kek } from '../../messages/crypto.js';
+import type { Kek } from '../../core/sealing.js';
 import * as v from '../../core/validate.js';
 import { audit } from './audit.js';
 import { containsPattern } from './search.js';
