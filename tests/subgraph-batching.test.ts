@@ -218,25 +218,28 @@ describe('a real subgraph runs a batch with one context', () => {
     const token = await sign({ kind: 'app', merchantId: merchant.id, appKey: TEST_APP_KEY, scopes: ['merchant:read'] });
     const entities = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Merchant { name } } }';
     const representations = [{ __typename: 'Merchant', id: merchant.id }];
-    const before = t.platform.database.statements.count;
-    const res = await fetch(t.platform.subgraphs.account.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [CONTEXT_TOKEN_HEADER]: token },
-      body: JSON.stringify([
-        { query: entities, variables: { r: representations } },
-        { query: entities, variables: { r: representations } },
-        { query: '{ nope }' },
-      ]),
-    });
-    const statements = t.platform.database.statements.count - before;
-    expect(res.status).toBe(400); // one operation of the batch was refused
-    const body = (await res.json()) as { data?: unknown; errors?: { extensions: { code: string } }[] }[];
-    expect(body).toHaveLength(3);
-    expect(body[0]).toEqual({ data: { _entities: [{ name: 'Batch Shop' }] } });
-    expect(body[1]).toEqual({ data: { _entities: [{ name: 'Batch Shop' }] } });
-    expect(body[2]!.errors![0]!.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const batch = JSON.stringify([
+      { query: entities, variables: { r: representations } },
+      { query: entities, variables: { r: representations } },
+      { query: '{ nope }' },
+    ]);
+    // The statement counter also counts what runs in the background meanwhile (timers, the
+    // announcement runner, live-subscription reports), which only ever adds: the fewest statements
+    // of five requests is the batch's own count.
+    const counts: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const before = t.platform.database.statements.count;
+      const res = await fetch(t.platform.subgraphs.account.url, { method: 'POST', headers: { 'content-type': 'application/json', [CONTEXT_TOKEN_HEADER]: token }, body: batch });
+      counts.push(t.platform.database.statements.count - before);
+      expect(res.status).toBe(400); // one operation of the batch was refused
+      const body = (await res.json()) as { data?: unknown; errors?: { extensions: { code: string } }[] }[];
+      expect(body).toHaveLength(3);
+      expect(body[0]).toEqual({ data: { _entities: [{ name: 'Batch Shop' }] } });
+      expect(body[1]).toEqual({ data: { _entities: [{ name: 'Batch Shop' }] } });
+      expect(body[2]!.errors![0]!.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    }
     // One context for the batch: its DataLoader looked the merchant up once for both operations.
-    expect(statements).toBe(1);
+    expect(Math.min(...counts)).toBe(1);
   });
 
   /** Posts a context batch signed as the gateway signs it; `sign` may sign another body than the one sent. */
