@@ -5,6 +5,7 @@ export { authApi, describeAuthError, type Session, type SessionDeveloper, type D
 export { AuthError, authEndpoints, readSession } from './auth-call';
 export { frontEnd, startFrontEnd, PORTAL, CONSOLE, MERCHANT, type FrontEnd } from './front-end';
 export { formatDateTime, formatNumber } from './format';
+export { Stat } from './stat';
 export { SecretOnce, CopyValue, CopyableCode } from './secret';
 export { csrfToken, CSRF_HEADER } from './csrf';
 export { SessionProvider, useSession, RequireSession, PageLoader, createSession, type SessionSource, type SessionState } from './session';

@@ -10,7 +10,7 @@ import { BarChart, LineChart } from '@mantine/charts';
 import { Badge, Button, Group, Paper, Progress, SegmentedControl, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useMemo, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
-import { EmptyState, QueryState, useDocumentTitle, useOperation } from '../../lib';
+import { EmptyState, QueryState, Stat, useDocumentTitle, useOperation } from '../../lib';
 import { APP_CALL_REPORT, type AppUsage, type CallReport } from './operations';
 import { pointsOf, RANGES, rangeBounds, type Point, type RangeOption } from './series';
 
@@ -18,23 +18,6 @@ const number = new Intl.NumberFormat();
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`);
 const percent = (rate: number) => `${(rate * 100).toFixed(rate > 0 && rate < 0.01 ? 2 : 1)} %`;
 
-function Stat({ label, value, detail, testId }: { label: string; value: ReactNode; detail?: ReactNode; testId?: string }) {
-  return (
-    <Paper withBorder radius="md" p="md" data-testid={testId}>
-      <Text size="sm" c="dimmed">
-        {label}
-      </Text>
-      <Text fw={700} size="xl">
-        {value}
-      </Text>
-      {detail && (
-        <Text size="xs" c="dimmed">
-          {detail}
-        </Text>
-      )}
-    </Paper>
-  );
-}
 
 /** A chart with its heading; the heading names the figure for screen readers, the stats above give its numbers. */
 function ChartCard({ id, title, description, children }: { id: string; title: string; description: string; children: ReactNode }) {

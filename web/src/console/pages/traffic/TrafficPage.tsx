@@ -7,8 +7,8 @@
 import { Anchor, Badge, Group, Paper, Stack, Table, Tabs, Text, Title } from '@mantine/core';
 import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
-import { EmptyState, ErrorAlert, formatDateTime, PageHeader, PageLoader, QueryState, useOperation } from '../../../lib';
-import { formatCount, formatRate, Stat, Totals, TrafficCharts } from './charts';
+import { EmptyState, ErrorAlert, formatDateTime, PageHeader, PageLoader, QueryState, Stat, useOperation } from '../../../lib';
+import { formatCount, formatRate, Totals, TrafficCharts } from './charts';
 import { LIVE_SUBSCRIPTIONS, PLATFORM_TRAFFIC, type LiveSubscriptions, type TopApp } from './operations';
 import { initialChoice, RangePicker, rangeOf, type RangeChoice } from './RangePicker';
 import { pointsOf } from './series';

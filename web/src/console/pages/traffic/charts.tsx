@@ -7,6 +7,7 @@ import '@mantine/charts/styles.css';
 import { BarChart, LineChart } from '@mantine/charts';
 import { Paper, SimpleGrid, Text, Title } from '@mantine/core';
 import type { ReactNode } from 'react';
+import { Stat } from '../../../lib';
 import type { CallStats, Granularity } from './operations';
 import { callsWithCode, QUOTA_EXCEEDED, THROTTLED, type Point } from './series';
 
@@ -15,23 +16,6 @@ export const formatCount = (value: number) => number.format(value);
 export const formatMs = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`);
 export const formatRate = (rate: number) => `${(rate * 100).toFixed(rate > 0 && rate < 0.01 ? 2 : 1)} %`;
 
-export function Stat({ label, value, detail, testId }: { label: string; value: ReactNode; detail?: ReactNode; testId?: string }) {
-  return (
-    <Paper withBorder radius="md" p="md" data-testid={testId}>
-      <Text size="sm" c="dimmed">
-        {label}
-      </Text>
-      <Text fw={700} size="xl">
-        {value}
-      </Text>
-      {detail && (
-        <Text size="xs" c="dimmed">
-          {detail}
-        </Text>
-      )}
-    </Paper>
-  );
-}
 
 export function ChartCard({ id, title, description, children }: { id: string; title: string; description: string; children: ReactNode }) {
   return (
