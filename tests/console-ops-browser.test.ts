@@ -19,8 +19,6 @@ import { consoleGraphQL, enrolOperator, type EnrolledOperator } from './helpers/
 import { startTestPlatform, waitUntil, type TestPlatform } from './helpers/platform.js';
 
 const ARTIFACTS = path.resolve('test-artifacts', 'console-ops');
-// The pages talk to the public API, never to the database: the PostgreSQL run would test the same pages again.
-const describeInPGlite = process.env.DATABASE_URL ? describe.skip : describe;
 
 let t: TestPlatform;
 let browser: Browser;
@@ -43,7 +41,6 @@ async function waitOrShoot<T>(name: string, wait: Promise<T>): Promise<T> {
 const gql = <T = Record<string, any>>(query: string, variables?: Record<string, unknown>) => consoleGraphQL(t, operator.session)<T>(query, variables);
 
 beforeAll(async () => {
-  if (process.env.DATABASE_URL) return;
   await (portalBuildStale() ? buildPortalInChild() : undefined);
   t = await startTestPlatform({ seed: true });
   const origin = new URL(t.url).origin;
@@ -66,7 +63,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-describeInPGlite('permission packages', () => {
+describe('permission packages', () => {
   test('a package made from the catalog (each scope with the fields it opens) is listed, and granted to an app by its picker', async () => {
     const { page } = tab;
     await tab.load('/console/packages', 'packages');
@@ -127,7 +124,7 @@ describeInPGlite('permission packages', () => {
   });
 });
 
-describeInPGlite('offline APIs', () => {
+describe('offline APIs', () => {
   test('a coordinate picked from the schema goes offline for one app in a window, is listed, and is brought back online', async () => {
     const { page } = tab;
     await tab.load('/console/apis', 'offline APIs');
@@ -157,7 +154,7 @@ describeInPGlite('offline APIs', () => {
   });
 });
 
-describeInPGlite('traffic', () => {
+describe('traffic', () => {
   test("the platform's week of calls in charts and top apps, a custom daily range, and the drill into one app", async () => {
     const { page } = tab;
     await tab.load('/console/traffic', 'traffic');
@@ -180,7 +177,7 @@ describeInPGlite('traffic', () => {
   });
 });
 
-describeInPGlite('announcements', () => {
+describe('announcements', () => {
   test('written with a live preview (HTML stays text), published now, then withdrawn with a reason', async () => {
     const { page } = tab;
     await tab.load('/console/announcements', 'announcements');
@@ -210,7 +207,7 @@ describeInPGlite('announcements', () => {
   });
 });
 
-describeInPGlite('audit log', () => {
+describe('audit log', () => {
   test('filtered by action, it shows the withdrawal with its reason and details; the filter stays in the address', async () => {
     const { page } = tab;
     await tab.load('/console/audit', 'audit log');
