@@ -11,7 +11,8 @@ import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import { GraphQLError, OperationTypeNode, execute, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, OperationTypeNode, defaultFieldResolver, getOperationAST, isObjectType, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 import type { Caller } from './caller.js';
 import type { Database } from './db.js';
@@ -294,7 +295,7 @@ function plainJsonExchange(headers: http.IncomingHttpHeaders): boolean {
   return accept === undefined || accept === '*/*' || accept === 'application/json';
 }
 
-/** Valid query documents by their text, as the direct executor caches them. */
+/** Compiled queries the direct executor keeps, by their text. */
 const DIRECT_DOCUMENTS = 500;
 
 /**
@@ -313,48 +314,68 @@ export function createDirectQueryExecutor<TContext>(
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError,
   includeStacktrace: boolean,
 ) {
-  const documents = new LRUCache<string, DocumentNode>({ max: DIRECT_DOCUMENTS });
+  // graphql-jit reads a field without a resolver as a plain property, where graphql-js's default
+  // resolver calls a function-valued one (connections' lazy `totalCount`): give every such field
+  // graphql-js's default resolver, which changes nothing for graphql-js itself (Apollo's path).
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) field.resolve ??= defaultFieldResolver;
+  }
+  /** Compiled query plans by operation name and query text (graphql-jit; see below). */
+  const compiled = new LRUCache<string, CompiledQuery>({ max: DIRECT_DOCUMENTS });
   const rejected = new LRUCache<string, true>({ max: DIRECT_DOCUMENTS });
   /** Apollo's normalizeAndFormatErrors: every error gets a code (INTERNAL_SERVER_ERROR unless it has one), then formatError. */
   const format = (error: GraphQLError): GraphQLFormattedError => {
     try {
-      const extensions: Record<string, unknown> = { ...error.extensions, code: error.extensions.code ?? 'INTERNAL_SERVER_ERROR' };
+      // graphql-jit leaves `extensions` undefined on an error that has none.
+      const extensions: Record<string, unknown> = { ...error.extensions, code: error.extensions?.code ?? 'INTERNAL_SERVER_ERROR' };
       if (includeStacktrace) extensions.stacktrace = error.stack?.split('\n');
       return formatError({ ...error.toJSON(), extensions }, error);
     } catch {
       return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
     }
   };
+  /**
+   * The operation compiled once into a function (graphql-jit) for the many times it runs: the
+   * gateway sends the same few query texts over and over, and graphql-js's execute otherwise
+   * re-collects every selection and re-reads every field's arguments for each object of each
+   * answer, which was the largest share of a subgraph's CPU on the order page. Null for anything
+   * the direct path leaves to Apollo: not a query, or a document that does not parse or validate.
+   */
+  function compile(query: string, operationName: string | undefined): CompiledQuery | null {
+    const key = `${operationName ?? ''}\n${query}`;
+    const found = compiled.get(key);
+    if (found) return found;
+    if (rejected.has(key)) return null;
+    let document: DocumentNode;
+    try {
+      document = parse(query);
+    } catch {
+      rejected.set(key, true);
+      return null;
+    }
+    if (validate(schema, document, specifiedRules).length || getOperationAST(document, operationName)?.operation !== OperationTypeNode.QUERY) {
+      rejected.set(key, true);
+      return null;
+    }
+    const plan = compileQuery(schema, document, operationName, { disablingCapturingStackErrors: !includeStacktrace });
+    if (!isCompiledQuery(plan)) {
+      rejected.set(key, true);
+      return null;
+    }
+    compiled.set(key, plan);
+    return plan;
+  }
   return async (operation: object, context: () => Promise<TContext>): Promise<string | null> => {
     const { query, variables, operationName, ...rest } = operation as { query?: unknown; variables?: unknown; operationName?: unknown };
     if (typeof query !== 'string' || Object.keys(rest).length) return null;
     if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
     if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
-    let document = documents.get(query);
-    if (!document) {
-      if (rejected.has(query)) return null;
-      try {
-        document = parse(query);
-      } catch {
-        rejected.set(query, true);
-        return null;
-      }
-      if (validate(schema, document, specifiedRules).length) {
-        rejected.set(query, true);
-        return null;
-      }
-      documents.set(query, document);
-    }
-    if (getOperationAST(document, operationName ?? undefined)?.operation !== OperationTypeNode.QUERY) return null;
-    let result: Awaited<ReturnType<typeof execute>>;
+    const plan = compile(query, operationName ?? undefined);
+    if (!plan) return null;
+    let result: ExecutionResult;
     try {
-      result = await execute({
-        schema,
-        document,
-        variableValues: (variables ?? undefined) as Record<string, unknown> | undefined,
-        operationName: (operationName ?? undefined) as string | undefined,
-        contextValue: await context(),
-      });
+      result = await plan.query(undefined, await context(), (variables ?? {}) as Record<string, unknown>);
     } catch {
       // Not a field's error (those are in the result): Apollo's path answers for it.
       return null;
