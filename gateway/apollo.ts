@@ -3,9 +3,11 @@
  * subgraphs (through the gateway's own data sources), inside an Apollo Server that carries the
  * pipeline's Apollo plugins and validation rules.
  */
+import { createRequire } from 'node:module';
+import './flat-federation-exports.js';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
+import type { GraphQLDataSource } from '@apollo/gateway';
 import type { FormattedExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { Config } from '../core/config.js';
 import { createErrorFormatter } from '../core/errors.js';
@@ -15,6 +17,10 @@ import { graphqlOverHttpStatus } from './graphql-over-http.js';
 import type { Pipeline } from './pipeline.js';
 import { parseTokenLimit } from './plugins/query-limits.js';
 import type { GatewayContext } from './plugins/types.js';
+
+// Required here, not imported: Node runs the CommonJS modules an ES module imports before that
+// module's ES imports, and flat-federation-exports.js must run before @apollo/gateway loads.
+const { ApolloGateway } = createRequire(import.meta.url)('@apollo/gateway') as typeof import('@apollo/gateway');
 
 export interface GatewayApollo {
   apollo: ApolloServer<GatewayContext>;
