@@ -96,7 +96,7 @@ export async function startTestPlatform(options: { seed?: boolean; dataDir?: str
   const env: NodeJS.ProcessEnv = {
     DATA_DIR: dataDir,
     PORT: '0',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SEED_DEMO: options.seed ? 'true' : 'false',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...options.extraEnv,
