@@ -52,3 +52,36 @@ test('an order page of 100 costs the same number of SQL statements as a page of 
   // orders, lines, history (order); products, skus, skus-of-product (product); merchant, users (account)
   expect(ten).toBeLessThanOrEqual(8);
 });
+
+const CHILDREN = `lines { id quantity refunded { amount } } shipments { id carrier trackingNumber status shippedAt deliveredAt tracking { status } }
+  afterSaleCases(first: 5) { totalCount nodes { id kind status requested { amount } createdAt } }`;
+
+test("an order page's lines, shipments and cases come in the list's own statement, the same rows the order's own lookups find", async () => {
+  const token = await t.token({ merchantId: t.platform.demo!.merchantId, appKey: DEMO_APP_KEY, scopes: ['orders:read', 'aftersales:read'] });
+  const bare = `query($first: Int!) { orders(first: $first) { nodes { id number } } }`;
+  const withChildren = `query($first: Int!) { orders(first: $first) { nodes { id number ${CHILDREN.replace(/tracking \{ status \} /, '')} } } }`;
+  const count = async (query: string) => {
+    const counts: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const before = t.platform.database.statements.count;
+      expect((await t.gql(token, query, { first: 50 })).errors).toBeUndefined();
+      counts.push(t.platform.database.statements.count - before);
+    }
+    return Math.min(...counts);
+  };
+  await count(withChildren);
+  expect(await count(withChildren)).toBe(await count(bare));
+
+  // The same children, with fragments and through `edges`, as each order's own DataLoaders find them.
+  type Page = { orders: { edges: { node: { id: string } & Record<string, unknown> }[] } };
+  const page = await t.gql<Page>(token, `query($first: Int!) { orders(first: $first) { edges { node { id ...Children } } } } fragment Children on Order { ${CHILDREN} }`, { first: 50 });
+  expect(page.errors).toBeUndefined();
+  const nodes = page.data!.orders.edges.map((e) => e.node);
+  expect(nodes.some((n) => (n.shipments as unknown[]).length > 0)).toBe(true);
+  expect(nodes.some((n) => (n.afterSaleCases as { totalCount: number }).totalCount > 0)).toBe(true);
+  for (const node of nodes) {
+    const one = await t.gql<{ order: Record<string, unknown> }>(token, `query($id: ID!) { order(id: $id) { id ${CHILDREN} } }`, { id: node.id });
+    expect(one.errors).toBeUndefined();
+    expect(one.data!.order).toEqual(node);
+  }
+});

@@ -6,6 +6,7 @@ import { requireMerchant, type SubgraphContext } from '../../core/subgraph.js';
 import { caseCursor, caseMatches, casesAfter, type AfterSales, type CaseFilter, type CaseSort, type OpenCaseInput } from './after-sales.js';
 import type { Checkout, PlaceOrderInput } from './checkout.js';
 import type { OrderLoaders } from './loaders.js';
+import { childrenWanted, type OrderChildren, type SelectionInfo } from './order-children.js';
 import type { Shipments, ShipmentInput, TrackingInput } from './shipments.js';
 import { orderCursor, type OrderFilter, type OrderSort, type OrderStore } from './store.js';
 import type { AfterSaleCaseLineRow, AfterSaleCaseRow, OrderLineRow, OrderRow, OrderStatusChangeRow, ShipmentLineRow, ShipmentRow, TrackingEventRow } from './tables.js';
@@ -31,10 +32,17 @@ const money = (amount: number, currency: string) => ({ amount, currency });
 type LineOf<Row> = Row & { orderId: string };
 
 export function createOrderResolvers(store: OrderStore, checkout: Checkout, shipments: Shipments, afterSales: AfterSales) {
-  async function orderConnection(merchantId: string, args: ListArgs) {
+  async function orderConnection(merchantId: string, args: ListArgs, ctx: Context, info: SelectionInfo) {
     const sort = args.sort ?? 'CREATED_AT_DESC';
     const limit = pageSize(args.first);
-    const rows = await store.listOrders(merchantId, { filter: args.filter, sort, limit, after: args.after });
+    // The children the page selects come with it, straight into their DataLoaders (order-children.ts).
+    const wanted = childrenWanted(info);
+    const found = (order: OrderRow, children: OrderChildren) => {
+      if (children.lines) ctx.loaders.linesOfOrder.prime(order.id, children.lines);
+      if (children.shipments) ctx.loaders.shipmentsOfOrder.prime(order.id, children.shipments);
+      if (children.cases) ctx.loaders.casesOfOrder.prime(order.id, children.cases);
+    };
+    const rows = await store.listOrders(merchantId, { filter: args.filter, sort, limit, after: args.after }, { wanted, found });
     return {
       ...toConnection(rows, limit, (row) => orderCursor(sort, row), !!args.after),
       totalCount: () => store.countOrders(merchantId, args.filter),
@@ -68,7 +76,7 @@ export function createOrderResolvers(store: OrderStore, checkout: Checkout, ship
         requireMerchant(ctx.caller);
         return (await ctx.loaders.order.load(args.id)) ?? Promise.reject(notFound('Order', args.id));
       },
-      orders: (_: unknown, args: ListArgs, ctx: Context) => orderConnection(requireMerchant(ctx.caller), args),
+      orders: (_: unknown, args: ListArgs, ctx: Context, info: SelectionInfo) => orderConnection(requireMerchant(ctx.caller), args, ctx, info),
       shipment: async (_: unknown, args: { id: string }, ctx: Context) => {
         requireMerchant(ctx.caller);
         return (await ctx.loaders.shipment.load(args.id)) ?? Promise.reject(notFound('Shipment', args.id));
@@ -186,10 +194,10 @@ export function createOrderResolvers(store: OrderStore, checkout: Checkout, ship
     },
     Merchant: {
       __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
-      orders: (merchant: { id: string }, args: ListArgs, ctx: Context) => {
+      orders: (merchant: { id: string }, args: ListArgs, ctx: Context, info: SelectionInfo) => {
         // Only the caller's own merchant has an order list here; any other id resolves to nothing.
         if (merchant.id !== requireMerchant(ctx.caller)) throw notFound('Merchant', merchant.id);
-        return orderConnection(merchant.id, args);
+        return orderConnection(merchant.id, args, ctx, info);
       },
     },
   };

@@ -4,7 +4,7 @@
  * inside the transaction that would have made it, so nothing is half-written.
  */
 import crypto from 'node:crypto';
-import { and, asc, count, eq, gt, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, getTableColumns, gt, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { merchantPairsIn, uuidIn, type Db } from '../../core/db.js';
 import type { MerchantPairs } from '../../core/shared-lookups.js';
 import { badInput, conflict, notFound } from '../../core/errors.js';
@@ -12,6 +12,7 @@ import { recordEvents } from '../../messages/outbox.js';
 import { decodeTimeCursor, timeCursor, timeKeyset, type TimeSort } from '../../core/pagination.js';
 import * as v from '../../core/validate.js';
 import { orderEvent } from './events.js';
+import { NO_CHILDREN, childColumns, childrenKey, splitChildren, type ChildrenWanted, type OrderChildren } from './order-children.js';
 import {
   afterSaleCases,
   FIRST_ORDER_NUMBER,
@@ -200,14 +201,14 @@ export function createOrderStore(db: Db) {
       .orderBy(asc(orderStatusHistory.orderId), asc(orderStatusHistory.id))
       .prepare('order_history_by_pairs'),
   };
-  const prepareList = (shape: ListShape, sort: OrderSort) =>
+  const prepareList = (shape: ListShape, sort: OrderSort, wanted: ChildrenWanted) =>
     db
-      .select()
+      .select({ ...getTableColumns(orders), ...childColumns(wanted) })
       .from(orders)
       .where(and(...listConditions(shape.has, sort)))
       .orderBy(...timeKeyset(sortSpec[sort], orders.id, sort, null).orderBy)
       .limit(sql.placeholder('limit'))
-      .prepare(`order_list_${shape.key}`);
+      .prepare(`order_list_${shape.key}${childrenKey(wanted)}`);
   const prepareCount = (shape: ListShape, sort: OrderSort) =>
     db
       .select({ n: count() })
@@ -251,12 +252,28 @@ export function createOrderStore(db: Db) {
     /** Status history of orders by (merchant, order id) pairs. */
     historyByPairs: (pairs: MerchantPairs): Promise<OrderStatusChangeRow[]> => byPairs.history.execute(pairs),
 
-    async listOrders(merchantId: string, args: { filter?: OrderFilter | null; sort: OrderSort; limit: number; after?: string | null }): Promise<OrderRow[]> {
+    /**
+     * A page of the merchant's orders; with `children`, the children it wants come in the same
+     * statement and are handed to `found` order by order (see order-children.ts).
+     */
+    async listOrders(
+      merchantId: string,
+      args: { filter?: OrderFilter | null; sort: OrderSort; limit: number; after?: string | null },
+      children?: { wanted: ChildrenWanted; found(order: OrderRow, children: OrderChildren): void },
+    ): Promise<OrderRow[]> {
       const after = args.after ? decodeTimeCursor(args.after, args.sort) : null;
       const shape = listShape(args.filter, args.sort, !!after);
-      let prepared = lists.get(shape.key);
-      if (!prepared) lists.set(shape.key, (prepared = prepareList(shape, args.sort)));
-      return prepared.execute({ ...listValues(merchantId, args.filter, after), limit: args.limit + 1 });
+      const wanted = children?.wanted ?? NO_CHILDREN;
+      const key = `${shape.key}${childrenKey(wanted)}`;
+      let prepared = lists.get(key);
+      if (!prepared) lists.set(key, (prepared = prepareList(shape, args.sort, wanted)));
+      const rows = await prepared.execute({ ...listValues(merchantId, args.filter, after), limit: args.limit + 1 });
+      if (!children) return rows;
+      return rows.map((row) => {
+        const split = splitChildren(row);
+        children.found(split.order, split.children);
+        return split.order;
+      });
     },
 
     async countOrders(merchantId: string, filter?: OrderFilter | null): Promise<number> {
