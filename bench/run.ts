@@ -41,7 +41,7 @@ import { runIdentityScenarios } from './identities.js';
 import { resultOf, type ScenarioResult } from './scenario-result.js';
 import { postgresCpuMs, runChannelScenarios } from './channel.js';
 import { runMemoryScenario } from './memory.js';
-import { ORDER_PAGE, runOrderLifecyclePage } from './order-lifecycle-page.js';
+import { LIFECYCLE_ORDER_PAGE, ORDER_PAGE, runOrderLifecyclePage } from './order-lifecycle-page.js';
 import { runStartScenario } from './start.js';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -82,6 +82,7 @@ const SERVE_NODE_FLAGS = ['--min-semi-space-size=32', '--max-semi-space-size=64'
  * BENCH_BASELINE=<another checkout, built (npm run build), node_modules installed or linked>: with
  * BENCH_ONLY=b, a second stack runs that checkout's build over the same data, and the order page is
  * measured on both, alternated, so that a change is compared side by side on this noisy machine.
+ * BENCH_PAGE=lifecycle compares the page with shipments and cases selected (scenario j's) instead.
  */
 const baselineRoot = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : null;
 
@@ -239,6 +240,7 @@ async function main() {
       });
     const only = process.env.BENCH_ONLY;
     if (only === 'b' && baselineRoot) {
+      const orderPage = process.env.BENCH_PAGE === 'lifecycle' ? JSON.stringify({ query: LIFECYCLE_ORDER_PAGE }) : JSON.stringify({ query: ORDER_PAGE });
       const base = await startStack({}, baselineRoot);
       const baseToken = await mintAccessToken(keys, { issuer: base.publicUrl, audience: 'urn:portico:api', appKey: DEMO_APP_KEY, merchantId, scope: seed.scopes.join(' '), ttlSeconds: 7200 });
       const baseAuth = { authorization: `Bearer ${baseToken}` };
@@ -267,6 +269,7 @@ async function main() {
           scenario: 'b-isv-order-page',
           target: 'change-vs-baseline',
           baseline: baselineRoot,
+          page: process.env.BENCH_PAGE === 'lifecycle' ? 'lifecycle' : 'today',
           rounds,
           p50: ratio((r) => r.p50),
           p99: ratio((r) => r.p99),
