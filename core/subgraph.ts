@@ -11,7 +11,7 @@ import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import { GraphQLError, OperationTypeNode, defaultFieldResolver, getOperationAST, isObjectType, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, OperationTypeNode, defaultFieldResolver, execute, getOperationAST, isObjectType, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 import type { Caller } from './caller.js';
@@ -295,8 +295,18 @@ function plainJsonExchange(headers: http.IncomingHttpHeaders): boolean {
   return accept === undefined || accept === '*/*' || accept === 'application/json';
 }
 
-/** Compiled queries the direct executor keeps, by their text. */
+/** Valid query operations the direct executor keeps, by their text. */
 const DIRECT_DOCUMENTS = 500;
+/** How many times an operation runs on graphql-js before it is compiled (see `run`). */
+const COMPILE_AFTER_RUNS = 2;
+
+interface DirectOperation {
+  document: DocumentNode;
+  operationName: string | undefined;
+  runs: number;
+  /** The compiled operation; null until compiled, false if graphql-jit could not compile it. */
+  compiled: CompiledQuery | null | false;
+}
 
 /**
  * Runs a query the way Apollo Server would for the subgraph's schema and error formatter, without
@@ -321,8 +331,8 @@ export function createDirectQueryExecutor<TContext>(
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) field.resolve ??= defaultFieldResolver;
   }
-  /** Compiled query plans by operation name and query text (graphql-jit; see below). */
-  const compiled = new LRUCache<string, CompiledQuery>({ max: DIRECT_DOCUMENTS });
+  /** Valid query operations by operation name and query text, compiled once they have run a few times. */
+  const operations = new LRUCache<string, DirectOperation>({ max: DIRECT_DOCUMENTS });
   const rejected = new LRUCache<string, true>({ max: DIRECT_DOCUMENTS });
   /** Apollo's normalizeAndFormatErrors: every error gets a code (INTERNAL_SERVER_ERROR unless it has one), then formatError. */
   const format = (error: GraphQLError): GraphQLFormattedError => {
@@ -335,16 +345,10 @@ export function createDirectQueryExecutor<TContext>(
       return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
     }
   };
-  /**
-   * The operation compiled once into a function (graphql-jit) for the many times it runs: the
-   * gateway sends the same few query texts over and over, and graphql-js's execute otherwise
-   * re-collects every selection and re-reads every field's arguments for each object of each
-   * answer, which was the largest share of a subgraph's CPU on the order page. Null for anything
-   * the direct path leaves to Apollo: not a query, or a document that does not parse or validate.
-   */
-  function compile(query: string, operationName: string | undefined): CompiledQuery | null {
+  /** The operation, parsed and validated once; null for anything the direct path leaves to Apollo (not a query, or a document that does not parse or validate). */
+  function operationOf(query: string, operationName: string | undefined): DirectOperation | null {
     const key = `${operationName ?? ''}\n${query}`;
-    const found = compiled.get(key);
+    const found = operations.get(key);
     if (found) return found;
     if (rejected.has(key)) return null;
     let document: DocumentNode;
@@ -358,24 +362,37 @@ export function createDirectQueryExecutor<TContext>(
       rejected.set(key, true);
       return null;
     }
-    const plan = compileQuery(schema, document, operationName, { disablingCapturingStackErrors: !includeStacktrace });
-    if (!isCompiledQuery(plan)) {
-      rejected.set(key, true);
-      return null;
+    const operation: DirectOperation = { document, operationName, runs: 0, compiled: null };
+    operations.set(key, operation);
+    return operation;
+  }
+  /**
+   * Runs the operation. One that has run COMPILE_AFTER_RUNS times is compiled into a function
+   * (graphql-jit) for the many times it will run again: the gateway sends the same few query texts
+   * over and over, and graphql-js's execute re-collects every selection and re-reads every field's
+   * arguments for each object of each answer, which was the largest share of a subgraph's CPU on
+   * the order page. Compiling costs about as much as a few executions, so a query seen once or
+   * twice (a developer's ad-hoc one) is only executed.
+   */
+  function run(operation: DirectOperation, contextValue: TContext, variables: Record<string, unknown> | undefined): ExecutionResult | Promise<ExecutionResult> {
+    if (!operation.compiled && ++operation.runs > COMPILE_AFTER_RUNS) {
+      const plan = compileQuery(schema, operation.document, operation.operationName, { disablingCapturingStackErrors: !includeStacktrace });
+      // What graphql-jit cannot compile keeps running on graphql-js.
+      operation.compiled = isCompiledQuery(plan) ? plan : false;
     }
-    compiled.set(key, plan);
-    return plan;
+    if (operation.compiled) return operation.compiled.query(undefined, contextValue, variables ?? {});
+    return execute({ schema, document: operation.document, variableValues: variables, operationName: operation.operationName, contextValue });
   }
   return async (operation: object, context: () => Promise<TContext>): Promise<string | null> => {
     const { query, variables, operationName, ...rest } = operation as { query?: unknown; variables?: unknown; operationName?: unknown };
     if (typeof query !== 'string' || Object.keys(rest).length) return null;
     if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
     if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
-    const plan = compile(query, operationName ?? undefined);
-    if (!plan) return null;
+    const direct = operationOf(query, operationName ?? undefined);
+    if (!direct) return null;
     let result: ExecutionResult;
     try {
-      result = await plan.query(undefined, await context(), (variables ?? {}) as Record<string, unknown>);
+      result = await run(direct, await context(), (variables ?? undefined) as Record<string, unknown> | undefined);
     } catch {
       // Not a field's error (those are in the result): Apollo's path answers for it.
       return null;

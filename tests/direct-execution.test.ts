@@ -64,3 +64,45 @@ test('anything but a plain valid query is left to Apollo, and nothing of it runs
   expect(await direct({ query: 'query A { twice(n: 1) } query B { twice(n: 2) }', operationName: 'B' }, context('y'))).toBe('{"data":{"twice":4}}');
   expect(seen).toEqual(['y']);
 });
+
+test('an operation that keeps coming is compiled after its first runs, and answers exactly as before', async () => {
+  seen.length = 0;
+  const schemaWithLists = new GraphQLSchema({
+    query: new GraphQLObjectType({
+      name: 'Query',
+      fields: {
+        page: {
+          type: new GraphQLObjectType({
+            name: 'Page',
+            fields: {
+              // A function-valued property, as connections' lazy totalCount: graphql-js's default resolver calls it.
+              totalCount: { type: GraphQLInt },
+              items: { type: new GraphQLNonNull(GraphQLString) },
+            },
+          }),
+          args: { n: { type: GraphQLInt } },
+          resolve: (_s, { n }: { n: number | null }, context: { id: string }) => (seen.push(context.id), { totalCount: () => n ?? 0, items: `${n ?? 0} items` }),
+        },
+        secret: { type: GraphQLString, resolve: () => Promise.reject(forbidden('not yours')) },
+        broken: { type: GraphQLString, resolve: () => Promise.reject(new Error('password=hunter2 in SELECT')) },
+      },
+    }),
+  });
+  const masked: unknown[] = [];
+  const run = createDirectQueryExecutor(schemaWithLists, createErrorFormatter({ development: false, onInternalError: (e) => masked.push(e) }), false);
+  const query = 'query($n: Int) { page(n: $n) { totalCount items } secret broken }';
+  const answers: string[] = [];
+  for (let i = 0; i < 5; i++) answers.push((await run({ query, variables: { n: 3 } }, context(`run-${i}`)))!);
+  expect(new Set(answers).size).toBe(1);
+  expect(JSON.parse(answers[0]!)).toEqual({
+    errors: [
+      { message: 'not yours', locations: [{ line: 1, column: 51 }], path: ['secret'], extensions: { code: 'FORBIDDEN' } },
+      { message: 'Internal server error', locations: [{ line: 1, column: 58 }], path: ['broken'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+    ],
+    data: { page: { totalCount: 3, items: '3 items' }, secret: null, broken: null },
+  });
+  expect(masked).toHaveLength(5);
+  expect(seen).toEqual(['run-0', 'run-1', 'run-2', 'run-3', 'run-4']);
+  // Variables that do not coerce are still left to Apollo, compiled or not.
+  expect(await run({ query, variables: { n: 'many' } }, context('bad'))).toBeNull();
+});
