@@ -82,7 +82,9 @@ const SERVE_NODE_FLAGS = ['--min-semi-space-size=32', '--max-semi-space-size=64'
  * BENCH_BASELINE=<another checkout, built (npm run build), node_modules installed or linked>: with
  * BENCH_ONLY=b, a second stack runs that checkout's build over the same data, and the order page is
  * measured on both, alternated, so that a change is compared side by side on this noisy machine.
- * BENCH_PAGE=lifecycle compares the page with shipments and cases selected (scenario j's) instead.
+ * BENCH_PAGE=lifecycle compares the page with shipments and cases selected (scenario j's) instead;
+ * BENCH_BASELINE_PAGE (BENCH_PAGE unless set) is the page the baseline serves, to compare the page
+ * with shipments and cases against a build from before they existed serving today's page.
  */
 const baselineRoot = process.env.BENCH_BASELINE ? path.resolve(process.env.BENCH_BASELINE) : null;
 
@@ -240,15 +242,17 @@ async function main() {
       });
     const only = process.env.BENCH_ONLY;
     if (only === 'b' && baselineRoot) {
-      const orderPage = process.env.BENCH_PAGE === 'lifecycle' ? JSON.stringify({ query: LIFECYCLE_ORDER_PAGE }) : JSON.stringify({ query: ORDER_PAGE });
+      const pageBody = (name: string | undefined) => JSON.stringify({ query: name === 'lifecycle' ? LIFECYCLE_ORDER_PAGE : ORDER_PAGE });
+      const orderPage = pageBody(process.env.BENCH_PAGE);
+      const baselinePage = pageBody(process.env.BENCH_BASELINE_PAGE ?? process.env.BENCH_PAGE);
       const base = await startStack({}, baselineRoot);
       const baseToken = await mintAccessToken(keys, { issuer: base.publicUrl, audience: 'urn:portico:api', appKey: DEMO_APP_KEY, merchantId, scope: seed.scopes.join(' '), ttlSeconds: 7200 });
       const baseAuth = { authorization: `Bearer ${baseToken}` };
-      await checkedQuery(base.gatewayUrl, baseAuth, orderPage);
+      await checkedQuery(base.gatewayUrl, baseAuth, baselinePage);
       const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
       const pairs: { change: ScenarioResult; baseline: ScenarioResult }[] = [];
       const measureChange = () => measured(() => load('b-isv-order-page', 'gateway', gatewayUrl, auth, orderPage));
-      const measureBaseline = () => measured(() => load('b-isv-order-page', 'baseline', base.gatewayUrl, baseAuth, orderPage), base.pids);
+      const measureBaseline = () => measured(() => load('b-isv-order-page', 'baseline', base.gatewayUrl, baseAuth, baselinePage), base.pids);
       // A warm-up round of each, not counted: the first load on a fresh stack measured far slower.
       await measureChange();
       await measureBaseline();
@@ -270,6 +274,7 @@ async function main() {
           target: 'change-vs-baseline',
           baseline: baselineRoot,
           page: process.env.BENCH_PAGE === 'lifecycle' ? 'lifecycle' : 'today',
+          baselinePage: (process.env.BENCH_BASELINE_PAGE ?? process.env.BENCH_PAGE) === 'lifecycle' ? 'lifecycle' : 'today',
           rounds,
           p50: ratio((r) => r.p50),
           p99: ratio((r) => r.p99),
