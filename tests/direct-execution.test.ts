@@ -5,7 +5,7 @@
  * which operations it takes and how it formats what it takes.
  */
 import { GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
-import { createDirectQueryExecutor } from '../core/subgraph.js';
+import { createDirectQueryExecutor } from '../core/direct-execution.js';
 import { createErrorFormatter, forbidden } from '../core/errors.js';
 
 const seen: unknown[] = [];
