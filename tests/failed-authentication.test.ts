@@ -24,6 +24,13 @@ afterAll(() => t?.stop());
 let addressCounter = 0;
 /** A documentation address (RFC 5737) no other test of this file uses. */
 const freshAddress = () => `198.51.100.${++addressCounter}`;
+/**
+ * A legitimate client is never made to wait: a throttled one gets 429 with Retry-After (which these
+ * tests check apart), so a slow 200 can only be queueing behind the attack's work. The bound is loose
+ * because CI runs two test runs side by side on 2 cores, where one token request during a wave of
+ * 40 was measured at 1.2 s; the figures themselves are printed with REPORT_FIGURES=1.
+ */
+const THROUGH_AT_ONCE_MS = 3000;
 
 async function graphqlFrom(address: string, token: string) {
   const response = await fetch(t.url, {
@@ -130,7 +137,7 @@ test('a flood of wrong secrets for a real client from one address: refused befor
   const slowest = Math.max(...legitimate.map((a) => a.ms));
   // The figure, for the report (printed only when asked).
   if (process.env.REPORT_FIGURES) console.log(`token requests during the flood: ${legitimate.map((a) => a.ms.toFixed(0)).join(', ')} ms`);
-  expect(slowest).toBeLessThan(1000);
+  expect(slowest).toBeLessThan(THROUGH_AT_ONCE_MS);
 
   // Only the first few wrong secrets were checked (401 invalid_client); the rest never reached the hash.
   const checked = answers.filter((a) => a.status === 401);
@@ -160,7 +167,7 @@ test('wrong secrets for one client from many addresses slow the client down but 
   const refusedInSecondWave = (await secondWave).filter((a) => a.status === 429).length;
   expect(real.status).toBe(200);
   if (process.env.REPORT_FIGURES) console.log(`token request of the real client during a distributed attack: ${real.ms.toFixed(0)} ms`);
-  expect(real.ms).toBeLessThan(1000);
+  expect(real.ms).toBeLessThan(THROUGH_AT_ONCE_MS);
   expect(refusedInSecondWave).toBeGreaterThanOrEqual(40 - NEW_ADDRESSES_PER_SECOND * 2);
 
   // From an address new to it, the client is slowed (429, Retry-After 1), not locked: a second later it gets in.
